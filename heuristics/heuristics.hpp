@@ -1,0 +1,64 @@
+// heuristics.hpp: the public face of the heuristics/ stage: indicator data, detectors,
+// scoring. Everything here is a pure function of a parsed message and the indicator pack
+// (no I/O but IndicatorPack::add_file), safe to call from many threads at once.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "heuristics/indicators.hpp"
+#include "mime/message.hpp"
+
+namespace hdrscan::heuristics {
+
+enum class Verdict { clean = 0, suspicious = 1, campaign = 2 };
+std::string_view to_string(Verdict v);
+std::optional<Verdict> parse_verdict(std::string_view word);
+
+// One piece of evidence. `weight` is the signal's contribution in score points (may be
+// negative: evidence of legitimacy). `where` names the header (with its index among fields of
+// that name, topmost = 0) or the part; `excerpt` is a short, UTF-8-safe quote.
+struct Evidence {
+  std::string signal;       // stable id, e.g. "relay.tenant_connecting_ip"
+  int weight = 0;
+  std::string where;        // "X-Forefront-Antispam-Report-Untrusted[0]", "body:html", ...
+  std::string excerpt;
+  std::string message;      // "" for the outer message, "nested[0]" (,"nested[0].nested[1]")
+};
+
+// What explain shows for every detector: fired or not and why.
+struct SignalCheck {
+  std::string signal;
+  bool fired = false;
+  std::string why;
+};
+
+struct Thresholds {
+  int suspicious = 35;  // score >= this: suspicious
+  int campaign = 70;    // score >= this (and the campaign gate holds): campaign
+};
+
+struct Assessment {
+  Verdict verdict = Verdict::clean;
+  int score = 0;                 // 0..100
+  std::vector<Evidence> evidence;  // fired signals, strongest first
+  std::vector<SignalCheck> checks; // every detector's outcome (for explain)
+  std::string route;             // short description of the administrative domains seen
+  std::string nested_from;       // when a wrapper took a nested message's verdict
+};
+
+class Analyzer {
+ public:
+  Analyzer(std::shared_ptr<const IndicatorPack> pack, Thresholds thresholds = {});
+  Assessment assess(const mime::ParsedMessage& msg) const;
+  const IndicatorPack& indicators() const { return *pack_; }
+  const Thresholds& thresholds() const { return thresholds_; }
+
+ private:
+  std::shared_ptr<const IndicatorPack> pack_;
+  Thresholds thresholds_;
+};
+
+}  // namespace hdrscan::heuristics

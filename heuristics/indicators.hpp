@@ -1,0 +1,74 @@
+// indicators.hpp: detection knowledge as data. The built-in pack (corpus/indicators/
+// builtin.ind, compiled in) plus any files the user adds; every entry keeps its provenance.
+//
+// File format (line oriented, UTF-8; '#' starts a comment line):
+//   @format hdrscan-indicators 1        first non-comment line
+//   @version 2026.11.27                 pack version (optional)
+//   @source <free text>                 provenance for the entries that follow (required)
+//   connector-ip <ip-or-cidr>           attacker connector IPs
+//   microsoft-range <cidr>              Microsoft's own Exchange Online / M365 ranges
+//   stripped-header <name>              a header the campaign's transport rules removed
+//   stripped-prefix <name-prefix>       ... matched by prefix (chunked variants)
+//   lure-term <word or phrase>          sweepstakes vocabulary (matched on word boundaries)
+//   bulk-header <family> <header>[=<substring>]   bulk-sender residue (Amazon SES, Mailchimp)
+//   header-rule <signal> <weight> <header> <RE2 regex>   analyst rule, MHA style
+// Errors name the file and the line: "indicators.ind:12: bad CIDR '1.2.3.4/33'".
+#pragma once
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mime/net.hpp"
+
+namespace re2 { class RE2; }
+
+namespace hdrscan::heuristics {
+
+struct Provenance {
+  std::string file;  // "builtin" or the path
+  int line = 0;
+  std::string source;  // the @source text in force
+};
+
+struct IpIndicator { mime::Cidr range; std::string text; Provenance from; };
+struct NameIndicator { std::string name; Provenance from; };  // header names, lower-cased
+struct LureTerm { std::string term; Provenance from; };      // lower-cased
+struct BulkHeader { std::string family; std::string header; std::string contains; Provenance from; };
+struct HeaderRule {
+  std::string signal; int weight = 0; std::string header; std::string pattern;
+  std::shared_ptr<const re2::RE2> regex; Provenance from;
+};
+
+class IndicatorError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class IndicatorPack {
+ public:
+  static IndicatorPack builtin();                 // the compiled-in pack
+  static IndicatorPack empty() { return {}; }
+  // Adds entries from text / a file. Throws IndicatorError("file:line: reason").
+  void add_text(std::string_view text, const std::string& label);
+  void add_file(const std::string& path);
+
+  std::vector<std::string> versions;  // "@version" of every loaded file, with label
+  std::vector<IpIndicator> connector_ips;
+  std::vector<IpIndicator> microsoft_ranges;
+  std::vector<NameIndicator> stripped_headers;
+  std::vector<NameIndicator> stripped_prefixes;
+  std::vector<LureTerm> lure_terms;
+  std::vector<BulkHeader> bulk_headers;
+  std::vector<HeaderRule> header_rules;
+
+  const IpIndicator* match_connector_ip(const mime::IpAddress& ip) const;
+  bool is_microsoft(const mime::IpAddress& ip) const;
+  bool is_stripped_header(std::string_view name) const;
+  std::size_t size() const;
+};
+
+std::string_view builtin_indicator_text();  // generated at build time
+
+}  // namespace hdrscan::heuristics

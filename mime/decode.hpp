@@ -1,0 +1,28 @@
+// decode.hpp: content decoders. Tolerant (bad input degrades, never throws), bounded by the
+// caller's output cap, and independent of mimetic's decoders (its base64 decoder reads past
+// its table: stack-notes.md).
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace hdrscan::mime {
+
+// RFC 2045 base64: bytes outside the alphabet are ignored, padding may be missing.
+// Returns false when the input had to be repaired (odd length, junk); output is still usable.
+bool decode_base64(std::string_view in, std::string& out, std::size_t max_out = SIZE_MAX);
+bool decode_quoted_printable(std::string_view in, std::string& out, std::size_t max_out = SIZE_MAX);
+
+// Converts `in` in `charset` to UTF-8 (iconv). Unknown charsets and invalid sequences are
+// replaced by U+FFFD rather than failing; us-ascii/utf-8 pass through (validated).
+std::string to_utf8(std::string_view in, std::string_view charset);
+
+// RFC 2047 encoded-words (=?cs?B?..?= / =?cs?Q?..?=) decoded to UTF-8; whitespace between
+// adjacent encoded-words dropped as the RFC says; the rest passed through (invalid UTF-8 made
+// valid).
+std::string decode_rfc2047(std::string_view value);
+
+// Makes arbitrary bytes valid UTF-8 (invalid sequences -> U+FFFD, NUL -> U+FFFD).
+std::string sanitize_utf8(std::string_view in);
+
+}  // namespace hdrscan::mime

@@ -1,0 +1,59 @@
+// sources.hpp: where messages come from. Every input (a .eml, an mbox in any variant, a
+// Maildir, a directory tree, a .zip export, standard input) becomes a MessageSource that
+// yields RawMessages one at a time, each knowing exactly where it came from.
+// Memory: files are memory-mapped or streamed; a source holds at most one message (bounded by
+// ReaderOptions::max_message_bytes) plus a fixed buffer, whatever the input size.
+// Errors: an unreadable file or a broken member is yielded as a RawMessage with `error` set
+// (so it is reported and counted), and the source goes on with the next one.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hdrscan::mime {
+
+struct SourceLocation {
+  std::string path;                    // the file as given on the command line (or under it)
+  std::optional<std::uint64_t> index;  // 0-based message number in an mbox / stream
+  std::optional<std::uint64_t> offset; // byte offset of the message's first byte in the file
+  std::string member;                  // archive member name (zip)
+  std::string to_string() const;       // "path", "path#3@1024", "path!member"
+};
+
+struct RawMessage {
+  SourceLocation where;
+  std::string bytes;     // the message, mbox quoting undone; never the "From " separator
+  std::string error;     // non-empty: the message could not be read (reason in words)
+  std::string error_code;// stable reason code for counting: "unreadable", "too_large"...
+  bool truncated = false;// bytes cut at max_message_bytes
+};
+
+struct ReaderOptions {
+  std::size_t max_message_bytes = 64u << 20;  // a bigger message is yielded truncated (error)
+  std::uint64_t max_archive_member = 256u << 20;  // uncompressed bytes read per zip member
+  std::uint64_t max_archive_total = 4ull << 30;   // per archive (zip bombs)
+};
+
+class MessageSource {
+ public:
+  virtual ~MessageSource() = default;
+  // Fills `out` with the next message; false at the end of the input.
+  virtual bool next(RawMessage& out) = 0;
+};
+
+enum class InputKind { eml, mbox, maildir, directory, zip, stdin_stream, unknown };
+// Decides by file type and first bytes: "From " -> mbox (several messages) or eml with a
+// leading separator (one message); PK\3\4 -> zip; a dir with cur/ or new/ -> Maildir.
+InputKind detect_kind(const std::string& path);
+
+// Opens any input; "-" is standard input (one message, or an mbox stream if it starts with
+// "From "). Directories are walked recursively in sorted order, so output is deterministic.
+std::unique_ptr<MessageSource> open_source(const std::string& path, const ReaderOptions& opt = {});
+
+// Mbox over an in-memory buffer (for tests, fuzzing and archive members).
+std::unique_ptr<MessageSource> open_mbox_buffer(std::string bytes, const std::string& label,
+                                                const ReaderOptions& opt = {});
+
+}  // namespace hdrscan::mime

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# install-deps.sh: install every Debian 12 package hdrscan needs to build, test and benchmark.
+# Idempotent; run as root (or with sudo). Postfix is installed with debconf set to
+# "No configuration" so it never touches the system's own mail set-up: tests start a
+# private loopback instance of their own.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+  build-essential cmake pkg-config \
+  libmimetic-dev libboost-dev libboost-system-dev libssl-dev libfmt-dev doctest-dev \
+  nlohmann-json3-dev libcli11-dev libarchive-dev libre2-dev \
+  python3 zip unzip \
+  postfix swaks miltertest \
+  clang libclang-rt-14-dev >/dev/null
+# postfix's package starts its own daemon on some set-ups; the tests use a private instance.
+$SUDO systemctl disable --now postfix >/dev/null 2>&1 || true
+$SUDO postfix stop >/dev/null 2>&1 || true
+echo "install-deps: done"
