@@ -1,0 +1,25 @@
+// common.hpp: options every application shares (indicator pack, thresholds, limits), so
+// `scan`, `explain` and `milter` read them the same way.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "heuristics/heuristics.hpp"
+#include "mime/message.hpp"
+
+namespace CLI { class App; }
+
+namespace hdrscan::scanner {
+
+struct AnalysisOptions {
+  std::vector<std::string> add_indicators;      // --indicators FILE (repeatable): add to builtin
+  std::vector<std::string> replace_indicators;  // --replace-indicators FILE: builtin not loaded
+  heuristics::Thresholds thresholds;            // --suspicious-at N --campaign-at N
+  mime::Limits limits;                          // --max-message-size ... (see add_to)
+  void add_to(CLI::App& cmd);
+  // Loads the pack; throws heuristics::IndicatorError with "file:line: reason".
+  std::shared_ptr<const heuristics::IndicatorPack> load_pack() const;
+};
+
+}  // namespace hdrscan::scanner
