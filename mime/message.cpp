@@ -1,0 +1,325 @@
+// message.cpp: hdrscan's own header-block parser and parse_message.
+//
+// Why our own parser: mimetic ends the header block at the first garbage line, 8-bit byte or
+// NUL in a name, loses the raw bytes (needed for evidence and DKIM/ARC "simple"
+// canonicalisation) and is quadratic on long lines (stack-notes.md). This parser is linear,
+// memchr-driven, keeps every field's exact bytes, and turns oddities into Defects:
+//   - line endings CRLF, LF and bare CR are all accepted (bare CR noted);
+//   - a leading mbox "From " separator line is skipped (noted);
+//   - a line without a colon inside the block is kept out of the fields and noted; if the
+//     line after it does not look like a header either, the body is taken to start there;
+//   - NUL and 8-bit bytes in names or values are kept in `raw`/`value` and noted; `decoded`
+//     is always valid UTF-8.
+// Limits: Limits::max_header_count fields (the rest are dropped: error), max_header_line
+// bytes per field (truncated: error), max_header_block bytes for the whole block (error).
+#include "mime/message.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "mime/decode.hpp"
+#include "mime/mime_tree.hpp"
+
+namespace hdrscan::mime {
+namespace {
+
+unsigned char lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(static_cast<unsigned char>(a[i])) != lower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// One physical line: [begin, end) without its terminator; `next` is where the following
+// line starts.
+struct Line {
+  std::size_t begin = 0, end = 0, next = 0;
+  bool bare_cr = false;
+};
+
+Line next_line(std::string_view s, std::size_t pos) {
+  Line l;
+  l.begin = pos;
+  const char* base = s.data();
+  std::size_t n = s.size();
+  const void* nl = std::memchr(base + pos, '\n', n - pos);
+  std::size_t lf = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - base) : n;
+  // A bare CR before the LF (or before the end) terminates the line early.
+  const void* cr = std::memchr(base + pos, '\r', lf - pos);
+  if (cr) {
+    std::size_t c = static_cast<std::size_t>(static_cast<const char*>(cr) - base);
+    if (c + 1 == lf) {  // CRLF
+      l.end = c;
+      l.next = lf + 1;
+      return l;
+    }
+    l.end = c;
+    l.next = c + 1;
+    l.bare_cr = true;
+    return l;
+  }
+  l.end = lf;
+  l.next = lf < n ? lf + 1 : n;
+  return l;
+}
+
+// A header name: printable ASCII except ':' (RFC 5322 ftext); obsolete trailing blanks
+// before the colon are tolerated. Returns the name length or npos, and flags bad bytes.
+std::size_t header_name_length(std::string_view line, bool& odd_bytes) {
+  odd_bytes = false;
+  std::size_t limit = std::min<std::size_t>(line.size(), 1000);
+  for (std::size_t i = 0; i < limit; ++i) {
+    unsigned char c = static_cast<unsigned char>(line[i]);
+    if (c == ':') {
+      std::size_t len = i;
+      while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t')) --len;
+      return len == 0 ? std::string_view::npos : len;
+    }
+    if (c == ' ' || c == '\t') {
+      // Only blanks may follow until the colon.
+      std::size_t j = i;
+      while (j < limit && (line[j] == ' ' || line[j] == '\t')) ++j;
+      if (j < limit && line[j] == ':') {
+        i = j - 1;
+        continue;
+      }
+      return std::string_view::npos;
+    }
+    if (c < 33 || c > 126) odd_bytes = true;
+  }
+  return std::string_view::npos;
+}
+
+bool looks_like_header(std::string_view s, std::size_t pos) {
+  if (pos >= s.size()) return false;
+  Line l = next_line(s, pos);
+  std::string_view line = s.substr(l.begin, l.end - l.begin);
+  if (line.empty()) return true;  // the separator: also fine
+  if (line[0] == ' ' || line[0] == '\t') return true;
+  bool odd = false;
+  return header_name_length(line, odd) != std::string_view::npos;
+}
+
+bool is_plain_ascii(std::string_view v) {
+  for (unsigned char c : v)
+    if (c >= 0x80 || c == 0) return false;
+  return true;
+}
+
+void finish_field(HeaderField& f, std::string_view name_and_value_raw, std::size_t name_len) {
+  std::string_view rest = name_and_value_raw.substr(name_len);
+  // skip blanks and the colon
+  std::size_t colon = rest.find(':');
+  rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+  std::string v;
+  v.reserve(rest.size());
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    char c = rest[i];
+    if (c == '\r' || c == '\n') continue;  // unfold: drop the line break, keep the WSP
+    v.push_back(c);
+  }
+  std::size_t b = v.find_first_not_of(" \t");
+  if (b == std::string::npos) {
+    v.clear();
+  } else {
+    std::size_t e = v.find_last_not_of(" \t");
+    v = v.substr(b, e - b + 1);
+  }
+  f.value = std::move(v);
+  if (f.value.find("=?") == std::string::npos && is_plain_ascii(f.value))
+    f.decoded = f.value;
+  else
+    f.decoded = decode_rfc2047(f.value);
+}
+
+}  // namespace
+
+const HeaderField* HeaderBlock::first(std::string_view name) const {
+  for (const auto& f : fields)
+    if (iequals(f.name, name)) return &f;
+  return nullptr;
+}
+
+std::vector<const HeaderField*> HeaderBlock::all(std::string_view name) const {
+  std::vector<const HeaderField*> out;
+  for (const auto& f : fields)
+    if (iequals(f.name, name)) out.push_back(&f);
+  return out;
+}
+
+int HeaderBlock::index_of(std::string_view name, std::size_t from) const {
+  for (std::size_t i = from; i < fields.size(); ++i)
+    if (iequals(fields[i].name, name)) return static_cast<int>(i);
+  return -1;
+}
+
+bool HeaderBlock::has_prefix(std::string_view prefix) const {
+  for (const auto& f : fields)
+    if (istarts_with(f.name, prefix)) return true;
+  return false;
+}
+
+std::size_t parse_header_block(std::string_view s, const Limits& limits, HeaderBlock& out,
+                               std::vector<Defect>& defects, bool* saw_separator) {
+  std::size_t pos = 0;
+  bool bare_cr_noted = false, odd_name_noted = false, nul_noted = false, junk_noted = false;
+  bool count_noted = false, long_noted = false;
+  if (saw_separator) *saw_separator = false;
+  if (s.substr(0, 5) == "From ") {
+    Line l = next_line(s, 0);
+    pos = l.next;
+    defects.push_back({"mbox_from_line", "leading mbox \"From \" line skipped", false});
+  }
+  const std::size_t block_limit = limits.max_header_block;
+  while (pos < s.size()) {
+    if (pos > block_limit) {
+      defects.push_back({"header_block_too_large",
+                         "header block exceeds " + std::to_string(block_limit) +
+                             " bytes; the rest is not parsed and the body is skipped",
+                         true});
+      return s.size();
+    }
+    Line l = next_line(s, pos);
+    if (l.bare_cr && !bare_cr_noted) {
+      defects.push_back({"bare_cr", "bare CR used as a line ending in the header block", false});
+      bare_cr_noted = true;
+    }
+    std::string_view line = s.substr(l.begin, l.end - l.begin);
+    if (line.empty()) {
+      if (saw_separator) *saw_separator = true;
+      return l.next;
+    }
+    if (line[0] == ' ' || line[0] == '\t') {
+      // A continuation with no field before it (mimetic would return 0 headers here).
+      defects.push_back({"orphan_continuation",
+                         "folded line at offset " + std::to_string(l.begin) + " has no field",
+                         false});
+      pos = l.next;
+      continue;
+    }
+    bool odd = false;
+    std::size_t name_len = header_name_length(line, odd);
+    if (name_len == std::string_view::npos) {
+      if (!looks_like_header(s, l.next)) {
+        defects.push_back({"missing_header_separator",
+                           "no blank line between header and body; body taken to start at "
+                           "offset " + std::to_string(l.begin),
+                           false});
+        return l.begin;
+      }
+      if (!junk_noted) {
+        defects.push_back({"junk_header_line",
+                           "line without a colon in the header block at offset " +
+                               std::to_string(l.begin),
+                           false});
+        junk_noted = true;
+      }
+      pos = l.next;
+      continue;
+    }
+    // Gather continuation lines.
+    std::size_t field_end = l.end, next = l.next;
+    while (next < s.size() && (s[next] == ' ' || s[next] == '\t')) {
+      Line c = next_line(s, next);
+      // A whitespace-only line ends nothing (RFC 5322 obs) but a truly empty one would; a
+      // line of only blanks is still a fold here.
+      field_end = c.end;
+      next = c.next;
+      if (field_end - l.begin > limits.max_header_line) break;
+      if (next > block_limit) break;
+    }
+    if (out.fields.size() >= limits.max_header_count) {
+      if (!count_noted) {
+        defects.push_back({"too_many_headers",
+                           "more than " + std::to_string(limits.max_header_count) +
+                               " header fields; the rest are ignored",
+                           true});
+        count_noted = true;
+      }
+      pos = next;
+      continue;
+    }
+    std::string_view raw = s.substr(l.begin, field_end - l.begin);
+    if (raw.size() > limits.max_header_line) {
+      if (!long_noted) {
+        defects.push_back({"header_line_too_long",
+                           "header field " + std::string(line.substr(0, std::min<std::size_t>(name_len, 60))) +
+                               " longer than " + std::to_string(limits.max_header_line) +
+                               " bytes: truncated",
+                           true});
+        long_noted = true;
+      }
+      raw = raw.substr(0, limits.max_header_line);
+      // skip any remaining continuation lines of this over-long field
+      while (next < s.size() && (s[next] == ' ' || s[next] == '\t')) next = next_line(s, next).next;
+    }
+    if (odd && !odd_name_noted) {
+      defects.push_back({"bad_header_name_bytes",
+                         "header name with control or 8-bit bytes at offset " + std::to_string(l.begin),
+                         false});
+      odd_name_noted = true;
+    }
+    if (!nul_noted && std::memchr(raw.data(), '\0', raw.size())) {
+      defects.push_back({"nul_in_header", "NUL byte in a header field at offset " + std::to_string(l.begin), false});
+      nul_noted = true;
+    }
+    HeaderField f;
+    f.name.assign(line.data(), name_len);
+    f.raw.assign(raw.data(), raw.size());
+    f.offset = l.begin;
+    finish_field(f, raw, name_len);
+    out.fields.push_back(std::move(f));
+    pos = next;
+  }
+  return s.size();  // headers only, no body
+}
+
+const BodyPart* ParsedMessage::first_html() const {
+  for (const auto& p : parts)
+    if (p.is_html() && !p.is_attachment()) return &p;
+  return nullptr;
+}
+
+const BodyPart* ParsedMessage::first_text() const {
+  for (const auto& p : parts)
+    if (p.is_text() && !p.is_attachment()) return &p;
+  return nullptr;
+}
+
+bool ParsedMessage::has_errors() const {
+  return std::any_of(defects.begin(), defects.end(), [](const Defect& d) { return d.is_error; });
+}
+
+ParsedMessage parse_message(std::string_view bytes, const Limits& limits, std::size_t depth) {
+  ParsedMessage m;
+  m.raw = bytes;
+  bool too_large = bytes.size() > limits.max_message_bytes;
+  if (too_large) {
+    m.defects.push_back({"message_too_large",
+                         "message of " + std::to_string(bytes.size()) + " bytes exceeds " +
+                             std::to_string(limits.max_message_bytes) +
+                             "; headers analysed, body skipped",
+                         true});
+  }
+  m.body_offset = parse_header_block(bytes, limits, m.headers, m.defects, &m.has_body_separator);
+  if (m.headers.fields.empty())
+    m.defects.push_back({"no_headers", "no header fields found", true});
+  if (too_large || m.body_offset > bytes.size()) return m;
+  try {
+    build_mime_tree(m, limits, depth);
+  } catch (const std::exception& e) {
+    m.defects.push_back({"mime_parse_failed", std::string("MIME parsing failed: ") + e.what(), true});
+  } catch (...) {
+    m.defects.push_back({"mime_parse_failed", "MIME parsing failed", true});
+  }
+  return m;
+}
+
+}  // namespace hdrscan::mime
