@@ -1,0 +1,196 @@
+// indicators.cpp: loader for the line-oriented indicator format (see indicators.hpp).
+// Diagnostics: every problem throws IndicatorError naming "file:line: reason"; a file is
+// loaded whole or not at all (entries go to a scratch pack first). Limits: lines over 8 KB
+// and files over 64 MB are rejected; regexes are RE2 (linear time, no catastrophic
+// backtracking on hostile headers).
+#include "heuristics/indicators.hpp"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace hdrscan::heuristics {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// Splits off the first whitespace-delimited word.
+std::string_view take_word(std::string_view& s) {
+  s = trim(s);
+  std::size_t e = s.find_first_of(" \t");
+  std::string_view w = s.substr(0, e);
+  s = e == std::string_view::npos ? std::string_view{} : trim(s.substr(e));
+  return w;
+}
+
+bool valid_header_name(std::string_view n) {
+  if (n.empty() || n.size() > 200) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    unsigned char u = static_cast<unsigned char>(c);
+    return u > 32 && u < 127 && c != ':';
+  });
+}
+
+}  // namespace
+
+IndicatorPack IndicatorPack::builtin() {
+  IndicatorPack p;
+  p.add_text(builtin_indicator_text(), "builtin");
+  return p;
+}
+
+void IndicatorPack::add_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IndicatorError(path + ":0: cannot open indicator file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (text.size() > (64u << 20)) throw IndicatorError(path + ":0: indicator file larger than 64 MB");
+  add_text(text, path);
+}
+
+void IndicatorPack::add_text(std::string_view text, const std::string& label) {
+  IndicatorPack scratch;
+  std::string source;
+  bool format_seen = false;
+  int lineno = 0;
+  auto fail = [&](const std::string& why) {
+    throw IndicatorError(label + ":" + std::to_string(lineno) + ": " + why);
+  };
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+    ++lineno;
+    if (line.size() > 8192) fail("line longer than 8192 bytes");
+    line = trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    std::string_view rest = line;
+    std::string_view kind = take_word(rest);
+    if (!format_seen) {
+      if (kind != "@format" || trim(rest) != "hdrscan-indicators 1")
+        fail("first line must be '@format hdrscan-indicators 1'");
+      format_seen = true;
+      continue;
+    }
+    if (kind == "@format") fail("@format given twice");
+    if (kind == "@version") {
+      if (rest.empty()) fail("@version needs a value");
+      scratch.versions.push_back(label + " " + std::string(rest));
+      continue;
+    }
+    if (kind == "@source") {
+      if (rest.empty()) fail("@source needs a text");
+      source = std::string(rest);
+      continue;
+    }
+    if (source.empty()) fail("entry before any @source line: every entry needs its provenance");
+    Provenance from{label, lineno, source};
+    if (kind == "connector-ip" || kind == "microsoft-range") {
+      std::string_view v = take_word(rest);
+      if (v.empty() || !rest.empty()) fail(std::string(kind) + " takes exactly one IP or CIDR");
+      auto c = mime::parse_cidr(v);
+      if (!c) fail("bad IP or CIDR '" + std::string(v) + "'");
+      (kind == "connector-ip" ? scratch.connector_ips : scratch.microsoft_ranges)
+          .push_back({*c, std::string(v), from});
+    } else if (kind == "stripped-header" || kind == "stripped-prefix") {
+      std::string_view v = take_word(rest);
+      if (!valid_header_name(v) || !rest.empty()) fail("bad header name '" + std::string(v) + "'");
+      (kind == "stripped-header" ? scratch.stripped_headers : scratch.stripped_prefixes)
+          .push_back({lower(v), from});
+    } else if (kind == "lure-term") {
+      if (rest.empty() || rest.size() > 200) fail("lure-term needs a word or phrase (max 200 bytes)");
+      scratch.lure_terms.push_back({lower(rest), from});
+    } else if (kind == "bulk-header") {
+      std::string_view family = take_word(rest);
+      std::string_view spec = take_word(rest);
+      if (family.empty() || spec.empty() || !rest.empty())
+        fail("bulk-header takes <family> <header>[=<substring>]");
+      std::size_t eq = spec.find('=');
+      std::string_view hdr = spec.substr(0, eq);
+      if (!valid_header_name(hdr)) fail("bad header name '" + std::string(hdr) + "'");
+      scratch.bulk_headers.push_back({std::string(family), lower(hdr),
+                                      eq == std::string_view::npos ? "" : lower(spec.substr(eq + 1)),
+                                      from});
+    } else if (kind == "header-rule") {
+      std::string_view signal = take_word(rest);
+      std::string_view weight = take_word(rest);
+      std::string_view hdr = take_word(rest);
+      if (signal.empty() || weight.empty() || hdr.empty() || rest.empty())
+        fail("header-rule takes <signal> <weight> <header> <regex>");
+      int w = 0;
+      try {
+        std::size_t used = 0;
+        w = std::stoi(std::string(weight), &used);
+        if (used != weight.size()) throw std::invalid_argument("x");
+      } catch (...) {
+        fail("bad weight '" + std::string(weight) + "'");
+      }
+      if (w < -100 || w > 100) fail("weight out of range -100..100");
+      if (!valid_header_name(hdr)) fail("bad header name '" + std::string(hdr) + "'");
+      RE2::Options o;
+      o.set_log_errors(false);
+      o.set_case_sensitive(false);
+      auto re = std::make_shared<const RE2>(std::string(rest), o);
+      if (!re->ok()) fail("bad regex: " + re->error());
+      scratch.header_rules.push_back({std::string(signal), w, lower(hdr), std::string(rest), re, from});
+    } else {
+      fail("unknown entry kind '" + std::string(kind) + "'");
+    }
+  }
+  if (!format_seen) {
+    lineno = 1;
+    fail("empty indicator file (no '@format hdrscan-indicators 1' line)");
+  }
+  auto append = [](auto& to, auto& from) { to.insert(to.end(), from.begin(), from.end()); };
+  append(versions, scratch.versions);
+  append(connector_ips, scratch.connector_ips);
+  append(microsoft_ranges, scratch.microsoft_ranges);
+  append(stripped_headers, scratch.stripped_headers);
+  append(stripped_prefixes, scratch.stripped_prefixes);
+  append(lure_terms, scratch.lure_terms);
+  append(bulk_headers, scratch.bulk_headers);
+  append(header_rules, scratch.header_rules);
+}
+
+const IpIndicator* IndicatorPack::match_connector_ip(const mime::IpAddress& ip) const {
+  for (const auto& c : connector_ips)
+    if (c.range.contains(ip)) return &c;
+  return nullptr;
+}
+
+bool IndicatorPack::is_microsoft(const mime::IpAddress& ip) const {
+  for (const auto& c : microsoft_ranges)
+    if (c.range.contains(ip)) return true;
+  return false;
+}
+
+bool IndicatorPack::is_stripped_header(std::string_view name) const {
+  std::string n = lower(name);
+  for (const auto& h : stripped_headers)
+    if (h.name == n) return true;
+  for (const auto& p : stripped_prefixes)
+    if (n.rfind(p.name, 0) == 0) return true;
+  return false;
+}
+
+std::size_t IndicatorPack::size() const {
+  return connector_ips.size() + microsoft_ranges.size() + stripped_headers.size() +
+         stripped_prefixes.size() + lure_terms.size() + bulk_headers.size() + header_rules.size();
+}
+
+}  // namespace hdrscan::heuristics
