@@ -1,0 +1,38 @@
+// common.cpp: the analysis options shared by scan, explain and milter.
+#include "scanner/common.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace hdrscan::scanner {
+
+void AnalysisOptions::add_to(CLI::App& cmd) {
+  cmd.add_option("--indicators", add_indicators,
+                 "Indicator file to add to the built-in pack (repeatable)")
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--replace-indicators", replace_indicators,
+                 "Indicator file used INSTEAD of the built-in pack (repeatable)")
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--suspicious-at", thresholds.suspicious,
+                 "Score at or above which a message is 'suspicious'", true)
+      ->check(CLI::Range(1, 100));
+  cmd.add_option("--campaign-at", thresholds.campaign,
+                 "Score at or above which a message is 'campaign'", true)
+      ->check(CLI::Range(1, 100));
+  cmd.add_option("--max-message-size", limits.max_message_bytes,
+                 "Bytes; larger messages get header analysis only", true);
+  cmd.add_option("--max-headers", limits.max_header_count, "Header fields per message", true);
+  cmd.add_option("--max-header-line", limits.max_header_line, "Bytes per header field", true);
+  cmd.add_option("--max-mime-depth", limits.max_mime_depth, "MIME nesting depth", true);
+  cmd.add_option("--max-parts", limits.max_parts, "MIME parts per message", true);
+}
+
+std::shared_ptr<const heuristics::IndicatorPack> AnalysisOptions::load_pack() const {
+  auto pack = std::make_shared<heuristics::IndicatorPack>(
+      replace_indicators.empty() ? heuristics::IndicatorPack::builtin()
+                                 : heuristics::IndicatorPack::empty());
+  for (const auto& f : replace_indicators) pack->add_file(f);
+  for (const auto& f : add_indicators) pack->add_file(f);
+  return pack;
+}
+
+}  // namespace hdrscan::scanner

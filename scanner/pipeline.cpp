@@ -1,0 +1,69 @@
+// pipeline.cpp: one message from bytes to a report. Shared by scan, explain and milter.
+// Diagnostics: read errors from the source, parse errors (Defect::is_error) and any exception
+// escaping parser or detectors become entries in MessageReport::errors; the message is always
+// reported.
+#include "scanner/pipeline.hpp"
+
+#include <openssl/evp.h>
+
+#include <exception>
+
+#include "mime/decode.hpp"
+
+namespace hdrscan::scanner {
+namespace {
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned i = 0; i < len; ++i) {
+    out.push_back(hex[md[i] >> 4]);
+    out.push_back(hex[md[i] & 15]);
+  }
+  return out;
+}
+
+std::string header_text(const mime::ParsedMessage& m, std::string_view name) {
+  const mime::HeaderField* f = m.headers.first(name);
+  if (!f) return {};
+  std::string v = f->decoded;
+  if (v.size() > 998) v.resize(998);
+  return mime::sanitize_utf8(v);
+}
+
+}  // namespace
+
+MessageReport analyze(const mime::RawMessage& raw, const heuristics::Analyzer& analyzer,
+                      const mime::Limits& limits) {
+  MessageReport r;
+  r.where = raw.where;
+  r.size = raw.bytes.size();
+  try {
+    r.sha256 = sha256_hex(raw.bytes);
+    if (!raw.error.empty()) {
+      r.errors.push_back({raw.error_code.empty() ? "unreadable" : raw.error_code, raw.error, true});
+      if (raw.bytes.empty()) {
+        r.failed = true;
+        return r;
+      }
+    }
+    mime::ParsedMessage msg = mime::parse_message(raw.bytes, limits);
+    r.message_id = header_text(msg, "Message-ID");
+    r.date = header_text(msg, "Date");
+    r.from = header_text(msg, "From");
+    r.subject = header_text(msg, "Subject");
+    for (auto& d : msg.defects) (d.is_error ? r.errors : r.defects).push_back(d);
+    r.assessment = analyzer.assess(msg);
+  } catch (const std::exception& e) {
+    r.errors.push_back({"internal_error", std::string("internal error: ") + e.what(), true});
+  } catch (...) {
+    r.errors.push_back({"internal_error", "internal error", true});
+  }
+  return r;
+}
+
+}  // namespace hdrscan::scanner
