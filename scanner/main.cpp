@@ -1,0 +1,42 @@
+// main.cpp: the hdrscan binary: a CLI11 app whose subcommands (scan, explain, milter, audit)
+// are registered by their own modules (scanner/apps.hpp).
+// Exit status: the subcommand's (0 nothing flagged, 1 flagged, 2 error); a command-line error
+// is 2 (as grep and clamscan do), --help and --version are 0.
+// Diagnostics: CLI11's parse errors go to standard error with a hint to --help; an exception
+// escaping a subcommand is printed as "hdrscan: error: ..." and gives 2.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "scanner/apps.hpp"
+
+#ifndef HDRSCAN_VERSION
+#define HDRSCAN_VERSION "0.1.0"
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{"hdrscan: email header forensic scanner for the 2022 Exchange Online "
+               "connector-relay sweepstakes campaign",
+               "hdrscan"};
+  app.set_version_flag("--version", HDRSCAN_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  int exit_code = 0;
+  hdrscan::scanner::add_scan_command(app, exit_code);
+  hdrscan::scanner::add_explain_command(app, exit_code);
+  hdrscan::scanner::add_milter_command(app, exit_code);
+  hdrscan::scanner::add_audit_command(app, exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);  // prints help / version / the error
+    return rc == 0 ? 0 : 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hdrscan: error: %s\n", e.what());
+    return 2;
+  }
+  return exit_code;
+}

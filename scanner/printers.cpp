@@ -1,0 +1,266 @@
+// printers.cpp: text, JSON Lines and CSV printers over MessageReport (see printers.hpp).
+// Limits: strings are sanitised to UTF-8 here, whatever the report holds; text and CSV
+// records are one physical line each. Diagnostics: none (the driver checks the stream).
+#include "scanner/printers.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "mime/decode.hpp"
+
+namespace hdrscan::scanner {
+namespace {
+
+using nlohmann::json;
+
+json opt_u64(const std::optional<std::uint64_t>& v) { return v ? json(*v) : json(nullptr); }
+
+json defects_json(const std::vector<mime::Defect>& ds) {
+  json a = json::array();
+  for (const auto& d : ds)
+    a.push_back({{"code", mime::sanitize_utf8(d.code)}, {"detail", mime::sanitize_utf8(d.detail)}});
+  return a;
+}
+
+// ANSI colours (only when PrinterOptions::color).
+constexpr const char* kReset = "\x1b[0m";
+constexpr const char* kPath = "\x1b[35m";
+constexpr const char* kRed = "\x1b[1;31m";
+constexpr const char* kYellow = "\x1b[1;33m";
+constexpr const char* kGreen = "\x1b[32m";
+constexpr const char* kDim = "\x1b[2m";
+
+class TextPrinter : public Printer {
+ public:
+  TextPrinter(const PrinterOptions& o, std::FILE* out) : opt_(o), out_(out) {}
+
+  void message(const ScanRecord& rec) override {
+    const MessageReport& r = *rec.report;
+    const auto v = r.assessment.verdict;
+    std::string line;
+    line += paint(kPath, clean_text(r.where.to_string()));
+    line += "  ";
+    const char* vc = v == heuristics::Verdict::campaign     ? kRed
+                     : v == heuristics::Verdict::suspicious ? kYellow
+                                                            : kGreen;
+    line += paint(vc, fmt::format("{:<10}", heuristics::to_string(v)));
+    line += fmt::format(" {:>3}", r.assessment.score);
+    std::size_t shown = 0;
+    for (const auto& e : r.assessment.evidence) {
+      if (shown == opt_.top_signals) break;
+      line += shown == 0 ? "  " : ", ";
+      line += fmt::format("{}({:+d})", clean_text(e.signal, 80), e.weight);
+      ++shown;
+    }
+    if (r.assessment.evidence.size() > shown)
+      line += fmt::format(", +{} more", r.assessment.evidence.size() - shown);
+    if (!r.errors.empty()) {
+      std::string codes;
+      for (const auto& e : r.errors) {
+        if (!codes.empty()) codes += ",";
+        codes += clean_text(e.code, 60);
+      }
+      line += "  " + paint(kRed, "error: " + codes);
+      if (r.failed && !r.errors.empty()) line += paint(kDim, " (" + clean_text(r.errors[0].detail, 200) + ")");
+    }
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), out_);
+  }
+
+  void end(const ScanSummary& s) override {
+    std::string t;
+    t += paint(kDim, "--") + "\n";
+    t += fmt::format("messages: {}  campaign: {}  suspicious: {}  clean: {}\n", s.messages,
+                     s.campaign, s.suspicious, s.clean);
+    std::string codes;
+    for (const auto& [code, n] : s.error_codes) codes += fmt::format("{}{} {}", codes.empty() ? "" : ", ", code, n);
+    t += fmt::format("errors: {} message{}{}", s.with_errors, s.with_errors == 1 ? "" : "s",
+                     codes.empty() ? "" : " (" + codes + ")");
+    if (s.input_errors) t += fmt::format(", {} unreadable input{}", s.input_errors, s.input_errors == 1 ? "" : "s");
+    t += "\n";
+    const double secs = s.elapsed_seconds;
+    const double rate = secs > 0 ? static_cast<double>(s.messages) / secs : 0;
+    t += fmt::format("elapsed: {:.2f} s  {:.0f} msg/s  {}/s  ({} in {} thread{}{})\n", secs, rate,
+                     human_bytes(secs > 0 ? static_cast<double>(s.bytes) / secs : 0),
+                     human_bytes(static_cast<double>(s.bytes)), s.threads, s.threads == 1 ? "" : "s",
+                     s.shard.empty() ? "" : ", shard " + s.shard);
+    std::fwrite(t.data(), 1, t.size(), out_);
+  }
+
+ private:
+  std::string paint(const char* code, const std::string& s) const {
+    return opt_.color ? std::string(code) + s + kReset : s;
+  }
+  PrinterOptions opt_;
+  std::FILE* out_;
+};
+
+class JsonlPrinter : public Printer {
+ public:
+  explicit JsonlPrinter(std::FILE* out) : out_(out) {}
+  void message(const ScanRecord& rec) override {
+    std::string line = dump_line(record_to_json(rec));
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), out_);
+  }
+
+ private:
+  std::FILE* out_;
+};
+
+class CsvPrinter : public Printer {
+ public:
+  explicit CsvPrinter(std::FILE* out) : out_(out) {}
+  void begin() override {
+    static const char* header =
+        "seq,path,index,offset,member,size,sha256,message_id,date,from,subject,verdict,score,"
+        "signals,errors,route\n";
+    std::fputs(header, out_);
+  }
+  void message(const ScanRecord& rec) override {
+    const MessageReport& r = *rec.report;
+    std::string signals, errors;
+    for (const auto& e : r.assessment.evidence)
+      signals += fmt::format("{}{}:{:+d}", signals.empty() ? "" : ";", e.signal, e.weight);
+    for (const auto& e : r.errors) errors += (errors.empty() ? "" : ";") + e.code;
+    auto num = [](const std::optional<std::uint64_t>& v) { return v ? std::to_string(*v) : std::string(); };
+    std::string line = fmt::format(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", rec.seq, csv_field(r.where.path),
+        num(r.where.index), num(r.where.offset), csv_field(r.where.member), r.size, r.sha256,
+        csv_field(r.message_id, true), csv_field(r.date, true), csv_field(r.from, true),
+        csv_field(r.subject, true), heuristics::to_string(r.assessment.verdict), r.assessment.score,
+        csv_field(signals), csv_field(errors), csv_field(r.assessment.route, true));
+    std::fwrite(line.data(), 1, line.size(), out_);
+  }
+
+ private:
+  std::FILE* out_;
+};
+
+}  // namespace
+
+void ScanSummary::add(const MessageReport& r, heuristics::Verdict min_verdict_v) {
+  ++messages;
+  bytes += r.size;
+  switch (r.assessment.verdict) {
+    case heuristics::Verdict::clean: ++clean; break;
+    case heuristics::Verdict::suspicious: ++suspicious; break;
+    case heuristics::Verdict::campaign: ++campaign; break;
+  }
+  if (r.assessment.verdict >= min_verdict_v) ++flagged;
+  if (!r.errors.empty()) ++with_errors;
+  if (r.failed) ++failed;
+  std::set<std::string> seen;
+  for (const auto& e : r.errors)
+    if (seen.insert(e.code).second && error_codes.size() < 1000) ++error_codes[mime::sanitize_utf8(e.code)];
+}
+
+nlohmann::json ScanSummary::to_json() const {
+  json codes = json::object();
+  for (const auto& [k, v] : error_codes) codes[k] = v;
+  return {{"schema", "hdrscan.summary/1"},
+          {"messages", messages},
+          {"verdicts", {{"clean", clean}, {"suspicious", suspicious}, {"campaign", campaign}}},
+          {"min_verdict", min_verdict},
+          {"flagged", flagged},
+          {"messages_with_errors", with_errors},
+          {"failed", failed},
+          {"input_errors", input_errors},
+          {"error_codes", codes},
+          {"bytes", bytes},
+          {"elapsed_seconds", elapsed_seconds},
+          {"threads", threads},
+          {"shard", shard.empty() ? json(nullptr) : json(shard)}};
+}
+
+nlohmann::json record_to_json(const ScanRecord& rec) {
+  const MessageReport& r = *rec.report;
+  const auto& a = r.assessment;
+  json ev = json::array();
+  for (const auto& e : a.evidence)
+    ev.push_back({{"signal", mime::sanitize_utf8(e.signal)},
+                  {"weight", e.weight},
+                  {"where", mime::sanitize_utf8(e.where)},
+                  {"excerpt", mime::sanitize_utf8(e.excerpt)},
+                  {"message", mime::sanitize_utf8(e.message)}});
+  return {
+      {"schema", kScanSchema},
+      {"seq", rec.seq},
+      {"source",
+       {{"path", mime::sanitize_utf8(r.where.path)},
+        {"index", opt_u64(r.where.index)},
+        {"offset", opt_u64(r.where.offset)},
+        {"member", r.where.member.empty() ? json(nullptr) : json(mime::sanitize_utf8(r.where.member))}}},
+      {"size", r.size},
+      {"sha256", r.sha256},
+      {"message_id", mime::sanitize_utf8(r.message_id)},
+      {"date", mime::sanitize_utf8(r.date)},
+      {"from", mime::sanitize_utf8(r.from)},
+      {"subject", mime::sanitize_utf8(r.subject)},
+      {"verdict", heuristics::to_string(a.verdict)},
+      {"score", std::clamp(a.score, 0, 100)},
+      {"evidence", ev},
+      {"errors", defects_json(r.errors)},
+      {"defects", defects_json(r.defects)},
+      {"failed", r.failed},
+      {"route", mime::sanitize_utf8(a.route)},
+      {"nested_from", mime::sanitize_utf8(a.nested_from)},
+  };
+}
+
+std::string dump_line(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string clean_text(std::string_view s, std::size_t max_bytes) {
+  std::string u = mime::sanitize_utf8(s);
+  for (char& c : u) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f) c = ' ';
+  }
+  if (u.size() > max_bytes) {
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(u[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
+    u.resize(cut);
+    u += "…";
+  }
+  return u;
+}
+
+std::string csv_field(std::string_view s, bool defuse_formula) {
+  std::string v = clean_text(s);
+  if (defuse_formula && !v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@'))
+    v.insert(v.begin(), '\'');
+  if (v.find_first_of(",\"") == std::string::npos && (v.empty() || (v.front() != ' ' && v.back() != ' ')))
+    return v;
+  std::string q = "\"";
+  for (char c : v) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  q += '"';
+  return q;
+}
+
+std::unique_ptr<Printer> make_printer(const PrinterOptions& opt, std::FILE* out) {
+  switch (opt.format) {
+    case OutputFormat::jsonl: return std::make_unique<JsonlPrinter>(out);
+    case OutputFormat::csv: return std::make_unique<CsvPrinter>(out);
+    case OutputFormat::text: break;
+  }
+  return std::make_unique<TextPrinter>(opt, out);
+}
+
+std::string human_bytes(double b) {
+  static const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  while (b >= 1000 && u < 4) {
+    b /= 1000;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} B", b) : fmt::format("{:.1f} {}", b, units[u]);
+}
+
+}  // namespace hdrscan::scanner

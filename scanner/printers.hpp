@@ -1,0 +1,87 @@
+// printers.hpp: output formats of `hdrscan scan`, each a printer over one result type
+// (scanner::MessageReport), ripgrep style: the scan driver walks and analyses, printers only
+// format. Formats: text (one line per message, optional ANSI colour, then a summary), jsonl
+// (one JSON object per message, schema "hdrscan.scan/1", docs/output-schema.json) and csv (the
+// flat subset, RFC 4180 quoting, one physical line per record).
+//
+// Limits: printers never throw on message content; every string is made valid UTF-8 (invalid
+// bytes -> U+FFFD). CSV and text replace control characters by spaces so a record is always
+// one line; CSV also defuses spreadsheet formulas in attacker-controlled text fields (a
+// leading = + - @ gets a ' prefix). JSONL is the lossless format.
+// Diagnostics: write errors are reported by the driver (it checks the stream), not here.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "scanner/pipeline.hpp"
+
+namespace hdrscan::scanner {
+
+inline constexpr std::string_view kScanSchema = "hdrscan.scan/1";
+
+enum class OutputFormat { text, jsonl, csv };
+
+// One scanned message as the printers see it: the report plus its global sequence number
+// (0-based position of the message among all messages of all inputs, in input order; the
+// same number in a sharded run, so shard outputs can be merged back in order).
+struct ScanRecord {
+  std::uint64_t seq = 0;
+  const MessageReport* report = nullptr;
+};
+
+// Totals for the summary line, --summary-json and the HTML report.
+struct ScanSummary {
+  std::uint64_t messages = 0;          // reported messages (this shard)
+  std::uint64_t clean = 0, suspicious = 0, campaign = 0;
+  std::uint64_t flagged = 0;           // at or above --min-verdict
+  std::uint64_t with_errors = 0;       // messages with at least one error entry
+  std::uint64_t failed = 0;            // messages that could not be read at all
+  std::uint64_t input_errors = 0;      // top-level inputs that could not be opened
+  std::map<std::string, std::uint64_t> error_codes;  // error code -> messages
+  std::uint64_t bytes = 0;             // raw message bytes analysed
+  double elapsed_seconds = 0;
+  int threads = 1;
+  std::string shard;                   // "K/N" or ""
+  std::string min_verdict = "campaign";
+
+  void add(const MessageReport& r, heuristics::Verdict threshold);
+  nlohmann::json to_json() const;
+};
+
+// The JSONL record of one message (docs/output-schema.json). All strings valid UTF-8.
+nlohmann::json record_to_json(const ScanRecord& rec);
+// Serialises a JSON value on one line (invalid UTF-8 replaced, never throws).
+std::string dump_line(const nlohmann::json& j);
+
+// Text helpers shared with explain and the report.
+std::string clean_text(std::string_view s, std::size_t max_bytes = SIZE_MAX);  // UTF-8, no controls
+std::string csv_field(std::string_view s, bool defuse_formula = false);
+
+struct PrinterOptions {
+  OutputFormat format = OutputFormat::text;
+  bool color = false;
+  std::size_t top_signals = 3;  // text: signals shown per line
+};
+
+class Printer {
+ public:
+  virtual ~Printer() = default;
+  virtual void begin() {}
+  virtual void message(const ScanRecord& rec) = 0;
+  // Text prints the summary here; jsonl/csv print nothing (their summary goes to
+  // --summary-json so the stream stays machine-readable).
+  virtual void end(const ScanSummary&) {}
+};
+
+std::unique_ptr<Printer> make_printer(const PrinterOptions& opt, std::FILE* out);
+
+// "1.2 MB", "830 B"
+std::string human_bytes(double bytes);
+
+}  // namespace hdrscan::scanner
