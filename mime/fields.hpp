@@ -19,7 +19,9 @@ struct ReceivedHop {
   bool ok = false;
   std::string reason;          // why not ok
   std::string from_host;       // name after "from" (HELO as the receiver recorded it)
-  std::string from_rdns;       // reverse name in the comment, when given
+  std::string from_rdns;       // reverse name in the comment, when given ("unknown" kept as is)
+  std::string from_helo;       // HELO/EHLO the comment records explicitly (exim "helo=x", qmail
+                               // "(HELO x)", vger "\"EHLO x\""); empty when from_host is it
   std::optional<IpAddress> from_ip;
   std::string by_host;
   std::optional<IpAddress> by_ip;
@@ -91,7 +93,9 @@ TenantConnectingIp parse_tenant_connecting_ip(std::string_view value);
 // Received-SPF: result word and key=value pairs (client-ip, helo, envelope-from...).
 struct ReceivedSpf {
   bool ok = false;
-  std::string result;
+  std::string reason;          // why not ok
+  std::string result;          // lower-cased: pass, fail, softfail, neutral, none, ...
+  std::string comment;         // the parenthesised explanation after the result
   std::vector<std::pair<std::string, std::string>> props;
   std::string prop(std::string_view key) const;
 };

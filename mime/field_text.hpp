@@ -1,0 +1,48 @@
+// field_text.hpp: small text helpers shared by the structured header parsers (fields.cpp and
+// field_*.cpp). Internal to mime/: not part of the public mime.hpp face.
+// Limits: ASCII-only case folding (header syntax is ASCII; 8-bit bytes pass through as-is).
+// Diagnostics: none; pure functions.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace hdrscan::mime::text {
+
+// Every structured parser looks at no more than this much of a header value. Real values
+// are a few KiB at most (a long ARC-Message-Signature is ~1 KiB); beyond this it is abuse.
+inline constexpr std::size_t kMaxFieldInput = 64 * 1024;
+
+inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+inline bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+inline char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+inline std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+inline std::string_view bounded(std::string_view s) {
+  return s.size() > kMaxFieldInput ? s.substr(0, kMaxFieldInput) : s;
+}
+
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (to_lower(a[i]) != to_lower(b[i])) return false;
+  return true;
+}
+
+inline bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+inline std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = to_lower(c);
+  return out;
+}
+
+}  // namespace hdrscan::mime::text

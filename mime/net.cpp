@@ -1,0 +1,206 @@
+// net.cpp: IPv4/IPv6 address and CIDR value types, parsed with inet_pton only (never the
+// resolver, never DNS).
+// Limits: inputs longer than kMaxAddressText characters are rejected before parsing; an IPv6
+// zone id ("fe80::1%4") is accepted and dropped; IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes
+// plain IPv4 so that one host compares equal whatever form a header used.
+// Diagnostics: none; parse_ip/parse_cidr return nullopt on anything they do not accept.
+#include "mime/net.hpp"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace hdrscan::mime {
+namespace {
+
+// Longest textual IPv6 with embedded IPv4 is 45 characters; brackets, "IPv6:" and a zone id
+// add a little. Anything longer is not an address.
+constexpr std::size_t kMaxAddressText = 96;
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char a = s[i], b = prefix[i];
+    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
+    if (a != b) return false;
+  }
+  return true;
+}
+
+bool is_mapped_v4(const std::array<std::uint8_t, 16>& b) {
+  for (int i = 0; i < 10; ++i)
+    if (b[i] != 0) return false;
+  return b[10] == 0xff && b[11] == 0xff;
+}
+
+// Keeps the first `prefix` bits of `bytes`, zeroes the rest.
+void mask_to_prefix(std::array<std::uint8_t, 16>& bytes, int prefix, int total_bits) {
+  for (int bit = prefix; bit < total_bits; ++bit)
+    bytes[bit / 8] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
+}
+
+}  // namespace
+
+std::string IpAddress::to_string() const {
+  if (!v6) {
+    std::string out;
+    out.reserve(15);
+    for (int i = 0; i < 4; ++i) {
+      if (i) out += '.';
+      out += std::to_string(bytes[i]);
+    }
+    return out;
+  }
+  // RFC 5952: lower-case hex, no leading zeros, the longest run (>= 2) of zero groups
+  // replaced by "::", the first such run when two are equally long.
+  std::array<unsigned, 8> groups{};
+  for (int i = 0; i < 8; ++i) groups[i] = (unsigned{bytes[2 * i]} << 8) | bytes[2 * i + 1];
+  int best_start = -1, best_len = 0;
+  for (int i = 0; i < 8;) {
+    if (groups[i] != 0) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && groups[j] == 0) ++j;
+    if (j - i > best_len) {
+      best_start = i;
+      best_len = j - i;
+    }
+    i = j;
+  }
+  if (best_len < 2) best_start = -1;
+  std::string out;
+  out.reserve(39);
+  char hex[8];
+  for (int i = 0; i < 8; ++i) {
+    if (i == best_start) {
+      out += "::";
+      i += best_len - 1;
+      continue;
+    }
+    if (!out.empty() && out.back() != ':') out += ':';
+    auto [end, ec] = std::to_chars(hex, hex + sizeof hex, groups[i], 16);
+    (void)ec;
+    out.append(hex, end);
+  }
+  return out;
+}
+
+bool IpAddress::is_private() const {
+  const auto& b = bytes;
+  if (!v6) {
+    return b[0] == 10                                   // RFC 1918
+           || (b[0] == 172 && (b[1] & 0xf0) == 16)      // RFC 1918
+           || (b[0] == 192 && b[1] == 168)              // RFC 1918
+           || b[0] == 127                               // loopback
+           || (b[0] == 169 && b[1] == 254)              // link-local
+           || (b[0] == 100 && (b[1] & 0xc0) == 64)      // RFC 6598 shared (CGNAT)
+           || b[0] == 0;                                // "this network"
+  }
+  bool all_zero_but_last = true;
+  for (int i = 0; i < 15; ++i)
+    if (b[i] != 0) all_zero_but_last = false;
+  if (all_zero_but_last && (b[15] == 1 || b[15] == 0)) return true;  // ::1 and ::
+  if ((b[0] & 0xfe) == 0xfc) return true;                 // ULA fc00::/7
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true; // link-local fe80::/10
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return true; // old site-local fec0::/10
+  return false;
+}
+
+std::optional<IpAddress> parse_ip(std::string_view text) {
+  text = trim(text);
+  if (text.size() > kMaxAddressText || text.empty()) return std::nullopt;
+  if (text.front() == '[') {
+    if (text.back() != ']') return std::nullopt;
+    text = trim(text.substr(1, text.size() - 2));
+  }
+  bool v6_tagged = false;
+  if (istarts_with(text, "IPv6:")) {
+    text.remove_prefix(5);
+    v6_tagged = true;
+  }
+  if (text.empty()) return std::nullopt;
+  char buf[kMaxAddressText + 1];
+  IpAddress ip;
+  if (text.find(':') != std::string_view::npos) {
+    if (auto zone = text.find('%'); zone != std::string_view::npos) {
+      // A zone id names a local interface; it is no part of the address.
+      if (zone + 1 == text.size()) return std::nullopt;
+      text = text.substr(0, zone);
+    }
+    std::memcpy(buf, text.data(), text.size());
+    buf[text.size()] = '\0';
+    if (inet_pton(AF_INET6, buf, ip.bytes.data()) != 1) return std::nullopt;
+    ip.v6 = true;
+    if (is_mapped_v4(ip.bytes)) {
+      ip.v6 = false;
+      std::array<std::uint8_t, 16> v4{};
+      for (int i = 0; i < 4; ++i) v4[i] = ip.bytes[12 + i];
+      ip.bytes = v4;
+    }
+    return ip;
+  }
+  if (v6_tagged) return std::nullopt;  // "IPv6:1.2.3.4" is not a valid literal
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  if (inet_pton(AF_INET, buf, ip.bytes.data()) != 1) return std::nullopt;
+  return ip;
+}
+
+bool Cidr::contains(const IpAddress& ip) const {
+  if (ip.v6 != base.v6) return false;
+  const int total_bits = base.v6 ? 128 : 32;
+  const int bits = prefix < 0 ? 0 : (prefix > total_bits ? total_bits : prefix);
+  auto masked = ip.bytes;
+  mask_to_prefix(masked, bits, total_bits);
+  auto masked_base = base.bytes;
+  mask_to_prefix(masked_base, bits, total_bits);
+  return masked == masked_base;
+}
+
+std::string Cidr::to_string() const { return base.to_string() + "/" + std::to_string(prefix); }
+
+std::optional<Cidr> parse_cidr(std::string_view text) {
+  text = trim(text);
+  if (text.size() > kMaxAddressText + 4) return std::nullopt;
+  const auto slash = text.find('/');
+  auto address_part = text.substr(0, slash);
+  const bool mapped_form = address_part.find(':') != std::string_view::npos;
+  auto ip = parse_ip(address_part);
+  if (!ip) return std::nullopt;
+  Cidr cidr;
+  cidr.base = *ip;
+  const int total_bits = ip->v6 ? 128 : 32;
+  if (slash == std::string_view::npos) {
+    cidr.prefix = total_bits;
+    return cidr;
+  }
+  auto prefix_text = trim(text.substr(slash + 1));
+  int prefix = -1;
+  auto [end, ec] = std::from_chars(prefix_text.data(), prefix_text.data() + prefix_text.size(), prefix);
+  if (ec != std::errc{} || end != prefix_text.data() + prefix_text.size() || prefix_text.empty())
+    return std::nullopt;
+  // "::ffff:10.0.0.0/104" was written in 128-bit space but is now an IPv4 range.
+  if (mapped_form && !ip->v6) {
+    if (prefix < 96) return std::nullopt;
+    prefix -= 96;
+  }
+  if (prefix < 0 || prefix > total_bits) return std::nullopt;
+  cidr.prefix = prefix;
+  // The base is kept canonical (host bits cleared) so to_string() names the range.
+  mask_to_prefix(cidr.base.bytes, prefix, total_bits);
+  return cidr;
+}
+
+}  // namespace hdrscan::mime
