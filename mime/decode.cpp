@@ -1,0 +1,444 @@
+// decode.cpp: hdrscan's own content decoders (base64, quoted-printable, charsets, RFC 2047).
+//
+// Purpose: turn transfer-encoded, charset-encoded mail text into valid UTF-8 for the
+// detectors, tolerating everything real senders get wrong.
+// Why not mimetic's codecs: its base64 decoder indexes a table with unchecked bytes ('|'
+// decodes as 'A', stack-notes.md), and it has no charset or RFC 2047 support at all.
+// Limits: every decoder is linear in its input; base64/QP stop at `max_out` bytes of output;
+// an RFC 2047 encoded-word is only recognised within kMaxEncodedWord bytes of its "=?".
+// Charset policy (to_utf8): names are normalised and aliased (utf8, win-1252, cp-1252,
+// ks_c_5601-1987 -> CP949, gb2312/gbk -> GB18030, iso-8859-8-i -> ISO-8859-8, shift_jis ->
+// CP932 ...). iso-8859-1, us-ascii with 8-bit bytes and unknown or unsupported charsets are
+// read as windows-1252 unless the bytes already are valid UTF-8 (what mail clients and
+// browsers do; windows-1252 maps every byte, so nothing is lost, only possibly mis-shown).
+// Invalid sequences become U+FFFD one byte at a time (iconv's //IGNORE would drop them
+// silently). iconv descriptors are cached per thread (bounded), so converting is cheap.
+// Diagnostics: decode_base64/decode_quoted_printable return false when they had to repair
+// the input; the converters never fail, U+FFFD marks what could not be read.
+#include "mime/decode.hpp"
+
+#include <iconv.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hdrscan::mime {
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+constexpr std::size_t kMaxEncodedWord = 1024;                // "=?cs?e?text?=" scan window
+constexpr std::size_t kMaxCharsetName = 64;
+
+constexpr std::array<std::int8_t, 256> make_base64_table() {
+  std::array<std::int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+  return t;
+}
+constexpr auto kBase64 = make_base64_table();
+
+int hex_value(unsigned char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;  // lower case is not RFC 2045, but common
+  return -1;
+}
+
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+bool is_ascii_clean(std::string_view s) {
+  for (unsigned char c : s)
+    if (c >= 0x80 || c == 0) return false;
+  return true;
+}
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when invalid (overlong, surrogate,
+// > U+10FFFF, truncated). NUL counts as invalid so callers replace it.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data()) + i;
+  const std::size_t left = s.size() - i;
+  const unsigned char c = p[0];
+  if (c == 0) return 0;
+  if (c < 0x80) return 1;
+  auto cont = [&](std::size_t k) { return k < left && (p[k] & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if (c == 0xE0 && p[1] < 0xA0) return 0;  // overlong
+    if (c == 0xED && p[1] >= 0xA0) return 0; // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xF0 && p[1] < 0x90) return 0;  // overlong
+    if (c == 0xF4 && p[1] >= 0x90) return 0; // > U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+bool is_valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto n = utf8_sequence_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string normalise_charset(std::string_view cs) {
+  std::string out;
+  for (char c : cs) {
+    if (out.size() >= kMaxCharsetName) break;
+    if (c == '"' || c == '\'' || c == ' ' || c == '\t') continue;
+    out.push_back(ascii_lower(c));
+  }
+  return out;
+}
+
+// Maps a declared charset to an iconv name; "" means "UTF-8 or windows-1252 fallback".
+std::string iconv_name_for(const std::string& cs) {
+  static const std::pair<std::string_view, std::string_view> kAliases[] = {
+      {"utf8", "UTF-8"},         {"utf-8", "UTF-8"},          {"us-ascii", ""},
+      {"ascii", ""},             {"ansi_x3.4-1968", ""},      {"iso-8859-1", ""},
+      {"iso8859-1", ""},         {"iso_8859-1", ""},          {"latin1", ""},
+      {"latin-1", ""},           {"l1", ""},                  {"windows-1252", ""},
+      {"win-1252", ""},          {"cp1252", ""},              {"cp-1252", ""},
+      {"x-unknown", ""},         {"unknown-8bit", ""},        {"unknown", ""},
+      {"default", ""},           {"x-user-defined", ""},      {"ks_c_5601-1987", "CP949"},
+      {"ks_c_5601", "CP949"},    {"ksc5601", "CP949"},        {"euc-kr", "CP949"},
+      {"gb2312", "GB18030"},     {"gbk", "GB18030"},          {"x-gbk", "GB18030"},
+      {"cp936", "GB18030"},      {"gb_2312-80", "GB18030"},   {"iso-8859-8-i", "ISO-8859-8"},
+      {"iso-8859-8-e", "ISO-8859-8"}, {"iso-8859-6-i", "ISO-8859-6"},
+      {"shift_jis", "CP932"},    {"shift-jis", "CP932"},      {"sjis", "CP932"},
+      {"x-sjis", "CP932"},       {"windows-31j", "CP932"},    {"ms_kanji", "CP932"},
+      {"big5", "BIG5-HKSCS"},    {"x-mac-roman", "MACINTOSH"}, {"macintosh", "MACINTOSH"},
+      {"tis-620", "CP874"},      {"windows-874", "CP874"},    {"utf-7", "UTF-7"},
+      {"unicode-1-1-utf-7", "UTF-7"}, {"unicode", "UTF-16"},   {"ucs-2", "UTF-16"},
+  };
+  for (const auto& [alias, name] : kAliases)
+    if (cs == alias) return std::string(name);
+  if (cs.rfind("win-", 0) == 0) return "WINDOWS-" + cs.substr(4);
+  if (cs.rfind("cp-", 0) == 0) return "CP" + cs.substr(3);
+  return cs;  // let iconv try the name as written
+}
+
+// Per-thread cache of open iconv descriptors (to UTF-8), bounded.
+class IconvCache {
+ public:
+  ~IconvCache() {
+    for (auto& e : entries_)
+      if (e.second != reinterpret_cast<iconv_t>(-1)) iconv_close(e.second);
+  }
+  // Returns (iconv_t)-1 when iconv does not know the charset.
+  iconv_t get(const std::string& name) {
+    for (auto& e : entries_)
+      if (e.first == name) return e.second;
+    iconv_t cd = iconv_open("UTF-8", name.c_str());
+    if (entries_.size() >= kMaxEntries) {
+      if (entries_.front().second != reinterpret_cast<iconv_t>(-1)) iconv_close(entries_.front().second);
+      entries_.erase(entries_.begin());
+    }
+    entries_.emplace_back(name, cd);
+    return cd;
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 24;
+  std::vector<std::pair<std::string, iconv_t>> entries_;
+};
+
+IconvCache& iconv_cache() {
+  thread_local IconvCache cache;
+  return cache;
+}
+
+// windows-1252 bytes 0x80-0x9F; undefined ones map to U+FFFD.
+constexpr char16_t kCp1252High[32] = {
+    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
+
+void append_codepoint(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+std::string cp1252_to_utf8(std::string_view in) {
+  std::string out;
+  out.reserve(in.size() + in.size() / 4);
+  for (unsigned char c : in) {
+    if (c == 0) out.append(kReplacement);
+    else if (c < 0x80) out.push_back(static_cast<char>(c));
+    else if (c < 0xA0) append_codepoint(out, kCp1252High[c - 0x80]);
+    else append_codepoint(out, c);
+  }
+  return out;
+}
+
+std::string iconv_to_utf8(std::string_view in, iconv_t cd) {
+  iconv(cd, nullptr, nullptr, nullptr, nullptr);  // reset shift state
+  std::string out;
+  std::string buffer(in.size() * 2 + 64, '\0');
+  char* src = const_cast<char*>(in.data());  // iconv's API is not const-correct
+  std::size_t src_left = in.size();
+  while (src_left > 0) {
+    char* dst = buffer.data();
+    std::size_t dst_left = buffer.size();
+    const std::size_t rc = iconv(cd, &src, &src_left, &dst, &dst_left);
+    out.append(buffer.data(), buffer.size() - dst_left);
+    if (rc != static_cast<std::size_t>(-1)) break;
+    if (errno == E2BIG) continue;
+    // EILSEQ (invalid) or EINVAL (truncated at the end): mark it, skip one byte, go on.
+    out.append(kReplacement);
+    ++src;
+    --src_left;
+    iconv(cd, nullptr, nullptr, nullptr, nullptr);
+  }
+  // Flush a pending shift sequence (stateful charsets such as ISO-2022-JP).
+  char* dst = buffer.data();
+  std::size_t dst_left = buffer.size();
+  iconv(cd, nullptr, nullptr, &dst, &dst_left);
+  out.append(buffer.data(), buffer.size() - dst_left);
+  if (out.find('\0') != std::string::npos) return sanitize_utf8(out);
+  return out;
+}
+
+}  // namespace
+
+bool decode_base64(std::string_view in, std::string& out, std::size_t max_out) {
+  bool clean = true;
+  std::uint32_t bits = 0;
+  int sextets = 0;
+  out.reserve(out.size() + std::min(max_out, in.size() / 4 * 3 + 3));
+  for (unsigned char c : in) {
+    const int v = kBase64[c];
+    if (v < 0) {
+      if (c == '=') {
+        // Padding ends a quantum; anything after it (a concatenated second blob) goes on.
+        if (sextets == 1) clean = false;
+        bits = 0;
+        sextets = 0;
+      } else if (c != '\r' && c != '\n' && c != ' ' && c != '\t') {
+        clean = false;
+      }
+      continue;
+    }
+    bits = (bits << 6) | static_cast<std::uint32_t>(v);
+    if (++sextets == 2) {
+      if (out.size() >= max_out) return clean;
+      out.push_back(static_cast<char>((bits >> 4) & 0xFF));
+    } else if (sextets == 3) {
+      if (out.size() >= max_out) return clean;
+      out.push_back(static_cast<char>((bits >> 2) & 0xFF));
+    } else if (sextets == 4) {
+      if (out.size() >= max_out) return clean;
+      out.push_back(static_cast<char>(bits & 0xFF));
+      bits = 0;
+      sextets = 0;
+    }
+  }
+  if (sextets != 0) clean = false;  // missing padding (a lone sextet is lost entirely)
+  return clean;
+}
+
+bool decode_quoted_printable(std::string_view in, std::string& out, std::size_t max_out) {
+  bool clean = true;
+  out.reserve(out.size() + std::min(max_out, in.size()));
+  const std::size_t n = in.size();
+  std::size_t i = 0;
+  while (i < n && out.size() < max_out) {
+    const char c = in[i];
+    if (c == '=') {
+      // Soft line break: '=' then optional transport whitespace then EOL (or end of input).
+      std::size_t j = i + 1;
+      while (j < n && (in[j] == ' ' || in[j] == '\t')) ++j;
+      if (j >= n) { i = j; break; }
+      if (in[j] == '\n') { i = j + 1; continue; }
+      if (in[j] == '\r') { i = j + 1; if (i < n && in[i] == '\n') ++i; continue; }
+      if (i + 2 < n) {
+        const int hi = hex_value(static_cast<unsigned char>(in[i + 1]));
+        const int lo = hex_value(static_cast<unsigned char>(in[i + 2]));
+        if (hi >= 0 && lo >= 0) {
+          out.push_back(static_cast<char>(hi * 16 + lo));
+          i += 3;
+          continue;
+        }
+      }
+      clean = false;  // invalid escape: keep the '=' literally
+      out.push_back('=');
+      ++i;
+      continue;
+    }
+    if (c == ' ' || c == '\t') {
+      // Trailing whitespace on a line was added in transport (RFC 2045 6.7 (3)): drop it.
+      std::size_t j = i;
+      while (j < n && (in[j] == ' ' || in[j] == '\t')) ++j;
+      if (j >= n || in[j] == '\r' || in[j] == '\n') { i = j; continue; }
+      for (; i < j && out.size() < max_out; ++i) out.push_back(in[i]);
+      continue;
+    }
+    out.push_back(c);
+    ++i;
+  }
+  return clean;
+}
+
+std::string sanitize_utf8(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  std::size_t i = 0;
+  while (i < in.size()) {
+    // Copy the longest ASCII run at once (the common case).
+    std::size_t j = i;
+    while (j < in.size() && static_cast<unsigned char>(in[j]) < 0x80 && in[j] != 0) ++j;
+    out.append(in.data() + i, j - i);
+    i = j;
+    if (i >= in.size()) break;
+    const auto len = utf8_sequence_length(in, i);
+    if (len == 0) {
+      out.append(kReplacement);
+      ++i;
+    } else {
+      out.append(in.data() + i, len);
+      i += len;
+    }
+  }
+  return out;
+}
+
+std::string to_utf8(std::string_view in, std::string_view charset) {
+  const std::string cs = normalise_charset(charset);
+  // 7-bit stateful or wide charsets must go through iconv even when every byte is ASCII.
+  const bool seven_bit_encoded = cs.rfind("iso-2022", 0) == 0 || cs.rfind("utf-7", 0) == 0 ||
+                                 cs.rfind("unicode", 0) == 0 || cs.rfind("utf-16", 0) == 0 ||
+                                 cs.rfind("utf-32", 0) == 0 || cs.rfind("ucs", 0) == 0 ||
+                                 cs.rfind("hz", 0) == 0;
+  if (!seven_bit_encoded && is_ascii_clean(in)) return std::string(in);
+  const std::string name = iconv_name_for(cs);
+  if (name == "UTF-8") return sanitize_utf8(in);
+  if (name.empty()) return is_valid_utf8(in) ? std::string(in) : cp1252_to_utf8(in);
+  iconv_t cd = iconv_cache().get(name);
+  if (cd == reinterpret_cast<iconv_t>(-1))  // unknown to iconv: same fallback as above
+    return is_valid_utf8(in) ? std::string(in) : cp1252_to_utf8(in);
+  return iconv_to_utf8(in, cd);
+}
+
+namespace {
+
+struct EncodedWord {
+  std::size_t end = 0;      // one past "?="
+  std::string charset;      // without an RFC 2231 "*language" suffix
+  std::string bytes;        // decoded, still in `charset`
+};
+
+// Parses "=?charset?E?text?=" at value[pos]; false when it is not a well-formed word.
+bool parse_encoded_word(std::string_view value, std::size_t pos, EncodedWord& word) {
+  const std::size_t limit = std::min(value.size(), pos + kMaxEncodedWord);
+  std::size_t q1 = pos + 2;
+  std::size_t p = q1;
+  while (p < limit && value[p] != '?' && value[p] != ' ' && value[p] != '\t' && value[p] != '\r' && value[p] != '\n') ++p;
+  if (p >= limit || value[p] != '?' || p == q1) return false;
+  std::string_view cs = value.substr(q1, p - q1);
+  if (const auto star = cs.find('*'); star != std::string_view::npos) cs = cs.substr(0, star);
+  if (p + 2 >= limit || value[p + 2] != '?') return false;
+  const char enc = ascii_lower(value[p + 1]);
+  if (enc != 'b' && enc != 'q') return false;
+  const std::size_t text_begin = p + 3;
+  std::size_t t = text_begin;
+  // Text runs to the next "?="; it never contains line breaks. Spaces inside are tolerated
+  // (broken senders write them; RFC 2047 forbids them).
+  while (t + 1 < limit && !(value[t] == '?' && value[t + 1] == '=')) {
+    if (value[t] == '\r' || value[t] == '\n') return false;
+    ++t;
+  }
+  if (t + 1 >= limit) return false;
+  const std::string_view text = value.substr(text_begin, t - text_begin);
+  word.charset.assign(cs);
+  word.bytes.clear();
+  if (enc == 'b') {
+    decode_base64(text, word.bytes);
+  } else {
+    for (std::size_t k = 0; k < text.size(); ++k) {
+      const char c = text[k];
+      if (c == '_') {
+        word.bytes.push_back(' ');
+      } else if (c == '=' && k + 2 < text.size()) {
+        const int hi = hex_value(static_cast<unsigned char>(text[k + 1]));
+        const int lo = hex_value(static_cast<unsigned char>(text[k + 2]));
+        if (hi >= 0 && lo >= 0) {
+          word.bytes.push_back(static_cast<char>(hi * 16 + lo));
+          k += 2;
+        } else {
+          word.bytes.push_back('=');
+        }
+      } else {
+        word.bytes.push_back(c);
+      }
+    }
+  }
+  word.end = t + 2;
+  return true;
+}
+
+}  // namespace
+
+std::string decode_rfc2047(std::string_view value) {
+  if (value.find("=?") == std::string_view::npos) return sanitize_utf8(value);
+  std::string out;
+  out.reserve(value.size());
+  std::string pending_bytes;    // decoded bytes of adjacent words in one charset
+  std::string pending_charset;  // joined before conversion: a character may span two words
+  auto flush = [&]() {
+    if (!pending_bytes.empty()) out += to_utf8(pending_bytes, pending_charset);
+    pending_bytes.clear();
+  };
+  std::size_t i = 0;
+  std::size_t plain_begin = 0;
+  bool last_was_word = false;
+  EncodedWord word;
+  while (i < value.size()) {
+    const std::size_t at = value.find("=?", i);
+    if (at == std::string_view::npos) break;
+    if (!parse_encoded_word(value, at, word)) {
+      i = at + 2;
+      continue;
+    }
+    const std::string_view between = value.substr(plain_begin, at - plain_begin);
+    const bool only_space = between.find_first_not_of(" \t\r\n") == std::string_view::npos;
+    if (!(last_was_word && only_space)) {
+      flush();
+      out += sanitize_utf8(between);
+    } else if (normalise_charset(word.charset) != normalise_charset(pending_charset)) {
+      flush();
+    }
+    if (pending_bytes.empty()) pending_charset = word.charset;
+    pending_bytes += word.bytes;
+    last_was_word = true;
+    i = plain_begin = word.end;
+  }
+  flush();
+  out += sanitize_utf8(value.substr(plain_begin));
+  return out;
+}
+
+}  // namespace hdrscan::mime
