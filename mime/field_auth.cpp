@@ -61,7 +61,8 @@ std::vector<Statement> lex_statements(std::string_view value) {
           ++i;
           break;
         }
-        inner += is_space(d) ? ' ' : d;
+        if (!is_space(d)) inner += d;
+        else if (!inner.empty() && inner.back() != ' ') inner += ' ';  // FWS reads as one space
         ++i;
       }
       statements.back().push_back({true, std::string(text::trim(inner))});

@@ -1,9 +1,10 @@
 // field_date.cpp: lenient RFC 5322 date-time to Unix seconds (UTC), no locale, no libc time
 // zone database: Date:, the tail of Received:, and whatever else carries a mail date.
 // Accepts: optional weekday, day month year or asctime order (month day time year), 2- and
-// 3-digit years (RFC 5322 obs-year), "d-Mon-yyyy", numeric zones (+hhmm, +hh:mm) and the obs
-// zones UT/UTC/GMT/Z/EST/EDT/CST/CDT/MST/MDT/PST/PDT; other alphabetic zones count as
-// -0000 (RFC 5322 4.3); a missing zone is read as UTC. Comments "(UTC)" are skipped.
+// 3-digit years (RFC 5322 obs-year), the Y2K-bug year "0102" (= 2002), one-digit minutes or
+// seconds, "d-Mon-yyyy", numeric zones (+hhmm, +hh:mm) and the obs zones UT/UTC/GMT/Z/EST/
+// EDT/CST/CDT/MST/MDT/PST/PDT; other alphabetic zones count as -0000 (RFC 5322 4.3); a
+// missing zone is read as UTC. Comments "(UTC)" are skipped.
 // Limits: looks at the first kMaxDateText characters only; years 1900..9999.
 // Diagnostics: nullopt when day, month, year or hour:minute is missing or out of range.
 #include <array>
@@ -134,9 +135,12 @@ bool parse_time(std::string_view tok, int& h, int& m, int& s) {
   auto c2 = rest.find(':');
   auto mm = rest.substr(0, c2);
   std::string_view ss = c2 == std::string_view::npos ? std::string_view{} : rest.substr(c2 + 1);
-  if (hh.empty() || hh.size() > 2 || mm.size() != 2 || !all_digits(hh) || !all_digits(mm))
+  // One-digit minutes or seconds ("16:54:6") come from broken mailers; read them anyway.
+  if (hh.empty() || hh.size() > 2 || mm.empty() || mm.size() > 2 || !all_digits(hh) ||
+      !all_digits(mm))
     return false;
-  if (c2 != std::string_view::npos && (ss.size() != 2 || !all_digits(ss))) return false;
+  if (c2 != std::string_view::npos && (ss.empty() || ss.size() > 2 || !all_digits(ss)))
+    return false;
   h = to_int(hh);
   m = to_int(mm);
   s = ss.empty() ? 0 : to_int(ss);
@@ -186,7 +190,7 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view input) {
       // RFC 5322 4.3: 2-digit years 00-49 are 20xx, 50-99 are 19xx; 3-digit add 1900.
       if (tok.size() <= 2) year = v < 50 ? 2000 + v : 1900 + v;
       else if (tok.size() == 3) year = 1900 + v;
-      else year = v;
+      else year = v < 1000 ? 1900 + v : v;  // "0102": a tm_year printed as %04d (Y2K bug)
     }
   };
   for (std::size_t i = 0; i < ntokens; ++i) {
@@ -196,6 +200,11 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view input) {
       continue;
     }
     if (tok.find(':') != std::string_view::npos && is_digit(tok[0])) {
+      // "00:01+0000": a zone glued to the time.
+      if (auto sign = tok.find_first_of("+-"); sign != std::string_view::npos) {
+        if (!zone) zone = numeric_zone(tok.substr(sign));
+        tok = tok.substr(0, sign);
+      }
       int h, m, s;
       if (hour < 0 && parse_time(tok, h, m, s)) {
         hour = h;
