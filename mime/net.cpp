@@ -130,7 +130,8 @@ std::optional<IpAddress> parse_ip(std::string_view text) {
     text.remove_prefix(5);
     v6_tagged = true;
   }
-  if (text.empty()) return std::nullopt;
+  // inet_pton reads a C string: an embedded NUL would hide the rest of the text.
+  if (text.empty() || text.find('\0') != std::string_view::npos) return std::nullopt;
   char buf[kMaxAddressText + 1];
   IpAddress ip;
   if (text.find(':') != std::string_view::npos) {
