@@ -28,6 +28,8 @@ struct RawMessage {
   std::string error;     // non-empty: the message could not be read (reason in words)
   std::string error_code;// stable reason code for counting: "unreadable", "too_large"...
   bool truncated = false;// bytes cut at max_message_bytes
+  std::string note;      // non-fatal remark of the reader, e.g. a Content-Length that lied
+                         // and was ignored ("content_length_ignored: ...") or a dropped BOM
 };
 
 struct ReaderOptions {
@@ -51,6 +53,12 @@ InputKind detect_kind(const std::string& path);
 // Opens any input; "-" is standard input (one message, or an mbox stream if it starts with
 // "From "). Directories are walked recursively in sorted order, so output is deterministic.
 std::unique_ptr<MessageSource> open_source(const std::string& path, const ReaderOptions& opt = {});
+
+// Standard input or any pipe: reads `fd` in bounded chunks (never slurps it), one message or,
+// when the stream starts with "From ", an mbox. The fd is not closed. `label` is the path
+// reported in SourceLocation (open_source uses "-").
+std::unique_ptr<MessageSource> open_fd_stream(int fd, const std::string& label,
+                                              const ReaderOptions& opt = {});
 
 // Mbox over an in-memory buffer (for tests, fuzzing and archive members).
 std::unique_ptr<MessageSource> open_mbox_buffer(std::string bytes, const std::string& label,

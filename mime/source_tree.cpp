@@ -1,0 +1,140 @@
+// source_tree.cpp: directories and Maildirs, walked depth first in a deterministic order.
+//
+// Order: the entries of each directory sorted by name (byte order); a subdirectory is walked
+// at its place in that order. Every regular file is opened by file_source (zip, mbox or one
+// message). Symbolic links are followed; a directory already walked (same device and
+// inode) is not walked twice, so link loops end and no file is read twice.
+// Maildir: a directory with cur/ or new/ is a Maildir: its tmp/ (deliveries in progress) and
+// the files at its top (dovecot/courier indexes, maildirfolder) are not messages and are
+// skipped; its other subdirectories (cur, new, Maildir++ ".Folder"s) are walked.
+// Diagnostics: an entry that cannot be stat'ed (vanished, broken link), a directory that
+// cannot be opened, or a non-regular file (socket, fifo, device) becomes one message with
+// error_code "unreadable" and the reason; the walk goes on.
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "mime/source_window.hpp"
+
+namespace hdrscan::mime::detail {
+namespace {
+
+bool is_dir(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool is_maildir(const std::string& path) {
+  return is_dir(path + "/cur") || is_dir(path + "/new");
+}
+
+std::string join(const std::string& dir, const std::string& name) {
+  if (!dir.empty() && dir.back() == '/') return dir + name;
+  return dir + "/" + name;
+}
+
+class TreeSource final : public MessageSource {
+ public:
+  TreeSource(const std::string& root, const ReaderOptions& opt) : opt_(opt) {
+    struct stat st {};
+    if (::stat(root.c_str(), &st) != 0) {
+      pending_error_ = error_source(at(root), std::string("cannot stat: ") + std::strerror(errno),
+                                    "unreadable");
+      return;
+    }
+    enter(root, st);
+  }
+
+  bool next(RawMessage& out) override {
+    for (;;) {
+      if (pending_error_) {
+        auto source = std::move(pending_error_);
+        if (source->next(out)) return true;
+      }
+      if (inner_) {
+        if (inner_->next(out)) return true;
+        inner_.reset();
+      }
+      if (stack_.empty()) return false;
+      Frame& frame = stack_.back();
+      if (frame.next >= frame.names.size()) {
+        stack_.pop_back();
+        continue;
+      }
+      std::string name = frame.names[frame.next++];
+      std::string path = join(frame.dir, name);
+      bool in_maildir = frame.maildir;
+      struct stat st {};
+      if (::stat(path.c_str(), &st) != 0) {
+        pending_error_ = error_source(at(path), std::string("cannot stat: ") + std::strerror(errno),
+                                      "unreadable");
+        continue;
+      }
+      if (S_ISDIR(st.st_mode)) {
+        if (in_maildir && name == "tmp") continue;
+        enter(path, st);  // may invalidate `frame`
+        continue;
+      }
+      if (in_maildir) continue;  // index files at a Maildir's top
+      if (S_ISREG(st.st_mode)) {
+        inner_ = file_source(path, opt_);
+      } else {
+        pending_error_ = error_source(at(path), "not a regular file", "unreadable");
+      }
+    }
+  }
+
+ private:
+  struct Frame {
+    std::string dir;
+    std::vector<std::string> names;
+    std::size_t next = 0;
+    bool maildir = false;
+  };
+
+  static SourceLocation at(const std::string& path) {
+    SourceLocation where;
+    where.path = path;
+    return where;
+  }
+
+  void enter(const std::string& dir, const struct stat& st) {
+    if (!visited_.insert({st.st_dev, st.st_ino}).second) return;  // a link loop
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) {
+      pending_error_ = error_source(at(dir), std::string("cannot open directory: ") +
+                                                 std::strerror(errno), "unreadable");
+      return;
+    }
+    Frame frame;
+    frame.dir = dir;
+    frame.maildir = is_maildir(dir);
+    while (struct dirent* e = ::readdir(d)) {
+      if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+      frame.names.emplace_back(e->d_name);
+    }
+    ::closedir(d);
+    std::sort(frame.names.begin(), frame.names.end());
+    stack_.push_back(std::move(frame));
+  }
+
+  ReaderOptions opt_;
+  std::vector<Frame> stack_;
+  std::set<std::pair<dev_t, ino_t>> visited_;
+  std::unique_ptr<MessageSource> inner_;
+  std::unique_ptr<MessageSource> pending_error_;
+};
+
+}  // namespace
+
+std::unique_ptr<MessageSource> tree_source(const std::string& path, const ReaderOptions& opt) {
+  return std::make_unique<TreeSource>(path, opt);
+}
+
+}  // namespace hdrscan::mime::detail

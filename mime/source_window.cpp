@@ -1,0 +1,150 @@
+// source_window.cpp: the byte windows behind every reader (see source_window.hpp), plus small
+// helpers shared by the readers.
+//
+// Limits: a BufferedWindow holds at most the bytes between the last release() and the last
+// fill() plus one chunk; it compacts (memmove) only when the dead prefix is at least as large
+// as the live bytes, so compaction costs O(1) amortized per byte.
+// Diagnostics: read(2) errors other than EINTR end the input with error() = strerror text.
+#include "mime/source_window.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+namespace hdrscan::mime::detail {
+
+void BufferedWindow::fill(std::uint64_t want) {
+  while (end_ < want && !eof_) {
+    std::size_t live = static_cast<std::size_t>(end_ - begin_);
+    std::size_t tail_room = buf_.size() - start_ - live;
+    if (tail_room < kChunkBytes) {
+      if (start_ > 0 && start_ >= live) {  // compact: cheap because live <= dead prefix
+        std::memmove(buf_.data(), buf_.data() + start_, live);
+        start_ = 0;
+      }
+      tail_room = buf_.size() - start_ - live;
+      if (tail_room < kChunkBytes) {
+        // Grow geometrically, never by what a caller asks: `want` may be far ahead.
+        std::size_t need = start_ + live + kChunkBytes;
+        buf_.resize(std::max(need, buf_.size() * 2));
+        tail_room = buf_.size() - start_ - live;
+      }
+    }
+    long got = read_some(buf_.data() + start_ + live, tail_room);
+    if (got <= 0) {
+      eof_ = true;
+    } else {
+      end_ += static_cast<std::uint64_t>(got);
+    }
+    data_ = buf_.data() + start_;
+  }
+  data_ = buf_.data() + start_;
+}
+
+void BufferedWindow::release(std::uint64_t offset) {
+  if (offset <= begin_) return;
+  offset = std::min(offset, end_);
+  start_ += static_cast<std::size_t>(offset - begin_);
+  begin_ = offset;
+  if (begin_ == end_) start_ = 0;  // nothing live: reuse the buffer from its front
+  data_ = buf_.data() + start_;
+}
+
+namespace {
+
+class MemoryWindow final : public ByteWindow {
+ public:
+  explicit MemoryWindow(std::string bytes) : bytes_(std::move(bytes)) {
+    data_ = bytes_.data();
+    end_ = bytes_.size();
+    eof_ = true;
+  }
+  void fill(std::uint64_t) override {}
+  void release(std::uint64_t) override {}  // the bytes are the caller's: nothing to give back
+
+ private:
+  std::string bytes_;
+};
+
+class FdWindow final : public BufferedWindow {
+ public:
+  FdWindow(int fd, bool owned) : fd_(fd), owned_(owned) {
+    // Tells the kernel to read ahead; harmless on pipes (the call fails, ignored).
+    (void)posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+  }
+  ~FdWindow() override {
+    if (owned_) ::close(fd_);
+  }
+
+ protected:
+  long read_some(char* dst, std::size_t n) override {
+    for (;;) {
+      ssize_t got = ::read(fd_, dst, n);
+      if (got >= 0) return static_cast<long>(got);
+      if (errno == EINTR) continue;
+      error_ = std::string("read error: ") + std::strerror(errno);
+      return -1;
+    }
+  }
+
+ private:
+  int fd_;
+  bool owned_;
+};
+
+class ErrorSource final : public MessageSource {
+ public:
+  ErrorSource(SourceLocation where, std::string error, std::string code)
+      : where_(std::move(where)), error_(std::move(error)), code_(std::move(code)) {}
+  bool next(RawMessage& out) override {
+    if (done_) return false;
+    done_ = true;
+    out = RawMessage{};
+    out.where = where_;
+    out.error = error_;
+    out.error_code = code_;
+    return true;
+  }
+
+ private:
+  SourceLocation where_;
+  std::string error_, code_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ByteWindow> memory_window(std::string bytes) {
+  return std::make_unique<MemoryWindow>(std::move(bytes));
+}
+
+std::unique_ptr<ByteWindow> fd_window(int fd, bool owned) {
+  return std::make_unique<FdWindow>(fd, owned);
+}
+
+std::unique_ptr<MessageSource> error_source(SourceLocation where, std::string error,
+                                            std::string error_code) {
+  return std::make_unique<ErrorSource>(std::move(where), std::move(error), std::move(error_code));
+}
+
+bool starts_with_from_line(const char* bytes, std::size_t size) {
+  if (size >= 3 && std::memcmp(bytes, "\xEF\xBB\xBF", 3) == 0) {
+    bytes += 3;
+    size -= 3;
+  }
+  return size >= 5 && std::memcmp(bytes, "From ", 5) == 0;
+}
+
+bool has_single_message_extension(const std::string& path) {
+  auto dot = path.rfind('.');
+  if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return false;
+  std::string ext = path.substr(dot + 1);
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == "eml" || ext == "msg";
+}
+
+}  // namespace hdrscan::mime::detail
