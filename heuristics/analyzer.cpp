@@ -1,0 +1,124 @@
+// analyzer.cpp: runs every detector over a parsed message and combines the evidence.
+//
+// Scoring: the sum of fired weights, each family capped (signals.cpp), clamped to 0..100.
+// Verdict:
+//   campaign   score >= thresholds.campaign AND the campaign gate holds: the mail entered an
+//              Exchange Online tenant by a connector relay (relay or known-IP evidence) AND the
+//              tenant's ARC set or antispam verdict is missing (stripping evidence). So no
+//              single weak signal, nor a whole family of them, can reach `campaign` alone.
+//   suspicious score >= thresholds.suspicious (the technique or part of it).
+//   clean      otherwise.
+// Wrappers (a report or quarantine export holding the mail as message/rfc822) get the verdict
+// of the worst message inside, with the evidence located in the nested message.
+// A detector that throws is contained: the failure becomes a check and the others still run.
+#include <algorithm>
+#include <map>
+
+#include "heuristics/detectors.hpp"
+#include "heuristics/signals.hpp"
+
+namespace hdrscan::heuristics {
+
+std::string_view to_string(Verdict v) {
+  switch (v) {
+    case Verdict::campaign: return "campaign";
+    case Verdict::suspicious: return "suspicious";
+    case Verdict::clean: return "clean";
+  }
+  return "clean";
+}
+
+std::optional<Verdict> parse_verdict(std::string_view w) {
+  if (w == "campaign") return Verdict::campaign;
+  if (w == "suspicious") return Verdict::suspicious;
+  if (w == "clean") return Verdict::clean;
+  return std::nullopt;
+}
+
+Analyzer::Analyzer(std::shared_ptr<const IndicatorPack> pack, Thresholds thresholds)
+    : pack_(std::move(pack)), thresholds_(thresholds) {}
+
+namespace {
+
+Assessment assess_one(const mime::ParsedMessage& msg, const IndicatorPack& pack, const Thresholds& th) {
+  Assessment a;
+  Route route = analyze_route(msg, pack);
+  a.route = route.describe();
+  DetectorInput in{msg, pack, route};
+  Findings f;
+  using Detector = void (*)(const DetectorInput&, Findings&);
+  static const std::pair<const char*, Detector> detectors[] = {
+      {"connector_relay", detect_connector_relay}, {"known_ips", detect_known_ips},
+      {"stripping", detect_stripping},             {"body", detect_body},
+      {"sender", detect_sender},                   {"bulk", detect_bulk},
+      {"integrity", detect_integrity},             {"header_rules", detect_header_rules},
+  };
+  for (const auto& [name, fn] : detectors) {
+    try {
+      fn(in, f);
+    } catch (const std::exception& e) {
+      f.pass(std::string("error.") + name, std::string("detector failed: ") + e.what());
+    } catch (...) {
+      f.pass(std::string("error.") + name, "detector failed");
+    }
+  }
+  // Family-capped sum.
+  std::map<Family, int> per_family;
+  bool relay = false, stripping = false;
+  for (const auto& e : f.evidence) {
+    const SignalSpec* s = find_signal(e.signal);
+    Family fam = s ? s->family : Family::rule;
+    per_family[fam] += e.weight;
+    if (fam == Family::relay || fam == Family::known_ip) relay = true;
+    if (fam == Family::stripping) stripping = true;
+  }
+  int score = 0;
+  for (const auto& [fam, sum] : per_family) score += std::min(sum, family_cap(fam));
+  a.score = std::clamp(score, 0, 100);
+  if (a.score >= th.campaign && relay && stripping)
+    a.verdict = Verdict::campaign;
+  else if (a.score >= th.suspicious)
+    a.verdict = Verdict::suspicious;
+  else
+    a.verdict = Verdict::clean;
+  a.evidence = std::move(f.evidence);
+  std::stable_sort(a.evidence.begin(), a.evidence.end(),
+                   [](const Evidence& x, const Evidence& y) { return x.weight > y.weight; });
+  a.checks = std::move(f.checks);
+  if (a.score >= th.campaign && a.verdict != Verdict::campaign)
+    a.checks.push_back({"gate.campaign", false,
+                        std::string("score reaches the campaign threshold but the gate needs ") +
+                            (relay ? "" : "connector-relay evidence ") + (relay || stripping ? "" : "and ") +
+                            (stripping ? "" : "stripping evidence")});
+  return a;
+}
+
+Assessment assess_tree(const mime::ParsedMessage& msg, const IndicatorPack& pack, const Thresholds& th,
+                       const std::string& path, int depth) {
+  Assessment a = assess_one(msg, pack, th);
+  if (depth >= 8) return a;
+  for (std::size_t i = 0; i < msg.nested.size(); ++i) {
+    std::string sub = (path.empty() ? "" : path + ".") + "nested[" + std::to_string(i) + "]";
+    Assessment n = assess_tree(msg.nested[i], pack, th, sub, depth + 1);
+    bool worse = n.verdict > a.verdict || (n.verdict == a.verdict && n.score > a.score);
+    if (worse) {
+      for (auto& e : n.evidence)
+        if (e.message.empty()) e.message = sub;
+      a.verdict = n.verdict;
+      a.score = n.score;
+      a.evidence = std::move(n.evidence);
+      a.route = n.route;
+      a.nested_from = n.nested_from.empty() ? sub : n.nested_from;
+      for (auto& c : n.checks) a.checks.push_back({sub + ":" + c.signal, c.fired, c.why});
+    }
+  }
+  return a;
+}
+
+}  // namespace
+
+Assessment Analyzer::assess(const mime::ParsedMessage& msg) const {
+  return assess_tree(msg, *pack_, thresholds_, "", 0);
+}
+
+}  // namespace hdrscan::heuristics

@@ -1,0 +1,186 @@
+// detect_body.cpp: the campaign's programmatically generated body: one to three hyperlinked
+// images as the visible content, randomized filler hidden from the reader, random per-message
+// URL tokens, sweepstakes vocabulary. Each is common in ordinary marketing mail on its own, so
+// the body family is capped well below the campaign threshold.
+#include <cctype>
+#include <set>
+
+#include "heuristics/detectors.hpp"
+
+namespace hdrscan::heuristics {
+namespace {
+
+std::size_t non_space_chars(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s)
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') ++n;
+  return n;
+}
+
+// A token that looks machine-generated: long, mixes digits and letters (or upper and lower).
+bool random_token(std::string_view t, std::size_t min_len) {
+  if (t.size() < min_len) return false;
+  int digits = 0, lowers = 0, uppers = 0, others = 0;
+  for (char c : t) {
+    if (std::isdigit(static_cast<unsigned char>(c))) ++digits;
+    else if (std::islower(static_cast<unsigned char>(c))) ++lowers;
+    else if (std::isupper(static_cast<unsigned char>(c))) ++uppers;
+    else ++others;
+  }
+  if (others > 0) return false;
+  int classes = (digits > 0) + (lowers > 0) + (uppers > 0);
+  if (classes < 2) return false;
+  // digits sprinkled among letters (not a trailing version number)
+  return digits >= 2 && (lowers + uppers) >= 2;
+}
+
+struct UrlParts {
+  std::string host;
+  std::string path;
+  bool userinfo = false;
+};
+
+UrlParts split_url(std::string_view url) {
+  UrlParts u;
+  std::size_t p = url.find("://");
+  if (p == std::string_view::npos) return u;
+  std::string_view rest = url.substr(p + 3);
+  std::size_t end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, end);
+  std::size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    u.userinfo = true;
+    authority = authority.substr(at + 1);
+  }
+  std::size_t colon = authority.find(':');
+  u.host = lower_ascii(authority.substr(0, colon));
+  u.path = end == std::string_view::npos ? std::string() : std::string(rest.substr(end));
+  return u;
+}
+
+bool word_boundary_find(const std::string& hay, const std::string& needle) {
+  std::size_t pos = 0;
+  while ((pos = hay.find(needle, pos)) != std::string::npos) {
+    bool left = pos == 0 || !std::isalnum(static_cast<unsigned char>(hay[pos - 1]));
+    std::size_t e = pos + needle.size();
+    bool right = e >= hay.size() || !std::isalnum(static_cast<unsigned char>(hay[e]));
+    if (left && right) return true;
+    pos = e;
+  }
+  return false;
+}
+
+}  // namespace
+
+void detect_body(const DetectorInput& in, Findings& out) {
+  const auto& msg = in.msg;
+  const auto& h = msg.html;
+  // 1. Linked images as the visible content.
+  if (h.present) {
+    std::size_t linked = 0;
+    std::set<std::string> targets;
+    for (const auto& img : h.images) {
+      if (img.hidden || img.link < 0) continue;
+      if ((img.width >= 0 && img.width <= 2) || (img.height >= 0 && img.height <= 2)) continue;  // pixels
+      ++linked;
+      targets.insert(h.links[static_cast<std::size_t>(img.link)].href);
+    }
+    std::size_t text = non_space_chars(h.visible_text);
+    if (linked >= 1 && linked <= 3 && text < 600) {
+      out.fire("body.linked_images", "body:html",
+               std::to_string(linked) + " linked image(s), " + std::to_string(text) + " visible characters",
+               linked >= 2 ? std::nullopt : std::optional<int>(5));
+    } else {
+      out.pass("body.linked_images", std::to_string(linked) + " linked image(s) and " + std::to_string(text) +
+                                         " visible characters: not an image-only lure");
+    }
+    // 2. Hidden randomized filler.
+    std::size_t hidden = non_space_chars(h.hidden_text);
+    std::size_t random_words = 0, words = 0;
+    std::set<std::string> distinct;
+    std::string w;
+    auto flush = [&] {
+      if (!w.empty()) {
+        ++words;
+        distinct.insert(w);
+        if (random_token(w, 8)) ++random_words;
+        w.clear();
+      }
+    };
+    for (char c : h.hidden_text) {
+      if (std::isalnum(static_cast<unsigned char>(c))) w.push_back(c);
+      else flush();
+      if (words > 5000) break;
+    }
+    flush();
+    if (hidden >= 400 || (hidden >= 80 && random_words >= 3)) {
+      out.fire("body.hidden_filler", "body:html",
+               std::to_string(hidden) + " hidden characters in " + std::to_string(h.hidden_elements) +
+                   " element(s), " + std::to_string(random_words) + " random-looking tokens: " +
+                   excerpt_of(h.hidden_text, 80));
+    } else {
+      out.pass("body.hidden_filler", std::to_string(hidden) + " hidden characters (a preheader at most)");
+    }
+    // 3. Random per-message URL tokens.
+    std::size_t random_hosts = 0, userinfo = 0, random_paths = 0;
+    std::string example;
+    for (const auto& l : h.links) {
+      UrlParts u = split_url(l.href);
+      if (u.host.empty()) continue;
+      bool hit = false;
+      if (u.userinfo) {
+        ++userinfo;
+        hit = true;
+      }
+      std::string first_label = u.host.substr(0, u.host.find('.'));
+      if (random_token(first_label, 8)) {
+        ++random_hosts;
+        hit = true;
+      }
+      std::size_t seg_start = 0;
+      while (seg_start < u.path.size()) {
+        std::size_t e = u.path.find_first_of("/?&=#.-_", seg_start);
+        if (e == std::string::npos) e = u.path.size();
+        if (random_token(std::string_view(u.path).substr(seg_start, e - seg_start), 20)) {
+          ++random_paths;
+          hit = true;
+          break;
+        }
+        seg_start = e + 1;
+      }
+      if (hit && example.empty()) example = l.href;
+    }
+    if (userinfo > 0 || random_hosts > 0 || random_paths >= 2) {
+      out.fire("body.random_url_tokens", "body:html",
+               std::to_string(random_hosts) + " random host(s), " + std::to_string(random_paths) +
+                   " random path token(s), " + std::to_string(userinfo) + " user@host link(s); e.g. " + example);
+    } else {
+      out.pass("body.random_url_tokens", "links carry no random per-message tokens");
+    }
+  } else {
+    out.pass("body.linked_images", "no HTML part");
+    out.pass("body.hidden_filler", "no HTML part");
+    out.pass("body.random_url_tokens", "no HTML part");
+  }
+  // 4. Lure vocabulary in subject and visible text.
+  std::string text;
+  if (auto* s = msg.headers.first("Subject")) text = s->decoded + "\n";
+  if (h.present) text += h.visible_text.substr(0, 20000);
+  else if (auto* p = msg.first_text()) text += p->text.substr(0, 20000);
+  text = lower_ascii(text);
+  std::vector<std::string> hits;
+  for (const auto& t : in.pack.lure_terms) {
+    if (word_boundary_find(text, t.term)) hits.push_back(t.term);
+    if (hits.size() >= 12) break;
+  }
+  if (hits.size() >= 3 || (hits.size() >= 2 && text.size() < 1500)) {
+    std::string ex;
+    for (const auto& t : hits) ex += (ex.empty() ? "" : ", ") + t;
+    out.fire("body.lure_vocabulary", "subject+body", std::to_string(hits.size()) + " lure terms: " + ex,
+             hits.size() >= 3 ? std::nullopt : std::optional<int>(4));
+  } else {
+    out.pass("body.lure_vocabulary", std::to_string(hits.size()) + " lure term(s)");
+  }
+}
+
+}  // namespace hdrscan::heuristics

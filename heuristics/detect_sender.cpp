@@ -1,0 +1,135 @@
+// detect_sender.cpp: the sender's shape. The campaign sent from random-looking
+// *.onmicrosoft.com envelope senders with From domains unrelated to the tenant, failing
+// composite authentication. The envelope is read where the sending tenant recorded it (its
+// X-MS-Exchange-Authentication-Results / Received-SPF), not from Return-Path alone: mailing
+// lists rewrite Return-Path (a collection artefact, campaign.md section 3).
+#include <cctype>
+
+#include "heuristics/detectors.hpp"
+
+namespace hdrscan::heuristics {
+namespace {
+
+// The tenant label of x.onmicrosoft.com looks generated: letters then many digits
+// ("mar20593117") or a long mix.
+bool random_onmicrosoft(std::string_view domain) {
+  std::string d = lower_ascii(domain);
+  const std::string suffix = ".onmicrosoft.com";
+  if (d.size() <= suffix.size() || d.compare(d.size() - suffix.size(), suffix.size(), suffix) != 0) return false;
+  std::string label = d.substr(0, d.size() - suffix.size());
+  if (auto dot = label.rfind('.'); dot != std::string::npos) label = label.substr(dot + 1);
+  int digits = 0;
+  for (char c : label) digits += std::isdigit(static_cast<unsigned char>(c)) ? 1 : 0;
+  return label.size() >= 6 && digits >= 4;
+}
+
+// Registrable-domain approximation: the last two labels, three when the second-level label is
+// a short public suffix part (co.uk, com.au...). Enough to compare From with the envelope.
+std::string org_domain(std::string_view domain) {
+  std::string d = lower_ascii(domain);
+  while (!d.empty() && d.back() == '.') d.pop_back();
+  std::size_t last = d.rfind('.');
+  if (last == std::string::npos || last == 0) return d;
+  std::size_t second = d.rfind('.', last - 1);
+  if (second == std::string::npos) return d;
+  std::string sld = d.substr(second + 1, last - second - 1);
+  if (sld.size() <= 3 && d.size() - last - 1 == 2) {  // co.uk, com.br
+    std::size_t third = d.rfind('.', second - 1);
+    if (third != std::string::npos && second > 0) return d.substr(third + 1);
+    return d;
+  }
+  return d.substr(second + 1);
+}
+
+struct AuthView {
+  const mime::HeaderField* field = nullptr;
+  mime::AuthenticationResults ar;
+};
+
+}  // namespace
+
+void detect_sender(const DetectorInput& in, Findings& out) {
+  const auto& msg = in.msg;
+  // Authentication results worth believing: the receiving side's topmost, then the tenant's.
+  std::vector<AuthView> auths;
+  for (const char* name : {"Authentication-Results", "X-MS-Exchange-Authentication-Results", "ARC-Authentication-Results"}) {
+    for (const auto* f : msg.headers.all(name)) {
+      std::size_t idx = static_cast<std::size_t>(f - msg.headers.fields.data());
+      if (in.route.zone_of(idx) == Zone::origin) continue;
+      auths.push_back({f, mime::parse_authentication_results(f->value)});
+      if (auths.size() > 12) break;
+    }
+  }
+  // Envelope sender candidates.
+  std::vector<std::pair<std::string, const mime::HeaderField*>> envelope;
+  for (const auto& a : auths)
+    for (const auto& res : a.ar.results)
+      if (res.method == "spf") {
+        std::string mf = res.prop("smtp.mailfrom");
+        if (!mf.empty()) envelope.push_back({mime::address_domain(mf).empty() ? lower_ascii(mf) : mime::address_domain(mf), a.field});
+      }
+  if (auto* rp = msg.headers.first("Return-Path")) {
+    std::string d = mime::address_domain(mime::extract_address(rp->value));
+    if (!d.empty()) envelope.push_back({d, rp});
+  }
+  if (!in.route.entry_helo.empty() && in.route.entry_hop >= 0)
+    envelope.push_back({lower_ascii(in.route.entry_helo), &msg.headers.fields[in.route.hops[in.route.entry_hop].field_index]});
+  if (auto* f = trusted_field(in, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
+    auto t = mime::parse_tenant_connecting_ip(f->value);
+    if (!t.helo.empty()) envelope.push_back({lower_ascii(t.helo), f});
+  }
+  // 1. Random onmicrosoft.com sender.
+  bool fired = false;
+  for (const auto& [dom, f] : envelope) {
+    if (random_onmicrosoft(dom)) {
+      out.fire("sender.random_onmicrosoft", where_of(msg, f), dom);
+      fired = true;
+      break;
+    }
+  }
+  if (!fired) out.pass("sender.random_onmicrosoft", "no random-looking *.onmicrosoft.com envelope sender or HELO");
+  // 2. From domain vs envelope / tenant.
+  const auto* from = msg.headers.first("From");
+  std::string from_dom = from ? mime::address_domain(mime::extract_address(from->decoded)) : "";
+  std::string env_dom;
+  const mime::HeaderField* env_field = nullptr;
+  for (const auto& [dom, f] : envelope)
+    if (f != msg.headers.first("Return-Path") || envelope.size() == 1) {  // prefer recorded envelopes
+      env_dom = dom;
+      env_field = f;
+      break;
+    }
+  std::string org;
+  if (auto* o = trusted_field(in, "X-OriginatorOrg")) org = lower_ascii(o->value);
+  if (!from_dom.empty() && !env_dom.empty() && org_domain(from_dom) != org_domain(env_dom) &&
+      (org.empty() || org_domain(org) != org_domain(from_dom))) {
+    out.fire("sender.from_domain_mismatch", where_of(msg, from), "From domain " + from_dom + " vs envelope " + env_dom +
+                                                                      (org.empty() ? "" : " (tenant " + org + ")"));
+  } else {
+    out.pass("sender.from_domain_mismatch", from_dom.empty() ? "no From domain" : "From domain " + from_dom + " agrees with the envelope/tenant");
+  }
+  (void)env_field;
+  // 3. compauth / dmarc / spf.
+  auto first_result = [&](std::string_view method, std::initializer_list<std::string_view> bad)
+      -> std::pair<const mime::HeaderField*, std::string> {
+    for (const auto& a : auths)
+      if (auto* r = a.ar.find(method)) {
+        std::string res = lower_ascii(r->result);
+        for (auto b : bad)
+          if (res == b) return {a.field, std::string(method) + "=" + res + (r->reason.empty() ? "" : " (" + r->reason + ")")};
+        return {nullptr, std::string(method) + "=" + res};
+      }
+    return {nullptr, "no " + std::string(method) + " result"};
+  };
+  auto [cf, cwhy] = first_result("compauth", {"fail"});
+  if (cf) out.fire("sender.compauth_fail", where_of(msg, cf), cwhy);
+  else out.pass("sender.compauth_fail", cwhy);
+  auto [df, dwhy] = first_result("dmarc", {"fail"});
+  if (df) out.fire("sender.dmarc_fail", where_of(msg, df), dwhy);
+  else out.pass("sender.dmarc_fail", dwhy);
+  auto [sf, swhy] = first_result("spf", {"fail", "softfail"});
+  if (sf) out.fire("sender.spf_fail", where_of(msg, sf), swhy);
+  else out.pass("sender.spf_fail", swhy);
+}
+
+}  // namespace hdrscan::heuristics

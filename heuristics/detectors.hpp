@@ -1,0 +1,94 @@
+// detectors.hpp (internal to heuristics/): the route model and the detectors.
+//
+// Route: the header block segmented into administrative domains along the Received chain:
+//   receiving side (top; its hop that took the mail from *.outbound.protection.outlook.com is
+//   `exit_hop`), the sending Exchange Online tenant below it (down to `entry_hop`, where the
+//   mail entered the tenant at *.mail.protection.outlook.com), and the origin below that.
+// Headers are judged by the domain they sit in; copies of Microsoft headers in the origin zone
+// (forged or replayed) are ignored, and the topmost copy of a Microsoft header is trusted.
+//
+// Detectors: one per signal family, each a pure function (DetectorInput) -> evidence and
+// checks (fired or not, and why). No I/O.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "heuristics/heuristics.hpp"
+#include "heuristics/indicators.hpp"
+#include "mime/fields.hpp"
+#include "mime/message.hpp"
+
+namespace hdrscan::heuristics {
+
+struct RouteHop {
+  mime::ReceivedHop hop;
+  std::size_t field_index = 0;  // position of the Received field in the header block
+};
+
+enum class Zone { receiving, tenant, origin, trailer };
+
+struct Route {
+  std::vector<RouteHop> hops;  // topmost first
+  int exit_hop = -1;           // receiving side's hop from *.outbound.protection.outlook.com
+  int entry_hop = -1;          // the sending tenant's first hop (into mail.protection.outlook.com)
+  bool left_exchange_online = false;
+  bool receiver_is_microsoft = false;  // consumer view (outlook.com etc.)
+  std::optional<mime::IpAddress> entry_ip;  // who connected to the sending tenant
+  std::string entry_helo;
+  // Field-index bounds of the sending tenant's zone: (tenant_begin, tenant_end).
+  std::size_t tenant_begin = 0, tenant_end = 0;
+  std::size_t last_received_field = 0;
+  Zone zone_of(std::size_t field_index) const;
+  std::string describe() const;
+};
+
+Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack);
+
+struct DetectorInput {
+  const mime::ParsedMessage& msg;
+  const IndicatorPack& pack;
+  const Route& route;
+};
+
+class Findings {
+ public:
+  // Records a fired signal with the table weight (or `weight_override` for rule signals).
+  void fire(std::string_view signal, std::string where, std::string excerpt,
+            std::optional<int> weight_override = std::nullopt);
+  void pass(std::string_view signal, std::string why);  // checked, did not fire
+  void explain_last(std::string why);  // replaces the why of the most recent fire
+  std::vector<Evidence> evidence;
+  std::vector<SignalCheck> checks;
+  bool fired(std::string_view signal) const;
+};
+
+void detect_connector_relay(const DetectorInput& in, Findings& out);
+void detect_known_ips(const DetectorInput& in, Findings& out);
+void detect_stripping(const DetectorInput& in, Findings& out);
+void detect_body(const DetectorInput& in, Findings& out);
+void detect_sender(const DetectorInput& in, Findings& out);
+void detect_bulk(const DetectorInput& in, Findings& out);
+void detect_integrity(const DetectorInput& in, Findings& out);
+void detect_header_rules(const DetectorInput& in, Findings& out);
+
+// Shared helpers.
+std::string lower_ascii(std::string_view s);
+bool ends_with_icase(std::string_view s, std::string_view suffix);
+bool contains_icase(std::string_view s, std::string_view needle);
+std::string excerpt_of(std::string_view s, std::size_t max = 160);
+std::string where_of(const mime::ParsedMessage& msg, const mime::HeaderField* f);
+// The topmost field named `name` not in the origin zone (forged/replayed copies ignored).
+const mime::HeaderField* trusted_field(const DetectorInput& in, std::string_view name);
+bool is_microsoft_host(std::string_view host);
+
+}  // namespace hdrscan::heuristics
+
+namespace hdrscan::heuristics {
+// The sending tenant's antispam headers, by view: in the consumer view the receiver renamed
+// them "-Untrusted"; at a third-party receiver they keep their names.
+const mime::HeaderField* tenant_antispam_report(const DetectorInput& in);
+const mime::HeaderField* tenant_ms_antispam(const DetectorInput& in);
+// IP tokens in free text ("sender IP is 1.2.3.4", "ip=[...]", bare literals), at most `max`.
+std::vector<mime::IpAddress> ips_in_text(std::string_view text, std::size_t max = 8);
+}  // namespace hdrscan::heuristics

@@ -1,0 +1,93 @@
+// findings.cpp: evidence collection and the small text helpers detectors share.
+#include <algorithm>
+
+#include "heuristics/detectors.hpp"
+#include "heuristics/signals.hpp"
+#include "mime/decode.hpp"
+
+namespace hdrscan::heuristics {
+
+void Findings::fire(std::string_view signal, std::string where, std::string excerpt,
+                    std::optional<int> weight_override) {
+  if (fired(signal)) return;  // one piece of evidence per signal: the first (topmost) wins
+  const SignalSpec* spec = find_signal(signal);
+  int w = weight_override ? *weight_override : (spec ? spec->weight : 0);
+  evidence.push_back({std::string(signal), w, std::move(where), excerpt_of(excerpt), ""});
+  checks.push_back({std::string(signal), true, spec ? std::string(spec->meaning) : std::string()});
+}
+
+void Findings::pass(std::string_view signal, std::string why) {
+  for (const auto& c : checks)
+    if (c.signal == signal) return;
+  checks.push_back({std::string(signal), false, std::move(why)});
+}
+
+void Findings::explain_last(std::string why) {
+  if (!checks.empty()) checks.back().why = std::move(why);
+}
+
+bool Findings::fired(std::string_view signal) const {
+  return std::any_of(evidence.begin(), evidence.end(),
+                     [&](const Evidence& e) { return e.signal == signal; });
+}
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  return out;
+}
+
+bool ends_with_icase(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  return lower_ascii(s.substr(s.size() - suffix.size())) == lower_ascii(suffix);
+}
+
+bool contains_icase(std::string_view s, std::string_view needle) {
+  if (needle.empty()) return true;
+  return lower_ascii(s).find(lower_ascii(needle)) != std::string::npos;
+}
+
+std::string excerpt_of(std::string_view s, std::size_t max) {
+  std::string t;
+  t.reserve(std::min(s.size(), max + 8));
+  bool space = false;
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\t' || c == ' ') {
+      space = true;
+      continue;
+    }
+    if (space && !t.empty()) t.push_back(' ');
+    space = false;
+    t.push_back(c);
+    if (t.size() >= max) {
+      // back off to a UTF-8 boundary
+      while (!t.empty() && (static_cast<unsigned char>(t.back()) & 0xC0) == 0x80) t.pop_back();
+      if (!t.empty() && static_cast<unsigned char>(t.back()) >= 0xC0) t.pop_back();
+      t += "...";
+      break;
+    }
+  }
+  return mime::sanitize_utf8(t);
+}
+
+std::string where_of(const mime::ParsedMessage& msg, const mime::HeaderField* f) {
+  if (!f) return {};
+  std::size_t idx = static_cast<std::size_t>(f - msg.headers.fields.data());
+  int nth = 0;
+  for (std::size_t i = 0; i < idx; ++i)
+    if (lower_ascii(msg.headers.fields[i].name) == lower_ascii(f->name)) ++nth;
+  return f->name + "[" + std::to_string(nth) + "]";
+}
+
+const mime::HeaderField* trusted_field(const DetectorInput& in, std::string_view name) {
+  const auto& fields = in.msg.headers.fields;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].name.size() != name.size() || lower_ascii(fields[i].name) != lower_ascii(name)) continue;
+    if (in.route.zone_of(i) == Zone::origin) continue;
+    return &fields[i];
+  }
+  return nullptr;
+}
+
+}  // namespace hdrscan::heuristics

@@ -1,0 +1,114 @@
+// route.cpp: segments the header block into administrative domains (see detectors.hpp).
+// Rules, from what real Exchange Online mail shows (shared/docs/campaign.md section 2):
+//   - exit: the topmost hop whose sending host is *.outbound.protection.outlook.com (by name,
+//     rDNS or HELO), or whose sending IP is in Microsoft's outbound ranges while the receiving
+//     host is not Microsoft's; everything above it, and it, is the receiving side;
+//   - tenant: the contiguous Microsoft hops below the exit; the lowest of them (whose receiving
+//     host is *.mail.protection.outlook.com when there is one) is the entry hop, and its sending
+//     IP/HELO is who connected to the tenant;
+//   - origin: hops below the entry hop; Microsoft headers positioned there are not trusted.
+#include <algorithm>
+
+#include "heuristics/detectors.hpp"
+
+namespace hdrscan::heuristics {
+namespace {
+
+bool is_outbound_protection(const mime::ReceivedHop& h) {
+  return ends_with_icase(h.from_host, ".outbound.protection.outlook.com") ||
+         ends_with_icase(h.from_rdns, ".outbound.protection.outlook.com") ||
+         contains_icase(h.from_host, "outbound.protection.outlook.com");
+}
+
+bool is_microsoft_hop(const mime::ReceivedHop& h) {
+  return h.microsoft_smtp_server || is_microsoft_host(h.by_host);
+}
+
+}  // namespace
+
+bool is_microsoft_host(std::string_view host) {
+  return ends_with_icase(host, ".outlook.com") || ends_with_icase(host, ".office365.com") ||
+         ends_with_icase(host, ".outlook.office365.com") || ends_with_icase(host, ".microsoft.com") ||
+         ends_with_icase(host, ".protection.outlook.com") || ends_with_icase(host, ".prod.outlook.com") ||
+         ends_with_icase(host, ".exchangelabs.com");
+}
+
+Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
+  Route r;
+  const auto& fields = msg.headers.fields;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (lower_ascii(fields[i].name) != "received") continue;
+    if (r.hops.size() >= 100) break;  // bound: real chains are < 30 hops
+    r.hops.push_back({mime::parse_received(fields[i].value), i});
+    r.last_received_field = i;
+  }
+  for (std::size_t i = 0; i < r.hops.size(); ++i) {
+    const auto& h = r.hops[i].hop;
+    bool outbound = is_outbound_protection(h);
+    if (!outbound && h.from_ip && !is_microsoft_host(h.by_host) && !h.microsoft_smtp_server) {
+      // An IP in Microsoft's outbound ranges handing mail to a non-Microsoft host.
+      if (pack.is_microsoft(*h.from_ip) && !h.from_ip->is_private()) outbound = true;
+    }
+    if (outbound) {
+      r.exit_hop = static_cast<int>(i);
+      break;
+    }
+  }
+  if (r.exit_hop >= 0) {
+    r.left_exchange_online = true;
+    const auto& exit = r.hops[r.exit_hop].hop;
+    r.receiver_is_microsoft = is_microsoft_hop(exit) || ends_with_icase(exit.by_host, ".mail.protection.outlook.com");
+    int last_ms = -1;
+    for (std::size_t i = r.exit_hop + 1; i < r.hops.size(); ++i) {
+      if (!is_microsoft_hop(r.hops[i].hop)) break;
+      last_ms = static_cast<int>(i);
+      // The tenant's entry: the receiving host is EOP's front end and the sender is outside
+      // Microsoft. Stop there even if older Microsoft-looking hops follow (forged or another
+      // tenant's chain).
+      const auto& hh = r.hops[i].hop;
+      bool from_outside = hh.from_ip && !pack.is_microsoft(*hh.from_ip) && !hh.from_ip->is_private();
+      if (ends_with_icase(hh.by_host, ".mail.protection.outlook.com") && from_outside) break;
+    }
+    r.entry_hop = last_ms;
+    r.tenant_begin = r.hops[r.exit_hop].field_index;
+    r.tenant_end = last_ms >= 0 ? r.hops[last_ms].field_index : r.tenant_begin;
+    if (last_ms >= 0) {
+      const auto& e = r.hops[last_ms].hop;
+      r.entry_ip = e.from_ip;
+      r.entry_helo = e.from_host;
+    }
+  }
+  return r;
+}
+
+Zone Route::zone_of(std::size_t field_index) const {
+  if (!left_exchange_online) return field_index > last_received_field ? Zone::trailer : Zone::receiving;
+  if (field_index <= tenant_begin) return Zone::receiving;
+  if (field_index <= tenant_end) return Zone::tenant;
+  // Below the tenant's entry hop: the origin's hops, or the trailer (headers after the last
+  // Received, where Exchange stamps its X-MS-* headers).
+  if (field_index > last_received_field) return Zone::trailer;
+  return entry_hop >= 0 && entry_hop + 1 < static_cast<int>(hops.size()) ? Zone::origin : Zone::tenant;
+}
+
+std::string Route::describe() const {
+  if (hops.empty()) return "no Received headers";
+  if (!left_exchange_online) {
+    return std::to_string(hops.size()) + " hops; no hop from Exchange Online's outbound "
+           "(not sent out of a Microsoft 365 tenant)";
+  }
+  std::string s = "receiving side: " + std::to_string(exit_hop + 1) + " hop(s)";
+  s += receiver_is_microsoft ? " (Microsoft receiver: consumer view)" : " (third-party receiver)";
+  if (entry_hop >= 0) {
+    s += "; sending Exchange Online tenant: " + std::to_string(entry_hop - exit_hop) + " hop(s)";
+    s += ", entered from " + (entry_ip ? entry_ip->to_string() : std::string("?"));
+    if (!entry_helo.empty()) s += " (" + entry_helo + ")";
+    std::size_t older = hops.size() - static_cast<std::size_t>(entry_hop) - 1;
+    if (older) s += "; origin: " + std::to_string(older) + " older hop(s)";
+  } else {
+    s += "; sending tenant hops not visible";
+  }
+  return s;
+}
+
+}  // namespace hdrscan::heuristics

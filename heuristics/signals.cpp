@@ -1,0 +1,103 @@
+// signals.cpp: signal table (see signals.hpp). Weights were fitted on the tune families of
+// corpus/labels.tsv and the ../shared/corpus dev sets; docs/scoring.md explains each.
+#include "heuristics/signals.hpp"
+
+#include <cstddef>
+#include <iterator>
+
+namespace hdrscan::heuristics {
+namespace {
+
+constexpr SignalSpec kSignals[] = {
+    // How the mail entered the sending tenant: normal for legitimate hybrid mail too.
+    {"relay.tenant_connecting_ip", Family::relay, 10,
+     "OriginalAttributedTenantConnectingIp names a non-Microsoft IP (mail entered the tenant "
+     "through a connector)"},
+    {"relay.hybrid_onprem_anonymous", Family::relay, 6,
+     "FromEntityHeader HybridOnPrem with AuthAs Anonymous (on-premises connector, unauthenticated)"},
+    {"relay.antispam_cal", Family::relay, 6,
+     "the sending tenant's antispam report shows IPV:CAL / DIR:OUT with a non-Microsoft CIP"},
+    {"relay.first_hop_external", Family::relay, 8,
+     "the sending tenant's first hop came from a non-Microsoft IP into *.mail.protection.outlook.com"},
+    {"relay.enhanced_filtering", Family::relay, 4,
+     "Enhanced Filtering headers (SkipListedInternetSender / ExternalOriginalInternetSender) present"},
+    // Known campaign infrastructure.
+    {"relay.known_connector_ip", Family::known_ip, 30,
+     "an IP on the campaign's connector list connected to the sending tenant"},
+    // The trace of the transport rules.
+    {"strip.tenant_arc_missing", Family::stripping, 25,
+     "mail left Exchange Online but the sending tenant's ARC set is missing (legitimate: 599/600)"},
+    {"strip.tenant_verdict_missing", Family::stripping, 18,
+     "mail left Exchange Online but the sending tenant's X-Forefront-Antispam-Report is missing"},
+    {"strip.tenant_msantispam_missing", Family::stripping, 8,
+     "mail left Exchange Online but the sending tenant's X-Microsoft-Antispam is missing"},
+    {"strip.arc_chain_restart", Family::stripping, 10,
+     "the receiving side's ARC chain restarts at i=1 cv=none after an Exchange Online hop"},
+    {"strip.partial_set", Family::stripping, 6,
+     "the sending tenant's ARC set is incomplete (some of ARC-Seal / -Message-Signature / "
+     "-Authentication-Results missing)"},
+    // The body.
+    {"body.linked_images", Family::body, 8,
+     "the visible content is one to three hyperlinked images with little text"},
+    {"body.hidden_filler", Family::body, 8, "randomized filler text hidden from the reader"},
+    {"body.random_url_tokens", Family::body, 6,
+     "links carry random per-message host or path tokens (or a user@host obfuscation)"},
+    {"body.lure_vocabulary", Family::body, 8, "sweepstakes vocabulary in subject and visible text"},
+    // The sender.
+    {"sender.random_onmicrosoft", Family::sender, 10,
+     "random-looking *.onmicrosoft.com envelope sender or HELO"},
+    {"sender.from_domain_mismatch", Family::sender, 5,
+     "From domain unrelated to the envelope sender / sending tenant"},
+    {"sender.compauth_fail", Family::sender, 6, "composite authentication failed (compauth=fail)"},
+    {"sender.dmarc_fail", Family::sender, 4, "DMARC fail or none for the From domain"},
+    {"sender.spf_fail", Family::sender, 4, "SPF fail for the envelope sender"},
+    // Related infrastructure.
+    {"bulk.sender_residue", Family::bulk, 4,
+     "bulk-sender residue the actor also used (Amazon SES, Mailchimp)"},
+    // Integrity: a surviving signature's body hash.
+    {"integrity.body_hash_mismatch", Family::integrity, 2,
+     "a surviving DKIM/ARC signature's body hash does not match the body"},
+};
+
+}  // namespace
+
+int family_cap(Family f) {
+  switch (f) {
+    case Family::relay: return 20;
+    case Family::known_ip: return 30;
+    case Family::stripping: return 45;
+    case Family::body: return 25;
+    case Family::sender: return 20;
+    case Family::bulk: return 6;
+    case Family::integrity: return 4;
+    case Family::rule: return 40;
+  }
+  return 0;
+}
+
+std::string_view family_name(Family f) {
+  switch (f) {
+    case Family::relay: return "relay";
+    case Family::known_ip: return "known_ip";
+    case Family::stripping: return "stripping";
+    case Family::body: return "body";
+    case Family::sender: return "sender";
+    case Family::bulk: return "bulk";
+    case Family::integrity: return "integrity";
+    case Family::rule: return "rule";
+  }
+  return "?";
+}
+
+const SignalSpec* find_signal(std::string_view id) {
+  for (const auto& s : kSignals)
+    if (s.id == id) return &s;
+  return nullptr;
+}
+
+const SignalSpec* all_signals(std::size_t& count) {
+  count = std::size(kSignals);
+  return kSignals;
+}
+
+}  // namespace hdrscan::heuristics
