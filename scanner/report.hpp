@@ -1,0 +1,71 @@
+// report.hpp: the self-contained HTML report of a scan (`hdrscan scan --report FILE.html`).
+//
+// Purpose: one page an admin can open offline: verdict counts, score histogram, top signals,
+// messages over time (by the Date header, per UTC day), top connecting IPs and sending
+// tenants, and a table of flagged messages with their evidence.
+// How: HtmlReport accumulates aggregates as records stream past (it never keeps all
+// messages); write() emits one HTML file with inline CSS, inline JavaScript and inline SVG,
+// and a Content-Security-Policy that forbids every network fetch. The data travel as one JSON
+// block ("hdrscan.report/1"); the script renders it with DOM APIs only (textContent, never
+// innerHTML), so hostile subjects cannot inject markup, and writes the numbers it computed
+// into data-* attributes so tests can compare the rendered page with the JSONL output.
+// Connecting IPs and tenants are taken from evidence items: an IP literal in the excerpt of a
+// signal starting with "relay." counts as a connecting IP; a tenant id (GUID) or an
+// *.onmicrosoft.com name in the excerpt of a signal containing "tenant" counts as a sending
+// tenant. Each value counts once per message.
+// Limits: the flagged table keeps the first `max_flagged_rows` flagged messages (the page says
+// how many were left out); distinct IPs/tenants/signals are capped at `max_keys` (later new
+// keys are counted as "other"); dates outside 1990..2100 count as "no usable date".
+// Diagnostics: write() returns false and says why (cannot create the file, write error).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "scanner/printers.hpp"
+
+namespace hdrscan::scanner {
+
+struct ReportOptions {
+  std::size_t max_flagged_rows = 2000;
+  std::size_t max_keys = 50000;
+  std::size_t top_n = 20;
+  heuristics::Verdict min_verdict = heuristics::Verdict::suspicious;  // rows in the flagged table
+  std::string title = "hdrscan scan report";
+  std::vector<std::string> inputs;  // the PATH arguments, shown in the header
+};
+
+class HtmlReport {
+ public:
+  explicit HtmlReport(ReportOptions opt = {});
+  void add(const ScanRecord& rec);
+  // The data block the page renders (also useful for tests).
+  nlohmann::json data(const ScanSummary& summary) const;
+  bool write(const std::string& path, const ScanSummary& summary, std::string& error) const;
+  // The whole page as a string.
+  std::string render(const ScanSummary& summary) const;
+
+ private:
+  struct Counter {
+    std::map<std::string, std::uint64_t> counts;
+    std::uint64_t other = 0;
+    void add(const std::string& key, std::size_t cap);
+  };
+  ReportOptions opt_;
+  std::uint64_t messages_ = 0;
+  std::uint64_t verdicts_[3] = {0, 0, 0};
+  std::uint64_t histogram_[10] = {};        // score 0-9, 10-19, ..., 90-100
+  Counter signals_;                          // messages in which a signal fired
+  std::map<std::string, std::int64_t> signal_weight_;  // summed weight per signal
+  Counter ips_, tenants_, error_codes_;
+  std::map<std::int64_t, std::array<std::uint64_t, 3>> days_;  // UTC day -> verdict counts
+  std::uint64_t undated_ = 0;
+  std::uint64_t flagged_total_ = 0;
+  nlohmann::json flagged_ = nlohmann::json::array();
+};
+
+}  // namespace hdrscan::scanner
