@@ -2,7 +2,7 @@
 // zone database: Date:, the tail of Received:, and whatever else carries a mail date.
 // Accepts: optional weekday, day month year or asctime order (month day time year), 2- and
 // 3-digit years (RFC 5322 obs-year), the Y2K-bug year "0102" (= 2002), one-digit minutes or
-// seconds, "d-Mon-yyyy", numeric zones (+hhmm, +hh:mm) and the obs zones UT/UTC/GMT/Z/EST/
+// seconds, AM/PM, "d-Mon-yyyy", numeric zones (+hhmm, +hh:mm) and the obs zones UT/UTC/GMT/Z/EST/
 // EDT/CST/CDT/MST/MDT/PST/PDT; other alphabetic zones count as -0000 (RFC 5322 4.3); a
 // missing zone is read as UTC. Comments "(UTC)" are skipped.
 // Limits: looks at the first kMaxDateText characters only; years 1900..9999.
@@ -181,7 +181,9 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view input) {
   if (depth == 0) flush(input.size());
 
   int day = -1, month = 0, year = -1, hour = -1, minute = 0, second = 0;
-  std::optional<int> zone;
+  std::optional<int> zone;   // numeric: wins over a name
+  std::optional<int> named;  // a known zone name
+  char meridiem = 0;         // 'a' or 'p' for "6:50:31 AM" (broken mailers)
   auto take_number = [&](std::string_view tok) {
     const int v = to_int(tok);
     if (tok.size() <= 2 && day < 0 && v >= 1 && v <= 31) {
@@ -235,20 +237,17 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view input) {
       continue;
     }
     if (is_weekday(tok)) continue;
-    if (!zone) {
-      bool alphabetic = true;
-      for (char c : tok)
-        if (!is_alpha(c)) alphabetic = false;
-      if (alphabetic && tok.size() <= 5) {
-        // Unknown named zones count as -0000 (RFC 5322 4.3), only once a time was seen.
-        auto named = named_zone(tok);
-        if (named) zone = named;
-        else if (hour >= 0) zone = 0;
-      }
+    if (text::iequals(tok, "AM") || text::iequals(tok, "PM")) {
+      meridiem = text::to_lower(tok[0]);
+      continue;
     }
+    // Unknown names ("CET", "MET DST") count as -0000 (RFC 5322 4.3): nothing to record.
+    if (!named) named = named_zone(tok);
   }
   if (day < 1 || month < 1 || year < 1900 || year > 9999 || hour < 0) return std::nullopt;
   if (day > days_in_month(year, month)) return std::nullopt;
+  if (meridiem && hour >= 1 && hour <= 12) hour = (hour % 12) + (meridiem == 'p' ? 12 : 0);
+  if (!zone) zone = named;
   const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month),
                                             static_cast<unsigned>(day));
   return days * 86400 + hour * 3600 + minute * 60 + second - zone.value_or(0) * 60;
