@@ -13,17 +13,17 @@ void AnalysisOptions::add_to(CLI::App& cmd) {
                  "Indicator file used INSTEAD of the built-in pack (repeatable)")
       ->check(CLI::ExistingFile);
   cmd.add_option("--suspicious-at", thresholds.suspicious,
-                 "Score at or above which a message is 'suspicious'", true)
+                 "Score at or above which a message is 'suspicious'")->capture_default_str()
       ->check(CLI::Range(1, 100));
   cmd.add_option("--campaign-at", thresholds.campaign,
-                 "Score at or above which a message is 'campaign'", true)
+                 "Score at or above which a message is 'campaign'")->capture_default_str()
       ->check(CLI::Range(1, 100));
   cmd.add_option("--max-message-size", limits.max_message_bytes,
-                 "Bytes; larger messages get header analysis only", true);
-  cmd.add_option("--max-headers", limits.max_header_count, "Header fields per message", true);
-  cmd.add_option("--max-header-line", limits.max_header_line, "Bytes per header field", true);
-  cmd.add_option("--max-mime-depth", limits.max_mime_depth, "MIME nesting depth", true);
-  cmd.add_option("--max-parts", limits.max_parts, "MIME parts per message", true);
+                 "Bytes; larger messages get header analysis only")->capture_default_str();
+  cmd.add_option("--max-headers", limits.max_header_count, "Header fields per message")->capture_default_str();
+  cmd.add_option("--max-header-line", limits.max_header_line, "Bytes per header field")->capture_default_str();
+  cmd.add_option("--max-mime-depth", limits.max_mime_depth, "MIME nesting depth")->capture_default_str();
+  cmd.add_option("--max-parts", limits.max_parts, "MIME parts per message")->capture_default_str();
 }
 
 std::shared_ptr<const heuristics::IndicatorPack> AnalysisOptions::load_pack() const {
