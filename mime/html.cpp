@@ -502,7 +502,9 @@ class Extractor {
     std::string tag = lower_copy(html_.substr(name_begin, std::min<std::size_t>(p - name_begin, 64)));
     Attributes attrs;
     bool self_closing = false;
-    p = parse_attributes(p, attrs, self_closing);
+    bool complete = false;
+    p = parse_attributes(p, attrs, self_closing, complete);
+    if (!complete) return n;  // a tag cut by the end of input is dropped, as browsers do
     if (end_tag) {
       close(tag);
       return p;
@@ -518,12 +520,15 @@ class Extractor {
     return p;
   }
 
-  std::size_t parse_attributes(std::size_t p, Attributes& attrs, bool& self_closing) {
+  std::size_t parse_attributes(std::size_t p, Attributes& attrs, bool& self_closing, bool& complete) {
     const std::size_t n = html_.size();
     while (p < n) {
       while (p < n && is_space(html_[p])) ++p;
       if (p >= n) break;
-      if (html_[p] == '>') return p + 1;
+      if (html_[p] == '>') {
+        complete = true;
+        return p + 1;
+      }
       if (html_[p] == '/') {
         self_closing = p + 1 < n && html_[p + 1] == '>';
         ++p;

@@ -322,6 +322,16 @@ std::string_view split_part(std::string_view part, EntityFields& fields, std::ve
   return part.substr(part.size());  // headers only, empty body
 }
 
+// Lower-cased, trimmed; common misspellings mapped ("quoted printable", "base-64"), the
+// rest kept as written so decode_text_part can report it.
+std::string normalise_transfer_encoding(std::string_view value) {
+  std::string cte = lower_copy(trim(value.substr(0, 64)));
+  if (const auto semi = cte.find(';'); semi != std::string::npos) cte = std::string(trim(std::string_view(cte).substr(0, semi)));
+  if (cte != "quoted-printable" && cte.rfind("quoted", 0) == 0) return "quoted-printable";
+  if (cte == "base-64" || cte == "x-base64") return "base64";
+  return cte;
+}
+
 const HeaderField* find_field(const HeaderBlock& headers, std::string_view name) {
   for (const auto& f : headers.fields)
     if (iequals(f.name, name)) return &f;
@@ -547,7 +557,7 @@ void build_mime_tree(ParsedMessage& msg, const Limits& limits, std::size_t depth
       ct_params = parse_params(fields.content_type);
       part.charset = lower_copy(trim(ct_params.get("charset")));
     }
-    part.transfer_encoding = lower_copy(trim(std::string_view(fields.transfer_encoding).substr(0, 64)));
+    part.transfer_encoding = normalise_transfer_encoding(fields.transfer_encoding);
     Params disp_params;
     if (!fields.disposition.empty()) {
       part.disposition = mimetic_disposition_type(fields.disposition);
@@ -604,7 +614,7 @@ void build_mime_tree(ParsedMessage& msg, const Limits& limits, std::size_t depth
         text.encoded_size = part_body.size();
         text.transfer_encoding = part.transfer_encoding;
         text.charset = part.charset;
-        if (msg.parts.size() < limits.max_parts) {
+        if (msg.parts.size() < limits.max_parts && !trim(part_body).empty()) {
           msg.parts.push_back(std::move(text));
           decode_text_part(msg.parts.back(), part_body, limits, msg.defects, msg.parts.size() - 1);
         }

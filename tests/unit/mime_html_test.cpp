@@ -1,0 +1,231 @@
+// mime_html_test.cpp: extract_html on the campaign illustrations, real connector-relay spam,
+// a real HTML newsletter, and hand-made hiding tricks and hostile markup.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "mime/decode.hpp"
+#include "mime/html.hpp"
+
+using namespace hdrscan::mime;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The body of a single-part 8bit message (what the example files are).
+std::string body_of(const std::string& message) {
+  auto at = message.find("\r\n\r\n");
+  if (at != std::string::npos) return message.substr(at + 4);
+  at = message.find("\n\n");
+  return at == std::string::npos ? std::string() : message.substr(at + 2);
+}
+
+bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("campaign illustrations: links, images, hidden preheader") {
+  const fs::path dir = fs::path(HDRSCAN_SHARED_CORPUS).parent_path() / "docs/examples";
+  if (!fs::exists(dir / "consumer-view.eml")) {
+    MESSAGE("skipped: ../shared/docs/examples not found at " << dir.string());
+    return;
+  }
+  for (const char* name : {"consumer-view.eml", "thirdparty-view.eml"}) {
+    CAPTURE(name);
+    const HtmlFacts f = extract_html(body_of(read_file(dir / name)));
+    CHECK(f.present);
+    CHECK_FALSE(f.truncated);
+    // The VML button inside <!--[if mso]> is a comment, not a link.
+    REQUIRE(f.links.size() == 2);
+    CHECK(f.links[0].text == "GET MY REWARD");
+    CHECK(f.links[0].href.rfind("http://3s7oltt3pn.com@027104311345/", 0) == 0);
+    CHECK(f.links[1].text == "unsubscribe here");
+    REQUIRE(f.images.size() == 3);
+    CHECK(f.images[0].width == 120);
+    CHECK(f.images[1].width == 520);  // style width:100% is not a pixel size; the attribute is
+    CHECK(f.images[2].width == 1);    // the tracking pixel
+    CHECK(f.images[2].height == 1);
+    for (const auto& img : f.images) CHECK(img.link == -1);
+    // The preheader is display:none: hidden, not visible.
+    CHECK(f.hidden_elements == 1);
+    CHECK(contains(f.hidden_text, "Your exclusive AAA member reward is waiting"));
+    CHECK_FALSE(contains(f.visible_text, "Your exclusive AAA member reward"));
+    CHECK(contains(f.visible_text, "Your Loyalty Has Paid Off! Loyalty should always be rewarded"));
+    CHECK(contains(f.visible_text, "Discounts & Rewards"));  // &amp; decoded
+    // <title> and <style> content is no text.
+    CHECK_FALSE(contains(f.visible_text, "Member Exclusive Reward"));
+    CHECK_FALSE(contains(f.visible_text, "padding"));
+    CHECK(f.comment_bytes > 500);
+  }
+}
+
+TEST_CASE("real connector-relay spam (dev_relays)") {
+  const fs::path dir = fs::path(HDRSCAN_SHARED_CORPUS) / "dev_relays";
+  if (!fs::is_directory(dir)) {
+    MESSAGE("skipped: dev_relays not found at " << dir.string());
+    return;
+  }
+  SUBCASE("two images inside the first link") {
+    const HtmlFacts f = extract_html(body_of(read_file(dir / "sample-7552.eml")));
+    REQUIRE(f.links.size() == 2);
+    CHECK(f.links[0].images == 2);
+    CHECK(f.links[0].text == "[username], Claim Your Health Kit Today");
+    CHECK(f.links[1].text == "clicking here.");
+    REQUIRE(f.images.size() == 2);
+    CHECK(f.images[0].link == 0);
+    CHECK(f.images[1].link == 0);
+    CHECK(f.hidden_text.empty());
+  }
+  SUBCASE("hidden tracking pixel") {
+    const HtmlFacts f = extract_html(body_of(read_file(dir / "sample-6454.eml")));
+    CHECK(f.links.size() == 2);
+    REQUIRE(f.images.size() == 2);
+    CHECK_FALSE(f.images[0].hidden);
+    CHECK(f.images[1].hidden);
+    CHECK(f.images[1].width == 1);
+    CHECK(f.hidden_elements == 1);
+  }
+  SUBCASE("the relay the illustrations took their body from: hidden preheader") {
+    const HtmlFacts f = extract_html(body_of(read_file(dir / "sample-6819.eml")));
+    CHECK(f.links.size() == 2);
+    CHECK(f.images.size() == 3);
+    CHECK(contains(f.hidden_text, "reward is waiting"));
+    CHECK_FALSE(contains(f.visible_text, "reward is waiting"));
+  }
+}
+
+TEST_CASE("real newsletter (hard_ham): links and images counted, commented-out markup ignored") {
+  const fs::path file =
+      fs::path(HDRSCAN_SHARED_CORPUS) / "ham-spam/spamassassin/hard_ham/00018.75bf8472753f24aa22df72c7301e07ec.eml";
+  if (!fs::exists(file)) {
+    MESSAGE("skipped: " << file.string() << " not found");
+    return;
+  }
+  // Declared ISO-8859-1, 7bit: converted as the MIME tree would.
+  const HtmlFacts f = extract_html(to_utf8(body_of(read_file(file)), "iso-8859-1"));
+  CHECK(f.links.size() == 73);   // <a ... href> outside comments
+  CHECK(f.images.size() == 79);  // 80 <img in the source, one inside a comment
+  CHECK(f.links[0].text == "ESftp 4.1");
+  CHECK(f.hidden_text.empty());
+  CHECK(f.hidden_elements == 0);
+  CHECK(f.visible_text.size() > 2000);
+}
+
+TEST_CASE("hiding tricks") {
+  const std::string html =
+      "<html><head><style>\n"
+      "/* filler */ .fx{display:none} .keep{color:red}\n"
+      ".a1, .tiny { font-size:0px }\n"
+      "@media screen and (max-width:600px){ .mob{display:none !important} }\n"
+      "</style></head><body bgcolor=\"#FFFFFF\">"
+      "<p>Claim your prize</p>"
+      "<div class=\"x fx\">filler one</div>"
+      "<span class=tiny>filler two</span>"
+      "<div class=mob>mobile only</div>"
+      "<div style=\"display: none\">filler three</div>"
+      "<div style=\"VISIBILITY:hidden\">filler four</div>"
+      "<div style=\"font-size:1px\">filler five</div>"
+      "<div style=\"max-height:0px;overflow:hidden\">filler six</div>"
+      "<div style=\"opacity:0\">filler seven</div>"
+      "<div style=\"color:#fff\">filler eight</div>"
+      "<table style=\"background-color:rgb(0,0,0)\"><tr><td><font color=black>filler nine</font>"
+      "<span style=\"color:white\">shown on black</span></td></tr></table>"
+      "<div hidden>filler ten</div>"
+      "<div style=\"max-height:0px\">not hidden without overflow</div>"
+      "<div class=keep>red text</div>"
+      "</body></html>";
+  const HtmlFacts f = extract_html(html);
+  for (const char* filler : {"filler one", "filler two", "filler three", "filler four", "filler five",
+                             "filler six", "filler seven", "filler eight", "filler nine", "filler ten"}) {
+    CAPTURE(filler);
+    CHECK(contains(f.hidden_text, filler));
+    CHECK_FALSE(contains(f.visible_text, filler));
+  }
+  for (const char* shown : {"Claim your prize", "mobile only", "shown on black", "not hidden without overflow", "red text"}) {
+    CAPTURE(shown);
+    CHECK(contains(f.visible_text, shown));
+    CHECK_FALSE(contains(f.hidden_text, shown));
+  }
+  CHECK(f.hidden_elements == 10);
+}
+
+TEST_CASE("links, images, entities, whitespace") {
+  const std::string html =
+      "<a href=\"http://a.example/?x=1&amp;y=2\"><img src=one.png alt='One' width=300 height=\"250\">"
+      "<IMG SRC=\"two.png\" style=\"width:120px;height:60px\"></a>\n"
+      "<p>G<span>ET</span> &nbsp; now&#33; caf&eacute; &#x263A; &bogus; 5 &lt; 6</p>"
+      "<a href=https://b.example/u>un<b>sub</b>scribe</a><img src=x.gif>"
+      "<a name=anchor>not a link</a>"
+      "<a href='https://c.example/'>first<a href='https://d.example/'>second</a>";
+  const HtmlFacts f = extract_html(html);
+  REQUIRE(f.links.size() == 4);
+  CHECK(f.links[0].href == "http://a.example/?x=1&y=2");
+  CHECK(f.links[0].images == 2);
+  CHECK(f.links[1].text == "unsubscribe");
+  CHECK(f.links[2].text == "first");  // an <a> inside an open <a> closes the first
+  CHECK(f.links[3].text == "second");
+  CHECK(f.links[2].images == 0);
+  REQUIRE(f.images.size() == 3);
+  CHECK(f.images[0].alt == "One");
+  CHECK(f.images[0].width == 300);
+  CHECK(f.images[0].height == 250);
+  CHECK(f.images[1].width == 120);
+  CHECK(f.images[1].height == 60);
+  CHECK(f.images[1].link == 0);
+  CHECK(f.images[2].link == -1);
+  CHECK(contains(f.visible_text, "GET now! caf\xC3\xA9 \xE2\x98\xBA &bogus; 5 < 6"));
+  CHECK(contains(f.visible_text, "not a link"));
+}
+
+TEST_CASE("hostile markup stays bounded") {
+  SUBCASE("100,000 unclosed divs, then text") {
+    std::string html;
+    for (int i = 0; i < 100000; ++i) html += "<div style=\"color:#000\">";
+    html += "deep text";
+    const HtmlFacts f = extract_html(html);
+    CHECK(contains(f.visible_text, "deep text"));
+    CHECK(f.truncated);  // the element stack was capped
+    CHECK(f.tag_count == 100000);
+  }
+  SUBCASE("unclosed hidden div hides the rest, unclosed comment swallows the rest") {
+    const HtmlFacts f = extract_html("<p>shown<div style=display:none>rest<b>more</b><p>again");
+    CHECK(f.visible_text == "shown");
+    CHECK(f.hidden_text == "restmore again");  // <b> is inline, <p> a block
+    const HtmlFacts g = extract_html("before<!-- <a href=x>in comment</a>");
+    CHECK(g.visible_text == "before");
+    CHECK(g.links.empty());
+  }
+  SUBCASE("void elements are not pushed") {
+    std::string html = "<div style=\"display:none\">h</div>";
+    for (int i = 0; i < 1000; ++i) html += "<br><img src=a><meta x><hr/>";
+    html += "visible";
+    const HtmlFacts f = extract_html(html);
+    CHECK(f.visible_text == "visible");
+    CHECK(f.images.size() == 1000);
+    CHECK_FALSE(f.truncated);
+  }
+  SUBCASE("many links are capped") {
+    std::string html;
+    for (int i = 0; i < 5000; ++i) html += "<a href=x>l</a>";
+    const HtmlFacts f = extract_html(html);
+    CHECK(f.links.size() == 2000);
+    CHECK(f.truncated);
+  }
+  SUBCASE("garbage") {
+    const HtmlFacts f = extract_html("<<<>>> < a <1> </ > <a href=\"unterminated");
+    CHECK(f.links.empty());
+    CHECK(contains(f.visible_text, "<<<>>>"));
+    const HtmlFacts g = extract_html(std::string("\0<b\0>\xff", 6));
+    CHECK(g.present);
+  }
+}
