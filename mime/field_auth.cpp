@@ -171,11 +171,12 @@ AuthenticationResults parse_authentication_results(std::string_view value) {
     const bool pair = split_pair(word, key, val);
     if (pair && text::iequals(key, "i") && !out.instance && out.results.empty() &&
         out.authserv_id.empty()) {
+      // ARC instances run 1..50 (RFC 8617 4.2.1); four digits is already generous.
       int n = 0;
       bool digits = !val.empty() && val.size() <= 4;
-      for (char c : val) {
-        if (!text::is_digit(c)) digits = false;
-        else n = n * 10 + (c - '0');
+      for (std::size_t k = 0; digits && k < val.size(); ++k) {
+        if (!text::is_digit(val[k])) digits = false;
+        else n = n * 10 + (val[k] - '0');
       }
       if (digits) out.instance = n;
       continue;

@@ -476,6 +476,11 @@ TEST_CASE("Authentication-Results: garbage and hostile input") {
   CHECK_FALSE(empty.reason.empty());
   CHECK_FALSE(parse_authentication_results(" ;;; ( ) ").ok);
   CHECK_FALSE(parse_authentication_results("i=1;").ok);
+  // An absurd instance number is ignored, not overflowed (found by mutation fuzzing).
+  auto huge_i = parse_authentication_results("i=99999999999999; mx.example; spf=pass");
+  CHECK(huge_i.ok);
+  CHECK_FALSE(huge_i.instance);
+  CHECK(huge_i.authserv_id == "mx.example");
 
   std::string huge = "mx.example; ";
   while (huge.size() < (1u << 20)) huge += "spf=pass (c) smtp.mailfrom=a.example; ";
