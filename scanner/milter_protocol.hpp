@@ -161,6 +161,8 @@ class Session {
   std::string fail();
 
   const MessageData& message() const { return msg_; }
+  // Moves the reconstructed message bytes out (at end of message, for scoring).
+  std::string take_bytes() { return std::move(msg_.bytes); }
   bool negotiated() const { return negotiated_; }
   bool in_message() const { return in_message_; }
   bool awaiting_reply() const { return reply_due_; }
