@@ -26,11 +26,14 @@
 //    kLineProbe bytes, a next line up to kHeaderProbe bytes.
 // Diagnostics: read errors end the input; the message cut by one carries error "unreadable";
 //    an archive cap cuts a message with "too_large" / "archive_limit". Never throws.
-// Speed: candidates are found with memmem("\nFrom "), header lines with memchr, quoted lines
-//    with memmem("\n>"); bytes are appended in runs, never one by one.
+// Speed: "\nFrom " and "\n>" are found 16 bytes at a time (SSE2, scalar elsewhere), header
+//    lines with memchr; bytes are appended in runs, never one by one.
 #include <algorithm>
 #include <cstring>
 #include <string_view>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "mime/source_window.hpp"
 
@@ -41,6 +44,40 @@ constexpr std::uint64_t kNone = ~std::uint64_t{0};
 constexpr std::size_t kLineProbe = 1024;     // longest separator line examined
 constexpr std::size_t kHeaderProbe = 256;    // bytes of the next line examined
 constexpr std::size_t kSearchChunk = 1u << 20;
+
+// Offset of the first '\n' in [p, p+n) that is followed by `next` (within the range), or n.
+// Line starts are what the splitter looks at; comparing two shifted 16-byte loads finds them
+// several times faster than memmem (glibc's two-way search dominated the profile).
+std::size_t find_newline_before(const char* p, std::size_t n, char next) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i nl = _mm_set1_epi8('\n');
+  const __m128i nx = _mm_set1_epi8(next);
+  for (; i + 17 <= n; i += 16) {
+    __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 1));
+    int mask = _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, nl), _mm_cmpeq_epi8(b, nx)));
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  for (; i + 1 < n; ++i)
+    if (p[i] == '\n' && p[i + 1] == next) return i;
+  return n;
+}
+
+// Offset of the first "\nFrom " in [p, p+n), or n.
+std::size_t find_from_line(const char* p, std::size_t n) {
+  std::size_t i = 0;
+  while (i < n) {
+    std::size_t hit = find_newline_before(p + i, n - i, 'F');
+    if (hit == n - i) return n;
+    std::size_t at = i + hit;
+    if (n - at >= 6 && std::memcmp(p + at + 2, "rom ", 4) == 0) return at;
+    if (n - at < 6) return n;
+    i = at + 1;
+  }
+  return n;
+}
 
 bool is_month_at(std::string_view s, std::size_t i) {
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -259,6 +296,10 @@ class MboxReader final : public MessageSource {
     if (content_end > c && *w_->at(content_end - 1) == '\n') --content_end;
     if (content_end > c && *w_->at(content_end - 1) == '\r') --content_end;
     std::string rest(w_->at(c + 5), static_cast<std::size_t>(content_end - (c + 5)));
+    // "From  :<x@y>" is a header field with blanks before its colon (spam uses it), not a
+    // separator.
+    std::size_t first = rest.find_first_not_of(" \t");
+    if (first != std::string::npos && rest[first] == ':') return false;
     bool dated = has_asctime_date(rest);
     if (!dated && !is_bare_sender(rest)) return false;
     if (dated && after_empty_line) return true;
@@ -279,11 +320,10 @@ class MboxReader final : public MessageSource {
       if (w_->end() < search + 6 && !w_->at_eof()) w_->fill(search + kSearchChunk);
       std::uint64_t avail = w_->end();
       if (avail > search) {
-        const char* base = w_->at(search);
-        const void* hit = memmem(base, static_cast<std::size_t>(avail - search), "\nFrom ", 6);
-        if (hit) {
-          std::uint64_t c =
-              search + static_cast<std::uint64_t>(static_cast<const char*>(hit) - base) + 1;
+        std::size_t span = static_cast<std::size_t>(avail - search);
+        std::size_t hit = find_from_line(w_->at(search), span);
+        if (hit != span) {
+          std::uint64_t c = search + hit + 1;
           if (is_separator(c, line_before_is_empty(c, floor))) return c;
           search = c;
           continue;
@@ -368,9 +408,9 @@ class MboxReader final : public MessageSource {
     if (size > 0 && base[0] == '>') unquote_line_at(0);
     std::size_t p = 0;
     while (p < size) {
-      const void* hit = memmem(base + p, size - p, "\n>", 2);
-      if (!hit) break;
-      std::size_t line = static_cast<std::size_t>(static_cast<const char*>(hit) - base) + 1;
+      std::size_t hit = find_newline_before(base + p, size - p, '>');
+      if (hit == size - p) break;
+      std::size_t line = p + hit + 1;
       unquote_line_at(line);
       p = line;
     }

@@ -1,0 +1,535 @@
+// mime_sources_test.cpp: the input readers of mime/sources.hpp on real and hand-made inputs:
+// .eml line endings, every mbox variant (mboxo, mboxrd, mboxcl/cl2 Content-Length framing that
+// checks out and that lies, CRLF), Maildir, directory order, zip (caps, hostile member names,
+// nothing written to disk), pipes (stdin), unreadable entries, and the mbox files of the
+// shared corpus with message counts verified by hand.
+// Scratch files live in a fresh mkdtemp directory under /tmp, removed at the end of each case.
+#include <archive.h>
+#include <archive_entry.h>
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mime/sources.hpp"
+
+namespace fs = std::filesystem;
+using hdrscan::mime::detect_kind;
+using hdrscan::mime::InputKind;
+using hdrscan::mime::RawMessage;
+using hdrscan::mime::ReaderOptions;
+using hdrscan::mime::SourceLocation;
+
+namespace {
+
+struct ScratchDir {
+  fs::path path;
+  ScratchDir() {
+    char tmpl[] = "/tmp/hdrscan-sources-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    path = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(path, ec);
+  }
+  std::string write(const std::string& rel, const std::string& bytes) const {
+    fs::path p = path / rel;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p.string();
+  }
+};
+
+std::vector<RawMessage> read_all(std::unique_ptr<hdrscan::mime::MessageSource> source) {
+  std::vector<RawMessage> all;
+  RawMessage m;
+  while (source->next(m)) all.push_back(m);
+  return all;
+}
+
+std::vector<RawMessage> read_path(const std::string& path, const ReaderOptions& opt = {}) {
+  return read_all(hdrscan::mime::open_source(path, opt));
+}
+
+std::vector<RawMessage> read_mbox(const std::string& bytes, const ReaderOptions& opt = {}) {
+  return read_all(hdrscan::mime::open_mbox_buffer(bytes, "box", opt));
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A zip written with libarchive; entries with an empty body and a trailing '/' are dirs.
+void write_zip(const std::string& path,
+               const std::vector<std::pair<std::string, std::string>>& members) {
+  struct archive* a = archive_write_new();
+  REQUIRE(archive_write_set_format_zip(a) == ARCHIVE_OK);
+  REQUIRE(archive_write_open_filename(a, path.c_str()) == ARCHIVE_OK);
+  for (const auto& [name, body] : members) {
+    struct archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    bool dir = !name.empty() && name.back() == '/';
+    archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, dir ? 0 : static_cast<la_int64_t>(body.size()));
+    REQUIRE(archive_write_header(a, e) == ARCHIVE_OK);
+    if (!dir) REQUIRE(archive_write_data(a, body.data(), body.size()) ==
+                      static_cast<la_ssize_t>(body.size()));
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+}
+
+const std::string kMsgA = "From: a@example.com\nSubject: A\n\nbody A\n";
+const std::string kMsgB = "From: b@example.com\nSubject: B\n\nbody B\n";
+
+}  // namespace
+
+TEST_CASE("SourceLocation::to_string names path, member, index and offset") {
+  SourceLocation w;
+  w.path = "box.mbox";
+  CHECK(w.to_string() == "box.mbox");
+  w.index = 3;
+  w.offset = 1024;
+  CHECK(w.to_string() == "box.mbox#3@1024");
+  SourceLocation z;
+  z.path = "q.zip";
+  z.member = "in/x.eml";
+  CHECK(z.to_string() == "q.zip!in/x.eml");
+}
+
+TEST_CASE("eml: any line ending, a leading From line dropped, no trailing newline kept") {
+  ScratchDir dir;
+  SUBCASE("CRLF, LF and bare CR bytes are passed through unchanged") {
+    for (std::string eol : {"\r\n", "\n", "\r"}) {
+      std::string msg = "Subject: x" + eol + "To: y@example.com" + eol + eol + "hi" + eol;
+      auto all = read_path(dir.write("m.eml", msg));
+      REQUIRE(all.size() == 1);
+      CHECK(all[0].bytes == msg);
+      CHECK(all[0].error.empty());
+      CHECK(all[0].where.to_string() == (dir.path / "m.eml").string());
+      CHECK_FALSE(all[0].where.index.has_value());
+    }
+  }
+  SUBCASE("a leading mbox separator line is dropped from an .eml") {
+    std::string msg = "Subject: x\r\n\r\nFrom me Mon Jan  1 00:00:00 2001\r\n";
+    auto all = read_path(dir.write("m.eml", "From someone@example.com Mon Jan  1 00:00:00 2001\r\n" + msg));
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].bytes == msg);  // one message: an .eml is never split
+    CHECK(detect_kind((dir.path / "m.eml").string()) == InputKind::eml);
+  }
+  SUBCASE("no trailing newline") {
+    auto all = read_path(dir.write("n.eml", "Subject: x\n\nlast line"));
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].bytes == "Subject: x\n\nlast line");
+  }
+  SUBCASE("an empty file is one message with error_code empty") {
+    auto all = read_path(dir.write("e.eml", ""));
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].error_code == "empty");
+    CHECK(all[0].bytes.empty());
+  }
+  SUBCASE("over max_message_bytes: yielded truncated, too_large") {
+    ReaderOptions opt;
+    opt.max_message_bytes = 16;
+    auto all = read_path(dir.write("big.eml", "Subject: 0123456789abcdef\n\nbody\n"), opt);
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].truncated);
+    CHECK(all[0].error_code == "too_large");
+    CHECK(all[0].bytes == "Subject: 0123456");
+  }
+}
+
+TEST_CASE("mbox: split at From lines with index and offset, framing line dropped") {
+  std::string box = "From a@example.com Mon Jan  1 00:00:00 2001\n" + kMsgA + "\n" +
+                    "From b@example.com Tue Jan  2 00:00:00 2001\n" + kMsgB + "\n";
+  auto all = read_mbox(box);
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].bytes == kMsgA);
+  CHECK(all[1].bytes == kMsgB);
+  CHECK(*all[0].where.index == 0);
+  CHECK(*all[1].where.index == 1);
+  // offset = first byte of the message (just after its separator line)
+  CHECK(*all[0].where.offset == 44);
+  CHECK(box.compare(*all[1].where.offset, kMsgB.size(), kMsgB) == 0);
+  CHECK(all[1].where.to_string() == "box#1@" + std::to_string(*all[1].where.offset));
+  CHECK(read_mbox("").empty());
+}
+
+TEST_CASE("mbox with CRLF line endings") {
+  std::string a = "Subject: A\r\n\r\nbody A\r\n";
+  std::string b = "Subject: B\r\n\r\nbody B\r\n";
+  auto all = read_mbox("From x Mon Jan  1 00:00:00 2001\r\n" + a + "\r\n" +
+                       "From y Mon Jan  1 00:00:00 2001\r\n" + b + "\r\n");
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].bytes == a);
+  CHECK(all[1].bytes == b);
+}
+
+TEST_CASE("mboxrd: one '>' removed from >+From lines; other > lines untouched") {
+  std::string box =
+      "From x Mon Jan  1 00:00:00 2001\nSubject: q\n\n>From here\n>>From there\n> quoted\n"
+      ">>> deep\n>Fromage\n";
+  auto all = read_mbox(box);
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].bytes == "Subject: q\n\nFrom here\n>From there\n> quoted\n>>> deep\n>Fromage\n");
+}
+
+TEST_CASE("mboxo: unquoted From lines in a body do not split") {
+  std::string body =
+      "Subject: q\n\nHello\n\nFrom time to time\n\nFrom Russia with love\nYear: 1963\n"
+      "signed,\nFrom the team\nFrom x Mon Jan  1 00:00:00 2001\nnot a header line\n";
+  auto all = read_mbox("From x Mon Jan  1 00:00:00 2001\n" + body);
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].bytes == body);
+}
+
+TEST_CASE("mbox separators without an empty line before them (Thunderbird From -)") {
+  auto all = read_mbox("From - \nSubject: 1\n\nlast line of 1\nFrom - Fri Dec 13 15:01:22 1996\n"
+                       "Subject: 2\n\ntwo\nFrom 123@xxx\nSubject: 3\n\nthree");
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].bytes == "Subject: 1\n\nlast line of 1\n");
+  CHECK(all[1].bytes == "Subject: 2\n\ntwo\n");
+  CHECK(all[2].bytes == "Subject: 3\n\nthree");  // no trailing newline at the end
+}
+
+TEST_CASE("mboxcl2: a Content-Length that checks out frames the body verbatim") {
+  std::string body = "line\n\nFrom y Mon Jan  1 00:00:00 2001\nSubject: fake\n\n>From x\n";
+  std::string a = "Subject: A\nContent-Length: " + std::to_string(body.size()) + "\n\n" + body;
+  std::string box = "From x Mon Jan  1 00:00:00 2001\n" + a + "\n" +
+                    "From y Mon Jan  1 00:00:00 2001\n" + kMsgB;
+  auto all = read_mbox(box);
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].bytes == a);  // the From line in the body did not split; no unquoting
+  CHECK(all[0].note.empty());
+  CHECK(all[1].bytes == kMsgB);
+  SUBCASE("also when it ends exactly at the end of the input") {
+    auto one = read_mbox("From x Mon Jan  1 00:00:00 2001\n" + a);
+    REQUIRE(one.size() == 1);
+    CHECK(one[0].bytes == a);
+  }
+}
+
+TEST_CASE("mboxcl: a Content-Length that lies is ignored, split at From lines, noted") {
+  for (std::string length : {"5", "9999", "2"}) {
+    std::string a = "Subject: A\nContent-Length: " + length + "\n\nbody A\n";
+    auto all = read_mbox("From x Mon Jan  1 00:00:00 2001\n" + a + "\n" +
+                         "From y Mon Jan  1 00:00:00 2001\n" + kMsgB);
+    REQUIRE(all.size() == 2);
+    CHECK(all[0].bytes == a);
+    CHECK(all[0].note.find("content_length_ignored") != std::string::npos);
+    CHECK(all[1].bytes == kMsgB);
+  }
+}
+
+TEST_CASE("mbox: a message over max_message_bytes is truncated and the next one is found") {
+  ReaderOptions opt;
+  opt.max_message_bytes = 64;
+  std::string huge = "Subject: big\n\n" + std::string(5000, 'x') + "\n";
+  auto all = read_mbox("From x Mon Jan  1 00:00:00 2001\n" + huge + "\n" +
+                           "From y Mon Jan  1 00:00:00 2001\n" + kMsgB,
+                       opt);
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].truncated);
+  CHECK(all[0].error_code == "too_large");
+  CHECK(all[0].bytes == huge.substr(0, 64));
+  CHECK(all[1].bytes == kMsgB);
+  CHECK_FALSE(all[1].truncated);
+  CHECK(*all[1].where.index == 1);
+}
+
+TEST_CASE("mbox file: a message far over the cap is skipped in bounded steps, the next found") {
+  ScratchDir dir;
+  ReaderOptions opt;
+  opt.max_message_bytes = 1000;
+  std::string huge = "Subject: huge\n\n";
+  for (int i = 0; i < 40000; ++i) huge += "From here on, line " + std::to_string(i) + " of many\n";
+  std::string box = "From x Mon Jan  1 00:00:00 2001\n" + huge + "\n" +
+                    "From y Mon Jan  1 00:00:00 2001\n" + kMsgB;
+  REQUIRE(huge.size() > (1u << 20) + 1000);
+  auto all = read_path(dir.write("huge.mbox", box), opt);
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].truncated);
+  CHECK(all[0].error_code == "too_large");
+  CHECK(all[0].bytes == huge.substr(0, 1000));
+  CHECK(all[1].bytes == kMsgB);
+  CHECK(*all[1].where.offset == box.size() - kMsgB.size());
+}
+
+TEST_CASE("mbox files: separators straddling the 1 MiB read chunk border") {
+  ScratchDir dir;
+  // Messages of every size around the chunk so a "\nFrom " falls on each byte of the border.
+  std::string box;
+  std::vector<std::string> bodies;
+  for (int i = 0; box.size() < (3u << 20); ++i) {
+    std::size_t fill = (i % 2) ? 1000 : (1u << 20) - 997 - static_cast<std::size_t>(i);
+    std::string msg = "Subject: " + std::to_string(i) + "\n\n" + std::string(fill, 'a') + "\n";
+    bodies.push_back(msg);
+    box += "From z Mon Jan  1 00:00:00 2001\n" + msg + "\n";
+  }
+  auto all = read_path(dir.write("chunks.mbox", box));
+  REQUIRE(all.size() == bodies.size());
+  for (std::size_t i = 0; i < bodies.size(); ++i) CHECK(all[i].bytes == bodies[i]);
+  CHECK(detect_kind((dir.path / "chunks.mbox").string()) == InputKind::mbox);
+}
+
+TEST_CASE("Maildir: cur/ and new/ in order, tmp/ and index files skipped") {
+  ScratchDir dir;
+  std::string md = (dir.path / "Maildir").string();
+  dir.write("Maildir/new/1700000002.M2.host", kMsgB);
+  dir.write("Maildir/cur/1700000001.M1.host:2,S", kMsgA);
+  dir.write("Maildir/tmp/1700000003.M3.host", "Subject: half delivered\n");
+  dir.write("Maildir/dovecot-uidlist", "3 V1 N4\n");
+  dir.write("Maildir/.Sent/cur/1700000004.M4.host:2,S", "Subject: sent\n\n");
+  fs::create_directories(dir.path / "Maildir/.Sent/tmp");
+  CHECK(detect_kind(md) == InputKind::maildir);
+  auto all = read_path(md);
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].where.path == md + "/.Sent/cur/1700000004.M4.host:2,S");
+  CHECK(all[1].where.path == md + "/cur/1700000001.M1.host:2,S");
+  CHECK(all[1].bytes == kMsgA);
+  CHECK(all[2].where.path == md + "/new/1700000002.M2.host");
+  for (const auto& m : all) CHECK(m.error.empty());
+}
+
+TEST_CASE("directories: walked recursively in sorted order; mbox and zip inside opened") {
+  ScratchDir dir;
+  std::string root = dir.path.string();
+  dir.write("b.eml", kMsgB);
+  dir.write("a/z.eml", kMsgA);
+  dir.write("a/c/1.eml", kMsgA);
+  dir.write("a.eml", kMsgA);
+  dir.write("m/box", "From x Mon Jan  1 00:00:00 2001\n" + kMsgA + "\nFrom y Mon Jan  1 00:00:00 2001\n" + kMsgB);
+  write_zip(root + "/z.zip", {{"in.eml", kMsgB}});
+  CHECK(detect_kind(root) == InputKind::directory);
+  auto all = read_path(root);
+  std::vector<std::string> got;
+  for (const auto& m : all) got.push_back(m.where.to_string().substr(root.size() + 1));
+  std::vector<std::string> want = {"a/c/1.eml", "a/z.eml", "a.eml", "b.eml",
+                                   "m/box#0@32", "m/box#1@" + std::to_string(32 + kMsgA.size() + 1 + 32),
+                                   "z.zip!in.eml"};
+  CHECK(got == want);
+  REQUIRE(all.size() == 7);
+  CHECK(all[5].bytes == kMsgB);
+  CHECK(all[6].bytes == kMsgB);
+}
+
+TEST_CASE("unreadable inputs are yielded as errors, never thrown or skipped") {
+  ScratchDir dir;
+  SUBCASE("a missing path") {
+    auto all = read_path((dir.path / "nope.eml").string());
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].error_code == "unreadable");
+    CHECK(all[0].error.find("No such file") != std::string::npos);
+    CHECK(detect_kind((dir.path / "nope.eml").string()) == InputKind::unknown);
+  }
+  SUBCASE("a dangling link in a directory (an entry that vanished)") {
+    dir.write("d/a.eml", kMsgA);
+    fs::create_symlink(dir.path / "d/gone.eml", dir.path / "d/b.eml");
+    auto all = read_path((dir.path / "d").string());
+    REQUIRE(all.size() == 2);
+    CHECK(all[0].error.empty());
+    CHECK(all[1].where.path == (dir.path / "d/b.eml").string());
+    CHECK(all[1].error_code == "unreadable");
+  }
+  SUBCASE("a file without read permission") {
+    std::string p = dir.write("secret.eml", kMsgA);
+    ::chmod(p.c_str(), 0);
+    if (::geteuid() == 0) {
+      MESSAGE("running as root: permission bits are not enforced, permission case skipped");
+    } else {
+      auto all = read_path(p);
+      REQUIRE(all.size() == 1);
+      CHECK(all[0].error_code == "unreadable");
+    }
+  }
+  SUBCASE("a directory link loop ends") {
+    dir.write("loop/a.eml", kMsgA);
+    fs::create_directory_symlink(dir.path / "loop", dir.path / "loop/self");
+    auto all = read_path((dir.path / "loop").string());
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].bytes == kMsgA);
+  }
+}
+
+TEST_CASE("zip: members streamed, hostile names only labels, caps enforced") {
+  ScratchDir dir;
+  fs::create_directories(dir.path / "work/inner");
+  std::string zip = (dir.path / "work/inner/export.zip").string();
+  std::string box = "From x Mon Jan  1 00:00:00 2001\n" + kMsgA + "\nFrom y Mon Jan  1 00:00:00 2001\n" + kMsgB;
+  write_zip(zip, {{"mail/", ""},
+                  {"mail/a.eml", kMsgA},
+                  {"../evil.eml", kMsgB},
+                  {"/abs/evil2.eml", kMsgB},
+                  {"box.mbox", box},
+                  {"big.eml", "Subject: big\n\n" + std::string(5000, 'x')}});
+  CHECK(detect_kind(zip) == InputKind::zip);
+  ReaderOptions opt;
+  opt.max_archive_member = 1000;
+  fs::path before = fs::current_path();
+  fs::current_path(dir.path / "work/inner");  // where an extracting reader would write
+  auto all = read_path(zip, opt);
+  fs::current_path(before);
+  REQUIRE(all.size() == 6);
+  CHECK(all[0].where.to_string() == zip + "!mail/a.eml");
+  CHECK(all[0].bytes == kMsgA);
+  CHECK(all[1].where.member == "../evil.eml");
+  CHECK(all[1].bytes == kMsgB);
+  CHECK(all[2].where.member == "/abs/evil2.eml");
+  CHECK(all[3].where.to_string() == zip + "!box.mbox#0@32");
+  CHECK(all[3].bytes == kMsgA);
+  CHECK(all[4].bytes == kMsgB);
+  CHECK(all[5].where.member == "big.eml");
+  CHECK(all[5].truncated);
+  CHECK(all[5].error_code == "too_large");
+  CHECK(all[5].bytes.size() == 1000);
+  // Nothing was extracted: the scratch tree holds only the archive.
+  CHECK_FALSE(fs::exists(dir.path / "work/evil.eml"));
+  CHECK_FALSE(fs::exists(dir.path / "work/inner/mail"));
+  CHECK_FALSE(fs::exists("/abs/evil2.eml"));
+  std::size_t files = 0;
+  for (auto& e : fs::recursive_directory_iterator(dir.path)) files += e.is_regular_file();
+  CHECK(files == 1);
+}
+
+TEST_CASE("zip: the archive total cap cuts a member and lists the rest as archive_limit") {
+  ScratchDir dir;
+  std::string zip = (dir.path / "t.zip").string();
+  std::string big(600, 'y');
+  write_zip(zip, {{"1.eml", "Subject: 1\n\n" + big}, {"2.eml", "Subject: 2\n\n" + big},
+                  {"3.eml", kMsgA}, {"nested.zip", "PK\x03\x04 not really"}});
+  ReaderOptions opt;
+  opt.max_archive_total = 1000;
+  auto all = read_path(zip, opt);
+  REQUIRE(all.size() == 4);
+  CHECK(all[0].error.empty());
+  CHECK(all[1].error_code == "archive_limit");
+  CHECK(all[1].truncated);
+  CHECK(all[2].where.member == "3.eml");
+  CHECK(all[2].error_code == "archive_limit");
+  CHECK(all[3].error_code == "archive_limit");
+  SUBCASE("without the cap the nested zip is reported, not opened") {
+    auto free = read_path(zip);
+    REQUIRE(free.size() == 4);
+    CHECK(free[2].bytes == kMsgA);
+    CHECK(free[3].error_code == "nested_archive");
+  }
+}
+
+TEST_CASE("zip: a corrupt archive is one unreadable message") {
+  ScratchDir dir;
+  auto all = read_path(dir.write("bad.zip", std::string("PK\x03\x04", 4) + std::string(100, '\x7f')));
+  REQUIRE(all.size() >= 1);
+  CHECK(all.back().error_code == "unreadable");
+}
+
+TEST_CASE("streams (stdin): read through a pipe in chunks, one message or an mbox") {
+  auto via_pipe = [](const std::string& bytes) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    std::thread writer([&] {
+      std::size_t done = 0;
+      while (done < bytes.size()) {
+        std::size_t n = std::min<std::size_t>(65536, bytes.size() - done);
+        ssize_t w = ::write(fds[1], bytes.data() + done, n);
+        if (w <= 0) break;
+        done += static_cast<std::size_t>(w);
+      }
+      ::close(fds[1]);
+    });
+    auto all = read_all(hdrscan::mime::open_fd_stream(fds[0], "-"));
+    writer.join();
+    ::close(fds[0]);
+    return all;
+  };
+  SUBCASE("an mbox stream larger than the read buffer") {
+    std::string box;
+    for (int i = 0; i < 3000; ++i)
+      box += "From x Mon Jan  1 00:00:00 2001\nSubject: " + std::to_string(i) + "\n\n" +
+             std::string(1000, 'b') + "\n\n";
+    auto all = via_pipe(box);
+    REQUIRE(all.size() == 3000);
+    CHECK(all[2999].bytes.rfind("Subject: 2999\n\n", 0) == 0);
+    CHECK(all[2999].where.to_string().rfind("-#2999@", 0) == 0);
+  }
+  SUBCASE("one message") {
+    auto all = via_pipe(kMsgA);
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].bytes == kMsgA);
+    CHECK(all[0].where.path == "-");
+  }
+}
+
+TEST_CASE("shared corpus: mbox files split into the counts verified by hand") {
+  const fs::path corpus = HDRSCAN_SHARED_CORPUS;
+  if (!fs::exists(corpus / "malformed")) {
+    MESSAGE("shared corpus absent at " << corpus.string() << ": skipped");
+    return;
+  }
+  struct Case {
+    const char* path;
+    std::size_t messages;
+    std::size_t content_length_ignored;
+  };
+  // Counts from reading each file: every real separator found, no body "From " line taken.
+  const Case cases[] = {
+      {"malformed/cpython_test_email/mailbox_01.mbox", 1, 0},  // "From time to time" is body
+      {"malformed/mime4j_testmsgs/mbox/src/test/resources/test-1/mbox.rlug", 5, 0},
+      {"malformed/mimekit_testdata/UnitTests/TestData/mbox/content-length.mbox.txt", 29, 4},
+      {"malformed/mimekit_testdata/UnitTests/TestData/mbox/issue1189.mbox.txt", 4, 0},
+      {"malformed/mimekit_testdata/UnitTests/TestData/mbox/simple.mbox.txt", 3, 0},
+      {"malformed/mimekit_testdata/UnitTests/TestData/mbox/unmunged.mbox.txt", 2, 0},
+      {"malformed/gmime_testdata/mbox/input/substring.mbox", 3, 0},
+      {"malformed/spamassassin_t_data/nice.mbox", 3, 0},
+      {"malformed/spamassassin_t_data/spam/008", 1, 0},  // "From  :<x>" is a header
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.path);
+    auto all = read_path((corpus / c.path).string());
+    CHECK(all.size() == c.messages);
+    std::size_t ignored = 0;
+    for (const auto& m : all) {
+      CHECK(m.error.empty());
+      ignored += m.note.find("content_length_ignored") != std::string::npos;
+      CHECK(m.bytes.rfind("From ", 0) != 0);  // never the separator
+    }
+    CHECK(ignored == c.content_length_ignored);
+  }
+  auto unmunged = read_path(
+      (corpus / "malformed/mimekit_testdata/UnitTests/TestData/mbox/unmunged.mbox.txt").string());
+  REQUIRE(unmunged.size() == 2);
+  CHECK(unmunged[0].bytes.find("\nFrom Russia with love\n") != std::string::npos);
+  CHECK(unmunged[1].bytes.find("\nFrom Russia with love\nYear: 1963\n") != std::string::npos);
+}
+
+TEST_CASE("shared corpus: each ham-spam file is one message, its From line dropped") {
+  const fs::path dir = fs::path(HDRSCAN_SHARED_CORPUS) / "ham-spam/spamassassin/spam";
+  if (!fs::exists(dir)) {
+    MESSAGE("shared corpus absent at " << dir.string() << ": skipped");
+    return;
+  }
+  std::size_t files = 0, from_lines = 0;
+  for (auto& e : fs::directory_iterator(dir)) files += e.is_regular_file();
+  auto all = read_path(dir.string());
+  CHECK(all.size() == files);
+  for (const auto& m : all) {
+    CAPTURE(m.where.to_string());
+    CHECK(m.error.empty());
+    std::string original = slurp(m.where.path);
+    if (original.rfind("From ", 0) == 0) {
+      ++from_lines;
+      CHECK(m.bytes == original.substr(original.find('\n') + 1));  // .eml: kept verbatim
+    }
+  }
+  CHECK(from_lines > 400);
+}
