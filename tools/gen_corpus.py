@@ -566,6 +566,28 @@ def ms_hop(g, frm, frm_ip, by, by_ip, when, tls=True, frontend=False, simple=Fal
     return ("Received", fold(s + "; " + rfc2822(when)))
 
 
+
+def mx_hops(g, rdns, helo, ip, mx, rcpt, t, mailfrom="", tls=True):
+    """The receiving MX's Received header(s), top first: Postfix (most), Exim or Sendmail,
+    sometimes with a local content-filter or LMTP delivery hop above."""
+    kind = g.r.choices(["postfix", "exim", "sendmail"], [6, 2, 1])[0]
+    if kind == "postfix":
+        first = "from %s (%s [%s])\n\tby %s (Postfix) with %s id %s\n\tfor <%s>; %s" % (
+            helo if g.chance(0.3) else rdns, rdns, ip, mx, "ESMTPS" if tls else "ESMTP", g.upper(g.r.randint(10, 12)), rcpt, rfc2822(t, g.choice([0, 60, 120, -300])))
+    elif kind == "exim":
+        first = "from %s ([%s] helo=%s)\n\tby %s with esmtps  (TLS1.2) tls TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\n\t(Exim 4.96)\n\t(envelope-from <%s>)\n\tid 1o%s-000%s-%s\n\tfor %s; %s" % (
+            rdns, ip, helo, mx, mailfrom, g.token(4, string.ascii_letters + string.digits), g.token(3), g.token(2, string.ascii_letters), rcpt, rfc2822(t, g.choice([0, 60])))
+    else:
+        first = "from %s (%s [%s])\n\tby %s (8.15.2/8.15.2) with ESMTPS id %s\n\t(version=TLSv1.2 cipher=ECDHE-RSA-AES256-GCM-SHA384 bits=256 verify=NOT)\n\tfor <%s>; %s" % (
+            helo, rdns, ip, mx, g.token(14, string.ascii_letters + string.digits), rcpt, rfc2822(t, g.choice([0, -300, -420])))
+    hops = [("Received", first)]
+    r = g.r.random()
+    if r < 0.15:
+        hops.insert(0, ("Received", "from localhost (localhost [127.0.0.1])\n\tby %s (Postfix) with ESMTP id %s\n\tfor <%s>; %s" % (mx, g.upper(11), rcpt, rfc2822(t + dt.timedelta(seconds=1)))))
+    elif r < 0.25:
+        hops.insert(0, ("Received", "from %s\n\tby imap.%s with LMTP\n\tid %s\n\t(envelope-from <%s>)\n\tfor <%s>; %s" % (mx, mx.split(".", 1)[1], g.b64(22), mailfrom, rcpt, rfc2822(t + dt.timedelta(seconds=1)))))
+    return hops
+
 class Msg:
     """Parts of one message before the view-specific assembly."""
     pass
@@ -587,6 +609,14 @@ def campaign_core(g, when, recip, lure_key, residue, envelope_kind):
         m.mailfrom_dom = "mail%d.%s%d.mcdlv.net" % (g.r.randint(1, 250), g.choice(["atl", "sea", "suw", "wdc"]), g.r.randint(10, 99))
         m.mailfrom = "bounce-mc.us%d_%d.%d-%s=%s@%s" % (g.r.randint(1, 21), g.r.randint(1000000, 99999999), g.r.randint(100000, 999999),
                                                         recip.split("@")[0], recip.split("@")[1], m.mailfrom_dom)
+    elif envelope_kind == "victim":
+        # the victim tenant's own (custom) domain as envelope sender, sometimes as From too
+        _co, vdom = g.company()
+        m.tenant_dom = vdom
+        m.mailfrom_dom = vdom
+        m.mailfrom = "%s@%s" % (g.token(g.r.randint(6, 12)), vdom)
+        if g.chance(0.5):
+            m.from_dom = vdom
     else:
         m.mailfrom_dom = m.tenant_dom
         m.mailfrom = "%s@%s" % (g.token(g.r.randint(6, 12)), m.tenant_dom)
@@ -769,6 +799,9 @@ def consumer_assemble(g, m, conn_ip, strip, dkim_tenant):
     hs += message_headers(g, m, t0 - dt.timedelta(seconds=g.r.randint(0, 30)), m.recip)
     hs.append(("Return-Path", m.mailfrom))
     hs += [h for h in fr if h[0] not in strip]
+    if not strip and g.chance(0.4):
+        # nothing stripped: the sender's MessageData may survive, as on real connector relays
+        hs += [("X-MS-Exchange-AntiSpam-MessageData-ChunkCount", "1"), ("X-MS-Exchange-AntiSpam-MessageData-0", g.b64(240))]
     hs.append(("X-MS-Exchange-Transport-CrossTenantHeadersStamped", s_mb.split(".")[0]))
     rnet = g.guid()
     hs += [("X-IncomingHeaderCount", str(g.r.randint(25, 45))),
@@ -819,8 +852,7 @@ def thirdparty_assemble(g, m, conn_ip, strip, dkim_tenant, mx=None):
     mx = mx or g.choice(["mx.example.net", "mx1.example.org", "mail.example.com", "smtp-in.%s.test" % g.letters(6)])
     t3 = t + dt.timedelta(seconds=g.r.randint(1, 5))
     qid = g.upper(g.r.randint(10, 12))
-    top = ("Received", "from %s (%s [%s])\n\tby %s (Postfix) with ESMTPS id %s\n\tfor <%s>; %s"
-           % (g.eopbgr(out_ip), out_helo, out_ip, mx, qid, m.recip, rfc2822(t3, g.choice([0, 60, -300]))))
+    top = mx_hops(g, g.eopbgr(out_ip), out_helo, out_ip, mx, m.recip, t3, m.mailfrom)
     dm = g.choice(["none", "fail"])
     hs = []
     if g.chance(0.9):
@@ -830,7 +862,7 @@ def thirdparty_assemble(g, m, conn_ip, strip, dkim_tenant, mx=None):
     if g.chance(0.7):
         hs.append(("Authentication-Results", fold("%s; spf=pass smtp.mailfrom=%s; dkim=%s; dmarc=%s (p=%s dis=none) header.from=%s"
                                                   % (mx, m.mailfrom_dom, "pass header.d=%s" % m.tenant_dom if dkim_tenant else "none", dm, g.choice(["none", "quarantine", "reject"]), m.from_dom))))
-    hs.append(top)
+    hs += top
     dkim = []
     if dkim_tenant:
         dkim = [("DKIM-Signature", "v=1; a=rsa-sha256; c=relaxed/relaxed; d=%s;\n s=selector1-%s;\n h=%s;\n bh=%s;\n %s"
@@ -851,9 +883,14 @@ def campaign_message(g, family_view, ip_mode, full, when, lure=None, residue=Non
     lure = lure or g.choice(sorted(LURES))
     if residue is None:
         residue = g.choice(["none"] * 6 + ["ses", "mailchimp"])
-    env = "mailchimp" if residue == "mailchimp" and g.chance(0.5) else "tenant"
+    env = "mailchimp" if residue == "mailchimp" and g.chance(0.5) else ("victim" if g.chance(0.2) else "tenant")
     m = campaign_core(g, when, recip, lure, residue, env)
-    conn_ip = g.choice(CONNECTOR_IPS) if ip_mode == "onlist" else g.offlist_ip()
+    if ip_mode == "onlist":
+        conn_ip = g.choice(CONNECTOR_IPS)
+    elif g.chance(0.1):
+        conn_ip = "2001:db8:%x:%x::%x" % (g.r.randint(1, 0xffff), g.r.randint(1, 0xffff), g.r.randint(1, 0xff))
+    else:
+        conn_ip = g.offlist_ip()
     if force_strip is not None:
         sname, strip = force_strip
     else:
@@ -863,7 +900,7 @@ def campaign_message(g, family_view, ip_mode, full, when, lure=None, residue=Non
     crlf = g.chance(0.3)
     attrs = ["ip=%s" % conn_ip, "strip=%s" % sname, "lure=%s" % lure, "imgs=%d" % m.nimg, "filler=%s" % "+".join(m.fillers),
              "cte=%s" % m.cte, "charset=%s" % m.charset.lower(), "alt=%d" % m.alt, "residue=%s" % residue,
-             "env=%s" % ("mcdlv" if env == "mailchimp" else "onmicrosoft"), "eol=%s" % ("crlf" if crlf else "lf")]
+             "env=%s" % {"mailchimp": "mcdlv", "victim": "victim-domain", "tenant": "onmicrosoft"}[env], "from=%s" % ("victim" if m.from_dom == m.tenant_dom else "unrelated"), "eol=%s" % ("crlf" if crlf else "lf")]
     return hs, m.body, crlf, attrs, m
 
 
@@ -982,12 +1019,11 @@ def hybrid_legit(g, when, view="thirdparty", ip=None, dkim_h_messagedata=False):
                   % (conn_ip, to_dom, dom, dom), body_bh, arc_h, selector=sel)
     out_ip = "40.107.%d.%d" % (g.r.randint(0, 255), g.r.randint(1, 254))
     mx = "mx.%s" % to_dom
-    top = ("Received", "from %s (%s [%s])\n\tby %s (Postfix) with ESMTPS id %s\n\tfor <%s>; %s"
-           % (g.eopbgr(out_ip), g.outbound_host(reg), out_ip, mx, g.upper(11), to, rfc2822(t + dt.timedelta(seconds=2))))
+    top = mx_hops(g, g.eopbgr(out_ip), g.outbound_host(reg), out_ip, mx, to, t + dt.timedelta(seconds=2), sender)
     hs = [("Return-Path", "<%s>" % sender), ("Delivered-To", to)]
     if g.chance(0.6):
         hs.append(("Authentication-Results", fold("%s; spf=pass smtp.mailfrom=%s; dkim=%s; dmarc=pass (p=none dis=none) header.from=%s; arc=pass" % (mx, dom, "pass header.d=%s" % dom if dkim else "none", dom))))
-    hs += [top] + arc + dkim + s_hops + onprem + mh + fr + ct
+    hs += top + arc + dkim + s_hops + onprem + mh + fr + ct
     return hs, body, ["ip=%s" % conn_ip, "ipv=%s" % ipv, "dkim=%d" % bool(dkim), "dkim_h_md=%d" % dkim_h_messagedata]
 
 
@@ -1057,7 +1093,7 @@ def cloud_legit(g, when, verdict=True):
     corr = g.guid()
     t = when
     hs = [("Return-Path", "<%s>" % sender), ("Delivered-To", to),
-          ("Received", "from %s (%s [%s])\n\tby %s (Postfix) with ESMTPS id %s\n\tfor <%s>; %s" % (g.eopbgr(out_ip), g.outbound_host(reg), out_ip, mx, g.upper(11), to, rfc2822(t)))]
+          ] + mx_hops(g, g.eopbgr(out_ip), g.outbound_host(reg), out_ip, mx, to, t, sender)
     hs += arc_set(g, 1, "none", "spf=pass smtp.mailfrom=%s; dmarc=pass action=none header.from=%s; dkim=pass header.d=%s; arc=none" % (dom, dom, dom), body_bh, g.choice(MS_SIGNED),
                   selector=g.choice(["arcselector9901", "arcselector10001"]))
     hs.append(("DKIM-Signature", "v=1; a=rsa-sha256; c=relaxed/relaxed; d=%s;\n s=selector%d;\n h=%s;\n bh=%s;\n %s"
