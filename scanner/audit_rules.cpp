@@ -77,7 +77,6 @@ std::string cap(std::string_view v) {
 
 bool is_true(const AuditParam* p) { return p && lower(trim(p->value)) == "true"; }
 bool is_false(const AuditParam* p) { return p && lower(trim(p->value)) == "false"; }
-std::string value_of(const AuditParam* p) { return p ? std::string(trim(p->value)) : std::string(); }
 
 // The name of the object a cmdlet acts on.
 std::string object_name(const AuditRecord& r, bool creating) {
