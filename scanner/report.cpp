@@ -156,7 +156,7 @@ void HtmlReport::add(const ScanRecord& rec) {
     if (signal_weight_.size() < opt_.max_keys || signal_weight_.count(sig)) signal_weight_[sig] += e.weight;
     if (sig.rfind("relay.", 0) == 0)
       for (auto& ip : find_ips(e.excerpt)) ips.insert(ip);
-    if (sig.find("tenant") != std::string::npos)
+    if (sig.find("tenant") != std::string::npos || sig.find("onmicrosoft") != std::string::npos)
       for (auto& t : find_tenants(e.excerpt)) tenants.insert(t);
   }
   for (const auto& ip : ips) ips_.add(ip, opt_.max_keys);

@@ -1,0 +1,726 @@
+// explain.cpp: `hdrscan explain FILE [--index N] [--format text|json]`, the forensic view of
+// one message for an analyst.
+//
+// Shows: the message's identity; the Received hops as a table in chronological order (from,
+// by, with, time, delay since the previous hop, total transit); the administrative domains
+// the heuristics found (Assessment.route); the antispam headers (X-Forefront-Antispam-Report,
+// its -Untrusted copy, X-Microsoft-Antispam) decoded key by key next to their raw values,
+// with the meanings from Microsoft's "Anti-spam message headers" documentation; the Exchange
+// tenant headers (AuthAs, FromEntityHeader, OriginalAttributedTenantConnectingIp...) with
+// their meanings; Authentication-Results / ARC-Authentication-Results / Received-SPF parsed
+// next to their raw values; the ARC and DKIM signatures present; every detector's outcome
+// (fired or not, and why) and the evidence with weights; then the verdict.
+// How: one JSON model of the explanation is built first; `--format json` prints it
+// ("hdrscan.explain/1"), the text format renders the same model. The verdict comes from
+// scanner::analyze (the path scan and the milter use), so explain never disagrees with them.
+// Limits: one message (the N-th of the input, 0-based, as `scan` numbers an mbox or a zip);
+// cells are clipped in the text view (the JSON keeps the values, capped at 4 KB each).
+// Exit status: 0 below --min-verdict, 1 at or above it (default campaign), 2 when the input
+// cannot be read, holds no message N, or an option is bad.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "mime/decode.hpp"
+#include "mime/fields.hpp"
+#include "mime/message.hpp"
+#include "mime/sources.hpp"
+#include "scanner/apps.hpp"
+#include "scanner/common.hpp"
+#include "scanner/pipeline.hpp"
+#include "scanner/printers.hpp"
+
+namespace hdrscan::scanner {
+namespace {
+
+using nlohmann::json;
+
+struct ExplainOptions {
+  std::string path;
+  std::uint64_t index = 0;
+  std::string format = "text";
+  std::string min_verdict = "campaign";
+  std::string color = "auto";
+  AnalysisOptions analysis;
+};
+
+std::string cap(std::string_view s, std::size_t n = 4096) { return clean_text(s, n); }
+
+bool ieq(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+bool istarts(std::string_view s, std::string_view p) { return s.size() >= p.size() && ieq(s.substr(0, p.size()), p); }
+
+std::string iso_time(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  if (!gmtime_r(&tt, &tm)) return std::to_string(t);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+std::string duration(std::int64_t s) {
+  const char* sign = s < 0 ? "-" : "";
+  std::uint64_t a = static_cast<std::uint64_t>(s < 0 ? -s : s);
+  if (a < 60) return fmt::format("{}{}s", sign, a);
+  if (a < 3600) return fmt::format("{}{}m{:02}s", sign, a / 60, a % 60);
+  if (a < 86400) return fmt::format("{}{}h{:02}m", sign, a / 3600, a / 60 % 60);
+  return fmt::format("{}{}d{:02}h", sign, a / 86400, a / 3600 % 24);
+}
+
+// ---- decoder tables (Microsoft Learn, "Anti-spam message headers in Microsoft 365";
+// Exchange "Header firewall"; Authentication-results reason codes; decode-spam-headers).
+
+struct Meaning {
+  const char* key;
+  const char* value;  // nullptr: any value
+  const char* text;
+};
+
+constexpr Meaning kForefront[] = {
+    {"ARC", nullptr, "ARC protocol fields (AAR: authentication results, AMS: message signature, AS: seal)"},
+    {"CAT", nullptr, "category of protection policy applied to the message"},
+    {"CAT", "AMP", "anti-malware"},
+    {"CAT", "BIMP", "brand impersonation"},
+    {"CAT", "BULK", "bulk"},
+    {"CAT", "DIMP", "domain impersonation"},
+    {"CAT", "FTBP", "anti-malware common attachments filter"},
+    {"CAT", "GIMP", "mailbox intelligence based impersonation"},
+    {"CAT", "HPHSH", "high confidence phishing"},
+    {"CAT", "HPHISH", "high confidence phishing"},
+    {"CAT", "HSPM", "high confidence spam"},
+    {"CAT", "INTOS", "intra-organization phishing"},
+    {"CAT", "MALW", "malware"},
+    {"CAT", "OSPM", "outbound spam"},
+    {"CAT", "PHSH", "phishing"},
+    {"CAT", "SAP", "Safe Attachments"},
+    {"CAT", "SPM", "spam"},
+    {"CAT", "SPOOF", "spoofing"},
+    {"CAT", "UIMP", "user impersonation"},
+    {"CAT", "NONE", "no protection policy category"},
+    {"CIP", nullptr, "connecting IP address (the host that handed the message to this Exchange Online side)"},
+    {"CTRY", nullptr, "source country/region, from the connecting IP"},
+    {"DIR", nullptr, "directionality of the message"},
+    {"DIR", "INB", "inbound: the message came into the tenant"},
+    {"DIR", "OUT", "outbound: the message left the tenant (or was relayed through it)"},
+    {"DIR", "INT", "internal: within the tenant"},
+    {"H", nullptr, "HELO/EHLO name of the connecting server"},
+    {"IPV", nullptr, "IP reputation / connection filtering"},
+    {"IPV", "CAL", "spam filtering skipped: the source IP was allowed (IP Allow List or a connector's allow-listed IPs)"},
+    {"IPV", "NLI", "the IP address was not found on any IP reputation list"},
+    {"LANG", nullptr, "language of the message, by country code"},
+    {"PTR", nullptr, "PTR (reverse DNS) record of the connecting IP"},
+    {"SCL", nullptr, "spam confidence level"},
+    {"SCL", "-1", "not spam: filtering skipped (safe sender, IP allow list, mail flow rule or internal)"},
+    {"SCL", "0", "not spam: delivered to the inbox"},
+    {"SCL", "1", "not spam: delivered to the inbox"},
+    {"SCL", "5", "spam: delivered to Junk or quarantined"},
+    {"SCL", "6", "spam: delivered to Junk or quarantined"},
+    {"SCL", "8", "high confidence spam"},
+    {"SCL", "9", "high confidence spam"},
+    {"SFS", nullptr, "spam filter rule ids that matched (Microsoft-internal, undocumented)"},
+    {"SFTY", nullptr, "safety tip / phishing classification"},
+    {"SFTY", "9.19", "domain impersonation"},
+    {"SFTY", "9.20", "user impersonation"},
+    {"SFV", nullptr, "spam filtering verdict"},
+    {"SFV", "BLK", "filtering skipped, blocked: sender on a user's Blocked Senders list"},
+    {"SFV", "NSPM", "not spam: spam filtering marked the message as non-spam"},
+    {"SFE", nullptr, "filtering skipped: sender on a user's Safe Senders list"},
+    {"SFV", "SFE", "filtering skipped and delivered: sender on a user's Safe Senders list"},
+    {"SFV", "SKA", "filtering skipped and delivered: sender on an anti-spam policy's allowed senders/domains list"},
+    {"SFV", "SKB", "marked spam: sender on an anti-spam policy's blocked senders/domains list"},
+    {"SFV", "SKI", "filtering skipped for another reason (for example intra-organization mail)"},
+    {"SFV", "SKN", "marked non-spam before spam filtering (for example by a mail flow rule)"},
+    {"SFV", "SKQ", "released from quarantine"},
+    {"SFV", "SKS", "marked spam before spam filtering (for example by a mail flow rule)"},
+    {"SFV", "SPM", "marked spam by spam filtering"},
+    {"SRV", nullptr, "service verdict"},
+    {"SRV", "BULK", "identified as bulk mail (BCL threshold or a mail flow rule)"},
+    {"X-CustomSpam", nullptr, "an Advanced Spam Filter (ASF) option matched"},
+    {"BCL", nullptr, "bulk complaint level"},
+    {"BCL", "0", "not from a bulk sender"},
+    {"BCL", "1", "bulk sender with few complaints"},
+    {"BCL", "2", "bulk sender with few complaints"},
+    {"BCL", "3", "bulk sender with few complaints"},
+    {"BCL", "4", "bulk sender with a mixed number of complaints"},
+    {"BCL", "5", "bulk sender with a mixed number of complaints"},
+    {"BCL", "6", "bulk sender with a mixed number of complaints"},
+    {"BCL", "7", "bulk sender with a mixed number of complaints"},
+    {"BCL", "8", "bulk sender with many complaints"},
+    {"BCL", "9", "bulk sender with many complaints"},
+    {"PCL", nullptr, "phishing confidence level (0-3 likely not phishing, 4-8 likely phishing)"},
+    {"ARA", nullptr, "anti-spam rule ids (Microsoft-internal)"},
+    {"RULEID", nullptr, "rule id (Microsoft-internal)"},
+};
+
+std::string meaning_of(std::string_view key, std::string_view value) {
+  std::string key_text, value_text;
+  for (const auto& m : kForefront) {
+    if (!ieq(m.key, key)) continue;
+    if (!m.value) key_text = m.text;
+    else if (ieq(m.value, value)) value_text = m.text;
+  }
+  if (key_text.empty() && value_text.empty()) return "(not in the decoder table)";
+  if (value_text.empty()) return key_text;
+  if (key_text.empty()) return value_text;
+  return key_text + ": " + value_text;
+}
+
+struct HeaderMeaning {
+  const char* name;
+  const char* text;
+};
+constexpr HeaderMeaning kTenantHeaders[] = {
+    {"X-MS-Exchange-Organization-AuthAs", "how the receiving organization authenticated the sender"},
+    {"X-MS-Exchange-Organization-AuthSource", "server that evaluated the authentication"},
+    {"X-MS-Exchange-Organization-AuthMechanism", "authentication mechanism code"},
+    {"X-MS-Exchange-Organization-MessageDirectionality", "hybrid internal/external decision"},
+    {"X-MS-Exchange-Organization-SCL", "spam confidence level set by the receiving organization"},
+    {"X-MS-Exchange-Organization-Network-Message-Id", "the organization's message id"},
+    {"X-MS-Exchange-CrossTenant-FromEntityHeader", "where the tenant got the message"},
+    {"X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp", "the IP that connected to the tenant's connector"},
+    {"X-MS-Exchange-CrossTenant-AuthAs", "how the sending tenant authenticated the submitter"},
+    {"X-MS-Exchange-CrossTenant-AuthSource", "server that authenticated the submitter (sending tenant)"},
+    {"X-MS-Exchange-CrossTenant-Id", "tenant id (GUID) the message was attributed to"},
+    {"X-MS-Exchange-CrossTenant-Network-Message-Id", "the tenant's message id"},
+    {"X-MS-Exchange-CrossTenant-OriginalArrivalTime", "arrival time in the tenant"},
+    {"X-MS-Exchange-CrossTenant-MailboxType", "mailbox type of the sender"},
+    {"X-MS-Exchange-Transport-CrossTenantHeadersStripped", "header firewall: the receiver removed the sender's cross-tenant headers"},
+    {"X-MS-Exchange-Transport-CrossTenantHeadersPromoted", "header firewall: cross-tenant headers promoted to organization headers"},
+    {"X-MS-Exchange-Transport-CrossTenantHeadersStamped", "header firewall: cross-tenant headers stamped by this server"},
+    {"X-OriginatorOrg", "originating organization (tenant domain)"},
+    {"X-EOPTenantAttributedMessage", "tenant the message was attributed to (GUID:flags)"},
+    {"X-EOPAttributedMessage", "EOP attribution flag"},
+    {"X-MS-Exchange-SkipListedInternetSender", "Enhanced Filtering: the true source (skip-listed) sender IP"},
+    {"X-MS-Exchange-ExternalOriginalInternetSender", "Enhanced Filtering: the original internet sender IP"},
+    {"X-MS-PublicTrafficType", "traffic type (Email)"},
+    {"X-MS-TrafficTypeDiagnostic", "diagnostic: servers and traffic types the message passed"},
+    {"X-Sender-IP", "sender IP recorded by the receiver"},
+};
+
+struct ValueMeaning {
+  const char* name;
+  const char* value;
+  const char* text;
+};
+constexpr ValueMeaning kTenantValues[] = {
+    {"AuthAs", "Anonymous", "unauthenticated (internet mail, or an on-premises connector without authentication)"},
+    {"AuthAs", "Internal", "authenticated as internal to the organization"},
+    {"AuthAs", "External", "authenticated external sender"},
+    {"AuthAs", "Partner", "authenticated partner (for example a partner connector with TLS)"},
+    {"FromEntityHeader", "Internet", "from the internet"},
+    {"FromEntityHeader", "Hosted", "from a cloud mailbox of the tenant"},
+    {"FromEntityHeader", "HybridOnPrem", "from an on-premises (hybrid) connector: the campaign's entry path, and legitimate hybrid mail's"},
+    {"MessageDirectionality", "Incoming", "external mail coming in"},
+    {"MessageDirectionality", "Originating", "mail originating inside the organization"},
+};
+
+constexpr const char* kCompauthReasons[][2] = {
+    {"000", "failed explicit authentication (DMARC fail with p=quarantine or p=reject)"},
+    {"001", "failed implicit authentication (no or weak authentication records for the sending domain)"},
+    {"002", "the organization prohibits this sender/domain pair from sending spoofed mail"},
+    {"010", "DMARC fail with p=quarantine/reject for one of the organization's accepted domains"},
+};
+
+std::string compauth_reason(std::string_view r) {
+  if (r.size() < 3) return {};
+  for (const auto& c : kCompauthReasons)
+    if (r.substr(0, 3) == c[0]) return c[1];
+  switch (r[0]) {
+    case '1': case '7': return "passed authentication";
+    case '2': return "soft-passed implicit authentication";
+    case '3': return "not checked for composite authentication";
+    case '4': case '9': return "bypassed composite authentication";
+    case '6': return "failed implicit authentication (the sending domain is an accepted domain)";
+    default: return {};
+  }
+}
+
+// ---- the model
+
+json hops_json(const mime::ParsedMessage& msg) {
+  auto fields = msg.headers.all("Received");
+  json hops = json::array();
+  std::optional<std::int64_t> prev, first;
+  std::optional<std::int64_t> last;
+  // Topmost is the latest: walk from the bottom for chronological order.
+  for (std::size_t k = fields.size(); k-- > 0;) {
+    const mime::HeaderField* f = fields[k];
+    mime::ReceivedHop h = mime::parse_received(f->value);
+    json j = {{"hop", hops.size() + 1},
+              {"header_index", k},
+              {"ok", h.ok},
+              {"reason", cap(h.reason, 300)},
+              {"from", cap(h.from_host, 300)},
+              {"from_rdns", cap(h.from_rdns, 300)},
+              {"from_ip", h.from_ip ? json(h.from_ip->to_string()) : json(nullptr)},
+              {"by", cap(h.by_host, 300)},
+              {"by_ip", h.by_ip ? json(h.by_ip->to_string()) : json(nullptr)},
+              {"with", cap(h.with, 200)},
+              {"id", cap(h.id, 200)},
+              {"for", cap(h.for_addr, 300)},
+              {"via", cap(h.via, 200)},
+              {"date_text", cap(h.date_text, 200)},
+              {"time", h.time ? json(iso_time(*h.time)) : json(nullptr)},
+              {"unix_time", h.time ? json(*h.time) : json(nullptr)},
+              {"delay_seconds", nullptr},
+              {"raw", cap(f->value)}};
+    if (h.time) {
+      if (prev) j["delay_seconds"] = *h.time - *prev;
+      prev = h.time;
+      if (!first) first = h.time;
+      last = h.time;
+    }
+    hops.push_back(std::move(j));
+  }
+  return {{"hops", hops}, {"transit_seconds", first && last ? json(*last - *first) : json(nullptr)}};
+}
+
+json antispam_json(const mime::ParsedMessage& msg) {
+  static const char* names[] = {"X-Forefront-Antispam-Report", "X-Forefront-Antispam-Report-Untrusted",
+                                "X-Microsoft-Antispam", "X-Microsoft-Antispam-Untrusted"};
+  json out = json::array();
+  for (const char* name : names) {
+    auto fields = msg.headers.all(name);
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      auto kv = mime::parse_key_value_list(fields[i]->value);
+      json items = json::array();
+      for (const auto& [k, v] : kv.items)
+        items.push_back({{"key", cap(k, 200)}, {"value", cap(v, 1000)}, {"meaning", meaning_of(k, v)}});
+      out.push_back({{"header", name},
+                     {"index", i},
+                     {"ok", kv.ok},
+                     {"reason", cap(kv.reason, 300)},
+                     {"fields", items},
+                     {"raw", cap(fields[i]->value)}});
+    }
+  }
+  return out;
+}
+
+std::string value_meaning(std::string_view header, std::string_view value) {
+  for (const auto& v : kTenantValues) {
+    const std::string_view n = header;
+    const std::string_view suffix = v.name;
+    if (n.size() >= suffix.size() && ieq(n.substr(n.size() - suffix.size()), suffix) && ieq(value, v.value))
+      return v.text;
+  }
+  return {};
+}
+
+json tenant_json(const mime::ParsedMessage& msg) {
+  json out = json::array();
+  for (std::size_t i = 0; i < msg.headers.fields.size(); ++i) {
+    const auto& f = msg.headers.fields[i];
+    const HeaderMeaning* hm = nullptr;
+    for (const auto& m : kTenantHeaders)
+      if (ieq(f.name, m.name)) hm = &m;
+    const bool family = istarts(f.name, "X-MS-Exchange-CrossTenant-") || istarts(f.name, "X-MS-Exchange-Organization-Auth") ||
+                        istarts(f.name, "X-MS-Exchange-Transport-CrossTenant");
+    if (!hm && !family) continue;
+    json j = {{"header", cap(f.name, 200)},
+              {"position", i},
+              {"value", cap(f.value)},
+              {"meaning", hm ? hm->text : ""},
+              {"value_meaning", value_meaning(f.name, f.value)}};
+    if (ieq(f.name, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
+      auto t = mime::parse_tenant_connecting_ip(f.value);
+      j["parsed"] = {{"ok", t.ok},
+                     {"reason", cap(t.reason, 300)},
+                     {"tenant_id", cap(t.tenant_id, 100)},
+                     {"ip", t.ip ? json(t.ip->to_string()) : json(cap(t.ip_text, 100))},
+                     {"helo", cap(t.helo, 300)}};
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+json auth_json(const mime::ParsedMessage& msg) {
+  json out = json::array();
+  for (const char* name : {"Authentication-Results", "ARC-Authentication-Results"}) {
+    auto fields = msg.headers.all(name);
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      auto ar = mime::parse_authentication_results(fields[i]->value);
+      json results = json::array();
+      for (const auto& r : ar.results) {
+        json props = json::object();
+        for (const auto& [k, v] : r.props) props[cap(k, 100)] = cap(v, 500);
+        std::string note;
+        if (ieq(r.method, "compauth")) {
+          std::string reason = r.reason;
+          const auto p = reason.find("reason=");
+          if (p != std::string::npos) reason = reason.substr(p + 7);
+          note = compauth_reason(reason.empty() ? r.prop("reason") : reason);
+        }
+        results.push_back({{"method", cap(r.method, 100)},
+                           {"result", cap(r.result, 100)},
+                           {"reason", cap(r.reason, 500)},
+                           {"props", props},
+                           {"note", note}});
+      }
+      out.push_back({{"header", name},
+                     {"index", i},
+                     {"ok", ar.ok},
+                     {"reason", cap(ar.reason, 300)},
+                     {"authserv_id", cap(ar.authserv_id, 300)},
+                     {"instance", ar.instance ? json(*ar.instance) : json(nullptr)},
+                     {"results", results},
+                     {"raw", cap(fields[i]->value)}});
+    }
+  }
+  auto spf = msg.headers.all("Received-SPF");
+  for (std::size_t i = 0; i < spf.size(); ++i) {
+    auto s = mime::parse_received_spf(spf[i]->value);
+    json props = json::object();
+    for (const auto& [k, v] : s.props) props[cap(k, 100)] = cap(v, 500);
+    out.push_back({{"header", "Received-SPF"},
+                   {"index", i},
+                   {"ok", s.ok},
+                   {"reason", ""},
+                   {"authserv_id", ""},
+                   {"instance", nullptr},
+                   {"results", json::array({{{"method", "spf"}, {"result", cap(s.result, 100)}, {"reason", ""}, {"props", props}, {"note", ""}}})},
+                   {"raw", cap(spf[i]->value)}});
+  }
+  return out;
+}
+
+json signatures_json(const mime::ParsedMessage& msg) {
+  json out = json::array();
+  for (const char* name : {"ARC-Seal", "ARC-Message-Signature", "DKIM-Signature"}) {
+    auto fields = msg.headers.all(name);
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      auto t = mime::parse_tag_list(fields[i]->value);
+      auto get = [&](const char* tag) { auto v = t.get(tag); return v ? json(cap(*v, 300)) : json(nullptr); };
+      json h = json::array();
+      for (const auto& n : t.header_list()) h.push_back(cap(n, 200));
+      out.push_back({{"header", name}, {"index", i}, {"ok", t.ok}, {"reason", cap(t.reason, 300)},
+                     {"i", get("i")}, {"d", get("d")}, {"s", get("s")}, {"a", get("a")}, {"cv", get("cv")},
+                     {"t", get("t")}, {"signed_headers", h}});
+    }
+  }
+  return out;
+}
+
+json build_model(const mime::RawMessage& raw, const MessageReport& rep, const mime::ParsedMessage& msg,
+                 const heuristics::Analyzer& analyzer) {
+  const auto& a = rep.assessment;
+  json checks = json::array();
+  for (const auto& c : a.checks) {
+    int weight = 0;
+    for (const auto& e : a.evidence)
+      if (e.signal == c.signal) weight += e.weight;
+    checks.push_back({{"signal", cap(c.signal, 200)}, {"fired", c.fired}, {"weight", weight}, {"why", cap(c.why, 1000)}});
+  }
+  json rec = record_to_json(ScanRecord{raw.where.index.value_or(0), &rep});
+  json received = hops_json(msg);
+  return {{"schema", "hdrscan.explain/1"},
+          {"source", rec["source"]},
+          {"size", rep.size},
+          {"sha256", rep.sha256},
+          {"message_id", rec["message_id"]},
+          {"date", rec["date"]},
+          {"from", rec["from"]},
+          {"subject", rec["subject"]},
+          {"received", received["hops"]},
+          {"transit_seconds", received["transit_seconds"]},
+          {"route", rec["route"]},
+          {"antispam", antispam_json(msg)},
+          {"tenant_headers", tenant_json(msg)},
+          {"authentication", auth_json(msg)},
+          {"signatures", signatures_json(msg)},
+          {"checks", checks},
+          {"evidence", rec["evidence"]},
+          {"errors", rec["errors"]},
+          {"defects", rec["defects"]},
+          {"verdict", rec["verdict"]},
+          {"score", rec["score"]},
+          {"thresholds", {{"suspicious", analyzer.thresholds().suspicious}, {"campaign", analyzer.thresholds().campaign}}},
+          {"nested_from", rec["nested_from"]}};
+}
+
+// ---- text rendering
+
+struct Style {
+  bool color = false;
+  std::string b(const std::string& s) const { return color ? "\x1b[1m" + s + "\x1b[0m" : s; }
+  std::string c(const char* code, const std::string& s) const { return color ? std::string(code) + s + "\x1b[0m" : s; }
+};
+
+std::size_t width(std::string_view s) {  // display columns, counting UTF-8 code points
+  std::size_t w = 0;
+  for (char ch : s)
+    if ((static_cast<unsigned char>(ch) & 0xC0) != 0x80) ++w;
+  return w;
+}
+
+std::string clip(std::string_view s, std::size_t n) {
+  std::string t = clean_text(s);
+  if (width(t) <= n) return t;
+  std::string out;
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if ((static_cast<unsigned char>(t[i]) & 0xC0) != 0x80 && ++w > n - 1) break;
+    out += t[i];
+  }
+  return out + "…";
+}
+
+std::string str(const json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_null()) return "-";
+  return j.dump();
+}
+
+void table(std::string& out, const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows,
+           const std::vector<std::size_t>& maxw) {
+  std::vector<std::size_t> w(head.size());
+  for (std::size_t c = 0; c < head.size(); ++c) w[c] = width(head[c]);
+  std::vector<std::vector<std::string>> cells;
+  for (const auto& r : rows) {
+    std::vector<std::string> cr;
+    for (std::size_t c = 0; c < head.size(); ++c) {
+      cr.push_back(clip(c < r.size() ? r[c] : "", maxw[c]));
+      w[c] = std::max(w[c], width(cr.back()));
+    }
+    cells.push_back(std::move(cr));
+  }
+  auto line = [&](const std::vector<std::string>& r) {
+    std::string l = " ";
+    for (std::size_t c = 0; c < r.size(); ++c) {
+      l += " " + r[c];
+      if (c + 1 < r.size()) l += std::string(w[c] - width(r[c]) + 1, ' ');
+    }
+    while (!l.empty() && l.back() == ' ') l.pop_back();
+    out += l + "\n";
+  };
+  line(head);
+  std::vector<std::string> rule;
+  for (auto x : w) rule.push_back(std::string(x, '-'));
+  line(rule);
+  for (const auto& r : cells) line(r);
+}
+
+std::string render_text(const json& m, const Style& st) {
+  std::string o;
+  auto section = [&](const std::string& t) { o += "\n" + st.b("== " + t) + "\n"; };
+  o += st.b("hdrscan explain") + "  " + clean_text(str(m["source"]["path"]));
+  if (!m["source"]["index"].is_null()) o += fmt::format("  (message #{})", m["source"]["index"].get<std::uint64_t>());
+  if (!m["source"]["member"].is_null()) o += "  member " + clean_text(str(m["source"]["member"]));
+  o += "\n";
+  o += fmt::format("  Message-ID: {}\n  Date:       {}\n  From:       {}\n  Subject:    {}\n  Size:       {} bytes  SHA-256 {}\n",
+                   clip(str(m["message_id"]), 200), clip(str(m["date"]), 200), clip(str(m["from"]), 200),
+                   clip(str(m["subject"]), 200), m["size"].get<std::uint64_t>(), str(m["sha256"]));
+
+  section("Received hops (oldest first)");
+  if (m["received"].empty()) o += "  (no Received headers)\n";
+  else {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& h : m["received"]) {
+      std::string from = str(h["from"]);
+      if (!h["from_ip"].is_null()) from += " [" + str(h["from_ip"]) + "]";
+      if (!h["from_rdns"].get<std::string>().empty() && h["from_rdns"] != h["from"]) from += " (" + str(h["from_rdns"]) + ")";
+      std::string with = str(h["with"]);
+      if (!h["via"].get<std::string>().empty()) with += " via " + str(h["via"]);
+      std::string delay = h["delay_seconds"].is_null() ? "" : duration(h["delay_seconds"].get<std::int64_t>());
+      if (!h["delay_seconds"].is_null() && h["delay_seconds"].get<std::int64_t>() < 0) delay += " (clock skew)";
+      std::string time = h["time"].is_null() ? (h["date_text"].get<std::string>().empty() ? "-" : "? " + str(h["date_text"])) : str(h["time"]);
+      if (!h["ok"].get<bool>()) from = "(unparsed: " + str(h["reason"]) + ") " + str(h["raw"]);
+      rows.push_back({std::to_string(h["hop"].get<int>()), from, str(h["by"]), with, time, delay});
+    }
+    table(o, {"#", "from", "by", "with", "time (UTC)", "delay"}, rows, {3, 56, 44, 34, 40, 20});
+    if (!m["transit_seconds"].is_null()) o += "  total transit: " + duration(m["transit_seconds"].get<std::int64_t>()) + "\n";
+  }
+
+  section("Administrative domains");
+  o += "  " + (str(m["route"]).empty() ? std::string("(none found)") : clean_text(str(m["route"]))) + "\n";
+
+  section("Antispam verdicts (decoded | raw)");
+  if (m["antispam"].empty()) o += "  (no X-Forefront-Antispam-Report / X-Microsoft-Antispam headers)\n";
+  for (const auto& a : m["antispam"]) {
+    o += fmt::format("  {}[{}]\n", str(a["header"]), a["index"].get<int>());
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& f : a["fields"]) rows.push_back({str(f["key"]), str(f["value"]), str(f["meaning"])});
+    table(o, {"key", "value", "meaning"}, rows, {14, 48, 90});
+    o += "    raw: " + clip(str(a["raw"]), 400) + "\n";
+  }
+
+  section("Exchange tenant headers");
+  if (m["tenant_headers"].empty()) o += "  (none)\n";
+  else {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& t : m["tenant_headers"]) {
+      std::string meaning = str(t["meaning"]);
+      if (!t["value_meaning"].get<std::string>().empty()) meaning += (meaning.empty() ? "" : ": ") + str(t["value_meaning"]);
+      if (t.contains("parsed")) {
+        const auto& p = t["parsed"];
+        meaning += p["ok"].get<bool>() ? " (tenant " + str(p["tenant_id"]) + ", ip " + str(p["ip"]) + ", helo " + str(p["helo"]) + ")"
+                                       : " (unparsed: " + str(p["reason"]) + ")";
+      }
+      rows.push_back({str(t["header"]), str(t["value"]), meaning});
+    }
+    table(o, {"header", "value", "meaning"}, rows, {64, 60, 110});
+  }
+
+  section("Authentication (parsed | raw)");
+  if (m["authentication"].empty()) o += "  (no Authentication-Results / ARC-Authentication-Results / Received-SPF)\n";
+  for (const auto& a : m["authentication"]) {
+    std::string head = fmt::format("  {}[{}]", str(a["header"]), a["index"].get<int>());
+    if (!a["instance"].is_null()) head += fmt::format(" i={}", a["instance"].get<int>());
+    if (!str(a["authserv_id"]).empty()) head += " by " + clean_text(str(a["authserv_id"]));
+    if (!a["ok"].get<bool>() && !str(a["reason"]).empty()) head += "  (parse problem: " + clean_text(str(a["reason"])) + ")";
+    o += head + "\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& r : a["results"]) {
+      std::string props;
+      for (auto it = r["props"].begin(); it != r["props"].end(); ++it)
+        props += (props.empty() ? "" : " ") + it.key() + "=" + str(it.value());
+      std::string reason = str(r["reason"]);
+      if (!str(r["note"]).empty()) reason += (reason.empty() ? "" : " — ") + str(r["note"]);
+      rows.push_back({str(r["method"]), str(r["result"]), reason, props});
+    }
+    table(o, {"method", "result", "reason", "properties"}, rows, {10, 10, 70, 80});
+    o += "    raw: " + clip(str(a["raw"]), 400) + "\n";
+  }
+
+  section("ARC and DKIM signatures");
+  if (m["signatures"].empty()) o += "  (none)\n";
+  else {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& s : m["signatures"]) {
+      std::string h;
+      for (const auto& n : s["signed_headers"]) h += (h.empty() ? "" : ":") + str(n);
+      rows.push_back({fmt::format("{}[{}]", str(s["header"]), s["index"].get<int>()), str(s["i"]), str(s["d"]), str(s["s"]),
+                      str(s["cv"]), str(s["a"]), h});
+    }
+    table(o, {"header", "i", "d", "s", "cv", "a", "h="}, rows, {26, 3, 40, 30, 6, 14, 70});
+  }
+
+  section("Signals (every detector, fired or not)");
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : m["checks"]) {
+      const bool fired = c["fired"].get<bool>();
+      rows.push_back({fired ? "FIRED" : "-", str(c["signal"]), fired ? fmt::format("{:+d}", c["weight"].get<int>()) : "",
+                      str(c["why"])});
+    }
+    if (rows.empty()) o += "  (no detector outcomes recorded)\n";
+    else table(o, {"", "signal", "weight", "why"}, rows, {5, 34, 6, 140});
+  }
+  if (!m["evidence"].empty()) {
+    o += "\n  " + st.b("Evidence") + "\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& e : m["evidence"])
+      rows.push_back({str(e["signal"]), fmt::format("{:+d}", e["weight"].get<int>()),
+                      (str(e["message"]).empty() ? "" : str(e["message"]) + " ") + str(e["where"]), str(e["excerpt"])});
+    table(o, {"signal", "weight", "where", "excerpt"}, rows, {34, 6, 50, 100});
+  }
+  if (!m["errors"].empty() || !m["defects"].empty()) {
+    section("Errors and defects");
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& e : m["errors"]) rows.push_back({"error", str(e["code"]), str(e["detail"])});
+    for (const auto& e : m["defects"]) rows.push_back({"defect", str(e["code"]), str(e["detail"])});
+    table(o, {"kind", "code", "detail"}, rows, {6, 30, 120});
+  }
+
+  section("Verdict");
+  const std::string v = str(m["verdict"]);
+  const char* code = v == "campaign" ? "\x1b[1;31m" : v == "suspicious" ? "\x1b[1;33m" : "\x1b[32m";
+  o += fmt::format("  {}  score {} / 100  (suspicious at {}, campaign at {})\n", st.c(code, v), m["score"].get<int>(),
+                   m["thresholds"]["suspicious"].get<int>(), m["thresholds"]["campaign"].get<int>());
+  if (!str(m["nested_from"]).empty()) o += "  verdict taken from " + clean_text(str(m["nested_from"])) + "\n";
+  return o;
+}
+
+int run_explain(ExplainOptions& o) {
+  std::shared_ptr<const heuristics::IndicatorPack> pack;
+  try {
+    pack = o.analysis.load_pack();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hdrscan: indicators: %s\n", e.what());
+    return 2;
+  }
+  const heuristics::Analyzer analyzer(pack, o.analysis.thresholds);
+  const auto min_verdict = heuristics::parse_verdict(o.min_verdict).value_or(heuristics::Verdict::campaign);
+
+  mime::ReaderOptions ropt;
+  ropt.max_message_bytes = std::max(ropt.max_message_bytes, o.analysis.limits.max_message_bytes);
+  std::unique_ptr<mime::MessageSource> src;
+  try {
+    src = mime::open_source(o.path, ropt);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hdrscan: %s: %s\n", o.path.c_str(), e.what());
+    return 2;
+  }
+  mime::RawMessage raw;
+  std::uint64_t n = 0;
+  bool found = false;
+  while (src && src->next(raw)) {
+    if (n++ == o.index) { found = true; break; }
+    raw = mime::RawMessage{};
+  }
+  if (!found) {
+    std::fprintf(stderr, "hdrscan: %s: no message #%llu (the input holds %llu)\n", o.path.c_str(),
+                 static_cast<unsigned long long>(o.index), static_cast<unsigned long long>(n));
+    return 2;
+  }
+  if (!raw.error.empty() && raw.bytes.empty()) {
+    std::fprintf(stderr, "hdrscan: %s: %s\n", raw.where.to_string().c_str(), raw.error.c_str());
+    return 2;
+  }
+  const MessageReport rep = analyze(raw, analyzer, o.analysis.limits);
+  const mime::ParsedMessage msg = mime::parse_message(raw.bytes, o.analysis.limits);
+  const json model = build_model(raw, rep, msg, analyzer);
+
+  std::string text;
+  if (o.format == "json") {
+    text = model.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  } else {
+    const char* term = std::getenv("TERM");
+    Style st;
+    st.color = o.color == "always" || (o.color == "auto" && ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR") &&
+                                       !(term && std::string_view(term) == "dumb"));
+    text = render_text(model, st);
+  }
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    std::fprintf(stderr, "hdrscan: error writing output\n");
+    return 2;
+  }
+  return rep.assessment.verdict >= min_verdict ? 1 : 0;
+}
+
+}  // namespace
+
+void add_explain_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<ExplainOptions>();
+  CLI::App* cmd = app.add_subcommand("explain", "Forensic view of one message: hops, domains, decoded headers, every signal");
+  cmd->add_option("file", o->path, "Message file (.eml, mbox, zip, Maildir file; - for stdin)")->required();
+  cmd->add_option("-n,--index", o->index, "Which message of an mbox/zip/directory (0-based, as scan numbers them)")
+      ->capture_default_str();
+  cmd->add_option("--format", o->format, "text or json")->capture_default_str()->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--min-verdict", o->min_verdict, "Verdict that makes the exit status 1")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"suspicious", "campaign"}));
+  cmd->add_option("--color", o->color, "auto, always, never")->capture_default_str()->check(CLI::IsMember({"auto", "always", "never"}));
+  o->analysis.add_to(*cmd);
+  cmd->callback([o, &exit_code] {
+    try {
+      exit_code = run_explain(*o);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "hdrscan: error: %s\n", e.what());
+      exit_code = 2;
+    }
+  });
+}
+
+}  // namespace hdrscan::scanner
