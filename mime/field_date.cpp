@@ -2,16 +2,19 @@
 // zone database: Date:, the tail of Received:, and whatever else carries a mail date.
 // Accepts: optional weekday, day month year or asctime order (month day time year), 2- and
 // 3-digit years (RFC 5322 obs-year), the Y2K-bug year "0102" (= 2002), one-digit minutes or
-// seconds, AM/PM, "d-Mon-yyyy", numeric zones (+hhmm, +hh:mm) and the obs zones UT/UTC/GMT/Z/EST/
-// EDT/CST/CDT/MST/MDT/PST/PDT; other alphabetic zones count as -0000 (RFC 5322 4.3); a
-// missing zone is read as UTC. Comments "(UTC)" are skipped.
+// seconds, AM/PM, "d-Mon-yyyy", "dd/mm/yyyy" (qmail-scanner; mm/dd when the day is > 12),
+// "yyyy/mm/dd", numeric zones (+hhmm, +hh:mm) and the obs zones UT/UTC/GMT/Z/EST/EDT/CST/CDT/
+// MST/MDT/PST/PDT; other alphabetic zones count as -0000 (RFC 5322 4.3); a missing zone is
+// read as UTC. Comments "(UTC)" are skipped.
 // Limits: looks at the first kMaxDateText characters only; years 1900..9999.
 // Diagnostics: nullopt when day, month, year or hour:minute is missing or out of range.
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "mime/field_text.hpp"
 #include "mime/fields.hpp"
@@ -195,6 +198,31 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view input) {
       else year = v < 1000 ? 1900 + v : v;  // "0102": a tm_year printed as %04d (Y2K bug)
     }
   };
+  // "22/07/2002" (qmail-scanner writes dd/mm/yyyy), "2002/09/14"; mm/dd only when dd > 12.
+  auto read_slashed = [&](std::string_view tok) {
+    if (std::count(tok.begin(), tok.end(), '/') != 2) return;
+    std::array<std::string_view, 3> parts;
+    std::size_t n = 0, pos = 0;
+    while (n < 3) {
+      const auto slash = tok.find('/', pos);
+      parts[n++] = tok.substr(pos, slash == std::string_view::npos ? tok.npos : slash - pos);
+      if (slash == std::string_view::npos) break;
+      pos = slash + 1;
+    }
+    if (n != 3) return;
+    for (auto p : parts)
+      if (!all_digits(p) || p.size() > 4) return;
+    if (day >= 0 || month || year >= 0) return;
+    int a = to_int(parts[0]), b = to_int(parts[1]), c = to_int(parts[2]);
+    if (parts[0].size() == 4) {
+      year = a, month = b, day = c;
+    } else {
+      if (b > 12 && a <= 12) std::swap(a, b);
+      day = a, month = b;
+      take_number(parts[2]);
+    }
+    if (month < 1 || month > 12) month = 0;
+  };
   for (std::size_t i = 0; i < ntokens; ++i) {
     auto tok = tokens[i];
     if (all_digits(tok)) {
@@ -213,6 +241,10 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view input) {
         minute = m;
         second = s;
       }
+      continue;
+    }
+    if (is_digit(tok[0]) && tok.find('/') != std::string_view::npos) {
+      read_slashed(tok);
       continue;
     }
     if (tok[0] == '+' || tok[0] == '-') {

@@ -367,6 +367,9 @@ TEST_CASE("RFC 5322 dates: standard, obsolete and broken real shapes") {
   CHECK(parse_rfc5322_date("01 Jan 2001 00:01+0000"));                             // glued zone
   CHECK(parse_rfc5322_date("Thu Aug 22 12:36:23 2002") == 1030019783);             // asctime
   CHECK(parse_rfc5322_date("22-Aug-2002 12:36:23 +0000") == 1030019783);
+  CHECK(parse_rfc5322_date("22/08/2002 12:36:23") == 1030019783);                 // qmail-scanner
+  CHECK(parse_rfc5322_date("08/22/2002 12:36:23") == 1030019783);                 // US order
+  CHECK(parse_rfc5322_date("2002/08/22 Thu 12:36:23 GMT") == 1030019783);
   CHECK(parse_rfc5322_date("Mon, 26 Aug 2002 16:56:41 +0200 (MET DST)"));
   CHECK(parse_rfc5322_date("Tue, 29 Feb 2000 00:00:00 +0000") == 951782400);       // leap day
   CHECK(parse_rfc5322_date("Thu, 01 Jan 1970 00:00:00 +0000") == 0);
@@ -378,8 +381,9 @@ TEST_CASE("RFC 5322 dates: garbage is rejected") {
                           "Fri, 32 Dec 2021 19:35:57 +0000", "Mon, 29 Feb 2021 10:00:00 +0000",
                           "Fri, 3 Foo 2021 19:35:57 +0000", "Fri, 3 Dec 2021 25:00:00 +0000",
                           "Fri, 3 Dec 2021 19:60:00 +0000", "Tue, 7 Apr 2026 10:00:t <a@b>",
-                          "id XA00251", "a@b>)", "Pn, 29 paX 2007 21:13:00 +0100"}) {
-    INFO("input: '" << bad << "'");
+                          "id XA00251", "a@b>)", "Pn, 29 paX 2007 21:13:00 +0100",
+                          "13/13/2002 12:00:00", "1/2/3/4 12:00:00", "22/08 12:00:00"}) {
+    INFO("input: '" << std::string(bad) << "'");
     CHECK_FALSE(parse_rfc5322_date(bad));
   }
   CHECK_FALSE(parse_rfc5322_date(std::string(1u << 20, '9')));
