@@ -654,6 +654,13 @@ void build_mime_tree(ParsedMessage& msg, const Limits& limits, std::size_t depth
       }
       ParsedMessage nested = parse_message(bytes, limits, total_depth + 1);
       nested.owned = std::move(backing);
+      // Limits hit deep inside attached messages are reported at this level too, so a
+      // reader of the top-level message sees that part of it went unanalysed.
+      for (const char* code : {"mime_too_deep", "too_many_nested_messages", "too_many_parts"}) {
+        const bool inner = std::any_of(nested.defects.begin(), nested.defects.end(), [&](const Defect& d) { return d.code == code; });
+        const bool here = std::any_of(msg.defects.begin(), msg.defects.end(), [&](const Defect& d) { return d.code == code; });
+        if (inner && !here) error(code, "inside the message attached as part " + std::to_string(index));
+      }
       msg.parts[index].nested = static_cast<int>(msg.nested.size());
       msg.nested.push_back(std::move(nested));
       continue;
