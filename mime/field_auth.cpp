@@ -61,8 +61,10 @@ std::vector<Statement> lex_statements(std::string_view value) {
           ++i;
           break;
         }
-        if (!is_space(d)) inner += d;
-        else if (!inner.empty() && inner.back() != ' ') inner += ' ';  // FWS reads as one space
+        if (!is_space(d))
+          inner += d;
+        else if (!inner.empty() && inner.back() != ' ')
+          inner += ' ';  // FWS reads as one space
         ++i;
       }
       statements.back().push_back({true, std::string(text::trim(inner))});
@@ -175,8 +177,10 @@ AuthenticationResults parse_authentication_results(std::string_view value) {
       int n = 0;
       bool digits = !val.empty() && val.size() <= 4;
       for (std::size_t k = 0; digits && k < val.size(); ++k) {
-        if (!text::is_digit(val[k])) digits = false;
-        else n = n * 10 + (val[k] - '0');
+        if (!text::is_digit(val[k]))
+          digits = false;
+        else
+          n = n * 10 + (val[k] - '0');
       }
       if (digits) out.instance = n;
       continue;
@@ -186,8 +190,8 @@ AuthenticationResults parse_authentication_results(std::string_view value) {
       out.authserv_id = std::string(word);
       ++first;
       // An optional version number follows the authserv-id ("mx.microsoft.com 1").
-      while (first < st.size() && (st[first].comment ||
-                                   (!st[first].text.empty() && text::is_digit(st[first].text[0]) &&
+      while (first < st.size() &&
+             (st[first].comment || (!st[first].text.empty() && text::is_digit(st[first].text[0]) &&
                                     st[first].text.find('=') == std::string::npos)))
         ++first;
       if (first < st.size()) read_method(st, first, out);  // a missing ';' after the id
@@ -239,9 +243,8 @@ ReceivedSpf parse_received_spf(std::string_view value) {
       seen_word = true;
     }
   }
-  static constexpr std::string_view kResults[] = {"pass",      "fail",      "softfail",
-                                                  "neutral",   "none",      "temperror",
-                                                  "permerror", "error",     "unknown"};
+  static constexpr std::string_view kResults[] = {
+      "pass", "fail", "softfail", "neutral", "none", "temperror", "permerror", "error", "unknown"};
   if (!have_result) {
     out.reason = "no result word";
     return out;

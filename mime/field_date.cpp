@@ -193,9 +193,12 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view input) {
       day = v;
     } else if (year < 0 && tok.size() <= 4) {
       // RFC 5322 4.3: 2-digit years 00-49 are 20xx, 50-99 are 19xx; 3-digit add 1900.
-      if (tok.size() <= 2) year = v < 50 ? 2000 + v : 1900 + v;
-      else if (tok.size() == 3) year = 1900 + v;
-      else year = v < 1000 ? 1900 + v : v;  // "0102": a tm_year printed as %04d (Y2K bug)
+      if (tok.size() <= 2)
+        year = v < 50 ? 2000 + v : 1900 + v;
+      else if (tok.size() == 3)
+        year = 1900 + v;
+      else
+        year = v < 1000 ? 1900 + v : v;  // "0102": a tm_year printed as %04d (Y2K bug)
     }
   };
   // "22/07/2002" (qmail-scanner writes dd/mm/yyyy), "2002/09/14"; mm/dd only when dd > 12.
@@ -257,8 +260,10 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view input) {
       while (pos <= tok.size()) {
         auto dash = tok.find('-', pos);
         auto piece = tok.substr(pos, dash == std::string_view::npos ? tok.npos : dash - pos);
-        if (all_digits(piece) && piece.size() <= 4) take_number(piece);
-        else if (int mon = month_number(piece); mon && !month) month = mon;
+        if (all_digits(piece) && piece.size() <= 4)
+          take_number(piece);
+        else if (int mon = month_number(piece); mon && !month)
+          month = mon;
         if (dash == std::string_view::npos) break;
         pos = dash + 1;
       }
@@ -280,8 +285,8 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view input) {
   if (day > days_in_month(year, month)) return std::nullopt;
   if (meridiem && hour >= 1 && hour <= 12) hour = (hour % 12) + (meridiem == 'p' ? 12 : 0);
   if (!zone) zone = named;
-  const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month),
-                                            static_cast<unsigned>(day));
+  const std::int64_t days =
+      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   return days * 86400 + hour * 3600 + minute * 60 + second - zone.value_or(0) * 60;
 }
 

@@ -42,13 +42,12 @@ bool valid_tag_name(std::string_view name) {
   return true;
 }
 
-std::string quote(std::string_view s) {
-  return std::string(s.substr(0, kMaxReasonQuote));
-}
+std::string quote(std::string_view s) { return std::string(s.substr(0, kMaxReasonQuote)); }
 
 std::string_view unbracket(std::string_view s) {
   s = text::trim(s);
-  if (s.size() >= 2 && s.front() == '[' && s.back() == ']') s = text::trim(s.substr(1, s.size() - 2));
+  if (s.size() >= 2 && s.front() == '[' && s.back() == ']')
+    s = text::trim(s.substr(1, s.size() - 2));
   return s;
 }
 
@@ -184,7 +183,7 @@ std::string extract_address(std::string_view value) {
   // One pass over the first mailbox: skip quoted strings and comments; the first <...> wins;
   // otherwise the first word containing '@' (a group's "name:" is dropped). A top-level ','
   // ends the first mailbox unless it had no address at all (an empty group member).
-  std::string bare;       // words of the mailbox outside quotes/comments, ' '-separated
+  std::string bare;  // words of the mailbox outside quotes/comments, ' '-separated
   std::size_t i = 0;
   while (i < value.size()) {
     const char c = value[i];
@@ -202,9 +201,12 @@ std::string extract_address(std::string_view value) {
       int depth = 1;
       ++i;
       while (i < value.size() && depth > 0) {
-        if (value[i] == '\\') ++i;
-        else if (value[i] == '(') ++depth;
-        else if (value[i] == ')') --depth;
+        if (value[i] == '\\')
+          ++i;
+        else if (value[i] == '(')
+          ++depth;
+        else if (value[i] == ')')
+          --depth;
         ++i;
       }
       bare += ' ';
@@ -212,12 +214,12 @@ std::string extract_address(std::string_view value) {
     }
     if (c == '<') {
       const auto close = value.find('>', i + 1);
-      auto inner = text::trim(value.substr(i + 1, close == std::string_view::npos
-                                                      ? std::string_view::npos
-                                                      : close - i - 1));
+      auto inner = text::trim(value.substr(
+          i + 1, close == std::string_view::npos ? std::string_view::npos : close - i - 1));
       // A source route "<@a,@b:user@host>" is obsolete but still legal.
       if (!inner.empty() && inner.front() == '@') {
-        if (auto colon = inner.find(':'); colon != std::string_view::npos) inner = inner.substr(colon + 1);
+        if (auto colon = inner.find(':'); colon != std::string_view::npos)
+          inner = inner.substr(colon + 1);
       }
       if (text::istarts_with(inner, "mailto:")) inner.remove_prefix(7);
       return std::string(text::trim(inner));
@@ -263,9 +265,11 @@ std::string address_domain(std::string_view address) {
   const auto at = address.rfind('@');
   if (at == std::string_view::npos) return {};
   auto domain = address.substr(at + 1);
-  while (!domain.empty() && (domain.back() == '>' || domain.back() == '.' || is_space(domain.back())))
+  while (!domain.empty() &&
+         (domain.back() == '>' || domain.back() == '.' || is_space(domain.back())))
     domain.remove_suffix(1);
-  if (domain.size() >= 2 && domain.front() == '[' && domain.back() == ']') return std::string(domain);
+  if (domain.size() >= 2 && domain.front() == '[' && domain.back() == ']')
+    return std::string(domain);
   return text::lower(domain);
 }
 

@@ -99,9 +99,12 @@ std::array<ClauseText, kClauseCount> split_clauses(std::string_view part) {
       int depth = 1;
       const std::size_t start = ++i;
       while (i < part.size() && depth > 0) {
-        if (part[i] == '\\') ++i;
-        else if (part[i] == '(') ++depth;
-        else if (part[i] == ')') --depth;
+        if (part[i] == '\\')
+          ++i;
+        else if (part[i] == '(')
+          ++depth;
+        else if (part[i] == ')')
+          --depth;
         ++i;
       }
       const std::size_t end = depth == 0 ? i - 1 : part.size();
@@ -227,7 +230,8 @@ ReceivedHop parse_received(std::string_view value) {
   }
   const Separator sep = find_separator(value);
   std::string_view clause_part = value.substr(0, sep.pos);
-  if (clause_part.size() > text::kMaxFieldInput) clause_part = clause_part.substr(0, text::kMaxFieldInput);
+  if (clause_part.size() > text::kMaxFieldInput)
+    clause_part = clause_part.substr(0, text::kMaxFieldInput);
 
   if (sep.pos != std::string_view::npos) {
     auto date = text::trim(value.substr(sep.pos + 1));
@@ -256,7 +260,8 @@ ReceivedHop parse_received(std::string_view value) {
 
   hop.with = join(clauses[kWith].words);
   hop.via = join(clauses[kVia].words);
-  if (!clauses[kId].words.empty()) hop.id = std::string(strip_trailing(clauses[kId].words[0], ",;"));
+  if (!clauses[kId].words.empty())
+    hop.id = std::string(strip_trailing(clauses[kId].words[0], ",;"));
   if (!clauses[kFor].words.empty()) {
     auto rcpt = strip_trailing(clauses[kFor].words[0], ",;>");
     if (!rcpt.empty() && rcpt.front() == '<') rcpt.remove_prefix(1);

@@ -100,21 +100,21 @@ std::string IpAddress::to_string() const {
 bool IpAddress::is_private() const {
   const auto& b = bytes;
   if (!v6) {
-    return b[0] == 10                                   // RFC 1918
-           || (b[0] == 172 && (b[1] & 0xf0) == 16)      // RFC 1918
-           || (b[0] == 192 && b[1] == 168)              // RFC 1918
-           || b[0] == 127                               // loopback
-           || (b[0] == 169 && b[1] == 254)              // link-local
-           || (b[0] == 100 && (b[1] & 0xc0) == 64)      // RFC 6598 shared (CGNAT)
-           || b[0] == 0;                                // "this network"
+    return b[0] == 10                               // RFC 1918
+           || (b[0] == 172 && (b[1] & 0xf0) == 16)  // RFC 1918
+           || (b[0] == 192 && b[1] == 168)          // RFC 1918
+           || b[0] == 127                           // loopback
+           || (b[0] == 169 && b[1] == 254)          // link-local
+           || (b[0] == 100 && (b[1] & 0xc0) == 64)  // RFC 6598 shared (CGNAT)
+           || b[0] == 0;                            // "this network"
   }
   bool all_zero_but_last = true;
   for (int i = 0; i < 15; ++i)
     if (b[i] != 0) all_zero_but_last = false;
   if (all_zero_but_last && (b[15] == 1 || b[15] == 0)) return true;  // ::1 and ::
-  if ((b[0] & 0xfe) == 0xfc) return true;                 // ULA fc00::/7
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true; // link-local fe80::/10
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return true; // old site-local fec0::/10
+  if ((b[0] & 0xfe) == 0xfc) return true;                            // ULA fc00::/7
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true;            // link-local fe80::/10
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return true;            // old site-local fec0::/10
   return false;
 }
 
@@ -189,7 +189,8 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
   }
   auto prefix_text = trim(text.substr(slash + 1));
   int prefix = -1;
-  auto [end, ec] = std::from_chars(prefix_text.data(), prefix_text.data() + prefix_text.size(), prefix);
+  auto [end, ec] =
+      std::from_chars(prefix_text.data(), prefix_text.data() + prefix_text.size(), prefix);
   if (ec != std::errc{} || end != prefix_text.data() + prefix_text.size() || prefix_text.empty())
     return std::nullopt;
   // "::ffff:10.0.0.0/104" was written in 128-bit space but is now an IPv4 range.

@@ -48,8 +48,10 @@ std::string collapse_spaces(std::string_view s) {
   std::string out;
   for (char c : s) {
     const bool space = c == ' ' || c == '\t' || c == '\r' || c == '\n';
-    if (!space) out += c;
-    else if (!out.empty() && out.back() != ' ') out += ' ';
+    if (!space)
+      out += c;
+    else if (!out.empty() && out.back() != ' ')
+      out += ' ';
   }
   return out;
 }
@@ -57,7 +59,8 @@ std::string collapse_spaces(std::string_view s) {
 bool iequal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   return true;
 }
@@ -297,8 +300,9 @@ TEST_CASE("Received: robust to missing date, unbalanced parentheses, repeated ke
   CHECK(ip_text(nodate.from_ip) == "192.0.2.1");
 
   // An unclosed comment swallows the rest; the date after the last ';' is still found.
-  auto open = parse_received("from a.example (a.example [192.0.2.1] by mx.example; "
-                             "Fri, 3 Dec 2021 19:35:57 +0000");
+  auto open = parse_received(
+      "from a.example (a.example [192.0.2.1] by mx.example; "
+      "Fri, 3 Dec 2021 19:35:57 +0000");
   REQUIRE(open.ok);
   CHECK(open.from_host == "a.example");
   CHECK(ip_text(open.from_ip) == "192.0.2.1");
@@ -357,23 +361,23 @@ TEST_CASE("RFC 5322 dates: standard, obsolete and broken real shapes") {
   CHECK(parse_rfc5322_date("Fri, 3 Dec 2021 19:35:57 Z") == 1638560157);
   CHECK(parse_rfc5322_date("Fri, 3 Dec 2021 19:35:57 (UTC)") == 1638560157);
   CHECK(parse_rfc5322_date("Fri, 3 Dec 2021 19:35:57 +0000 (UTC)") == 1638560157);
-  CHECK(parse_rfc5322_date("Fri, 3 Dec 21 19:35:57 +0000") == 1638560157);         // 2-digit year
+  CHECK(parse_rfc5322_date("Fri, 3 Dec 21 19:35:57 +0000") == 1638560157);  // 2-digit year
   CHECK(parse_rfc5322_date("Thu, 22 Aug 02 12:36:23 +0000") == 1030019783);
   CHECK(parse_rfc5322_date("Fri, 31 Dec 99 23:59:59 +0000") == 946684799);
-  CHECK(parse_rfc5322_date("Thu, 22 Aug 102 12:36:23 +0000") == 1030019783);       // 3-digit
-  CHECK(parse_rfc5322_date("Thu, 22 Aug 0102 12:36:23 +0000") == 1030019783);      // Y2K bug
-  CHECK(parse_rfc5322_date("Fri, 3 Dec 2021 19:35 +0000") == 1638560100);          // no seconds
-  CHECK(parse_rfc5322_date("Wed, 29 May 2002 16:54:6 +0300"));                      // 1-digit sec
-  CHECK(parse_rfc5322_date("01 Jan 2001 00:01+0000"));                             // glued zone
-  CHECK(parse_rfc5322_date("Thu Aug 22 12:36:23 2002") == 1030019783);             // asctime
+  CHECK(parse_rfc5322_date("Thu, 22 Aug 102 12:36:23 +0000") == 1030019783);   // 3-digit
+  CHECK(parse_rfc5322_date("Thu, 22 Aug 0102 12:36:23 +0000") == 1030019783);  // Y2K bug
+  CHECK(parse_rfc5322_date("Fri, 3 Dec 2021 19:35 +0000") == 1638560100);      // no seconds
+  CHECK(parse_rfc5322_date("Wed, 29 May 2002 16:54:6 +0300"));                 // 1-digit sec
+  CHECK(parse_rfc5322_date("01 Jan 2001 00:01+0000"));                         // glued zone
+  CHECK(parse_rfc5322_date("Thu Aug 22 12:36:23 2002") == 1030019783);         // asctime
   CHECK(parse_rfc5322_date("22-Aug-2002 12:36:23 +0000") == 1030019783);
-  CHECK(parse_rfc5322_date("22/08/2002 12:36:23") == 1030019783);                 // qmail-scanner
-  CHECK(parse_rfc5322_date("08/22/2002 12:36:23") == 1030019783);                 // US order
+  CHECK(parse_rfc5322_date("22/08/2002 12:36:23") == 1030019783);  // qmail-scanner
+  CHECK(parse_rfc5322_date("08/22/2002 12:36:23") == 1030019783);  // US order
   CHECK(parse_rfc5322_date("2002/08/22 Thu 12:36:23 GMT") == 1030019783);
   CHECK(parse_rfc5322_date("Mon, 26 Aug 2002 16:56:41 +0200 (MET DST)"));
-  CHECK(parse_rfc5322_date("Tue, 29 Feb 2000 00:00:00 +0000") == 951782400);       // leap day
+  CHECK(parse_rfc5322_date("Tue, 29 Feb 2000 00:00:00 +0000") == 951782400);  // leap day
   CHECK(parse_rfc5322_date("Thu, 01 Jan 1970 00:00:00 +0000") == 0);
-  CHECK(parse_rfc5322_date("Thu, 22 Aug 2002 12:36:23 CEST") == 1030019783);       // unknown=UTC
+  CHECK(parse_rfc5322_date("Thu, 22 Aug 2002 12:36:23 CEST") == 1030019783);  // unknown=UTC
 }
 
 TEST_CASE("RFC 5322 dates: garbage is rejected") {
@@ -665,8 +669,9 @@ TEST_CASE("Received-SPF: Microsoft, policyd-spf and SpamAssassin shapes") {
   CHECK(sa.prop("envelope-from") == "a@example.com");
   CHECK(sa.prop("x-sender") == "a@example.com");
 
-  auto none = parse_received_spf("None (protection.outlook.com: microsoft.com does not designate "
-                                 "permitted sender hosts)");
+  auto none = parse_received_spf(
+      "None (protection.outlook.com: microsoft.com does not designate "
+      "permitted sender hosts)");
   REQUIRE(none.ok);
   CHECK(none.result == "none");
   CHECK(none.props.empty());
@@ -745,7 +750,8 @@ TEST_CASE("corpus sweep: every Received of dev_m365_legit and dev_relays") {
         if (!iequal(name, "Received")) continue;
         ++total;
         const auto hop = parse_received(value);
-        if (hop.ok && !hop.by_host.empty() && hop.time) ++good;
+        if (hop.ok && !hop.by_host.empty() && hop.time)
+          ++good;
         else if (failures.size() < 20)
           failures.push_back(entry.path().filename().string() + ": " + value.substr(0, 120));
         if (collapse_spaces(value).find("with Microsoft SMTP Server") != std::string::npos) {

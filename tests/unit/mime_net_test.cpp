@@ -66,10 +66,10 @@ TEST_CASE("IPv4-mapped IPv6 becomes IPv4 and compares equal") {
 }
 
 TEST_CASE("garbage and near-misses are rejected") {
-  for (const char* bad : {"", " ", "[]", "[1.2.3.4", "1.2.3", "1.2.3.4.5", "256.1.1.1",
-                          "01.2.3.4", "1.2.3.4:25", "host.example.com", "2603:10a6::31::1",
-                          "12345::1", "IPv6:1.2.3.4", "fe80::1%", ":::", "1.2.3.4 5.6.7.8",
-                          "unknown", "TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384"}) {
+  for (const char* bad :
+       {"", " ", "[]", "[1.2.3.4", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.4:25",
+        "host.example.com", "2603:10a6::31::1", "12345::1", "IPv6:1.2.3.4", "fe80::1%",
+        ":::", "1.2.3.4 5.6.7.8", "unknown", "TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384"}) {
     INFO("input: '" << std::string(bad) << "'");
     CHECK_FALSE(parse_ip(bad));
   }
@@ -78,17 +78,17 @@ TEST_CASE("garbage and near-misses are rejected") {
 }
 
 TEST_CASE("private, loopback, link-local and ULA ranges") {
-  for (const char* priv : {"10.152.4.248", "172.16.0.1", "172.31.255.255", "192.168.1.1",
-                           "127.0.0.1", "169.254.10.1", "100.90.174.1", "::1", "::",
-                           "fe80::cedd:1e64:8f61:b9df", "fd00::1", "fc00::5"}) {
+  for (const char* priv :
+       {"10.152.4.248", "172.16.0.1", "172.31.255.255", "192.168.1.1", "127.0.0.1", "169.254.10.1",
+        "100.90.174.1", "::1", "::", "fe80::cedd:1e64:8f61:b9df", "fd00::1", "fc00::5"}) {
     INFO(std::string(priv));
     auto ip = parse_ip(priv);
     REQUIRE(ip);
     CHECK(ip->is_private());
   }
-  for (const char* pub : {"54.39.94.145", "172.32.0.1", "172.15.255.255", "40.107.7.77",
-                          "2603:10a6:10:72::31", "2620:137:e000::1:20", "192.169.0.1",
-                          "100.128.0.1", "fec0::1x"}) {
+  for (const char* pub :
+       {"54.39.94.145", "172.32.0.1", "172.15.255.255", "40.107.7.77", "2603:10a6:10:72::31",
+        "2620:137:e000::1:20", "192.169.0.1", "100.128.0.1", "fec0::1x"}) {
     INFO(std::string(pub));
     auto ip = parse_ip(pub);
     if (!ip) continue;  // "fec0::1x" is not an address at all
@@ -136,9 +136,9 @@ TEST_CASE("CIDR parsing, canonical base and membership for both families") {
 }
 
 TEST_CASE("bad CIDR text is rejected") {
-  for (const char* bad : {"", "/24", "40.92.0.0/", "40.92.0.0/33", "40.92.0.0/-1", "40.92.0.0/1x",
-                          "2a01:111:f400::/129", "host/24", "::ffff:10.0.0.0/64",
-                          "40.92.0.0/15/2"}) {
+  for (const char* bad :
+       {"", "/24", "40.92.0.0/", "40.92.0.0/33", "40.92.0.0/-1", "40.92.0.0/1x",
+        "2a01:111:f400::/129", "host/24", "::ffff:10.0.0.0/64", "40.92.0.0/15/2"}) {
     INFO("input: '" << std::string(bad) << "'");
     CHECK_FALSE(parse_cidr(bad));
   }
