@@ -770,3 +770,65 @@ TEST_CASE("corpus sweep: every Received of dev_m365_legit and dev_relays") {
   CHECK(microsoft > 500);
   CHECK(good * 100 >= total * 99);
 }
+
+TEST_CASE("corpus sweep: authentication, signature, SPF and tenant headers of the dev sets") {
+  namespace fs = std::filesystem;
+  const fs::path corpus = HDRSCAN_SHARED_CORPUS;
+  if (!fs::is_directory(corpus / "dev_m365_legit") || !fs::is_directory(corpus / "dev_relays")) {
+    MESSAGE("skipped: shared corpus not found at " << corpus.string());
+    return;
+  }
+  std::size_t auth = 0, tags = 0, spf = 0, tenant = 0, forefront = 0;
+  for (const char* set : {"dev_m365_legit", "dev_relays"}) {
+    for (const auto& entry : fs::directory_iterator(corpus / set)) {
+      if (!entry.is_regular_file()) continue;
+      for (const auto& [name, value] : read_header_block(entry.path())) {
+        INFO(entry.path().filename().string() << " " << name << ": " << value.substr(0, 200));
+        if (iequal(name, "Authentication-Results") || iequal(name, "ARC-Authentication-Results") ||
+            iequal(name, "X-MS-Exchange-Authentication-Results")) {
+          ++auth;
+          const auto ar = parse_authentication_results(value);
+          CHECK(ar.ok);
+          CHECK_FALSE(ar.results.empty());
+          for (const auto& r : ar.results) CHECK_FALSE(r.result.empty());
+          if (iequal(name, "ARC-Authentication-Results")) CHECK(ar.instance.has_value());
+          if (iequal(name, "X-MS-Exchange-Authentication-Results")) {
+            CHECK(ar.authserv_id.empty());
+            CHECK(ar.find("spf") != nullptr);
+          }
+        } else if (iequal(name, "DKIM-Signature") || iequal(name, "ARC-Seal") ||
+                   iequal(name, "ARC-Message-Signature")) {
+          ++tags;
+          const auto t = parse_tag_list(value);
+          CHECK(t.ok);
+          CHECK(t.get("b").has_value());
+          if (!iequal(name, "ARC-Seal")) CHECK_FALSE(t.header_list().empty());
+          if (!iequal(name, "DKIM-Signature")) CHECK(t.get_int("i").has_value());
+        } else if (iequal(name, "Received-SPF")) {
+          ++spf;
+          CHECK(parse_received_spf(value).ok);
+        } else if (iequal(name, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
+          ++tenant;
+          const auto t = parse_tenant_connecting_ip(value);
+          CHECK(t.ok);
+          CHECK_FALSE(t.tenant_id.empty());
+        } else if (iequal(name, "X-Forefront-Antispam-Report") ||
+                   iequal(name, "X-Forefront-Antispam-Report-Untrusted")) {
+          const auto kv = parse_key_value_list(value);
+          CHECK(kv.ok);
+          if (const auto cip = kv.get("CIP")) {
+            ++forefront;
+            CHECK(parse_ip(*cip).has_value());
+          }
+        }
+      }
+    }
+  }
+  MESSAGE(auth << " auth results, " << tags << " signatures, " << spf << " Received-SPF, " << tenant
+               << " tenant IPs, " << forefront << " Forefront CIPs");
+  CHECK(auth > 1000);
+  CHECK(tags > 1000);
+  CHECK(spf > 300);
+  CHECK(tenant > 300);
+  CHECK(forefront > 300);
+}
