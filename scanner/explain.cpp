@@ -39,7 +39,7 @@
 namespace hdrscan::scanner {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 struct ExplainOptions {
   std::string path;
@@ -538,7 +538,7 @@ std::string render_text(const json& m, const Style& st) {
       if (!h["ok"].get<bool>()) from = "(unparsed: " + str(h["reason"]) + ") " + str(h["raw"]);
       rows.push_back({std::to_string(h["hop"].get<int>()), from, str(h["by"]), with, time, delay});
     }
-    table(o, {"#", "from", "by", "with", "time (UTC)", "delay"}, rows, {3, 56, 44, 34, 40, 20});
+    table(o, {"#", "from", "by", "with", "time (UTC)", "delay"}, rows, {3, 56, 44, 46, 40, 20});
     if (!m["transit_seconds"].is_null()) o += "  total transit: " + duration(m["transit_seconds"].get<std::int64_t>()) + "\n";
   }
 

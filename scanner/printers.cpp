@@ -15,10 +15,8 @@ namespace {
 
 using nlohmann::json;
 
-json opt_u64(const std::optional<std::uint64_t>& v) { return v ? json(*v) : json(nullptr); }
-
-json defects_json(const std::vector<mime::Defect>& ds) {
-  json a = json::array();
+nlohmann::ordered_json defects_json(const std::vector<mime::Defect>& ds) {
+  nlohmann::ordered_json a = nlohmann::ordered_json::array();
   for (const auto& d : ds)
     a.push_back({{"code", mime::sanitize_utf8(d.code)}, {"detail", mime::sanitize_utf8(d.detail)}});
   return a;
@@ -175,24 +173,25 @@ nlohmann::json ScanSummary::to_json() const {
           {"shard", shard.empty() ? json(nullptr) : json(shard)}};
 }
 
-nlohmann::json record_to_json(const ScanRecord& rec) {
+nlohmann::ordered_json record_to_json(const ScanRecord& rec) {
+  using ojson = nlohmann::ordered_json;
   const MessageReport& r = *rec.report;
   const auto& a = r.assessment;
-  json ev = json::array();
+  ojson ev = ojson::array();
   for (const auto& e : a.evidence)
     ev.push_back({{"signal", mime::sanitize_utf8(e.signal)},
                   {"weight", e.weight},
                   {"where", mime::sanitize_utf8(e.where)},
                   {"excerpt", mime::sanitize_utf8(e.excerpt)},
                   {"message", mime::sanitize_utf8(e.message)}});
-  return {
+  return ojson{
       {"schema", kScanSchema},
       {"seq", rec.seq},
       {"source",
        {{"path", mime::sanitize_utf8(r.where.path)},
-        {"index", opt_u64(r.where.index)},
-        {"offset", opt_u64(r.where.offset)},
-        {"member", r.where.member.empty() ? json(nullptr) : json(mime::sanitize_utf8(r.where.member))}}},
+        {"index", r.where.index ? ojson(*r.where.index) : ojson(nullptr)},
+        {"offset", r.where.offset ? ojson(*r.where.offset) : ojson(nullptr)},
+        {"member", r.where.member.empty() ? ojson(nullptr) : ojson(mime::sanitize_utf8(r.where.member))}}},
       {"size", r.size},
       {"sha256", r.sha256},
       {"message_id", mime::sanitize_utf8(r.message_id)},
@@ -202,8 +201,8 @@ nlohmann::json record_to_json(const ScanRecord& rec) {
       {"verdict", heuristics::to_string(a.verdict)},
       {"score", std::clamp(a.score, 0, 100)},
       {"evidence", ev},
-      {"errors", defects_json(r.errors)},
-      {"defects", defects_json(r.defects)},
+      {"errors", ojson(defects_json(r.errors))},
+      {"defects", ojson(defects_json(r.defects))},
       {"failed", r.failed},
       {"route", mime::sanitize_utf8(a.route)},
       {"nested_from", mime::sanitize_utf8(a.nested_from)},
@@ -212,6 +211,10 @@ nlohmann::json record_to_json(const ScanRecord& rec) {
 
 std::string dump_line(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string dump_line(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 std::string clean_text(std::string_view s, std::size_t max_bytes) {

@@ -54,10 +54,12 @@ struct ScanSummary {
   nlohmann::json to_json() const;
 };
 
-// The JSONL record of one message (docs/output-schema.json). All strings valid UTF-8.
-nlohmann::json record_to_json(const ScanRecord& rec);
-// Serialises a JSON value on one line (invalid UTF-8 replaced, never throws).
+// The JSONL record of one message (docs/output-schema.json), keys in schema order. All
+// strings valid UTF-8.
+nlohmann::ordered_json record_to_json(const ScanRecord& rec);
+// Serialise a JSON value on one line (invalid UTF-8 replaced, never throws).
 std::string dump_line(const nlohmann::json& j);
+std::string dump_line(const nlohmann::ordered_json& j);
 
 // Text helpers shared with explain and the report.
 std::string clean_text(std::string_view s, std::size_t max_bytes = SIZE_MAX);  // UTF-8, no controls
