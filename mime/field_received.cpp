@@ -11,8 +11,10 @@
 //   qmail             from unknown (HELO x) (ip) by ...;  "(qmail 1 invoked by uid 0); date"
 //   mailing lists     (majordomo@host) by host via listexpand id X; date
 // Limits: clauses are read from at most text::kMaxFieldInput bytes; the date separator is the
-// last ';' outside comments anywhere in the value (one linear pass). At most kMaxWords words and
-// kMaxComments comments are kept per clause; a comment left open runs to the end of the value.
+// last ';' outside comments anywhere in the value (one linear pass); without any ';' the date
+// may start at the last "Day," outside comments (old gateways), used only when it parses.
+// At most kMaxWords words and kMaxComments comments are kept per clause; a comment left open
+// runs to the end of the value.
 // Bare IPs in a comment count only as the comment's first word ("(1.2.3.4)", "(ip/ip)"), so a
 // version number such as "(ecelerity 4.2.38.62 ...)" is not mistaken for an address.
 // Diagnostics: ok=false with reason "empty value" or "no from or by clause"; the date fields
@@ -52,6 +54,12 @@ Clause keyword(std::string_view word) {
   return kPrelude;
 }
 
+bool is_weekday(std::string_view three) {
+  for (std::string_view day : {"mon", "tue", "wed", "thu", "fri", "sat", "sun"})
+    if (text::iequals(three, day)) return true;
+  return false;
+}
+
 // Position of the date separator: the last ';' outside comments, or (when parentheses never
 // balance) the last ';' at all, flagged as a guess.
 struct Separator {
@@ -62,6 +70,7 @@ struct Separator {
 Separator find_separator(std::string_view value) {
   Separator sep;
   std::size_t last_any = std::string_view::npos;
+  std::size_t last_weekday = std::string_view::npos;  // the space before "Wed,"
   int depth = 0;
   for (std::size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];
@@ -74,10 +83,18 @@ Separator find_separator(std::string_view value) {
     } else if (c == ';') {
       last_any = i;
       if (depth == 0) sep.pos = i;
+    } else if (c == ',' && depth == 0 && i >= 4 && text::is_space(value[i - 4]) &&
+               is_weekday(value.substr(i - 3, 3))) {
+      last_weekday = i - 4;
     }
   }
   if (sep.pos == std::string_view::npos && last_any != std::string_view::npos) {
     sep.pos = last_any;
+    sep.guessed = true;
+  } else if (sep.pos == std::string_view::npos && last_weekday != std::string_view::npos) {
+    // No ';' at all ("from SMTP agent by mail gateway Wed, 24 Jul 2002 06:43:48 -0000"):
+    // the date starts at the last "Day," outside comments.
+    sep.pos = last_weekday;
     sep.guessed = true;
   }
   return sep;
@@ -229,19 +246,20 @@ ReceivedHop parse_received(std::string_view value) {
     return hop;
   }
   const Separator sep = find_separator(value);
-  std::string_view clause_part = value.substr(0, sep.pos);
-  if (clause_part.size() > text::kMaxFieldInput)
-    clause_part = clause_part.substr(0, text::kMaxFieldInput);
-
+  std::string_view clause_part = value;
   if (sep.pos != std::string_view::npos) {
     auto date = text::trim(value.substr(sep.pos + 1));
     if (date.size() > kMaxDateText) date = date.substr(0, kMaxDateText);
     auto time = parse_rfc5322_date(date);
+    // A guessed separator counts only when a date follows it.
     if (time || !sep.guessed) {
       hop.date_text = std::string(date);
       hop.time = time;
+      clause_part = value.substr(0, sep.pos);
     }
   }
+  if (clause_part.size() > text::kMaxFieldInput)
+    clause_part = clause_part.substr(0, text::kMaxFieldInput);
 
   const auto clauses = split_clauses(clause_part);
 

@@ -323,6 +323,19 @@ TEST_CASE("Received: robust to missing date, unbalanced parentheses, repeated ke
   auto guess = parse_received("from a (x;y by b");
   REQUIRE(guess.ok);
   CHECK(guess.date_text.empty());
+  CHECK_FALSE(guess.time);
+
+  // No ';' at all (ham-spam, an old gateway): the date starts at the last "Day,".
+  auto gateway = parse_received("from SMTP agent by mail gateway Wed, 24 Jul 2002 06:43:48 -0000");
+  REQUIRE(gateway.ok);
+  CHECK(gateway.by_host == "mail");
+  CHECK(gateway.date_text == "Wed, 24 Jul 2002 06:43:48 -0000");
+  CHECK(gateway.time == *parse_rfc5322_date("24 Jul 2002 06:43:48 +0000"));
+  // ... but a weekday followed by no date is left alone.
+  auto no_date = parse_received("from a by b with SMTP Wed, x");
+  REQUIRE(no_date.ok);
+  CHECK(no_date.with == "SMTP Wed, x");
+  CHECK_FALSE(no_date.time);
 }
 
 TEST_CASE("Received: 1 MB of hostile input returns with a bounded result") {
