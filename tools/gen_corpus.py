@@ -80,6 +80,9 @@ FAMILIES = [
     ("lookalike-spam-nonms-b",     "clean",    "none",       "holdout", 20),
     ("lookalike-esp-newsletter",   "clean",    "none",       "holdout", 30),
     ("lookalike-wrapped-clean",    "clean",    "none",       "tune",    15),
+    # quarantine exports as .zip (one to three .eml members, at least one campaign message)
+    ("wrapped-zip",                "campaign", "mixed",      "holdout", 10),  # view of the campaign member
+    ("lookalike-zip-clean",        "clean",    "none",       "tune",     5),
 ]
 
 # ---------------------------------------------------------------------------------------
@@ -799,9 +802,13 @@ def consumer_assemble(g, m, conn_ip, strip, dkim_tenant):
     hs += message_headers(g, m, t0 - dt.timedelta(seconds=g.r.randint(0, 30)), m.recip)
     hs.append(("Return-Path", m.mailfrom))
     hs += [h for h in fr if h[0] not in strip]
-    if not strip and g.chance(0.4):
-        # nothing stripped: the sender's MessageData may survive, as on real connector relays
-        hs += [("X-MS-Exchange-AntiSpam-MessageData-ChunkCount", "1"), ("X-MS-Exchange-AntiSpam-MessageData-0", g.b64(240))]
+    if g.chance(0.4 if not strip else 0.3):
+        # the sender's chunked MessageData headers: present on many real connector relays, and
+        # they survive a transport rule that removes only the bare X-MS-Exchange-AntiSpam-MessageData
+        # name; neither presence nor absence is evidence (campaign.md section 2)
+        n = g.r.randint(1, 2)
+        hs += [("X-MS-Exchange-AntiSpam-MessageData-ChunkCount", str(n))] + \
+              [("X-MS-Exchange-AntiSpam-MessageData-%d" % k, g.b64(g.r.randint(200, 600))) for k in range(n)]
     hs.append(("X-MS-Exchange-Transport-CrossTenantHeadersStamped", s_mb.split(".")[0]))
     rnet = g.guid()
     hs += [("X-IncomingHeaderCount", str(g.r.randint(25, 45))),
@@ -1199,11 +1206,52 @@ def clean_wrapped(g, when):
     return inner, subj, attrs
 
 
+def zip_export(g, when, campaign):
+    """A quarantine export as a zip of .eml files (fixed timestamps: byte-reproducible)."""
+    import io
+    import zipfile
+    members, kinds = [], []
+    n = g.r.randint(1, 3)
+    lead = g.r.randint(0, n - 1)
+    for k in range(n):
+        if campaign and k == lead:
+            view = g.choice(["consumer", "thirdparty"])
+            hs, body, crlf, attrs, m = campaign_message(g, view, "onlist" if g.chance(0.5) else "offlist", g.chance(0.6), when)
+            members.append(serialize(hs, body, crlf))
+            kinds.append("campaign-%s-%s" % (view, [a for a in attrs if a.startswith("strip=")][0][6:]))
+        else:
+            pick = g.r.randint(0, 2)
+            if pick == 0:
+                hs, body, _a = esp_newsletter(g, when)
+                kinds.append("esp")
+            elif pick == 1:
+                hs, body, _a = cloud_legit(g, when, verdict=True)
+                kinds.append("cloud")
+            else:
+                hs, body, _a = spam_nonms(g, when, "a")
+                kinds.append("spam")
+            members.append(serialize(hs, body, g.chance(0.5)))
+    buf = io.BytesIO()
+    stamp = (when.year, when.month, when.day, when.hour, when.minute, when.second - when.second % 2)
+    # stored, not deflated: byte-identical output whatever the zlib version
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
+        for k, data in enumerate(members):
+            zi = zipfile.ZipInfo("quarantine/%s.eml" % g.guid(), date_time=stamp)
+            zi.compress_type = zipfile.ZIP_STORED
+            zi.external_attr = 0o644 << 16
+            z.writestr(zi, data)
+    views = [k.split("-")[1] for k in kinds if k.startswith("campaign-")]
+    return buf.getvalue(), ["members=%d" % n, "kinds=%s" % "+".join(kinds)], (views[0] if views else "none")
+
+
 # ---------------------------------------------------------------------------------------
 # Driver
 
 def when_for(g, i):
-    return BASE + dt.timedelta(days=g.r.randint(0, 120), seconds=g.r.randint(0, 86399))
+    # mostly the 2022 waves, some later (the technique outlived them; real samples run to 2025)
+    if g.chance(0.7):
+        return BASE + dt.timedelta(days=g.r.randint(0, 120), seconds=g.r.randint(0, 86399))
+    return BASE + dt.timedelta(days=g.r.randint(120, 1280), seconds=g.r.randint(0, 86399))
 
 
 def generate(seed, root, lookalikes_dir, scale):
@@ -1229,6 +1277,8 @@ def generate(seed, root, lookalikes_dir, scale):
                 v, ip_mode, strip_kind = fam.split("-")
                 hs, body, crlf, attrs, _m = campaign_message(g, v, ip_mode, strip_kind == "full", when)
                 data = serialize(hs, body, crlf)
+            elif fam in ("wrapped-zip", "lookalike-zip-clean"):
+                data, attrs, zview = zip_export(g, when, campaign=(fam == "wrapped-zip"))
             elif fam.startswith("wrapped"):
                 ip_mode = "onlist" if g.chance(0.6) else "offlist"
                 full = g.chance(0.6)
@@ -1258,11 +1308,11 @@ def generate(seed, root, lookalikes_dir, scale):
                 data = wrap(g, g.choice(["report", "quarantine"]), inner, subj, when, g.chance(0.3))
             else:
                 raise SystemExit("unknown family " + fam)
-            rel = "generated/%s/%04d.eml" % (fam, i + 1)
+            rel = "generated/%s/%04d.%s" % (fam, i + 1, "zip" if "zip" in fam else "eml")
             with open(os.path.join(root, rel), "wb") as f:
                 f.write(data)
             written[rel] = data
-            rows.append([rel, label, view, fam, split, ";".join(attrs)])
+            rows.append([rel, label, zview if "zip" in fam else view, fam, split, ";".join(attrs)])
     # demo samples: fixed picks, copied byte for byte
     picks = [("consumer-onlist-full", 1, "campaign-consumer-1.eml"), ("consumer-offlist-partial", 2, "campaign-consumer-2.eml"),
              ("thirdparty-onlist-full", 1, "campaign-thirdparty-1.eml"), ("thirdparty-offlist-partial", 3, "campaign-thirdparty-2.eml"),
