@@ -272,22 +272,43 @@ void assess_rule(const AuditRecord& r, const RuleConfig& cfg, AuditEvent& ev) {
   }
 }
 
+// Target entries [{ID, Type}]: ids of the principal acted on; Type 1 entries are display names.
+void targets(const json& rec, std::vector<std::string>& ids, std::string& display) {
+  if (!rec.is_object()) return;
+  auto it = rec.find("Target");
+  if (it == rec.end() || !it->is_array()) return;
+  for (const auto& t : *it) {
+    if (!t.is_object()) continue;
+    auto id = t.find("ID");
+    if (id == t.end() || !id->is_string() || id->get<std::string>().empty()) continue;
+    std::string v = id->get<std::string>();
+    auto type = t.find("Type");
+    if (display.empty() && type != t.end() && type->is_number_integer() && type->get<int>() == 1) display = v;
+    if (v.rfind("ServicePrincipal_", 0) == 0) v.erase(0, 17);
+    else if (v.rfind("Application_", 0) == 0) v.erase(0, 12);
+    if (lower(v) == "serviceprincipal" || lower(v) == "application") continue;
+    if (std::find(ids.begin(), ids.end(), lower(v)) == ids.end()) ids.push_back(lower(v));
+  }
+}
+
 void assess_role_assignment(const AuditRecord& r, AuditEvent& ev, const std::string& text) {
   auto props = modified_properties(r.data);
-  std::string role_value, sp_app, sp_name;
+  std::string role_value, resource;
   for (const auto& [name, value] : props) {
     std::string n = lower(name);
     if (n == "approle.value") role_value = strip_json_quotes(value);
-    else if (n == "serviceprincipal.appid") sp_app = strip_json_quotes(value);
-    else if (n == "serviceprincipal.displayname") sp_name = strip_json_quotes(value);
+    else if (n == "serviceprincipal.displayname") resource = strip_json_quotes(value);
   }
-  ev.granted_app = sp_app;
-  ev.object = !sp_name.empty() ? sp_name : !sp_app.empty() ? sp_app : r.object_id;
+  std::string display;
+  targets(r.data, ev.granted_ids, display);
+  ev.object = !display.empty() ? display : !ev.granted_ids.empty() ? ev.granted_ids.front() : r.object_id;
   const bool manage_as_app = icontains(text, kManageAsAppRoleId) || icontains(role_value, "Exchange.ManageAsApp");
   if (!manage_as_app) {
     Finding f = make("app.role_assignment", Severity::info, "app role assigned to service principal '" + cap(ev.object) + "'");
     if (!role_value.empty()) f.evidence.push_back({"ModifiedProperties.AppRole.Value", cap(role_value), ""});
+    if (!resource.empty()) f.evidence.push_back({"ModifiedProperties.ServicePrincipal.DisplayName", cap(resource), "the resource"});
     ev.findings.push_back(std::move(f));
+    ev.granted_ids.clear();
     return;
   }
   const bool failed = !r.result_status.empty() && lower(r.result_status) != "success";
@@ -301,13 +322,17 @@ void assess_role_assignment(const AuditRecord& r, AuditEvent& ev, const std::str
     if (n.rfind("approle.", 0) == 0 || n.rfind("serviceprincipal.", 0) == 0)
       f.evidence.push_back({"ModifiedProperties." + name, cap(strip_json_quotes(value)), ""});
   }
-  for (const auto& id : target_ids(r.data)) f.evidence.push_back({"Target.ID", cap(id), ""});
+  for (const auto& id : ev.granted_ids) f.evidence.push_back({"Target.ID", cap(id), "the principal granted the role"});
+  if (failed) ev.granted_ids.clear();
   ev.findings.push_back(std::move(f));
 }
 
 void assess_credentials(const AuditRecord& r, AuditEvent& ev) {
   auto targets = target_ids(r.data);
-  ev.object = !targets.empty() ? targets.front() : r.object_id;
+  std::vector<std::string> ids;
+  std::string display;
+  audit::targets(r.data, ids, display);
+  ev.object = !display.empty() ? display : !targets.empty() ? targets.front() : r.object_id;
   Finding f = make("app.credentials_added", Severity::medium,
                    "credentials added to application '" + cap(ev.object) + "'");
   f.evidence.push_back({"Operation", cap(r.operation),
@@ -590,8 +615,8 @@ std::vector<TenantTimeline> AuditAnalyzer::finish() {
     // Grants of Exchange.ManageAsApp, by app id.
     std::map<std::string, const AuditEvent*> granted;
     for (const auto& e : evs)
-      if (e.kind == EventKind::role_assignment && e.suspect && !e.granted_app.empty())
-        granted.emplace(lower(e.granted_app), &e);
+      if (e.kind == EventKind::role_assignment)
+        for (const auto& id : e.granted_ids) granted.emplace(id, &e);
 
     // Connector next to stripping rules; cleanup; cmdlets run by a granted app.
     const AuditEvent* last_connector = nullptr;  // latest suspect connector so far

@@ -63,7 +63,7 @@ struct AuditEvent {
   std::string object;                    // connector / rule name, or the target app
   std::vector<std::string> ips;          // connector SenderIPAddresses and EFSkipIPs (tokens)
   std::vector<std::string> removed_headers;  // transport rule RemoveHeader values
-  std::string granted_app;               // role assignment: the service principal's AppId
+  std::vector<std::string> granted_ids;  // role assignment: the target principal's ids / names
   bool suspect = false;                  // judged part of the attack (a finding >= high)
   std::vector<Finding> findings;
   Severity max_severity() const;
