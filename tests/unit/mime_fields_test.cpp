@@ -607,6 +607,13 @@ TEST_CASE("X-Forefront-Antispam-Report: first-colon split keeps an IPv6 CIP") {
 
   CHECK_FALSE(parse_key_value_list("").ok);
   CHECK_FALSE(parse_key_value_list(" ; ;; ").ok);
+
+  std::string huge;
+  while (huge.size() < (1u << 20)) huge += "SFS:(13230040)(4636009);";
+  auto big = parse_key_value_list(huge);
+  CHECK(big.ok);
+  CHECK(big.items.size() <= 256);
+  CHECK(big.get("sfs") == "(13230040)(4636009)");
 }
 
 // ---- tenant connecting IP -----------------------------------------------------------------
