@@ -8,6 +8,7 @@
 #include "mime/source_window.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,29 +21,36 @@ namespace hdrscan::mime::detail {
 void BufferedWindow::fill(std::uint64_t want) {
   while (end_ < want && !eof_) {
     std::size_t live = static_cast<std::size_t>(end_ - begin_);
-    std::size_t tail_room = buf_.size() - start_ - live;
-    if (tail_room < kChunkBytes) {
+    std::size_t tail_room = capacity_ - start_ - live;
+    // A small known input is read in one piece (+1 byte to see its end without a resize).
+    std::size_t min_room = kChunkBytes;
+    if (size_hint_ > 0 && size_hint_ < kChunkBytes && end_ == 0)
+      min_room = static_cast<std::size_t>(size_hint_) + 1;
+    if (tail_room < min_room) {
       if (start_ > 0 && start_ >= live) {  // compact: cheap because live <= dead prefix
-        std::memmove(buf_.data(), buf_.data() + start_, live);
+        std::memmove(buf_.get(), buf_.get() + start_, live);
         start_ = 0;
       }
-      tail_room = buf_.size() - start_ - live;
-      if (tail_room < kChunkBytes) {
+      tail_room = capacity_ - start_ - live;
+      if (tail_room < min_room) {
         // Grow geometrically, never by what a caller asks: `want` may be far ahead.
-        std::size_t need = start_ + live + kChunkBytes;
-        buf_.resize(std::max(need, buf_.size() * 2));
-        tail_room = buf_.size() - start_ - live;
+        std::size_t grown = std::max(start_ + live + min_room, capacity_ * 2);
+        std::unique_ptr<char[]> bigger(new char[grown]);
+        if (live > 0) std::memcpy(bigger.get(), buf_.get() + start_, live);
+        buf_ = std::move(bigger);
+        capacity_ = grown;
+        start_ = 0;
+        tail_room = capacity_ - live;
       }
     }
-    long got = read_some(buf_.data() + start_ + live, tail_room);
+    long got = read_some(buf_.get() + start_ + live, tail_room);
     if (got <= 0) {
       eof_ = true;
     } else {
       end_ += static_cast<std::uint64_t>(got);
     }
-    data_ = buf_.data() + start_;
   }
-  data_ = buf_.data() + start_;
+  data_ = buf_.get() + start_;
 }
 
 void BufferedWindow::release(std::uint64_t offset) {
@@ -51,7 +59,7 @@ void BufferedWindow::release(std::uint64_t offset) {
   start_ += static_cast<std::size_t>(offset - begin_);
   begin_ = offset;
   if (begin_ == end_) start_ = 0;  // nothing live: reuse the buffer from its front
-  data_ = buf_.data() + start_;
+  data_ = buf_.get() + start_;
 }
 
 namespace {
@@ -75,6 +83,9 @@ class FdWindow final : public BufferedWindow {
   FdWindow(int fd, bool owned) : fd_(fd), owned_(owned) {
     // Tells the kernel to read ahead; harmless on pipes (the call fails, ignored).
     (void)posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+      size_hint_ = static_cast<std::uint64_t>(st.st_size);
   }
   ~FdWindow() override {
     if (owned_) ::close(fd_);

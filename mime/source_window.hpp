@@ -60,9 +60,13 @@ class BufferedWindow : public ByteWindow {
  protected:
   // Reads up to `n` bytes into `dst`: > 0 bytes read, 0 end of input, < 0 error (error_ set).
   virtual long read_some(char* dst, std::size_t n) = 0;
+  // Expected input size when known (a regular file): the first buffer is sized to it, so a
+  // directory of small files does not allocate a chunk per file.
+  std::uint64_t size_hint_ = 0;
 
  private:
-  std::vector<char> buf_;
+  std::unique_ptr<char[]> buf_;  // not zero-filled: only bytes read are ever looked at
+  std::size_t capacity_ = 0;
   std::size_t start_ = 0;  // index in buf_ of the byte at begin_
 };
 
