@@ -218,11 +218,13 @@ Session::Output Session::step(std::uint32_t nr_flag) {
   return o;
 }
 
-void Session::reset_message() {
+void Session::reset_message(char keep_stage) {
   msg_ = MessageData{};
   in_message_ = false;
   macros_.erase(std::remove_if(macros_.begin(), macros_.end(),
-                               [](const auto& m) { return is_message_stage(m.first); }),
+                               [keep_stage](const auto& m) {
+                                 return m.first != keep_stage && is_message_stage(m.first);
+                               }),
                 macros_.end());
 }
 
@@ -329,7 +331,7 @@ Session::Output Session::on_packet(const Packet& p) {
     }
     case cmd::mail: {
       if (in_message_ && msg_.data_seen) ++aborted_with_data_;
-      reset_message();
+      reset_message(cmd::mail);  // the D M packet that preceded this command stays
       in_message_ = true;
       std::size_t at = 0;
       msg_.sender = std::string(take_cstr(p.data, at));

@@ -182,7 +182,7 @@ class Session {
  private:
   Output protocol_error(std::string reason);
   Output step(std::uint32_t nr_flag);
-  void reset_message();
+  void reset_message(char keep_stage = 0);
   void add_header(std::string_view name, std::string_view value);
   void add_body(std::string_view bytes);
   std::string error_reply() const;
