@@ -150,14 +150,19 @@ class MboxReader final : public MessageSource {
     scan_header_block(msg_start, cap_end, body_start, content_length);
     if (body_start != kNone && content_length != kNone) {
       std::uint64_t next_record = kNone;
-      if (content_length_checks_out(body_start, content_length, next_record)) {
+      if (content_length > opt_.max_message_bytes) {
+        append_note(note, "content_length_ignored: Content-Length " +
+                              std::to_string(content_length) +
+                              " is over max_message_bytes, not verified; split at From lines");
+      } else if (content_length_checks_out(body_start, content_length, next_record)) {
         emit(out, msg_start, body_start + content_length, /*from_split=*/false, note);
         pos_ = next_record;
         return true;
+      } else {
+        append_note(note, "content_length_ignored: Content-Length " +
+                              std::to_string(content_length) +
+                              " does not end at a From line or the end; split at From lines");
       }
-      append_note(note, "content_length_ignored: Content-Length " +
-                            std::to_string(content_length) +
-                            " does not end at a From line or the end; split at From lines");
     }
 
     // Step 3: the next separator line.
@@ -235,7 +240,6 @@ class MboxReader final : public MessageSource {
 
   bool content_length_checks_out(std::uint64_t body_start, std::uint64_t length,
                                  std::uint64_t& next_record) {
-    if (length > opt_.max_message_bytes) return false;  // cannot be verified in bounded memory
     std::uint64_t target = body_start + length;
     w_->fill(target + 8);
     if (target > w_->end()) return false;

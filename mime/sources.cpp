@@ -105,6 +105,9 @@ InputKind detect_kind(const std::string& path) {
       return InputKind::maildir;
     return InputKind::directory;
   }
+  // A pipe or device is read as a stream; it is not opened here (opening and closing a pipe's
+  // read end could kill its writer with SIGPIPE).
+  if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) return InputKind::stdin_stream;
   if (!S_ISREG(st.st_mode)) return InputKind::unknown;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return InputKind::unknown;

@@ -5,6 +5,13 @@
 // ReaderOptions::max_message_bytes) plus a fixed buffer, whatever the input size.
 // Errors: an unreadable file or a broken member is yielded as a RawMessage with `error` set
 // (so it is reported and counted), and the source goes on with the next one.
+// Error codes: "unreadable" (open/stat/read failed, vanished entry, corrupt archive),
+// "too_large" (message over max_message_bytes or zip member over max_archive_member: bytes
+// cut, truncated=true), "archive_limit" (max_archive_total spent), "nested_archive" (a zip
+// inside a zip, not opened), "empty" (a zero-byte single-message input).
+// Implementation: sources.cpp (entry points), source_window.* (chunked reads: files and pipes
+// are read in >= 1 MiB chunks, never slurped), source_mbox.cpp (mbox framing rules, see its
+// head comment), source_tree.cpp (directories, Maildir), source_zip.cpp (libarchive).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -18,8 +25,11 @@ struct SourceLocation {
   std::string path;                    // the file as given on the command line (or under it)
   std::optional<std::uint64_t> index;  // 0-based message number in an mbox / stream
   std::optional<std::uint64_t> offset; // byte offset of the message's first byte in the file
+                                       // (mbox: just after its "From " line; in a zip
+                                       // member: within the member's uncompressed bytes)
   std::string member;                  // archive member name (zip)
-  std::string to_string() const;       // "path", "path#3@1024", "path!member"
+  std::string to_string() const;       // "path", "path#3@1024", "path!member",
+                                       // "path!member#3@1024" (mbox inside a zip)
 };
 
 struct RawMessage {
@@ -48,6 +58,10 @@ class MessageSource {
 enum class InputKind { eml, mbox, maildir, directory, zip, stdin_stream, unknown };
 // Decides by file type and first bytes: "From " -> mbox (several messages) or eml with a
 // leading separator (one message); PK\3\4 -> zip; a dir with cur/ or new/ -> Maildir.
+// A file starting "From " is an mbox unless its name ends .eml or .msg (then one message, the
+// "From " line dropped, nothing split or unquoted). A pipe or character device (e.g.
+// <(zcat x.mbox.gz)) is stdin_stream: it is read like standard input. unknown: no such path
+// or not openable (open_source then yields one "unreadable" message).
 InputKind detect_kind(const std::string& path);
 
 // Opens any input; "-" is standard input (one message, or an mbox stream if it starts with

@@ -232,6 +232,18 @@ TEST_CASE("mboxcl: a Content-Length that lies is ignored, split at From lines, n
   }
 }
 
+TEST_CASE("mboxcl: a Content-Length over max_message_bytes is not trusted, noted") {
+  ReaderOptions opt;
+  opt.max_message_bytes = 100;
+  std::string a = "Subject: A\nContent-Length: 500\n\nbody A\n";
+  auto all = read_mbox("From x Mon Jan  1 00:00:00 2001\n" + a + "\n" +
+                           "From y Mon Jan  1 00:00:00 2001\n" + kMsgB,
+                       opt);
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].bytes == a);
+  CHECK(all[0].note.find("over max_message_bytes") != std::string::npos);
+}
+
 TEST_CASE("mbox: a message over max_message_bytes is truncated and the next one is found") {
   ReaderOptions opt;
   opt.max_message_bytes = 64;
@@ -467,6 +479,26 @@ TEST_CASE("streams (stdin): read through a pipe in chunks, one message or an mbo
     REQUIRE(all.size() == 1);
     CHECK(all[0].bytes == kMsgA);
     CHECK(all[0].where.path == "-");
+  }
+}
+
+TEST_CASE("a named pipe (process substitution) is read as a stream") {
+  ScratchDir dir;
+  std::string fifo = (dir.path / "fifo").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK(detect_kind(fifo) == InputKind::stdin_stream);
+  std::string box = "From x Mon Jan  1 00:00:00 2001\n" + kMsgA + "\nFrom y Mon Jan  1 00:00:00 2001\n" + kMsgB;
+  std::thread writer([&] { std::ofstream(fifo, std::ios::binary) << box; });
+  auto all = read_path(fifo);
+  writer.join();
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].bytes == kMsgA);
+  CHECK(all[1].bytes == kMsgB);
+  SUBCASE("but inside a directory walk it is reported, never opened (it could block)") {
+    auto walked = read_path(dir.path.string());
+    REQUIRE(walked.size() == 1);
+    CHECK(walked[0].error_code == "unreadable");
+    CHECK(walked[0].error == "not a regular file");
   }
 }
 
