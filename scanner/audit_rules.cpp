@@ -489,7 +489,7 @@ std::optional<AuditEvent> assess_record(const AuditRecord& r, const RuleConfig& 
   ev.record_id = lower(r.id);
   ev.file = r.file;
   ev.line = r.line;
-  if (ev.object.empty()) ev.object = r.object_id;
+  if (ev.kind != EventKind::signin && ev.kind != EventKind::other) ev.object = r.object_id;
 
   switch (ev.kind) {
     case EventKind::connector_new:
@@ -626,13 +626,18 @@ std::vector<TenantTimeline> AuditAnalyzer::finish() {
       AuditEvent& e = evs[i];
       const bool is_conn = e.kind == EventKind::connector_new || e.kind == EventKind::connector_set;
       const bool is_rule = e.kind == EventKind::rule_new || e.kind == EventKind::rule_set;
-      if (!e.app_id.empty() && (is_conn || is_rule || e.kind == EventKind::connector_remove || e.kind == EventKind::rule_remove)) {
-        auto g = granted.find(lower(e.app_id));
+      if (is_conn || is_rule || e.kind == EventKind::connector_remove || e.kind == EventKind::rule_remove) {
+        // the acting app: AppId, or a "ServicePrincipal_<id>" user
+        std::string user = lower(e.user);
+        if (user.rfind("serviceprincipal_", 0) == 0) user.erase(0, 17);
+        auto g = e.app_id.empty() ? granted.end() : granted.find(lower(e.app_id));
+        if (g == granted.end()) g = granted.find(user);
         if (g != granted.end() && g->second->epoch <= e.epoch) {
           Finding f = make("app.exchange_config_by_granted_app", Severity::high,
-                           "run by app " + cap(e.app_id) + ", granted Exchange.ManageAsApp " +
+                           "run by app '" + cap(g->second->object) + "', granted Exchange.ManageAsApp " +
                                duration(e.epoch - g->second->epoch) + " earlier");
-          f.evidence.push_back({"AppId", cap(e.app_id), "granted at " + g->second->time + " " + where(*g->second)});
+          f.evidence.push_back({g->first == lower(e.app_id) ? "AppId" : "UserId", g->first,
+                                "granted at " + g->second->time + " " + where(*g->second)});
           e.findings.push_back(std::move(f));
           if (is_conn || is_rule) e.suspect = true;
         }
