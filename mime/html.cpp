@@ -59,15 +59,17 @@ std::string lower_copy(std::string_view s) {
   return out;
 }
 
-// Case-insensitive search for a lower-case needle.
+// Case-insensitive search for a lower-case needle that starts with '<' (memchr-driven).
 std::size_t ifind(std::string_view hay, std::string_view needle, std::size_t from) {
-  if (needle.empty()) return from;
-  const char first = needle[0];
-  for (std::size_t i = from; i + needle.size() <= hay.size(); ++i) {
-    if (lower(hay[i]) != first) continue;
+  while (from + needle.size() <= hay.size()) {
+    const void* hit = std::memchr(hay.data() + from, needle[0], hay.size() - from);
+    if (!hit) return std::string_view::npos;
+    const std::size_t i = static_cast<std::size_t>(static_cast<const char*>(hit) - hay.data());
+    if (i + needle.size() > hay.size()) return std::string_view::npos;
     std::size_t k = 1;
     while (k < needle.size() && lower(hay[i + k]) == needle[k]) ++k;
     if (k == needle.size()) return i;
+    from = i + 1;
   }
   return std::string_view::npos;
 }
@@ -195,7 +197,7 @@ std::string normalise_color(std::string_view value) {
   std::string v = lower_copy(trim(value));
   if (v.empty()) return {};
   auto is_hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
-  if (v[0] != '#' && (v.size() == 3 || v.size() == 6) && std::all_of(v.begin(), v.end(), is_hex)) v.insert(0, "#");
+  if (v[0] != '#' && (v.size() == 3 || v.size() == 6) && std::all_of(v.begin(), v.end(), is_hex)) v = std::string("#") + v;  // (not insert: GCC 12 -Wrestrict false positive)
   if (v[0] == '#') {
     const std::string hex = v.substr(1);
     if (!std::all_of(hex.begin(), hex.end(), is_hex)) return {};
@@ -375,21 +377,27 @@ struct TextSink {
   bool* truncated;
   void space() { pending_space = true; }
   void add(std::string_view text) {
-    for (std::size_t i = 0; i < text.size(); ++i) {
-      const char c = text[i];
-      if (is_space(c)) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+      if (is_space(text[i])) {
         pending_space = true;
+        ++i;
         continue;
       }
-      if (out->size() >= cap) {
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {  // stop on a character boundary
-          *truncated = true;
-          return;
-        }
-      }
+      std::size_t j = i;  // a run of non-space bytes, appended at once
+      while (j < text.size() && !is_space(text[j])) ++j;
       if (pending_space && !out->empty()) out->push_back(' ');
       pending_space = false;
-      out->push_back(c);
+      if (out->size() + (j - i) > cap) {
+        std::size_t room = cap > out->size() ? cap - out->size() : 0;
+        // Stop on a character boundary.
+        while (room > 0 && (static_cast<unsigned char>(text[i + room]) & 0xC0) == 0x80) --room;
+        out->append(text.data() + i, room);
+        *truncated = true;
+        return;
+      }
+      out->append(text.data() + i, j - i);
+      i = j;
     }
   }
 };
