@@ -137,7 +137,7 @@ class MboxReader final : public MessageSource {
 
     std::uint64_t msg_start = pos_;
     if (has_from_at(pos_)) {
-      std::uint64_t le = line_end(pos_, opt_.max_message_bytes);
+      std::uint64_t le = line_end(pos_, std::max<std::uint64_t>(opt_.max_message_bytes, 65536));
       if (le != kNone) msg_start = le;
     }
     const std::uint64_t cap_end = msg_start + opt_.max_message_bytes;
@@ -381,6 +381,10 @@ class MboxReader final : public MessageSource {
         copy_end -= 2;
       }
     }
+    if (copy_end == start && out.error_code.empty()) {
+      out.error_code = "empty";
+      out.error = "empty message (a separator line with nothing after it)";
+    }
     if (ends_input && !out.truncated) {
       if (!w_->limit_code().empty()) {
         out.truncated = true;
@@ -532,7 +536,8 @@ std::unique_ptr<MessageSource> sniffing_reader(std::unique_ptr<ByteWindow> windo
                                                SourceLocation where, const ReaderOptions& opt) {
   window->fill(8);
   std::size_t avail = static_cast<std::size_t>(std::min<std::uint64_t>(window->end(), 8));
-  if (starts_with_from_line(window->at(0), avail))
+  const std::string& name = where.member.empty() ? where.path : where.member;
+  if (starts_with_from_line(window->at(0), avail) && !has_single_message_extension(name))
     return mbox_reader(std::move(window), std::move(where), opt);
   return single_reader(std::move(window), std::move(where), opt);
 }

@@ -77,7 +77,8 @@ std::unique_ptr<MessageSource> mbox_reader(std::unique_ptr<ByteWindow> window,
 // One message: the whole input, a leading "From " line (and UTF-8 BOM) dropped.
 std::unique_ptr<MessageSource> single_reader(std::unique_ptr<ByteWindow> window,
                                              SourceLocation where, const ReaderOptions& opt);
-// Peeks at the first bytes: "From " (after an optional BOM) -> mbox_reader, else single_reader.
+// Peeks at the first bytes: "From " (after an optional BOM) -> mbox_reader, unless the member
+// (or path) name ends .eml/.msg; else single_reader.
 std::unique_ptr<MessageSource> sniffing_reader(std::unique_ptr<ByteWindow> window,
                                                SourceLocation where, const ReaderOptions& opt);
 

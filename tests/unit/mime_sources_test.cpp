@@ -164,6 +164,21 @@ TEST_CASE("mbox: split at From lines with index and offset, framing line dropped
   CHECK(box.compare(*all[1].where.offset, kMsgB.size(), kMsgB) == 0);
   CHECK(all[1].where.to_string() == "box#1@" + std::to_string(*all[1].where.offset));
   CHECK(read_mbox("").empty());
+  SUBCASE("a separator line with nothing after it is an empty message, reported") {
+    auto tail = read_mbox(box + "From z Mon Jan  1 00:00:00 2001");
+    REQUIRE(tail.size() == 3);
+    CHECK(tail[1].bytes == kMsgB);
+    CHECK(tail[2].bytes.empty());
+    CHECK(tail[2].error_code == "empty");
+  }
+  SUBCASE("a separator line longer than a tiny max_message_bytes is still dropped") {
+    ReaderOptions tiny;
+    tiny.max_message_bytes = 8;
+    auto cut = read_mbox(box, tiny);
+    REQUIRE(cut.size() == 2);
+    CHECK(cut[0].bytes == kMsgA.substr(0, 8));
+    CHECK(cut[1].bytes == kMsgB.substr(0, 8));
+  }
 }
 
 TEST_CASE("mbox with CRLF line endings") {
@@ -384,6 +399,7 @@ TEST_CASE("zip: members streamed, hostile names only labels, caps enforced") {
                   {"../evil.eml", kMsgB},
                   {"/abs/evil2.eml", kMsgB},
                   {"box.mbox", box},
+                  {"one.eml", box},
                   {"big.eml", "Subject: big\n\n" + std::string(5000, 'x')}});
   CHECK(detect_kind(zip) == InputKind::zip);
   ReaderOptions opt;
@@ -392,7 +408,7 @@ TEST_CASE("zip: members streamed, hostile names only labels, caps enforced") {
   fs::current_path(dir.path / "work/inner");  // where an extracting reader would write
   auto all = read_path(zip, opt);
   fs::current_path(before);
-  REQUIRE(all.size() == 6);
+  REQUIRE(all.size() == 7);
   CHECK(all[0].where.to_string() == zip + "!mail/a.eml");
   CHECK(all[0].bytes == kMsgA);
   CHECK(all[1].where.member == "../evil.eml");
@@ -401,10 +417,12 @@ TEST_CASE("zip: members streamed, hostile names only labels, caps enforced") {
   CHECK(all[3].where.to_string() == zip + "!box.mbox#0@32");
   CHECK(all[3].bytes == kMsgA);
   CHECK(all[4].bytes == kMsgB);
-  CHECK(all[5].where.member == "big.eml");
-  CHECK(all[5].truncated);
-  CHECK(all[5].error_code == "too_large");
-  CHECK(all[5].bytes.size() == 1000);
+  CHECK(all[5].where.to_string() == zip + "!one.eml");  // .eml: one message, never split
+  CHECK(all[5].bytes == box.substr(box.find('\n') + 1));
+  CHECK(all[6].where.member == "big.eml");
+  CHECK(all[6].truncated);
+  CHECK(all[6].error_code == "too_large");
+  CHECK(all[6].bytes.size() == 1000);
   // Nothing was extracted: the scratch tree holds only the archive.
   CHECK_FALSE(fs::exists(dir.path / "work/evil.eml"));
   CHECK_FALSE(fs::exists(dir.path / "work/inner/mail"));
