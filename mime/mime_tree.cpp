@@ -31,7 +31,8 @@
 // named and sized, never decoded.
 // Diagnostics (Defect codes): body_line_too_long, mime_too_deep, too_many_parts,
 // too_many_nested_messages (errors); multipart_without_boundary, boundary_not_found,
-// missing_close_delimiter, part_header_junk, part_without_headers, bad_content_type,
+// missing_close_delimiter, delimiter_line_junk, multipart_without_parts, boundary_reused,
+// part_header_junk, part_without_headers, bad_content_type,
 // unknown_transfer_encoding, bad_base64, bad_quoted_printable, text_truncated (oddities).
 #include "mime/mime_tree.hpp"
 
@@ -345,22 +346,31 @@ struct Split {
   bool found = false;   // at least one delimiter line
   bool closed = false;  // a close delimiter was seen
   bool capped = false;  // stopped at max_parts
+  bool junk = false;    // a delimiter line had text after blanks (tolerated)
 };
 
 // If a delimiter line for `boundary` starts at body[pos], returns the offset just past its
-// line end and sets `close`; otherwise npos.
-std::size_t match_delimiter(std::string_view body, std::size_t pos, std::string_view boundary, bool& close) {
+// line end and sets `close`; otherwise npos. "--boundaryX" is no delimiter (mimetic's prefix
+// match is what this avoids); "--boundary <text>" is one with junk, as mime4j reads it.
+std::size_t match_delimiter(std::string_view body, std::size_t pos, std::string_view boundary, bool& close,
+                            bool& junk) {
   if (body.size() - pos < boundary.size() + 2) return std::string_view::npos;
   if (body[pos] != '-' || body[pos + 1] != '-' || body.compare(pos + 2, boundary.size(), boundary) != 0)
     return std::string_view::npos;
   std::size_t q = pos + 2 + boundary.size();
   close = false;
   if (q + 1 < body.size() && body[q] == '-' && body[q + 1] == '-') close = true, q += 2;
+  const std::size_t blanks_begin = q;
   while (q < body.size() && (body[q] == ' ' || body[q] == '\t')) ++q;
   if (q >= body.size()) return body.size();
+  if (body[q] != '\n' && body[q] != '\r') {
+    if (q == blanks_begin) return std::string_view::npos;  // "--boundaryX": not ours
+    junk = true;
+    const auto eol = body.find('\n', q);
+    return eol == std::string_view::npos ? body.size() : eol + 1;
+  }
   if (body[q] == '\n') return q + 1;
-  if (body[q] == '\r') return (q + 1 < body.size() && body[q + 1] == '\n') ? q + 2 : q + 1;
-  return std::string_view::npos;  // "--boundaryX": a longer boundary, or text; not ours
+  return (q + 1 < body.size() && body[q + 1] == '\n') ? q + 2 : q + 1;
 }
 
 Split split_multipart(std::string_view body, std::string_view boundary, std::size_t max_parts) {
@@ -368,40 +378,49 @@ Split split_multipart(std::string_view body, std::string_view boundary, std::siz
   std::size_t part_begin = std::string_view::npos;  // npos while in the preamble
   std::string needle = "\n--";
   needle.append(boundary);
-  std::size_t line = 0;  // candidate line start
+  std::size_t search_from = 0;
   bool close = false;
   // Position 0 is a line start too.
-  if (std::size_t after = match_delimiter(body, 0, boundary, close); after != std::string_view::npos) {
+  if (std::size_t after = match_delimiter(body, 0, boundary, close, split.junk); after != std::string_view::npos) {
     split.found = true;
-    if (close) { split.closed = true; return split; }
+    if (close) {
+      split.closed = true;
+      return split;
+    }
     part_begin = after;
-    line = after;
+    search_from = after - 1;  // the delimiter's own '\n' may start the next delimiter line
   }
-  while (true) {
-    const std::size_t hit = body.find(needle, line == 0 ? 0 : line - 1);
+  while (search_from < body.size()) {
+    const std::size_t hit = body.find(needle, search_from);
     if (hit == std::string_view::npos) break;
     const std::size_t start = hit + 1;
-    const std::size_t after = match_delimiter(body, start, boundary, close);
+    const std::size_t after = match_delimiter(body, start, boundary, close, split.junk);
     if (after == std::string_view::npos) {
-      line = start + 1;
+      search_from = start;
       continue;
     }
     split.found = true;
-    if (part_begin != std::string_view::npos && part_begin <= hit) {
-      // The line break before the delimiter belongs to the delimiter (RFC 2046 5.1.1).
-      std::size_t end = hit;
+    if (part_begin != std::string_view::npos) {
+      // The line break before the delimiter belongs to the delimiter (RFC 2046 5.1.1); two
+      // delimiter lines in a row enclose an empty part.
+      std::size_t end = hit < part_begin ? part_begin : hit;
       if (end > part_begin && body[end - 1] == '\r') --end;
-      if (split.parts.size() >= max_parts) { split.capped = true; return split; }
+      if (split.parts.size() >= max_parts) {
+        split.capped = true;
+        return split;
+      }
       split.parts.push_back(body.substr(part_begin, end - part_begin));
     }
-    if (close) { split.closed = true; return split; }
+    if (close) {
+      split.closed = true;
+      return split;
+    }
     part_begin = after;
-    line = after;
-    if (line >= body.size()) break;
+    search_from = after - 1;
   }
-  if (part_begin != std::string_view::npos && part_begin <= body.size()) {
+  if (part_begin != std::string_view::npos) {
     if (split.parts.size() >= max_parts) split.capped = true;
-    else split.parts.push_back(body.substr(part_begin));  // unclosed: runs to the end
+    else split.parts.push_back(body.substr(std::min(part_begin, body.size())));  // unclosed: runs to the end
   }
   return split;
 }
@@ -521,6 +540,7 @@ void build_mime_tree(ParsedMessage& msg, const Limits& limits, std::size_t depth
 
   bool too_deep_reported = false, too_many_reported = false, nested_reported = false;
   std::vector<Work> stack;
+  std::vector<std::string> boundaries;  // by part index, for multiparts (reuse detection)
   stack.push_back({body, -1, 0, false, true});
   while (!stack.empty()) {
     const Work work = stack.back();
@@ -580,6 +600,8 @@ void build_mime_tree(ParsedMessage& msg, const Limits& limits, std::size_t depth
     if (part.is_multipart()) {
       msg.parts.push_back(part);
       const std::string boundary = ct_params.get("boundary");
+      boundaries.resize(msg.parts.size());
+      boundaries[index] = boundary;
       if (total_depth + 1 > limits.max_mime_depth) {
         if (!too_deep_reported)
           error("mime_too_deep", "MIME nesting deeper than " + std::to_string(limits.max_mime_depth) +
@@ -603,6 +625,19 @@ void build_mime_tree(ParsedMessage& msg, const Limits& limits, std::size_t depth
         } else if (!split.closed && !split.capped) {
           oddity("missing_close_delimiter", "part " + std::to_string(index) + ": no close delimiter \"--" +
                  sanitize_utf8(boundary) + "--\"");
+        }
+        if (split.junk)
+          oddity("delimiter_line_junk", "part " + std::to_string(index) + ": text after a boundary delimiter, ignored");
+        if (split.found && split.parts.empty()) {
+          oddity("multipart_without_parts", "part " + std::to_string(index) + ": delimiters but no body part; body read as text");
+          read_as_text = true;
+        }
+        for (int a = static_cast<int>(index); a >= 0; a = msg.parts[static_cast<std::size_t>(a)].parent) {
+          if (a != static_cast<int>(index) && boundaries[static_cast<std::size_t>(a)] == boundary) {
+            oddity("boundary_reused", "part " + std::to_string(index) + " reuses the boundary of enclosing part " +
+                   std::to_string(a) + "; the outer one wins");
+            break;
+          }
         }
         children = std::move(split.parts);
       }

@@ -187,6 +187,30 @@ TEST_CASE("strict delimiters: mid-line and prefix matches do not split (mimetic 
   CHECK(m.defects.empty());
 }
 
+TEST_CASE("delimiter lines: empty parts, text after blanks, reused boundaries") {
+  // Two delimiter lines in a row enclose an empty part (mime4j multipartemptypart.msg).
+  const ParsedMessage empty = parse_message("Content-Type: multipart/mixed; boundary=e\r\n\r\n--e\r\n--e--\r\n");
+  REQUIRE(empty.parts.size() == 2);
+  CHECK(empty.parts[1].encoded_size == 0);
+  // "--b text" is a delimiter whose junk is ignored; "--btext" is not a delimiter.
+  const ParsedMessage junk = parse_message(
+      "Content-Type: multipart/mixed; boundary=b\n\n--b ignored words\n\none\n--btext stays\n--b--\n");
+  REQUIRE(junk.parts.size() == 2);
+  CHECK(junk.parts[1].text == "one\n--btext stays");
+  CHECK(has_defect(junk, "delimiter_line_junk"));
+  // Only a close delimiter: no part, the body is read as text.
+  const ParsedMessage none = parse_message("Content-Type: multipart/mixed; boundary=z\n\nsome text\n--z--\n");
+  CHECK(has_defect(none, "multipart_without_parts"));
+  REQUIRE(none.parts.size() == 2);
+  CHECK(none.parts[1].text.find("some text") == 0);
+  // An inner multipart with its parent's boundary: the outer split wins, and it is reported.
+  const ParsedMessage reused = parse_message(
+      "Content-Type: multipart/mixed; boundary=r\n\n--r\nContent-Type: multipart/alternative; boundary=r\n\n"
+      "--r\n\nplain\n--r--\n");
+  CHECK(has_defect(reused, "boundary_reused"));
+  CHECK_FALSE(reused.has_errors());
+}
+
 TEST_CASE("a missing inner close delimiter does not swallow the outer's next part") {
   const std::string bytes =
       "From: a@b.example\nContent-Type: multipart/mixed; boundary=outer\n\n"
@@ -408,5 +432,8 @@ TEST_CASE("malformed corpus: no crash; body-side defect counts pinned") {
   CHECK(counts["boundary_not_found"] == 40);
   CHECK(counts["multipart_without_boundary"] == 6);
   CHECK(counts["part_without_headers"] == 6);
+  CHECK(counts["boundary_reused"] == 11);
+  CHECK(counts["delimiter_line_junk"] == 1);
+  CHECK(counts["multipart_without_parts"] == 5);
   CHECK(counts["mime_too_deep"] == 0);
 }
