@@ -525,7 +525,12 @@ class Reader {
       for (;;) {
         CsvState st = parse_csv(text, fields, reason);
         if (st == CsvState::complete) break;
-        if (st == CsvState::error) { fail = reason; break; }
+        if (st == CsvState::error) {
+          fail = used.size() == 1 ? reason
+                                  : "CSV: quoted field not closed at the end of the line (truncated row?): it runs into line " +
+                                        std::to_string(used.back().number) + " and breaks there";
+          break;
+        }
         Line more;
         if (used.size() >= limits_.max_record_lines || text.size() >= limits_.max_record_bytes) {
           fail = "CSV: quoted field not closed within " + std::to_string(used.size()) + " lines";
