@@ -456,6 +456,28 @@ TEST_CASE("zip: the archive total cap cuts a member and lists the rest as archiv
   }
 }
 
+TEST_CASE("zip: a member with corrupt data is reported and the next member still read") {
+  ScratchDir dir;
+  std::string zip = (dir.path / "crc.zip").string();
+  std::vector<std::pair<std::string, std::string>> members;
+  for (int i = 0; i < 3; ++i) {
+    std::string body = "Subject: " + std::to_string(i) + "\n\n";
+    for (int k = 0; k < 200; ++k) body += "line " + std::to_string(k * i) + "\n";
+    members.push_back({std::to_string(i) + ".eml", body});
+  }
+  write_zip(zip, members);
+  std::string bytes = slurp(zip);
+  std::size_t name = bytes.find("1.eml");  // the local header; its deflate data follows
+  REQUIRE(name + 105 < bytes.size());
+  bytes[name + 105] = static_cast<char>(bytes[name + 105] ^ 0x55);
+  auto all = read_path(dir.write("crc2.zip", bytes));
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].bytes == members[0].second);
+  CHECK(all[1].where.member == "1.eml");
+  CHECK(all[1].error_code == "unreadable");
+  CHECK(all[2].bytes == members[2].second);
+}
+
 TEST_CASE("zip: a corrupt archive is one unreadable message") {
   ScratchDir dir;
   auto all = read_path(dir.write("bad.zip", std::string("PK\x03\x04", 4) + std::string(100, '\x7f')));
