@@ -13,7 +13,10 @@
 // height:0 with overflow:hidden, text colour equal to the background colour set on the
 // element or the nearest ancestor that sets one (style background(-color), bgcolor,
 // <font color>; #rgb, #rrggbb, rgb() and basic colour names compared normalised), or a class
-// from the pre-pass. A background that is never set is not assumed white (no guessing).
+// from the pre-pass. A background that is never set is not assumed white, and a background
+// image makes it unknown again (no guessing). Colour hiding is judged per element from the
+// effective colour pair, so a nested element with its own background shows its text again
+// (measured on hard_ham: a white-on-navy <font> wrapping a white table hid a whole letter).
 // Limits: element stack capped at kMaxStack (deeper start tags are not pushed; void elements
 // are never pushed), kMaxLinks links, kMaxImages images, kMaxText bytes of visible and of
 // hidden text, attribute values capped; any cap hit sets `truncated`. Never throws.
@@ -266,6 +269,7 @@ struct StyleFacts {
   bool hides = false;
   std::string color;       // normalised text colour set here
   std::string background;  // normalised background colour set here
+  bool background_image = false;  // an image covers the colour: text colour cannot be judged
   int width = -1, height = -1;
 };
 
@@ -297,6 +301,9 @@ StyleFacts style_facts(const Declarations& decls) {
       f.background = normalise_color(value);
     } else if (name == "background") {
       if (std::string c = background_color(value); !c.empty()) f.background = std::move(c);
+      if (value.find("url(") != std::string::npos) f.background_image = true;
+    } else if (name == "background-image") {
+      if (value.find("url(") != std::string::npos) f.background_image = true;
     }
   }
   if (zero_box && overflow_hidden) f.hides = true;
@@ -365,9 +372,13 @@ bool is_inline(std::string_view tag) {
 
 struct Element {
   std::string tag;
-  bool hidden = false;      // effective (self or ancestor)
+  bool hidden = false;      // hidden by a rule that inherits (display, visibility, size...)
+  std::string color;        // text colour set on it or inherited
   std::string background;   // nearest background set on it or an ancestor
   int link = -1;            // enclosing <a>
+  // Text colour equals background: decided per element from the effective pair, so a
+  // nested element with its own background makes its text visible again.
+  bool text_hidden() const { return hidden || (!color.empty() && color == background); }
 };
 
 struct TextSink {
@@ -456,11 +467,12 @@ class Extractor {
   }
 
   bool hidden() const { return !stack_.empty() && stack_.back().hidden; }
+  bool text_hidden() const { return !stack_.empty() && stack_.back().text_hidden(); }
   int current_link() const { return stack_.empty() ? -1 : stack_.back().link; }
 
   void text(std::string_view raw) {
     const std::string decoded = decode_entities(raw, true);
-    if (hidden()) {
+    if (text_hidden()) {
       hidden_.add(decoded);
       return;
     }
@@ -598,7 +610,11 @@ class Extractor {
     Element e;
     e.tag = tag;
     e.hidden = hidden();
-    e.background = stack_.empty() ? std::string() : stack_.back().background;
+    const bool text_was_hidden = text_hidden();
+    if (!stack_.empty()) {
+      e.color = stack_.back().color;
+      e.background = stack_.back().background;
+    }
     e.link = current_link();
 
     bool hides_itself = attr(attrs, "hidden") != nullptr;
@@ -621,19 +637,20 @@ class Extractor {
     if (background.empty())
       if (const auto* bg = attr(attrs, "bgcolor")) background = normalise_color(*bg);
     if (!background.empty()) e.background = background;
+    if (style.background_image || attr(attrs, "background") != nullptr) e.background.clear();  // unknown
     std::string color = style.color;
     if (color.empty() && tag == "font")
       if (const auto* c = attr(attrs, "color")) color = normalise_color(*c);
-    if (!color.empty() && !e.background.empty() && color == e.background) hides_itself = true;
-    if (hides_itself && !e.hidden) ++facts_.hidden_elements;
+    if (!color.empty()) e.color = std::move(color);
     e.hidden = e.hidden || hides_itself;
+    if (e.text_hidden() && !text_was_hidden) ++facts_.hidden_elements;
 
     if (tag == "a") {
       if (const auto* href = attr(attrs, "href")) {
         if (facts_.links.size() < kMaxLinks) {
           HtmlLink link;
           link.href = std::string(trim(*href));
-          link.hidden = e.hidden;
+          link.hidden = e.text_hidden();
           e.link = static_cast<int>(facts_.links.size());
           facts_.links.push_back(std::move(link));
           link_pending_space_ = false;

@@ -121,6 +121,33 @@ TEST_CASE("real newsletter (hard_ham): links and images counted, commented-out m
   CHECK(f.visible_text.size() > 2000);
 }
 
+TEST_CASE("real newsletters: colour hiding judged per element, background images respected") {
+  const fs::path dir = fs::path(HDRSCAN_SHARED_CORPUS) / "ham-spam/spamassassin/hard_ham";
+  const fs::path letter = dir / "00234.12555461ce0bc373baab8daf9280d4ca.eml";
+  if (!fs::exists(letter)) {
+    MESSAGE("skipped: " << letter.string() << " not found");
+    return;
+  }
+  // <td bgcolor=#183C8C><font color=#183C8C> wraps a table with bgcolor=#FFFFFF: the letter
+  // inside is visible. The HTML part is quoted-printable; decode it the way the tree does.
+  std::string message = read_file(letter);
+  const auto html_at = message.find("<HTML>");
+  REQUIRE(html_at != std::string::npos);
+  std::string html;  // to the end of the message: the closing boundary after it is harmless
+  decode_quoted_printable(std::string_view(message).substr(html_at), html);
+  const HtmlFacts f = extract_html(to_utf8(html, "iso-8859-1"));
+  CHECK(contains(f.visible_text, "Dear Mr Mason"));
+  CHECK_FALSE(contains(f.hidden_text, "Dear Mr Mason"));
+  // White text on a <td background=image>: not judged hidden.
+  const HtmlFacts g = extract_html(
+      "<body bgcolor=white><table><tr><td background='h.gif'><font color='#ffffff'>On an image</font></td></tr></table>"
+      "<div style=\"background:#fff url(x.png)\"><span style=\"color:#fff\">also on an image</span></div>"
+      "<p><font color=white>white on white</font></p></body>");
+  CHECK(contains(g.visible_text, "On an image"));
+  CHECK(contains(g.visible_text, "also on an image"));
+  CHECK(contains(g.hidden_text, "white on white"));
+}
+
 TEST_CASE("hiding tricks") {
   const std::string html =
       "<html><head><style>\n"
