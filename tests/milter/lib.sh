@@ -1,0 +1,95 @@
+# lib.sh: shared helpers for the milter integration tests (sourced, not run).
+# Starts and stops only processes these tests started (by PID / by their private config
+# directory); everything lives under the scratch dir given to the test.
+# Expects: HDRSCAN (binary), SRC (source dir), SCRATCH (scratch dir) set by the caller.
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; [ -n "${MILTER_LOG:-}" ] && [ -f "$MILTER_LOG" ] && { echo "--- milter log (tail)"; tail -n 30 "$MILTER_LOG"; }; [ -n "${PF_ROOT:-}" ] && [ -f "$PF_ROOT/log/maillog" ] && { echo "--- maillog (tail)"; tail -n 30 "$PF_ROOT/log/maillog"; }; exit 1; }
+pass() { echo "ok - $*"; }
+
+# A TCP port on 127.0.0.1 that is free right now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_port PORT [SECONDS]: until something accepts on 127.0.0.1:PORT.
+wait_port() {
+  python3 - "$1" "${2:-20}" <<'PY'
+import socket, sys, time
+port, limit = int(sys.argv[1]), float(sys.argv[2])
+end = time.time() + limit
+while time.time() < end:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+PY
+}
+
+# start_milter CONFIG [args...]: runs hdrscan milter in the background on $MILTER_PORT,
+# logging to $MILTER_LOG (appended); sets MILTER_PID.
+start_milter() {
+  local conf=$1; shift
+  "$HDRSCAN" milter --listen "inet:127.0.0.1:$MILTER_PORT" --config "$conf" "$@" >>"$MILTER_LOG" 2>&1 &
+  MILTER_PID=$!
+  wait_port "$MILTER_PORT" 20 || fail "milter did not start listening on $MILTER_PORT"
+  kill -0 "$MILTER_PID" 2>/dev/null || fail "milter exited at start-up"
+}
+
+# stop_milter: SIGTERM (drain) and wait; returns the milter's exit status.
+stop_milter() {
+  [ -n "${MILTER_PID:-}" ] || return 0
+  local rc=0
+  kill -TERM "$MILTER_PID" 2>/dev/null || true
+  wait "$MILTER_PID" || rc=$?
+  MILTER_PID=
+  return $rc
+}
+
+# Postfix: private instance under $PF_ROOT (see pf-setup.sh).
+pf_setup() {
+  PF_ROOT=$SCRATCH/pf
+  PF_ETC=$PF_ROOT/etc
+  ROOT=$PF_ROOT SMTP_PORT=$SMTP_PORT MILTER_PORT=$MILTER_PORT sh "$SRC/tests/milter/pf-setup.sh" >"$SCRATCH/pf-setup.log" 2>&1 \
+    || { cat "$SCRATCH/pf-setup.log"; fail "pf-setup.sh failed"; }
+}
+pf_start() {
+  postfix -c "$PF_ETC" start >>"$SCRATCH/pf-setup.log" 2>&1 || fail "postfix start failed"
+  PF_STARTED=1
+  wait_port "$SMTP_PORT" 30 || fail "postfix smtpd not listening on $SMTP_PORT"
+}
+pf_stop() {
+  [ -n "${PF_STARTED:-}" ] || return 0
+  postfix -c "$PF_ETC" stop >/dev/null 2>&1 || true
+  local i=0
+  while postfix -c "$PF_ETC" status >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+  PF_STARTED=
+}
+# Queue listing (JSON lines) of the private instance.
+pf_queue() { postqueue -c "$PF_ETC" -j 2>/dev/null || true; }
+pf_held_count() { pf_queue | grep -c '"queue_name": *"hold"' || true; }
+pf_active_count() { pf_queue | grep -vc '"queue_name": *"hold"' || true; }
+maildir_count() { find "$PF_ROOT/mail/inbox/new" "$PF_ROOT/mail/inbox/cur" -type f 2>/dev/null | wc -l; }
+
+cleanup() {
+  pf_stop
+  if [ -n "${MILTER_PID:-}" ]; then kill -TERM "$MILTER_PID" 2>/dev/null || true; wait "$MILTER_PID" 2>/dev/null || true; fi
+}
+
+# scan_verdict FILE -> "verdict score" from `hdrscan scan --format jsonl`.
+scan_verdict() {
+  "$HDRSCAN" scan --format jsonl "$1" 2>/dev/null | python3 -c '
+import json, sys
+d = json.loads(sys.stdin.readline())
+print(d["verdict"], d["score"])'
+}
+
+# common preconditions for tests that start Postfix
+need_postfix() {
+  [ "$(id -u)" = 0 ] || skip "needs root to run a private Postfix instance (CI runs as root)"
+  command -v postfix >/dev/null && command -v postconf >/dev/null || skip "postfix not installed (tools/install-deps.sh)"
+  id postfix >/dev/null 2>&1 || skip "no postfix user (postfix package not configured)"
+  command -v python3 >/dev/null || skip "python3 not installed"
+}
