@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# milter_miltertest.sh: protocol edges of `hdrscan milter` driven by miltertest (OpenDKIM's
+# Lua MTA simulator) with tests/milter/edges.lua: all macros, empty macro packets, headers
+# with leading spaces, body chunks of 65535 bytes, several messages per connection, abort,
+# forged-header deletion. The expected verdicts are what `hdrscan scan` says about the same
+# files; the milter's log must show the queue ids given as macros and the truncated body.
+# Args: $1 hdrscan binary, $2 source dir, $3 shared corpus dir (unused), $4 scratch dir.
+# Exit 77 when miltertest or python3 is missing.
+set -u
+HDRSCAN=$1 SRC=$2 SCRATCH=$4
+. "$SRC/tests/milter/lib.sh"
+command -v miltertest >/dev/null || skip "miltertest not installed (tools/install-deps.sh installs it)"
+command -v python3 >/dev/null || skip "python3 not installed"
+rm -rf "$SCRATCH"; mkdir -p "$SCRATCH"
+MILTER_LOG=$SCRATCH/milter.log
+trap cleanup EXIT
+
+CAMPAIGN=
+for f in "$SRC"/corpus/samples/*.eml; do
+  [ -f "$f" ] || continue
+  read -r v s < <(scan_verdict "$f") || continue
+  if [ "$v" = campaign ]; then CAMPAIGN=$f; CSCORE=$s; break; fi
+done
+[ -n "$CAMPAIGN" ] || skip "no message that hdrscan scan calls campaign in corpus/samples/"
+CLEAN=$SRC/tests/milter/clean.eml
+read -r CLEAN_V CLEAN_S < <(scan_verdict "$CLEAN")
+[ "$CLEAN_V" = clean ] || fail "tests/milter/clean.eml: scan says $CLEAN_V"
+echo "# campaign: $CAMPAIGN (score $CSCORE); clean: $CLEAN (score $CLEAN_S)"
+
+MILTER_PORT=$(free_port)
+printf 'max-body-bytes = 100k\n' >"$SCRATCH/milter.conf"
+start_milter "$SCRATCH/milter.conf"
+
+miltertest -D "sock=inet:$MILTER_PORT@127.0.0.1" -D "campaign_eml=$CAMPAIGN" -D "clean_eml=$CLEAN" \
+  -D campaign_verdict=campaign -D clean_verdict=clean -s "$SRC/tests/milter/edges.lua" >"$SCRATCH/miltertest.out" 2>&1
+rc=$?
+tail -n 3 "$SCRATCH/miltertest.out"
+[ $rc = 0 ] || { grep -v '^ok' "$SCRATCH/miltertest.out" | tail -n 20; fail "miltertest exit $rc after: $(grep '^ok' "$SCRATCH/miltertest.out" | tail -n1)"; }
+grep -q "ALL .* CHECKS PASSED" "$SCRATCH/miltertest.out" || fail "edges.lua did not finish"
+pass "edges.lua: $(tail -n1 "$SCRATCH/miltertest.out")"
+
+# The milter's own view: queue id from the macros, the client from CONNECT, the scores.
+grep -q "qid=MTALL1 client=client.example\[192.0.2.10\] verdict=campaign score=$CSCORE action=quarantine" "$MILTER_LOG" \
+  || fail "all-macros message: no log line with qid=MTALL1, client and campaign score $CSCORE"
+for i in 1 3; do grep -q "qid=MTMULTI$i .*verdict=campaign score=$CSCORE" "$MILTER_LOG" || fail "MTMULTI$i not campaign"; done
+for i in 2 4; do grep -q "qid=MTMULTI$i .*verdict=clean score=$CLEAN_S" "$MILTER_LOG" || fail "MTMULTI$i not clean"; done
+grep -q "qid=MTCHUNK1 .*verdict=clean .*body_truncated=" "$MILTER_LOG" || fail "65535-byte chunk message: body not reported truncated at 100k"
+grep -q "qid=MTLEAD1 .*forged_removed=3" "$MILTER_LOG" || fail "leading-space message: 3 forged headers not removed"
+grep -q "qid=MTABORT2 .*verdict=clean" "$MILTER_LOG" || fail "message after abort not clean"
+grep -q "qid=MTABORT1 " "$MILTER_LOG" && fail "aborted message was scored"
+pass "milter log: queue ids from macros, verdicts per message, truncation and forged-header counts"
+
+kill -USR1 "$MILTER_PID"
+i=0; until grep -q "stats (SIGUSR1)" "$MILTER_LOG"; do i=$((i+1)); [ $i -lt 50 ] || fail "no stats on SIGUSR1"; sleep 0.1; done
+grep "stats (SIGUSR1)" "$MILTER_LOG" | grep -q " aborted=1 " || fail "stats: want aborted=1 (MTABORT1): $(grep 'stats (SIGUSR1)' "$MILTER_LOG")"
+grep "stats (SIGUSR1)" "$MILTER_LOG" | grep -q " protocol_errors=0 " || fail "stats: protocol errors during a clean run"
+pass "SIGUSR1 counters: $(grep 'stats (SIGUSR1)' "$MILTER_LOG" | cut -c1-160)..."
+stop_milter || fail "milter exit status after SIGTERM"
+echo "PASS"
