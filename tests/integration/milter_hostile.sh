@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# milter_hostile.sh: hostile input on the milter port. Random bytes, "GET / HTTP/1.0", a 4 GB
+# length, a zero length, an over-limit packet, a TLS hello, random packet sequences, a client
+# that disappears while its message is scored, and 32 half-open / silent connections: each
+# connection is closed by the server (protocol error, or idle/read timeout for the silent
+# ones), the server stays up, serves a real session (exact reply bytes checked by
+# tests/milter/raw_client.py) during and after the abuse, and exits 0 on SIGTERM.
+# Args: $1 hdrscan binary, $2 source dir, $3 shared corpus dir (unused), $4 scratch dir.
+set -u
+HDRSCAN=$1 SRC=$2 SCRATCH=$4
+. "$SRC/tests/milter/lib.sh"
+command -v python3 >/dev/null || skip "python3 not installed"
+rm -rf "$SCRATCH"; mkdir -p "$SCRATCH"
+MILTER_LOG=$SCRATCH/milter.log
+trap cleanup EXIT
+
+EML=; EXPECT=
+for f in "$SRC"/corpus/samples/*.eml "$SRC/tests/milter/clean.eml"; do
+  [ -f "$f" ] || continue
+  read -r v s < <(scan_verdict "$f") || continue
+  EML=$f; EXPECT=$v
+  [ "$v" = campaign ] && break
+done
+[ -n "$EML" ] || fail "no test message"
+echo "# real-session message: $EML ($EXPECT)"
+
+MILTER_PORT=$(free_port)
+printf 'read-timeout = 2\nidle-timeout = 3\nstats-file = %s\n' "$SCRATCH/stats.json" >"$SCRATCH/milter.conf"
+start_milter "$SCRATCH/milter.conf"
+RAW="python3 $SRC/tests/milter/raw_client.py"
+
+$RAW session "$MILTER_PORT" "$EML" "$EXPECT" >"$SCRATCH/session0.out" 2>&1 || fail "real session before abuse: $(cat "$SCRATCH/session0.out")"
+pass "real session before: $(tail -n1 "$SCRATCH/session0.out")"
+
+# 30 silent / half-open connections held open in the background ...
+$RAW halfopen "$MILTER_PORT" 32 30 >"$SCRATCH/halfopen.out" 2>&1 &
+HALF=$!
+sleep 0.5
+# ... while hostile inputs arrive and a real session is served.
+$RAW hostile "$MILTER_PORT" >"$SCRATCH/hostile.out" 2>&1 || { cat "$SCRATCH/hostile.out"; fail "a hostile connection was not closed by the server"; }
+pass "$(grep -c 'closed by server' "$SCRATCH/hostile.out") hostile connections closed by the server"
+$RAW session "$MILTER_PORT" "$EML" "$EXPECT" >"$SCRATCH/session1.out" 2>&1 || fail "real session during abuse: $(cat "$SCRATCH/session1.out")"
+pass "real session while 32 half-open connections are held: $(tail -n1 "$SCRATCH/session1.out")"
+wait $HALF || fail "half-open connections not closed by the server: $(cat "$SCRATCH/halfopen.out")"
+pass "half-open connections: $(cat "$SCRATCH/halfopen.out") (idle/read timeouts)"
+
+kill -0 "$MILTER_PID" 2>/dev/null || fail "milter died"
+for reason in "bad packet length 1195725856" "bad packet length 4294967295" "bad packet length 0;" \
+              "bad packet length 1048578" "expected option negotiation first" "unknown command 0x5a" \
+              "second option negotiation" "short option negotiation packet"; do
+  grep -q "protocol error: $reason" "$MILTER_LOG" || fail "no log line 'protocol error: $reason'"
+done
+pass "each hostile input logged with its reason"
+grep -q "idle timeout; closing" "$MILTER_LOG" || fail "no idle timeout logged"
+grep -q "read timeout (incomplete packet); closing" "$MILTER_LOG" || fail "no read timeout logged"
+
+$RAW session "$MILTER_PORT" "$EML" "$EXPECT" >"$SCRATCH/session2.out" 2>&1 || fail "real session after abuse: $(cat "$SCRATCH/session2.out")"
+pass "real session after: $(tail -n1 "$SCRATCH/session2.out")"
+if command -v miltertest >/dev/null; then
+  cat >"$SCRATCH/after.lua" <<EOF
+local conn = mt.connect("inet:$MILTER_PORT@127.0.0.1", 5, 0.2)
+assert(conn, "connect")
+assert(mt.negotiate(conn, 6, 0x1FF, 0x1FFFFF) == nil, "negotiate")
+mt.conninfo(conn, "after.example", "192.0.2.99")
+mt.mailfrom(conn, "<a@example.org>"); mt.rcptto(conn, "<b@test.local>"); mt.data(conn)
+mt.header(conn, "Subject", " after the abuse"); mt.eoh(conn); mt.bodystring(conn, "hello\r\n")
+assert(mt.eom(conn) == nil, "eom")
+assert(mt.getreply(conn) == SMFIR_CONTINUE, "continue")
+assert(mt.getheader(conn, "X-Hdrscan-Verdict", 0) ~= nil, "tagged")
+mt.disconnect(conn)
+EOF
+  miltertest -s "$SCRATCH/after.lua" >"$SCRATCH/after.out" 2>&1 || fail "miltertest session after abuse failed: $(cat "$SCRATCH/after.out")"
+  pass "miltertest session after the abuse"
+fi
+
+kill -USR1 "$MILTER_PID"
+i=0; until [ -s "$SCRATCH/stats.json" ]; do i=$((i+1)); [ $i -lt 50 ] || fail "no stats file on SIGUSR1"; sleep 0.1; done
+python3 - "$SCRATCH/stats.json" <<'PY' || fail "stats: $(cat "$SCRATCH/stats.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["protocol_errors"] >= 9, s
+assert s["timeouts"] >= 32, s
+assert s["errors"] == 0, s
+print("ok - stats: protocol_errors=%d timeouts=%d connections=%d messages=%d" % (
+    s["protocol_errors"], s["timeouts"], s["connections"], s["messages"]))
+PY
+stop_milter || fail "milter exit status after SIGTERM, want 0"
+pass "SIGTERM: exit 0"
+echo "PASS"
