@@ -49,12 +49,21 @@ std::vector<std::string> find_ips(std::string_view text) {
   return out;
 }
 
-// Tenant ids (GUIDs) and *.onmicrosoft.com names in free text, lower-cased.
-std::vector<std::string> find_tenants(std::string_view text) {
+// Tenant ids (GUIDs) and *.onmicrosoft.com names in free text, lower-cased. A GUID counts
+// when it follows "TenantId=" or, with `bare_guids`, anywhere.
+std::vector<std::string> find_tenants(std::string_view text, bool bare_guids) {
   std::vector<std::string> out;
   static const int groups[] = {8, 4, 4, 4, 12};
+  auto after_tenantid = [&](std::size_t i) {
+    static const std::string_view key = "tenantid=";
+    if (i < key.size()) return false;
+    for (std::size_t k = 0; k < key.size(); ++k)
+      if (std::tolower(static_cast<unsigned char>(text[i - key.size() + k])) != key[k]) return false;
+    return true;
+  };
   for (std::size_t i = 0; i + 36 <= text.size() && out.size() < 4; ++i) {
     if (i > 0 && is_hex(text[i - 1])) continue;
+    if (!bare_guids && !after_tenantid(i)) continue;
     std::size_t p = i;
     bool ok = true;
     for (int g = 0; g < 5 && ok; ++g) {
@@ -156,8 +165,9 @@ void HtmlReport::add(const ScanRecord& rec) {
     if (signal_weight_.size() < opt_.max_keys || signal_weight_.count(sig)) signal_weight_[sig] += e.weight;
     if (sig.rfind("relay.", 0) == 0)
       for (auto& ip : find_ips(e.excerpt)) ips.insert(ip);
-    if (sig.find("tenant") != std::string::npos || sig.find("onmicrosoft") != std::string::npos)
-      for (auto& t : find_tenants(e.excerpt)) tenants.insert(t);
+    const bool tenant_signal = sig.find("tenant") != std::string::npos;
+    if (tenant_signal || sig.rfind("relay.", 0) == 0 || sig.rfind("sender.", 0) == 0)
+      for (auto& t : find_tenants(e.excerpt, tenant_signal)) tenants.insert(t);
   }
   for (const auto& ip : ips) ips_.add(ip, opt_.max_keys);
   for (const auto& t : tenants) tenants_.add(t, opt_.max_keys);

@@ -10,9 +10,10 @@
 // innerHTML), so hostile subjects cannot inject markup, and writes the numbers it computed
 // into data-* attributes so tests can compare the rendered page with the JSONL output.
 // Connecting IPs and tenants are taken from evidence items: an IP literal in the excerpt of a
-// signal starting with "relay." counts as a connecting IP; a tenant id (GUID) or an
-// *.onmicrosoft.com name in the excerpt of a signal containing "tenant" counts as a sending
-// tenant. Each value counts once per message.
+// signal starting with "relay." counts as a connecting IP (private addresses skipped); a
+// sending tenant is a tenant id (a GUID after "TenantId=", or any GUID in the excerpt of a
+// signal whose name contains "tenant") or an *.onmicrosoft.com name, in the excerpt of a
+// relay.*, sender.* or *tenant* signal. Each value counts once per message.
 // Limits: the flagged table keeps the first `max_flagged_rows` flagged messages (the page says
 // how many were left out); distinct IPs/tenants/signals are capped at `max_keys` (later new
 // keys are counted as "other"); dates outside 1990..2100 count as "no usable date".

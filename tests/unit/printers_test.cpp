@@ -1,0 +1,230 @@
+// printers_test.cpp: the output printers (scanner/printers.hpp) and the HTML report's
+// aggregation (scanner/report.hpp) on hand-made reports with hostile strings, and the JSONL
+// record of a real generated campaign message run through the shared pipeline.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
+#include <set>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "scanner/pipeline.hpp"
+#include "scanner/printers.hpp"
+#include "scanner/report.hpp"
+
+using namespace hdrscan;
+using scanner::MessageReport;
+using scanner::ScanRecord;
+
+namespace {
+
+MessageReport sample(heuristics::Verdict v, int score) {
+  MessageReport r;
+  r.where.path = "quarantine/export.mbox";
+  r.where.index = 7;
+  r.where.offset = 4096;
+  r.size = 1234;
+  r.sha256 = std::string(64, 'a');
+  r.message_id = "<id@example.org>";
+  r.date = "Tue, 20 Sep 2022 10:00:00 +0000";
+  r.from = "=cmd|' /C calc'!A0 <x@example.org>";
+  r.subject = std::string("You \xff\xfe won, \"claim\"\nnow </script><script>alert(1)</script>");
+  r.assessment.verdict = v;
+  r.assessment.score = score;
+  r.assessment.route = "receiving side: 2 hop(s)";
+  r.assessment.evidence = {
+      {"relay.known_connector_ip", 30, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp[0]",
+       "TenantId=28BE3916-1e52-460c-b465-99ad2299a6ea;Ip=[170.75.174.95];Helo=[mar20593117.onmicrosoft.com]", ""},
+      {"relay.first_hop_external", 8, "Received[6]",
+       "from x (170.75.174.95) by y.mail.protection.outlook.com (10.167.240.27) with Microsoft SMTP Server", ""},
+      {"strip.tenant_arc_missing", 25, "Received[3]", "left Exchange Online", ""},
+      {"body.lure_vocabulary", 8, "subject+body", "3 lure terms", "nested[0]"},
+  };
+  return r;
+}
+
+std::string capture(const scanner::PrinterOptions& opt, const std::vector<ScanRecord>& recs,
+                    const scanner::ScanSummary* summary = nullptr) {
+  char* buf = nullptr;
+  std::size_t len = 0;
+  std::FILE* f = open_memstream(&buf, &len);
+  REQUIRE(f != nullptr);
+  auto p = scanner::make_printer(opt, f);
+  p->begin();
+  for (const auto& r : recs) p->message(r);
+  if (summary) p->end(*summary);
+  std::fclose(f);
+  std::string out(buf, len);
+  std::free(buf);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("JSONL record: schema fields in order, nullable source fields, UTF-8 made valid") {
+  MessageReport r = sample(heuristics::Verdict::campaign, 130);
+  r.where.index.reset();
+  r.where.offset.reset();
+  r.errors.push_back({"too_large", "message cut at 64 MiB \xc3", true});
+  const auto j = scanner::record_to_json(ScanRecord{42, &r});
+  std::vector<std::string> keys;
+  for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+  CHECK(keys == std::vector<std::string>{"schema", "seq", "source", "size", "sha256", "message_id", "date", "from",
+                                         "subject", "verdict", "score", "evidence", "errors", "defects", "failed",
+                                         "route", "nested_from"});
+  CHECK(j["schema"] == "hdrscan.scan/1");
+  CHECK(j["seq"] == 42);
+  CHECK(j["source"]["index"].is_null());
+  CHECK(j["source"]["offset"].is_null());
+  CHECK(j["source"]["member"].is_null());
+  CHECK(j["score"] == 100);  // clamped to the documented range
+  CHECK(j["verdict"] == "campaign");
+  CHECK(j["evidence"].size() == 4);
+  CHECK(j["evidence"][3]["message"] == "nested[0]");
+  CHECK(j["errors"][0]["code"] == "too_large");
+  const std::string subject = j["subject"];
+  CHECK(subject.rfind("You \xef\xbf\xbd", 0) == 0);  // U+FFFD for the bad bytes
+  const std::string line = scanner::dump_line(j);
+  CHECK(line.find('\n') == std::string::npos);
+  const auto back = nlohmann::json::parse(line);  // throws on invalid UTF-8
+  CHECK(back["errors"][0]["detail"].get<std::string>().find("\xef\xbf\xbd") != std::string::npos);
+}
+
+TEST_CASE("CSV fields: RFC 4180 quoting, one line, formulas defused") {
+  CHECK(scanner::csv_field("plain") == "plain");
+  CHECK(scanner::csv_field("a,b") == "\"a,b\"");
+  CHECK(scanner::csv_field("say \"hi\"") == "\"say \"\"hi\"\"\"");
+  CHECK(scanner::csv_field("two\r\nlines") == "two  lines");
+  CHECK(scanner::csv_field("=1+2", true) == "'=1+2");
+  CHECK(scanner::csv_field("@SUM(A1)", true) == "'@SUM(A1)");
+  CHECK(scanner::csv_field("=1+2", false) == "=1+2");
+  CHECK(scanner::csv_field(" padded") == "\" padded\"");
+  MessageReport r = sample(heuristics::Verdict::suspicious, 40);
+  scanner::PrinterOptions opt;
+  opt.format = scanner::OutputFormat::csv;
+  const std::string out = capture(opt, {ScanRecord{0, &r}, ScanRecord{1, &r}});
+  CHECK(std::count(out.begin(), out.end(), '\n') == 3);
+  CHECK(out.rfind("seq,path,index,offset,member,size,sha256,", 0) == 0);
+  CHECK(out.find("\"'=cmd|' /C calc'!A0 <x@example.org>\"") == std::string::npos);  // no comma: unquoted
+  CHECK(out.find(",'=cmd|' /C calc'!A0 <x@example.org>,") != std::string::npos);
+  CHECK(out.find("relay.known_connector_ip:+30;relay.first_hop_external:+8;") != std::string::npos);
+  CHECK(out.find(",quarantine/export.mbox,7,4096,,1234,") != std::string::npos);
+}
+
+TEST_CASE("text printer: one line per message, top signals, errors, colour only when asked") {
+  MessageReport r = sample(heuristics::Verdict::campaign, 92);
+  MessageReport bad;
+  bad.where.path = "missing.eml";
+  bad.failed = true;
+  bad.errors.push_back({"unreadable", "No such file\nor directory", true});
+  scanner::PrinterOptions opt;
+  scanner::ScanSummary s;
+  s.add(r, heuristics::Verdict::campaign);
+  s.add(bad, heuristics::Verdict::campaign);
+  s.elapsed_seconds = 2;
+  const std::string out = capture(opt, {ScanRecord{0, &r}, ScanRecord{1, &bad}}, &s);
+  std::istringstream in(out);
+  std::string l1, l2, sep, l4;
+  std::getline(in, l1);
+  std::getline(in, l2);
+  std::getline(in, sep);
+  std::getline(in, l4);
+  CHECK(l1.rfind("quarantine/export.mbox", 0) == 0);
+  CHECK(l1.find("campaign") != std::string::npos);
+  CHECK(l1.find(" 92") != std::string::npos);
+  CHECK(l1.find("relay.known_connector_ip(+30), relay.first_hop_external(+8), strip.tenant_arc_missing(+25), +1 more") !=
+        std::string::npos);
+  CHECK(l2.find("error: unreadable (No such file or directory)") != std::string::npos);
+  CHECK(sep == "--");
+  CHECK(l4 == "messages: 2  campaign: 1  suspicious: 0  clean: 1");
+  CHECK(out.find("errors: 1 message (unreadable 1)") != std::string::npos);
+  CHECK(out.find('\x1b') == std::string::npos);
+  opt.color = true;
+  CHECK(capture(opt, {ScanRecord{0, &r}}).find("\x1b[1;31m") != std::string::npos);
+}
+
+TEST_CASE("summary: per-verdict counts, threshold, error codes once per message") {
+  scanner::ScanSummary s;
+  MessageReport a = sample(heuristics::Verdict::campaign, 90), b = sample(heuristics::Verdict::suspicious, 40),
+                c = sample(heuristics::Verdict::clean, 0);
+  c.errors = {{"no_headers", "x", true}, {"no_headers", "y", true}, {"bad_base64", "z", true}};
+  for (auto* r : {&a, &b, &c}) s.add(*r, heuristics::Verdict::suspicious);
+  CHECK(s.messages == 3);
+  CHECK(s.campaign == 1);
+  CHECK(s.suspicious == 1);
+  CHECK(s.clean == 1);
+  CHECK(s.flagged == 2);
+  CHECK(s.with_errors == 1);
+  CHECK(s.error_codes["no_headers"] == 1);
+  CHECK(s.error_codes["bad_base64"] == 1);
+  CHECK(s.bytes == 3 * 1234);
+  const auto j = s.to_json();
+  CHECK(j["verdicts"]["suspicious"] == 1);
+  CHECK(j["shard"].is_null());
+}
+
+TEST_CASE("HTML report: aggregates, IPs and tenants from evidence, capped flagged table, no markup injection") {
+  scanner::ReportOptions ro;
+  ro.max_flagged_rows = 2;
+  scanner::HtmlReport rep(ro);
+  MessageReport a = sample(heuristics::Verdict::campaign, 100), b = sample(heuristics::Verdict::suspicious, 45),
+                c = sample(heuristics::Verdict::campaign, 75), d = sample(heuristics::Verdict::clean, 3);
+  d.date = "not a date";
+  d.assessment.evidence = {{"relay.tenant_connecting_ip", 10, "h", "TenantId=x;Ip=[10.1.2.3];Helo=[a]", ""}};
+  rep.add(ScanRecord{0, &a});
+  rep.add(ScanRecord{1, &b});
+  rep.add(ScanRecord{2, &c});
+  rep.add(ScanRecord{3, &d});
+  scanner::ScanSummary s;
+  const auto data = rep.data(s);
+  CHECK(data["messages"] == 4);
+  CHECK(data["verdicts"]["campaign"] == 2);
+  CHECK(data["histogram"][9] == 1);
+  CHECK(data["histogram"][7] == 1);
+  CHECK(data["histogram"][4] == 1);
+  CHECK(data["histogram"][0] == 1);
+  CHECK(data["undated"] == 1);
+  REQUIRE(data["days"].size() == 1);
+  CHECK(data["days"][0]["day"] == "2022-09-20");
+  CHECK(data["days"][0]["campaign"] == 2);
+  // 170.75.174.95 appears in two relay.* excerpts of one message: counted once per message.
+  REQUIRE(data["ips"].size() == 1);  // the private 10.1.2.3 is not a connecting IP worth listing
+  CHECK(data["ips"][0]["key"] == "170.75.174.95");
+  CHECK(data["ips"][0]["count"] == 3);
+  std::set<std::string> tenants;
+  for (const auto& t : data["tenants"]) tenants.insert(t["key"].get<std::string>());
+  CHECK(tenants == std::set<std::string>{"28be3916-1e52-460c-b465-99ad2299a6ea", "mar20593117.onmicrosoft.com"});
+  CHECK(data["signals"][0]["key"] == "body.lure_vocabulary");  // 3 messages; ties keep name order
+  CHECK(data["signals"][0]["count"] == 3);
+  CHECK(data["flagged_total"] == 3);
+  CHECK(data["flagged"].size() == 2);
+  const std::string page = rep.render(s);
+  CHECK(page.find("</script><script>alert(1)") == std::string::npos);
+  CHECK(page.find("\\u003c/script\\u003e\\u003cscript\\u003ealert(1)") != std::string::npos);
+  CHECK(page.find("default-src 'none'") != std::string::npos);
+}
+
+TEST_CASE("a real generated campaign message through the pipeline gives a complete record") {
+  const std::string path = std::string(HDRSCAN_SOURCE_DIR) + "/corpus/generated/consumer-onlist-full/0001.eml";
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE_MESSAGE(in.good(), "missing " << path);
+  mime::RawMessage raw;
+  raw.where.path = path;
+  raw.bytes.assign(std::istreambuf_iterator<char>(in), {});
+  heuristics::Analyzer analyzer(std::make_shared<heuristics::IndicatorPack>(heuristics::IndicatorPack::builtin()));
+  const MessageReport r = scanner::analyze(raw, analyzer);
+  const auto j = scanner::record_to_json(ScanRecord{0, &r});
+  CHECK(j["verdict"] == "campaign");
+  CHECK(j["size"] == raw.bytes.size());
+  CHECK(j["sha256"].get<std::string>().size() == 64);
+  CHECK(!j["message_id"].get<std::string>().empty());
+  CHECK(!j["evidence"].empty());
+  CHECK(j["errors"].empty());
+  scanner::HtmlReport rep;
+  rep.add(ScanRecord{0, &r});
+  CHECK(rep.data({})["flagged"].size() == 1);
+}
