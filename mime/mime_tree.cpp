@@ -4,12 +4,23 @@
 // Design (the choice the brief asked for, and why):
 // - Structure: hdrscan's own strict RFC 2046 boundary splitter, iterative (an explicit work
 //   stack, never recursion over multipart levels). A delimiter is "--boundary" at the start of
-//   a line, then "--" for the close delimiter, optional blanks, then the end of the line.
+//   a line, then "--" for the close delimiter, optional blanks, then the end of the line
+//   ("--boundary <text>" is accepted with a delimiter_line_junk oddity, "--boundaryX" never).
 //   mimetic's splitter was measured wrong on real and malformed mail (stack-notes.md, and
 //   reproduced here): with const char* input a boundary matches mid-line and as a prefix
 //   ("x--Z" opens a part), a missing inner close delimiter swallows the outer's next part,
 //   a multipart without boundary splits on every "--", and it recurses without a depth limit.
 //   Ours splits the outer level first, so an unclosed inner multipart stays inside its part.
+//   Measured against mimetic's own tree (MimeEntity over the same bytes, part counts): on the
+//   6,046 SpamAssassin messages the trees agree except 2 (a boundary that never appears:
+//   mimetic gives 1 part, we give the body as a text child); on the ~1,000 parser-torture
+//   messages in ../shared/corpus/malformed 60 differ. Of the dozen inspected, ours was right
+//   or the RFC reading in all but one: mimetic drops every part after a BOM/garbage header
+//   line (issue358, feedback-report: 1 part instead of 3-4), misses the empty part between
+//   two delimiter lines, and reads an unfound boundary as no body at all; the exception is a
+//   nested multipart reusing its parent's boundary (cpython msg_39), where mimetic's
+//   innermost-wins reading recovers more parts; we report it as boundary_reused (the outer
+//   split wins; RFC 2046 forbids the reuse).
 // - Part header fields: read by a small bounded unfolder here (NUL dropped, values capped at
 //   kMaxPartFieldValue), since mimetic's header parser ends the block at a garbage line.
 // - Field values: mimetic parses each part's Content-Type (type/subtype) and
@@ -27,8 +38,13 @@
 // are parsed with parse_message(depth + 1); at most Limits::max_nested_messages per top-level
 // call ("too_many_nested_messages" past it), counted per thread across the recursion.
 // Decoding: only text/plain and text/html parts are decoded (hdrscan's decoders, then
-// to_utf8), capped at Limits::max_text_bytes (text_truncated). Attachments are typed,
-// named and sized, never decoded.
+// to_utf8; HTML without a charset parameter takes its <meta charset>), capped at
+// Limits::max_text_bytes (text_truncated). Attachments are typed, named (filename*=,
+// filename=, name=, RFC 2231 and RFC 2047 decoded) and sized, never decoded.
+// Speed (Release, one thread, 6,046 SpamAssassin messages, 32.5 MB, noisy shared machine):
+// build_mime_tree with decoding and HTML facts about 370 MB/s (68k msgs/s); parse_message
+// (header block + tree) about 270 MB/s. mimetic's tree + decoding of every part was measured
+// at 128 MB/s (stack-notes.md).
 // Diagnostics (Defect codes): body_line_too_long, mime_too_deep, too_many_parts,
 // too_many_nested_messages (errors); multipart_without_boundary, boundary_not_found,
 // missing_close_delimiter, delimiter_line_junk, multipart_without_parts, boundary_reused,
