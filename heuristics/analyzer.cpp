@@ -69,7 +69,7 @@ Assessment assess_one(const mime::ParsedMessage& msg, const IndicatorPack& pack,
     const SignalSpec* s = find_signal(e.signal);
     Family fam = s ? s->family : Family::rule;
     per_family[fam] += e.weight;
-    if (fam == Family::relay || fam == Family::known_ip) relay = true;
+    if (fam == Family::relay || fam == Family::known_ip || fam == Family::abuse) relay = true;
     if (fam == Family::stripping) stripping = true;
   }
   int score = 0;

@@ -86,8 +86,21 @@ void detect_connector_relay(const DetectorInput& in, Findings& out) {
       out.pass("relay.antispam_cal", "tenant verdict has IPV:" + ipv.value_or("-") + " DIR:" + dir.value_or("-") +
                                          " CIP:" + cip.value_or("-"));
     }
+    // The tenant's own filter called it spam, and the connector relayed it out anyway: a
+    // legitimate hybrid tenant's outbound verdicts are NSPM (0 of 600 in the dev sets).
+    std::string sfv = lower_ascii(kv.get("SFV").value_or(""));
+    int scl = -1;
+    if (auto s = kv.get("SCL")) {
+      try { scl = std::stoi(*s); } catch (...) { scl = -1; }
+    }
+    if ((sfv == "spm" || scl >= 5) && (cal || out_dir))
+      out.fire("relay.tenant_judged_spam", where_of(msg, f),
+               "SFV:" + kv.get("SFV").value_or("") + ";SCL:" + kv.get("SCL").value_or("") + ";DIR:" + dir.value_or(""));
+    else
+      out.pass("relay.tenant_judged_spam", "tenant verdict SFV:" + kv.get("SFV").value_or("-") + " SCL:" + kv.get("SCL").value_or("-"));
   } else {
     out.pass("relay.antispam_cal", "no sending-tenant antispam report to read");
+    out.pass("relay.tenant_judged_spam", "no sending-tenant antispam report to read");
   }
   // 4. First hop into *.mail.protection.outlook.com from a non-Microsoft IP.
   const auto& r = in.route;

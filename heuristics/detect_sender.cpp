@@ -4,6 +4,7 @@
 // X-MS-Exchange-Authentication-Results / Received-SPF), not from Return-Path alone: mailing
 // lists rewrite Return-Path (a collection artefact, campaign.md section 3).
 #include <cctype>
+#include <cstring>
 
 #include "heuristics/detectors.hpp"
 
@@ -39,6 +40,37 @@ std::string org_domain(std::string_view domain) {
     return d;
   }
   return d.substr(second + 1);
+}
+
+// A machine-generated local part: several letter/digit alternations ("4r3pe3nxk068"), many
+// case changes ("XRcuFgvHBmKwYEr"), or a long letter run with almost no vowels ("ujgomfmhgb").
+// "john1985", "newsletter", "platform-driver-x86-owner" are not.
+bool random_local_part(std::string_view local) {
+  if (auto plus = local.find('+'); plus != std::string_view::npos) local = local.substr(0, plus);
+  if (local.size() < 8 || local.size() > 64) return false;
+  // A long run of digits is a per-message counter or token ("info.75050187").
+  int digit_run = 0;
+  for (char ch : local) {
+    digit_run = std::isdigit(static_cast<unsigned char>(ch)) ? digit_run + 1 : 0;
+    if (digit_run >= 7) return true;
+  }
+  int alternations = 0, case_changes = 0, vowels = 0, letters = 0;
+  for (std::size_t i = 0; i < local.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(local[i]);
+    if (!std::isalnum(c)) return false;
+    if (std::isalpha(c)) {
+      ++letters;
+      if (std::strchr("aeiouAEIOU", c)) ++vowels;
+    }
+    if (i > 0) {
+      unsigned char p = static_cast<unsigned char>(local[i - 1]);
+      if (std::isdigit(c) != std::isdigit(p)) ++alternations;
+      if (std::isalpha(c) && std::isalpha(p) && (std::isupper(c) != 0) != (std::isupper(p) != 0)) ++case_changes;
+    }
+  }
+  if (alternations >= 3 || (alternations == 2 && local.size() >= 10)) return true;
+  if (case_changes >= 4) return true;
+  return letters >= 8 && letters == static_cast<int>(local.size()) && vowels * 4 < letters;
 }
 
 struct AuthView {
@@ -88,6 +120,27 @@ void detect_sender(const DetectorInput& in, Findings& out) {
     }
   }
   if (!fired) out.pass("sender.random_onmicrosoft", "no random-looking *.onmicrosoft.com envelope sender or HELO");
+  // 1b. Any tenant onmicrosoft.com domain as envelope/HELO of mail relayed in from outside:
+  // a hybrid organisation's own servers send as its vanity domain.
+  bool relayed_in = in.route.entry_ip && !in.route.entry_ip->is_private() && !in.pack.is_microsoft(*in.route.entry_ip);
+  bool onms = false;
+  for (const auto& [dom, f] : envelope) {
+    if (relayed_in && ends_with_icase(dom, ".onmicrosoft.com")) {
+      out.fire("sender.onmicrosoft_envelope", where_of(msg, f), dom + " relayed from " + in.route.entry_ip->to_string());
+      onms = true;
+      break;
+    }
+  }
+  if (!onms) out.pass("sender.onmicrosoft_envelope", relayed_in ? "envelope is not an onmicrosoft.com domain" : "not relayed in from outside Microsoft");
+  // 1c. Random envelope local part (the receiver's Return-Path is the true envelope).
+  std::string rp_addr;
+  const mime::HeaderField* rp_field = msg.headers.first("Return-Path");
+  if (rp_field) rp_addr = mime::extract_address(rp_field->value);
+  std::string local = rp_addr.substr(0, rp_addr.find('@'));
+  if (!local.empty() && rp_addr.find('@') != std::string::npos && random_local_part(local))
+    out.fire("sender.random_local_part", where_of(msg, rp_field), rp_addr);
+  else
+    out.pass("sender.random_local_part", rp_addr.empty() ? "no Return-Path" : "envelope local part looks chosen, not generated");
   // 2. From domain vs envelope / tenant.
   const auto* from = msg.headers.first("From");
   std::string from_dom = from ? mime::address_domain(mime::extract_address(from->decoded)) : "";

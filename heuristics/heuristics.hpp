@@ -36,7 +36,7 @@ struct SignalCheck {
 };
 
 struct Thresholds {
-  int suspicious = 35;  // score >= this: suspicious
+  int suspicious = 30;  // score >= this: suspicious
   int campaign = 70;    // score >= this (and the campaign gate holds): campaign
 };
 

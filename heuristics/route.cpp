@@ -75,7 +75,18 @@ Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
     if (last_ms >= 0) {
       const auto& e = r.hops[last_ms].hop;
       r.entry_ip = e.from_ip;
-      r.entry_helo = e.from_host;
+      r.entry_helo = e.from_helo.empty() ? e.from_host : e.from_helo;
+    }
+  }
+  // Tenant hops not visible (a receiver that dropped them): who connected to the tenant is
+  // still recorded in the connecting-IP header the receiver stamped, or the verdict's CIP/H.
+  if (r.left_exchange_online && !r.entry_ip) {
+    if (auto* f = msg.headers.first("X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
+      auto t = mime::parse_tenant_connecting_ip(f->value);
+      if (t.ip) {
+        r.entry_ip = t.ip;
+        r.entry_helo = t.helo;
+      }
     }
   }
   return r;

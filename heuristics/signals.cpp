@@ -19,6 +19,8 @@ constexpr SignalSpec kSignals[] = {
      "the sending tenant's antispam report shows IPV:CAL / DIR:OUT with a non-Microsoft CIP"},
     {"relay.first_hop_external", Family::relay, 8,
      "the sending tenant's first hop came from a non-Microsoft IP into *.mail.protection.outlook.com"},
+    {"relay.tenant_judged_spam", Family::abuse, 12,
+     "the sending tenant's own verdict called it spam (SFV:SPM / SCL>=5) and it was relayed out anyway"},
     {"relay.enhanced_filtering", Family::relay, 4,
      "Enhanced Filtering headers (SkipListedInternetSender / ExternalOriginalInternetSender) present"},
     // Known campaign infrastructure.
@@ -33,7 +35,7 @@ constexpr SignalSpec kSignals[] = {
      "mail left Exchange Online but the sending tenant's X-Microsoft-Antispam is missing"},
     {"strip.arc_chain_restart", Family::stripping, 10,
      "the receiving side's ARC chain restarts at i=1 cv=none after an Exchange Online hop"},
-    {"strip.partial_set", Family::stripping, 6,
+    {"strip.partial_set", Family::stripping, 20,
      "the sending tenant's ARC set is incomplete (some of ARC-Seal / -Message-Signature / "
      "-Authentication-Results missing)"},
     // The body.
@@ -46,16 +48,20 @@ constexpr SignalSpec kSignals[] = {
     // The sender.
     {"sender.random_onmicrosoft", Family::sender, 10,
      "random-looking *.onmicrosoft.com envelope sender or HELO"},
+    {"sender.onmicrosoft_envelope", Family::sender, 8,
+     "envelope sender or HELO is a tenant's *.onmicrosoft.com domain relayed from an outside IP"},
+    {"sender.random_local_part", Family::sender, 6,
+     "machine-generated envelope local part (per-message random tokens)"},
     {"sender.from_domain_mismatch", Family::sender, 5,
      "From domain unrelated to the envelope sender / sending tenant"},
     {"sender.compauth_fail", Family::sender, 6, "composite authentication failed (compauth=fail)"},
-    {"sender.dmarc_fail", Family::sender, 4, "DMARC fail or none for the From domain"},
-    {"sender.spf_fail", Family::sender, 4, "SPF fail for the envelope sender"},
+    {"sender.dmarc_fail", Family::sender, 3, "DMARC fail or none for the From domain"},
+    {"sender.spf_fail", Family::sender, 3, "SPF fail for the envelope sender"},
     // Related infrastructure.
     {"bulk.sender_residue", Family::bulk, 4,
      "bulk-sender residue the actor also used (Amazon SES, Mailchimp)"},
     // Integrity: a surviving signature's body hash.
-    {"integrity.body_hash_mismatch", Family::integrity, 2,
+    {"integrity.body_hash_mismatch", Family::integrity, 0,
      "a surviving DKIM/ARC signature's body hash does not match the body"},
 };
 
@@ -64,6 +70,7 @@ constexpr SignalSpec kSignals[] = {
 int family_cap(Family f) {
   switch (f) {
     case Family::relay: return 20;
+    case Family::abuse: return 15;
     case Family::known_ip: return 30;
     case Family::stripping: return 45;
     case Family::body: return 25;
@@ -78,6 +85,7 @@ int family_cap(Family f) {
 std::string_view family_name(Family f) {
   switch (f) {
     case Family::relay: return "relay";
+    case Family::abuse: return "abuse";
     case Family::known_ip: return "known_ip";
     case Family::stripping: return "stripping";
     case Family::body: return "body";

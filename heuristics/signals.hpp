@@ -7,7 +7,7 @@
 
 namespace hdrscan::heuristics {
 
-enum class Family { relay, known_ip, stripping, body, sender, bulk, integrity, rule };
+enum class Family { relay, abuse, known_ip, stripping, body, sender, bulk, integrity, rule };
 
 struct SignalSpec {
   std::string_view id;
