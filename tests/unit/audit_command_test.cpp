@@ -1,0 +1,196 @@
+// audit_command_test: run_audit as the `hdrscan audit` command runs it (exit status, text and
+// JSON Lines output, diagnostics) and the indicator export, parsed back with the indicator
+// pack loader (IndicatorPack::add_file) that `hdrscan scan --indicators` uses.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "heuristics/indicators.hpp"
+#include "scanner/audit.hpp"
+
+using namespace hdrscan::scanner::audit;
+
+namespace {
+
+std::string corpus(const std::string& name) { return std::string(HDRSCAN_SOURCE_DIR) + "/corpus/audit/" + name; }
+
+struct Run {
+  int status = -1;
+  std::string out, err;
+};
+
+Run run(AuditOptions opt) {
+  std::ostringstream out, err;
+  Run r;
+  r.status = run_audit(opt, out, err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+std::string temp_path(const std::string& stem) {
+  return "/tmp/hdrscan-audit-test-" + std::to_string(::getpid()) + "-" + stem;
+}
+
+}  // namespace
+
+TEST_CASE("exit status: 1 on the attack, 0 on the benign tenant, 2 on an unreadable input") {
+  AuditOptions opt;
+  opt.inputs = {corpus("attack.csv")};
+  CHECK(run(opt).status == 1);
+  opt.inputs = {corpus("benign.csv")};
+  CHECK(run(opt).status == 0);
+  opt.min_severity = Severity::medium;
+  CHECK(run(opt).status == 1);
+  opt.min_severity = Severity::high;
+  opt.inputs = {corpus("benign.csv"), "/nonexistent/audit.csv"};
+  Run r = run(opt);
+  CHECK(r.status == 2);
+  CHECK(r.err.find("/nonexistent/audit.csv: cannot open") != std::string::npos);
+  // the readable input was still audited
+  CHECK(r.out.find("connector.created") != std::string::npos);
+}
+
+TEST_CASE("a bad --indicators file is an error naming file and line") {
+  std::string bad = temp_path("bad.ind");
+  {
+    std::ofstream f(bad);
+    f << "@format hdrscan-indicators 1\n@source test\nconnector-ip 300.1.2.3\n";
+  }
+  AuditOptions opt;
+  opt.inputs = {corpus("attack.csv")};
+  opt.indicator_files = {bad};
+  Run r = run(opt);
+  CHECK(r.status == 2);
+  CHECK(r.err.find(bad + ":3:") != std::string::npos);
+  std::remove(bad.c_str());
+}
+
+TEST_CASE("text output: a timeline per tenant with evidence") {
+  AuditOptions opt;
+  opt.inputs = {corpus("attack.jsonl"), corpus("benign.jsonl")};
+  Run r = run(opt);
+  CHECK(r.status == 1);
+  CHECK(r.out.find("tenant ") == 0);
+  CHECK(r.out.find("highest critical") != std::string::npos);
+  CHECK(r.out.find("New-InboundConnector 'Ran_jBelh'") != std::string::npos);
+  CHECK(r.out.find("Parameters.SenderIPAddresses = 170.75.174.97  (known campaign IP: builtin:") != std::string::npos);
+  // the connector comes before its rules, the rules before their removal
+  auto conn = r.out.find("New-InboundConnector 'Ran_jBelh'");
+  auto rule = r.out.find("New-TransportRule 'Test01'");
+  auto removal = r.out.find("Remove-InboundConnector 'Ran_jBelh'");
+  CHECK(conn < rule);
+  CHECK(rule < removal);
+  CHECK(removal != std::string::npos);
+  // --show-severity hides lower findings
+  opt.show_severity = Severity::critical;
+  Run c = run(opt);
+  CHECK(c.out.find("connector.known_campaign_ip") != std::string::npos);
+  CHECK(c.out.find("connector.ran_name") == std::string::npos);
+}
+
+TEST_CASE("jsonl output: findings, diagnostics with file and line, summary last") {
+  AuditOptions opt;
+  opt.format = "jsonl";
+  opt.inputs = {corpus("attack-malformed.csv")};
+  Run r = run(opt);
+  CHECK(r.status == 1);
+  std::istringstream in(r.out);
+  std::string line;
+  int findings = 0, diags = 0;
+  nlohmann::json last;
+  std::set<std::size_t> diag_lines;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    REQUIRE(j.contains("type"));
+    if (j["type"] == "finding") {
+      ++findings;
+      CHECK(j["tenant"].get<std::string>().size() == 36);
+      CHECK(!j["evidence"].empty());
+      CHECK(j["source"]["line"].get<int>() > 0);
+      CHECK(parse_severity(j["severity"].get<std::string>()));
+    } else if (j["type"] == "diagnostic") {
+      ++diags;
+      CHECK(j["path"].get<std::string>().find("attack-malformed.csv") != std::string::npos);
+      diag_lines.insert(j["line"].get<std::size_t>());
+    }
+    last = j;
+  }
+  CHECK(findings > 50);
+  CHECK(diags == 5);
+  CHECK(diag_lines == std::set<std::size_t>{5, 9, 14, 17, 32});
+  REQUIRE(last["type"] == "summary");
+  CHECK(last["records"] == 38);
+  CHECK(last["skipped"] == 4);
+  CHECK(last["exit_status"] == 1);
+  CHECK(last["tenants"][0]["max_severity"] == "critical");
+}
+
+TEST_CASE("indicator export: the attack's IPs and headers, accepted by the indicator loader") {
+  std::string ind = temp_path("attack.ind");
+  AuditOptions opt;
+  opt.inputs = {corpus("attack.csv")};
+  opt.export_indicators = ind;
+  Run r = run(opt);
+  CHECK(r.status == 1);
+  auto pack = hdrscan::heuristics::IndicatorPack::empty();
+  REQUIRE_NOTHROW(pack.add_file(ind));
+  CHECK(pack.connector_ips.size() == 8);
+  CHECK(pack.stripped_headers.size() == 12);
+  REQUIRE(!pack.versions.empty());
+  CHECK(pack.versions[0].find("audit-") != std::string::npos);
+  CHECK(pack.connector_ips[0].from.source.find("connector Ran_jBelh created 2022-09-01T10:02:11Z") != std::string::npos);
+  CHECK(pack.is_stripped_header("arc-message-signature"));
+  CHECK(pack.is_stripped_header("X-MS-Exchange-AntiSpam-MessageData"));
+  auto ip = hdrscan::mime::parse_ip("66.70.201.131");
+  REQUIRE(ip);
+  CHECK(pack.match_connector_ip(*ip));
+  std::remove(ind.c_str());
+
+  // the benign tenant exports nothing, and the file still loads
+  opt.inputs = {corpus("benign.csv")};
+  CHECK(run(opt).status == 0);
+  auto empty = hdrscan::heuristics::IndicatorPack::empty();
+  REQUIRE_NOTHROW(empty.add_file(ind));
+  CHECK(empty.size() == 0);
+  std::remove(ind.c_str());
+
+  // an unwritable export is an error
+  opt.export_indicators = "/nonexistent/dir/x.ind";
+  CHECK(run(opt).status == 2);
+}
+
+TEST_CASE("indicator export: audit-log text cannot inject indicator lines") {
+  AuditAnalyzer an(rule_config_from_pack(hdrscan::heuristics::IndicatorPack::builtin()));
+  AuditRecord r;
+  r.file = "evil.csv\nconnector-ip 9.9.9.9";
+  r.line = 2;
+  r.time = "2022-09-01T10:00:00";
+  REQUIRE(parse_time(r.time, r.epoch));
+  r.operation = "New-InboundConnector";
+  r.organization_id = "org\nstripped-header Subject";
+  r.parameters = {{"Name", "Ran_abcde\nconnector-ip 8.8.8.8"},
+                  {"SenderIPAddresses", "54.39.94.145;8.8.4.4\nconnector-ip;not-an-ip"}};
+  r.data = nlohmann::json::object();
+  an.add(r);
+  AuditRecord rule = r;
+  rule.operation = "New-TransportRule";
+  rule.parameters = {{"Name", "Test01"}, {"RemoveHeader", "ARC-Seal\nconnector-ip 7.7.7.7"}};
+  an.add(rule);
+  std::size_t n = 0;
+  std::string text = indicator_text(an.finish(), "evil.csv", "2026-11-27", &n);
+  auto pack = hdrscan::heuristics::IndicatorPack::empty();
+  REQUIRE_NOTHROW(pack.add_text(text, "exported"));
+  std::set<std::string> ips;
+  for (const auto& c : pack.connector_ips) ips.insert(c.text);
+  CHECK(ips == std::set<std::string>{"54.39.94.145", "8.8.4.4"});
+  CHECK(pack.stripped_headers.empty());  // "ARC-Seal\nconnector-ip 7.7.7.7" is no header name
+  CHECK(n == 2);
+}
