@@ -12,10 +12,13 @@
 //    a line starting "From " separates messages only when it looks like a separator:
 //      - its rest carries an asctime-like date (a month name and hh:mm), and either the line
 //        before it is empty or the next line is a header field ("Name:");
-//      - or its rest is empty, "-" or one address-like token (Thunderbird "From -",
-//        Gmail "From 123@xxx") and the next line is a header field.
+//      - or its sender field is empty, "-" or address-like (Thunderbird "From -", Gmail
+//        "From 123@xxx", odd date formats after an address) and the next line is a header.
 //    So "From time to time" or "From Russia with love\nYear: 1963" stay in the body, and a
-//    real separator is found even when the writer left no empty line before it.
+//    real separator is found even when the writer left no empty line before it. This is
+//    stricter than the classic "any From line after an empty line" on purpose: a false split
+//    invents a header-less message and cuts a real one. Known miss: a body line such as
+//    "From Mar 3 10:00 on ..." right after an empty line is taken as a separator.
 // Unquoting (step 3 only): a line matching ">+From " loses one ">" (the mboxrd rule). It is
 //    the exact inverse for mboxrd; for mboxo it differs only on body lines that already began
 //    ">From " before quoting, which mboxo cannot represent anyway.
@@ -105,13 +108,12 @@ bool has_asctime_date(std::string_view rest) {
   return false;
 }
 
-// Empty, "-", or one token with an '@' (surrounding blanks allowed).
-bool is_bare_sender(std::string_view rest) {
+// The sender field of a separator: empty, "-" (Thunderbird) or an address-like token with an
+// '@' (any envelope sender, Gmail's "123@xxx"); what follows it does not matter here.
+bool has_sender_token(std::string_view rest) {
   while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
-  while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t')) rest.remove_suffix(1);
-  if (rest.empty() || rest == "-") return true;
-  if (rest.find_first_of(" \t") != std::string_view::npos) return false;
-  return rest.find('@') != std::string_view::npos;
+  std::string_view token = rest.substr(0, rest.find_first_of(" \t"));
+  return token.empty() || token == "-" || token.find('@') != std::string_view::npos;
 }
 
 class MboxReader final : public MessageSource {
@@ -305,7 +307,7 @@ class MboxReader final : public MessageSource {
     std::size_t first = rest.find_first_not_of(" \t");
     if (first != std::string::npos && rest[first] == ':') return false;
     bool dated = has_asctime_date(rest);
-    if (!dated && !is_bare_sender(rest)) return false;
+    if (!dated && !has_sender_token(rest)) return false;
     if (dated && after_empty_line) return true;
     if (le >= w_->end() && w_->at_eof()) return false;
     return next_line_is_header(le);

@@ -214,6 +214,13 @@ TEST_CASE("mbox separators without an empty line before them (Thunderbird From -
                        "Subject: 2\n\ntwo\nFrom 123@xxx\nSubject: 3\n\nthree");
   REQUIRE(all.size() == 3);
   CHECK(all[0].bytes == "Subject: 1\n\nlast line of 1\n");
+  SUBCASE("an address with an ISO date is a separator when a header follows") {
+    auto iso = read_mbox("From a@b 2024-01-01T10:00:00Z\nSubject: 1\n\none\n\n"
+                         "From c@d 2024-01-02T10:00:00Z\nSubject: 2\n\ntwo\n\n"
+                         "From e@f said:\n\nquoted\n");
+    REQUIRE(iso.size() == 2);
+    CHECK(iso[1].bytes == "Subject: 2\n\ntwo\n\nFrom e@f said:\n\nquoted\n");
+  }
   CHECK(all[1].bytes == "Subject: 2\n\ntwo\n");
   CHECK(all[2].bytes == "Subject: 3\n\nthree");  // no trailing newline at the end
 }
