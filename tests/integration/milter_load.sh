@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# milter_load.sh: `hdrscan milter` under load behind a real, private Postfix 3.7.
+#
+# Phase 1 (Postfix's smtp-source): 20 concurrent SMTP sessions, 2,000 messages: one
+#   smtp-source sends 1,000 "load-hold" messages over 10 sessions with several messages per
+#   session (-d), another 1,000 "load-pass" messages over 10 sessions, one per session. A
+#   test indicator file makes "load-hold" subjects suspicious, and the config quarantines
+#   suspicious mail: every message must be delivered (tagged clean) or held, none lost
+#   (smtp-source exits non-zero on any non-2xx reply, so all 2,000 were accepted).
+# Phase 2 (kill -KILL mid-load) and phase 3 (SIGTERM mid-load, drain): tests/milter/
+#   smtp_load.py records the answer to every message while the milter is killed and
+#   restarted; every message is delivered, held, or refused with a 4xx (the sender keeps it,
+#   milter_default_action = tempfail); none is accepted and lost: accepted "pass" ids are all
+#   in the Maildir, accepted "hold" ids are all in the hold queue, nothing got a 5xx or no
+#   answer. An smtp-source run alongside reports its 4xx.
+# Bounded: every wait has a limit (a few minutes in all on 2 cores).
+# Args: $1 hdrscan binary, $2 source dir, $3 shared corpus dir (unused), $4 scratch dir.
+set -u
+HDRSCAN=$1 SRC=$2 SCRATCH=$4
+. "$SRC/tests/milter/lib.sh"
+need_postfix
+SMTP_SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
+[ -x "$SMTP_SOURCE" ] || skip "smtp-source not found (package postfix ships /usr/sbin/smtp-source)"
+rm -rf "$SCRATCH"; mkdir -p "$SCRATCH"
+MILTER_LOG=$SCRATCH/milter.log
+trap cleanup EXIT
+
+cat >"$SCRATCH/load.ind" <<'EOF'
+@format hdrscan-indicators 1
+@source tests/integration/milter_load.sh: load-test subjects to be held
+header-rule load.test_hold 50 Subject ^load-hold
+EOF
+printf 'From: <load@example.org>\r\nTo: <bob@test.local>\r\nSubject: load-hold x\r\n\r\nLa de da.\r\n' >"$SCRATCH/h.eml"
+printf 'From: <load@example.org>\r\nTo: <bob@test.local>\r\nSubject: load-pass x\r\n\r\nLa de da.\r\n' >"$SCRATCH/p.eml"
+read -r hv _ < <("$HDRSCAN" scan --indicators "$SCRATCH/load.ind" --format jsonl "$SCRATCH/h.eml" | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d["verdict"], d["score"])')
+read -r pv _ < <("$HDRSCAN" scan --indicators "$SCRATCH/load.ind" --format jsonl "$SCRATCH/p.eml" | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d["verdict"], d["score"])')
+[ "$hv" = suspicious ] && [ "$pv" = clean ] || fail "test indicator: load-hold is '$hv' (want suspicious), load-pass is '$pv' (want clean)"
+
+SMTP_PORT=$(free_port); MILTER_PORT=$(free_port)
+CONF=$SCRATCH/milter.conf
+printf 'clean = tag\nsuspicious = quarantine\ncampaign = quarantine\nstats-file = %s\n' "$SCRATCH/stats.json" >"$CONF"
+MILTER_ARGS=(--indicators "$SCRATCH/load.ind")
+start_milter "$CONF" "${MILTER_ARGS[@]}"
+pf_setup
+pf_start
+
+# delivered/held per sender, from the Maildir and the hold queue
+count_delivered() { grep -l -s "^Return-Path: <$1>" "$PF_ROOT"/mail/inbox/new/* "$PF_ROOT"/mail/inbox/cur/* 2>/dev/null | wc -l; }
+count_held() { pf_queue | python3 -c '
+import json, sys
+n = 0
+for line in sys.stdin:
+    q = json.loads(line)
+    if q.get("queue_name") == "hold" and q.get("sender") == sys.argv[1]:
+        n += 1
+print(n)' "$1"; }
+# wait until nothing is left in incoming/active/deferred (bounded)
+wait_queue_settled() {
+  local i=0
+  while [ "$(pf_active_count)" != 0 ]; do
+    i=$((i+1)); [ $i -lt 1800 ] || fail "queue did not settle in 180 s: $(pf_queue | head -n 3)"
+    sleep 0.1
+  done
+}
+milter_lines() { grep -c " verdict=" "$MILTER_LOG" || true; }
+
+# --- phase 1: smtp-source, 20 sessions, 2,000 messages ------------------------------------------
+T0=$(date +%s)
+timeout 300 "$SMTP_SOURCE" -4 -d -s 10 -m 1000 -f load-a@example.org -t bob@test.local -S "load-hold via smtp-source" \
+  "127.0.0.1:$SMTP_PORT" >"$SCRATCH/ss-a.out" 2>&1 &
+A=$!
+timeout 300 "$SMTP_SOURCE" -4 -s 10 -m 1000 -f load-b@example.org -t bob@test.local -S "load-pass via smtp-source" \
+  "127.0.0.1:$SMTP_PORT" >"$SCRATCH/ss-b.out" 2>&1 &
+B=$!
+wait $A || fail "smtp-source A (hold) exit $?: $(tail -n 3 "$SCRATCH/ss-a.out")"
+wait $B || fail "smtp-source B (pass) exit $?: $(tail -n 3 "$SCRATCH/ss-b.out")"
+T1=$(date +%s)
+wait_queue_settled
+i=0; while [ "$(count_delivered load-b@example.org)" -lt 1000 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+d=$(count_delivered load-b@example.org); h=$(count_held load-a@example.org)
+dh=$(count_delivered load-a@example.org); hd=$(count_held load-b@example.org)
+echo "# phase 1: 2000 messages in $((T1-T0)) s; delivered(pass)=$d held(hold)=$h delivered(hold)=$dh held(pass)=$hd"
+[ "$d" = 1000 ] && [ "$h" = 1000 ] && [ "$dh" = 0 ] && [ "$hd" = 0 ] || fail "phase 1: want 1000 delivered + 1000 held"
+untagged=$(grep -L -s "^X-Hdrscan-Verdict: clean" $(grep -l -s "^Return-Path: <load-b@example.org>" "$PF_ROOT"/mail/inbox/new/*) | wc -l)
+[ "$untagged" = 0 ] || fail "phase 1: $untagged delivered messages without X-Hdrscan-Verdict: clean"
+[ "$(milter_lines)" = 2000 ] || fail "phase 1: $(milter_lines) milter log lines, want 2000"
+pass "phase 1: smtp-source 20 sessions x 2000 messages: 1000 delivered (tagged), 1000 held, 0 lost ($((T1-T0)) s)"
+
+# --- phases 2 and 3: kill / SIGTERM the milter mid-load, restart -------------------------------
+run_phase() { # NAME SIGNAL
+  local name=$1 sig=$2 before run=$1
+  before=$(milter_lines)
+  python3 "$SRC/tests/milter/smtp_load.py" "$SMTP_PORT" 16 800 5 "$run" "$SCRATCH/$run.json" 240 >"$SCRATCH/$run.out" 2>&1 &
+  local L=$!
+  timeout 240 "$SMTP_SOURCE" -4 -s 4 -m 400 -f "ss-$run@example.org" -t bob@test.local -S "load-pass smtp-source $run" \
+    "127.0.0.1:$SMTP_PORT" >"$SCRATCH/ss-$run.out" 2>&1 &
+  local S=$!
+  local i=0
+  until [ "$(milter_lines)" -ge $((before + 200)) ]; do
+    i=$((i+1)); [ $i -lt 600 ] || fail "$name: load did not reach the milter"; sleep 0.05; done
+  kill -"$sig" "$MILTER_PID"
+  wait "$MILTER_PID"; local rc=$?
+  MILTER_PID=
+  if [ "$sig" = TERM ]; then
+    [ $rc = 0 ] || fail "$name: milter exit $rc after SIGTERM (want 0 after drain)"
+    grep -q "draining:" "$MILTER_LOG" || fail "$name: no drain logged"
+  fi
+  sleep 0.5 # the milter is down: Postfix answers 4xx (milter_default_action = tempfail)
+  start_milter "$CONF" "${MILTER_ARGS[@]}"
+  wait $L || fail "$name: load client failed: $(cat "$SCRATCH/$run.out")"
+  wait $S; local src=$?
+  wait_queue_settled
+  sleep 1
+  python3 - "$SCRATCH/$run.json" "$PF_ROOT" "$run" <<'PY' >"$SCRATCH/$run.check" 2>&1 || { cat "$SCRATCH/$run.check"; fail "$name: accounting"; }
+import glob, json, subprocess, sys
+res, root, run = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+delivered = set()
+for f in glob.glob(root + "/mail/inbox/new/*") + glob.glob(root + "/mail/inbox/cur/*"):
+    with open(f, "rb") as fh:
+        for line in fh:
+            if line in (b"\n", b"\r\n"):
+                break
+            if line.startswith(b"X-Load-Id: " + run.encode() + b"-"):
+                delivered.add(line.split(b": ", 1)[1].strip().decode())
+held = 0
+q = subprocess.run(["postqueue", "-c", root + "/etc", "-j"], capture_output=True, text=True).stdout
+for line in q.splitlines():
+    e = json.loads(line)
+    if e.get("queue_name") == "hold" and e.get("sender") == "load-%s@example.org" % run:
+        held += 1
+acc = res["accepted"]
+acc_pass = {i for i in acc if int(i.rsplit("-", 1)[1]) % 2 == 1}
+acc_hold = [i for i in acc if int(i.rsplit("-", 1)[1]) % 2 == 0]
+print("sent=%d accepted=%d (pass %d, hold %d) tempfail=%d permfail=%d dropped=%d delivered=%d held=%d" % (
+    res["sent"], len(acc), len(acc_pass), len(acc_hold), len(res["tempfail"]), len(res["permfail"]),
+    len(res["dropped"]), len(delivered), held))
+assert res["sent"] == len(acc) + len(res["tempfail"]) + len(res["permfail"]) + len(res["dropped"])
+assert not res["permfail"], "5xx replies: %s" % res["replies"]
+assert not res["dropped"], "messages without an answer: %s" % res["dropped"][:5]
+assert res["tempfail"], "the kill produced no 4xx at all (it must have hit in-flight messages)"
+lost = acc_pass - delivered
+assert not lost, "accepted but not delivered: %s" % sorted(lost)[:10]
+assert delivered <= acc_pass, "delivered but never accepted: %s" % sorted(delivered - acc_pass)[:10]
+assert held == len(acc_hold), "held %d != accepted hold messages %d" % (held, len(acc_hold))
+print("OK: accepted == delivered + held; every other message got a 4xx")
+PY
+  pass "$name: $(head -n1 "$SCRATCH/$run.check")"
+  if [ $src != 0 ]; then
+    grep -q "fatal: .* 4[0-9][0-9] " "$SCRATCH/ss-$run.out" || fail "$name: smtp-source failed without a 4xx: $(tail -n 2 "$SCRATCH/ss-$run.out")"
+    pass "$name: smtp-source reported: $(grep -m1 'fatal:' "$SCRATCH/ss-$run.out")"
+  else
+    pass "$name: smtp-source finished its 400 messages without a failure"
+  fi
+  # Postfix side: every message smtp-source got accepted was delivered (none held or lost).
+  local acc_ss del_ss
+  acc_ss=$(grep -c "from=<ss-$run@example.org>, size=.*(queue active)" "$PF_ROOT/log/maillog")
+  del_ss=$(count_delivered "ss-$run@example.org")
+  [ "$acc_ss" = "$del_ss" ] || fail "$name: smtp-source messages queued $acc_ss, delivered $del_ss"
+  pass "$name: smtp-source messages queued by Postfix $acc_ss = delivered $del_ss"
+}
+run_phase kill KILL
+run_phase term TERM
+
+kill -USR1 "$MILTER_PID"; sleep 0.5
+stop_milter || fail "final SIGTERM: exit status $?"
+grep "stats (exit)" "$MILTER_LOG" | tail -n1 | cut -c1-400
+echo "PASS"
