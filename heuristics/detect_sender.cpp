@@ -137,10 +137,12 @@ void detect_sender(const DetectorInput& in, Findings& out) {
   const mime::HeaderField* rp_field = msg.headers.first("Return-Path");
   if (rp_field) rp_addr = mime::extract_address(rp_field->value);
   std::string local = rp_addr.substr(0, rp_addr.find('@'));
-  if (!local.empty() && rp_addr.find('@') != std::string::npos && random_local_part(local))
+  // Only on mail relayed into a tenant from outside: ESPs' VERP bounce addresses are random too.
+  if (relayed_in && !local.empty() && rp_addr.find('@') != std::string::npos && random_local_part(local))
     out.fire("sender.random_local_part", where_of(msg, rp_field), rp_addr);
   else
-    out.pass("sender.random_local_part", rp_addr.empty() ? "no Return-Path" : "envelope local part looks chosen, not generated");
+    out.pass("sender.random_local_part", !relayed_in ? "not relayed in from outside Microsoft (VERP bounces are random by design)"
+                                         : rp_addr.empty() ? "no Return-Path" : "envelope local part looks chosen, not generated");
   // 2. From domain vs envelope / tenant.
   const auto* from = msg.headers.first("From");
   std::string from_dom = from ? mime::address_domain(mime::extract_address(from->decoded)) : "";

@@ -37,7 +37,7 @@ struct SignalCheck {
 
 struct Thresholds {
   int suspicious = 30;  // score >= this: suspicious
-  int campaign = 70;    // score >= this (and the campaign gate holds): campaign
+  int campaign = 60;    // score >= this (and the campaign gate holds): campaign
 };
 
 struct Assessment {

@@ -35,7 +35,7 @@ constexpr SignalSpec kSignals[] = {
      "mail left Exchange Online but the sending tenant's X-Microsoft-Antispam is missing"},
     {"strip.arc_chain_restart", Family::stripping, 10,
      "the receiving side's ARC chain restarts at i=1 cv=none after an Exchange Online hop"},
-    {"strip.partial_set", Family::stripping, 20,
+    {"strip.partial_set", Family::stripping, 25,
      "the sending tenant's ARC set is incomplete (some of ARC-Seal / -Message-Signature / "
      "-Authentication-Results missing)"},
     // The body.

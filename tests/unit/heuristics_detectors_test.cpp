@@ -119,7 +119,7 @@ TEST_CASE("same route with ARC set and verdict stripped and a connector IP: camp
   CHECK(fired(a, "strip.tenant_msantispam_missing"));
   CHECK(fired(a, "relay.known_connector_ip"));
   CHECK(a.verdict == heuristics::Verdict::campaign);
-  CHECK(a.score >= 70);
+  CHECK(a.score >= analyzer().thresholds().campaign);
 }
 
 TEST_CASE("stripping with an unlisted connecting IP still reaches at least suspicious; only ARC stripped is weaker") {
