@@ -8,7 +8,8 @@
 // truncated=true and error_code "too_large"; once the archive total is spent, the member
 // being read is cut with "archive_limit" and every later member is still listed, as an error
 // message with "archive_limit" (so none is lost silently). A zip inside the zip is not opened:
-// it is yielded with error_code "nested_archive". Directory entries are skipped.
+// it is yielded with error_code "nested_archive". Directory entries are skipped; a link or
+// device entry is yielded as an "unreadable" message (not a message, but not hidden either).
 // Diagnostics: an archive libarchive cannot open, a corrupt or encrypted member become
 // messages with error_code "unreadable" and libarchive's reason; a fatal error ends the
 // archive after that message.
@@ -109,21 +110,27 @@ class ZipSource final : public MessageSource {
       if (rc == ARCHIVE_FATAL) {
         const char* why = archive_error_string(a_);
         finished_ = true;
-        error_message(out, member_, std::string("archive unreadable after this point: ") +
-                                        (why ? why : "unknown error"), "unreadable");
+        std::string after = member_.empty() ? "" : " (after member " + member_ + ")";
+        error_message(out, "", std::string("archive unreadable from here on") + after + ": " +
+                                   (why ? why : "unknown error"), "unreadable");
+        return true;
+      }
+      if (rc == ARCHIVE_RETRY) {  // this entry is unreadable, the next may not be
+        const char* why = archive_error_string(a_);
+        if (++retries_ >= kMaxRetries) finished_ = true;  // never loop on a stuck archive
+        error_message(out, "#" + std::to_string(++member_number_),
+                      std::string("archive entry unreadable: ") + (why ? why : "unknown error"),
+                      "unreadable");
         return true;
       }
       ++member_number_;
       const char* name = archive_entry_pathname(entry);
       member_ = name && *name ? name : "#" + std::to_string(member_number_);
       if (archive_entry_filetype(entry) == AE_IFDIR) continue;
-      if (rc == ARCHIVE_WARN || rc == ARCHIVE_RETRY) {
-        const char* why = archive_error_string(a_);
-        if (archive_entry_filetype(entry) != AE_IFREG) {
-          error_message(out, member_, std::string("archive member unreadable: ") +
-                                          (why ? why : "unknown error"), "unreadable");
-          return true;
-        }
+      if (archive_entry_filetype(entry) != AE_IFREG) {
+        error_message(out, member_, "archive member is not a regular file (link or device)",
+                      "unreadable");
+        return true;
       }
       if (budget_.total_used >= budget_.total_cap) {
         error_message(out, member_, "archive total size cap reached; member not read",
@@ -162,6 +169,8 @@ class ZipSource final : public MessageSource {
   std::string member_;
   std::uint64_t member_number_ = 0;
   bool finished_ = false;
+  static constexpr int kMaxRetries = 1000;
+  int retries_ = 0;
 };
 
 }  // namespace
