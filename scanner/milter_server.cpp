@@ -130,13 +130,14 @@ class Server {
   Server(const ServerOptions& opt, std::shared_ptr<const Runtime> rt)
       : opt_(opt),
         rt_(std::move(rt)),
-        acceptor_(io_),
-        signals_(io_),
+        strand_(asio::make_strand(io_)),
+        acceptor_(strand_),
+        signals_(strand_),
         pool_(rt_->cfg.scan_threads ? rt_->cfg.scan_threads
                                     : std::max(1u, std::thread::hardware_concurrency())),
-        retry_timer_(io_),
-        drain_timer_(io_),
-        exit_timer_(io_) {}
+        retry_timer_(strand_),
+        drain_timer_(strand_),
+        exit_timer_(strand_) {}
 
   int run();
 
@@ -165,6 +166,9 @@ class Server {
   asio::io_context io_;
   std::mutex rt_mu_;
   std::shared_ptr<const Runtime> rt_;
+  // Acceptor, signals and server timers share one strand: their handlers never race, whatever
+  // io-threads is.
+  asio::strand<asio::io_context::executor_type> strand_;
   asio::basic_socket_acceptor<generic_stream> acceptor_;
   asio::signal_set signals_;
   asio::thread_pool pool_;
@@ -735,11 +739,25 @@ int Server::run() {
            std::string(to_string(rt->cfg.on_suspicious)) + " campaign=" +
            std::string(to_string(rt->cfg.on_campaign)) + " on-error=" +
            std::string(to_string(rt->cfg.on_error)) + (rt->cfg.dry_run ? "; DRY RUN" : "") + ")");
-  accept();
+  asio::post(strand_, [this] { accept(); });
+  // An exception escaping a handler must not end the server: log it and keep running.
+  auto run_io = [this] {
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& e) {
+        counters_.errors++;
+        log_line(std::string("internal error in an I/O handler (contained): ") + e.what());
+      } catch (...) {
+        counters_.errors++;
+        log_line("internal error in an I/O handler (contained)");
+      }
+    }
+  };
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < rt->cfg.io_threads; ++i)
-    threads.emplace_back([this] { io_.run(); });
-  io_.run();
+  for (unsigned i = 1; i < rt->cfg.io_threads; ++i) threads.emplace_back(run_io);
+  run_io();
   for (auto& t : threads) t.join();
   pool_.join();
   report_stats("exit");
