@@ -221,7 +221,10 @@ std::string normalise_color(std::string_view value) {
       if (end == p) return {};
       p = end;
       double scaled = n;
-      if (*p == '%') scaled = n * 255.0 / 100.0, ++p;
+      if (*p == '%') {
+        scaled = n * 255.0 / 100.0;
+        ++p;
+      }
       rgb[k] = std::clamp(static_cast<int>(scaled + 0.5), 0, 255);
     }
     static const char* kHex = "0123456789abcdef";

@@ -175,13 +175,19 @@ std::string Params::get(std::string_view name) const {
   bool have_plain = false;
   for (const auto& [key, val] : items) {
     if (key == name) {
-      if (!have_plain) plain = val, have_plain = true;
+      if (!have_plain) {
+        plain = val;
+        have_plain = true;
+      }
       continue;
     }
     if (key.size() <= name.size() || key.compare(0, name.size(), name) != 0 || key[name.size()] != '*') continue;
     std::string_view rest = std::string_view(key).substr(name.size() + 1);
     bool extended = false;
-    if (!rest.empty() && rest.back() == '*') extended = true, rest.remove_suffix(1);
+    if (!rest.empty() && rest.back() == '*') {
+      extended = true;
+      rest.remove_suffix(1);
+    }
     int index = 0;
     if (rest.empty()) {
       extended = true;  // "name*=" is always extended
@@ -375,7 +381,10 @@ std::size_t match_delimiter(std::string_view body, std::size_t pos, std::string_
     return std::string_view::npos;
   std::size_t q = pos + 2 + boundary.size();
   close = false;
-  if (q + 1 < body.size() && body[q] == '-' && body[q + 1] == '-') close = true, q += 2;
+  if (q + 1 < body.size() && body[q] == '-' && body[q + 1] == '-') {
+    close = true;
+    q += 2;
+  }
   const std::size_t blanks_begin = q;
   while (q < body.size() && (body[q] == ' ' || body[q] == '\t')) ++q;
   if (q >= body.size()) return body.size();
@@ -543,7 +552,10 @@ void build_mime_tree(ParsedMessage& msg, const Limits& limits, std::size_t depth
 
   // Root fields come from hdrscan's own header parser.
   EntityFields root_fields;
-  if (const auto* f = find_field(msg.headers, "Content-Type")) root_fields.content_type = f->value, root_fields.has_content_type = true;
+  if (const auto* f = find_field(msg.headers, "Content-Type")) {
+    root_fields.content_type = f->value;
+    root_fields.has_content_type = true;
+  }
   if (const auto* f = find_field(msg.headers, "Content-Transfer-Encoding")) root_fields.transfer_encoding = f->value;
   if (const auto* f = find_field(msg.headers, "Content-Disposition")) root_fields.disposition = f->value;
 
@@ -601,7 +613,10 @@ void build_mime_tree(ParsedMessage& msg, const Limits& limits, std::size_t depth
       part.filename = disp_params.get("filename");
     }
     if (part.filename.empty() && fields.has_content_type) part.filename = ct_params.get("name");
-    if (part.filename.size() > 1024) part.filename.resize(1024), part.filename = sanitize_utf8(part.filename);
+    if (part.filename.size() > 1024) {
+      part.filename.resize(1024);
+      part.filename = sanitize_utf8(part.filename);  // the cut may split a character
+    }
 
     if (!tree_allowed) {
       // One truncated text part: the declared text type when there is one, else text/plain.
