@@ -12,8 +12,11 @@
 //    a line starting "From " separates messages only when it looks like a separator:
 //      - its rest carries an asctime-like date (a month name and hh:mm), and either the line
 //        before it is empty or the next line is a header field ("Name:");
-//      - or its sender field is empty, "-" or address-like (Thunderbird "From -", Gmail
-//        "From 123@xxx", odd date formats after an address) and the next line is a header.
+//      - or the line before it is empty, its sender field is empty, "-" or address-like
+//        (Gmail "From 123@xxx", odd date formats after an address) and the next line is a
+//        header field;
+//      - or its rest is just "-" or nothing (Thunderbird "From - ", written without an empty
+//        line before it) and the next line is a header field.
 //    So "From time to time" or "From Russia with love\nYear: 1963" stay in the body, and a
 //    real separator is found even when the writer left no empty line before it. This is
 //    stricter than the classic "any From line after an empty line" on purpose: a false split
@@ -114,6 +117,13 @@ bool has_sender_token(std::string_view rest) {
   while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
   std::string_view token = rest.substr(0, rest.find_first_of(" \t"));
   return token.empty() || token == "-" || token.find('@') != std::string_view::npos;
+}
+
+// Empty or "-" only (Thunderbird's "From - ", tests' "From ").
+bool is_anonymous_sender(std::string_view rest) {
+  while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+  while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t')) rest.remove_suffix(1);
+  return rest.empty() || rest == "-";
 }
 
 class MboxReader final : public MessageSource {
@@ -307,8 +317,11 @@ class MboxReader final : public MessageSource {
     std::size_t first = rest.find_first_not_of(" \t");
     if (first != std::string::npos && rest[first] == ':') return false;
     bool dated = has_asctime_date(rest);
-    if (!dated && !has_sender_token(rest)) return false;
     if (dated && after_empty_line) return true;
+    // Without an empty line before it, only a dated or an anonymous ("From -") line may
+    // separate: "From x@y" alone in a header block is more likely a broken header field.
+    bool sender_ok = after_empty_line ? has_sender_token(rest) : is_anonymous_sender(rest);
+    if (!dated && !sender_ok) return false;
     if (le >= w_->end() && w_->at_eof()) return false;
     return next_line_is_header(le);
   }

@@ -211,7 +211,7 @@ TEST_CASE("mboxo: unquoted From lines in a body do not split") {
 
 TEST_CASE("mbox separators without an empty line before them (Thunderbird From -)") {
   auto all = read_mbox("From - \nSubject: 1\n\nlast line of 1\nFrom - Fri Dec 13 15:01:22 1996\n"
-                       "Subject: 2\n\ntwo\nFrom 123@xxx\nSubject: 3\n\nthree");
+                       "Subject: 2\n\ntwo\n\nFrom 123@xxx\nSubject: 3\n\nthree");
   REQUIRE(all.size() == 3);
   CHECK(all[0].bytes == "Subject: 1\n\nlast line of 1\n");
   SUBCASE("an address with an ISO date is a separator when a header follows") {
@@ -222,6 +222,12 @@ TEST_CASE("mbox separators without an empty line before them (Thunderbird From -
     CHECK(iso[1].bytes == "Subject: 2\n\ntwo\n\nFrom e@f said:\n\nquoted\n");
   }
   CHECK(all[1].bytes == "Subject: 2\n\ntwo\n");
+  SUBCASE("an address-only From line inside a header block is a broken field, not a split") {
+    auto broken = read_mbox("From x Mon Jan  1 00:00:00 2001\nSubject: q\nFrom bad@example.com\n"
+                            "To: y@example.com\n\nbody\n");
+    REQUIRE(broken.size() == 1);
+    CHECK(broken[0].bytes == "Subject: q\nFrom bad@example.com\nTo: y@example.com\n\nbody\n");
+  }
   CHECK(all[2].bytes == "Subject: 3\n\nthree");  // no trailing newline at the end
 }
 
