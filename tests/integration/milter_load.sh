@@ -6,7 +6,8 @@
 #   session (-d), another 1,000 "load-pass" messages over 10 sessions, one per session. A
 #   test indicator file makes "load-hold" subjects suspicious, and the config quarantines
 #   suspicious mail: every message must be delivered (tagged clean) or held, none lost
-#   (smtp-source exits non-zero on any non-2xx reply, so all 2,000 were accepted).
+#   (smtp-source exits non-zero on any non-2xx reply, so all 2,000 were accepted), with
+#   three SIGHUP reloads during the load (no connection dropped).
 # Phase 2 (kill -KILL mid-load) and phase 3 (SIGTERM mid-load, drain): tests/milter/
 #   smtp_load.py records the answer to every message while the milter is killed and
 #   restarted; every message is delivered, held, or refused with a 4xx (the sender keeps it,
@@ -72,6 +73,12 @@ A=$!
 timeout 300 "$SMTP_SOURCE" -4 -s 10 -m 1000 -f load-b@example.org -t bob@test.local -S "load-pass via smtp-source" \
   "127.0.0.1:$SMTP_PORT" >"$SCRATCH/ss-b.out" 2>&1 &
 B=$!
+# SIGHUP (reload config + indicators) three times under load: no connection may drop, so
+# smtp-source (which dies on any non-2xx reply) must still finish every message.
+for k in 1 2 3; do
+  i=0; until [ "$(milter_lines)" -ge $((k * 400)) ]; do i=$((i+1)); [ $i -lt 1200 ] || fail "phase 1: load too slow"; sleep 0.05; done
+  kill -HUP "$MILTER_PID"
+done
 wait $A || fail "smtp-source A (hold) exit $?: $(tail -n 3 "$SCRATCH/ss-a.out")"
 wait $B || fail "smtp-source B (pass) exit $?: $(tail -n 3 "$SCRATCH/ss-b.out")"
 T1=$(date +%s)
@@ -84,7 +91,8 @@ echo "# phase 1: 2000 messages in $((T1-T0)) s; delivered(pass)=$d held(hold)=$h
 untagged=$(grep -L -s "^X-Hdrscan-Verdict: clean" $(grep -l -s "^Return-Path: <load-b@example.org>" "$PF_ROOT"/mail/inbox/new/*) | wc -l)
 [ "$untagged" = 0 ] || fail "phase 1: $untagged delivered messages without X-Hdrscan-Verdict: clean"
 [ "$(milter_lines)" = 2000 ] || fail "phase 1: $(milter_lines) milter log lines, want 2000"
-pass "phase 1: smtp-source 20 sessions x 2000 messages: 1000 delivered (tagged), 1000 held, 0 lost ($((T1-T0)) s)"
+[ "$(grep -c 'reloaded:' "$MILTER_LOG")" = 3 ] || fail "phase 1: want 3 reloads logged"
+pass "phase 1: smtp-source 20 sessions x 2000 messages, 3 x SIGHUP: 1000 delivered (tagged), 1000 held, 0 lost ($((T1-T0)) s)"
 
 # --- phases 2 and 3: kill / SIGTERM the milter mid-load, restart -------------------------------
 run_phase() { # NAME SIGNAL
