@@ -123,7 +123,7 @@ TEST_CASE("RFC 2231 and RFC 2047 attachment names (mime4j test messages)") {
   CHECK(m.parts[1].filename == "HasenundFr\xC3\xB6sche.txt");  // filename="=?iso-8859-1?Q?...?="
 }
 
-TEST_CASE("nested messages: base64-encoded message/rfc822 owns its bytes; digest defaults") {
+TEST_CASE("nested messages: base64-encoded message/rfc822 owns its bytes, digest defaults") {
   const fs::path dir = kCorpus / "malformed/mime4j_testmsgs/core/src/test/resources/mimetools-testmsgs";
   if (!present(dir / "multi-2gifs-base64.msg")) return;
   {
@@ -406,7 +406,7 @@ TEST_CASE("every ham-spam and dev message yields its text or HTML, without body 
   CHECK(body_errors == 0);
 }
 
-TEST_CASE("malformed corpus: no crash; body-side defect counts pinned") {
+TEST_CASE("malformed corpus: no crash, body-side defect counts pinned") {
   const fs::path dir = kCorpus / "malformed";
   if (!present(dir)) return;
   std::map<std::string, std::size_t> counts;
