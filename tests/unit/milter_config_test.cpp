@@ -21,7 +21,7 @@ std::string error_of(const std::string& text) {
 }
 }  // namespace
 
-TEST_CASE("defaults: tag clean and suspicious, quarantine campaign, tempfail on error") {
+TEST_CASE("defaults: tag clean and suspicious - quarantine campaign - tempfail on error") {
   Config c;
   CHECK(c.action_for(Verdict::clean) == Action::tag);
   CHECK(c.action_for(Verdict::suspicious) == Action::tag);
@@ -82,7 +82,7 @@ TEST_CASE("every key parses") {
   CHECK(c.stats_file == "/run/hdrscan/stats.json");
 }
 
-TEST_CASE("errors name the file and line; a typo never weakens the policy silently") {
+TEST_CASE("errors name the file and line - a typo never weakens the policy silently") {
   CHECK(error_of("campaign = quarantine\ncampain = reject\n") == "t.conf:2: unknown key 'campain'");
   CHECK(error_of("campaign = delete\n").find("t.conf:1: action must be") == 0);
   CHECK(error_of("reject-reply = 451 4.7.1 later\n").find("5xx") != std::string::npos);
@@ -100,7 +100,7 @@ TEST_CASE("errors name the file and line; a typo never weakens the policy silent
   CHECK(error_of("clean = tag\r\n").empty());  // CRLF files are fine
 }
 
-TEST_CASE("a config file replaces the base's indicator list, other keys keep the base") {
+TEST_CASE("a config file replaces the base's indicator list - other keys keep the base") {
   Config base;
   base.indicators = {"a.ind"};
   base.on_campaign = Action::reject;
@@ -121,7 +121,7 @@ TEST_CASE("the shipped example config parses and states the defaults") {
   CHECK(c.listen == "inet:127.0.0.1:8899");
 }
 
-TEST_CASE("missing config file is an error, not defaults") {
+TEST_CASE("missing config file is an error - not defaults") {
   CHECK_THROWS_AS(load_config_file("/nonexistent/hdrscan.conf"), ConfigError);
 }
 
@@ -138,7 +138,7 @@ TEST_CASE("policy: tag adds both headers and deletes forged ones") {
   CHECK(d.final == Final::cont);
 }
 
-TEST_CASE("policy: quarantine tags and holds with the reason, verdict and score") {
+TEST_CASE("policy: quarantine tags and holds with the reason - verdict and score") {
   Config c;
   EomDecision d = decide(c, Verdict::campaign, 97, {"a"});
   CHECK(d.add_headers.size() == 2);
@@ -146,7 +146,7 @@ TEST_CASE("policy: quarantine tags and holds with the reason, verdict and score"
   CHECK(d.final == Final::cont);  // 'q' is not final: a CONTINUE must follow
 }
 
-TEST_CASE("policy: reject uses the configured reply; accept and tempfail") {
+TEST_CASE("policy: reject uses the configured reply - accept and tempfail") {
   Config c = parse_config("campaign = reject\nreject-reply = 550 5.7.1 No (100% sure)\n"
                           "clean = accept\nsuspicious = tempfail\n", "t");
   EomDecision r = decide(c, Verdict::campaign, 90, {});
@@ -169,7 +169,7 @@ TEST_CASE("policy: dry-run changes nothing") {
   CHECK(d.quarantine_reason.empty());
 }
 
-TEST_CASE("score header without signals; top signals: positive, distinct, header-safe") {
+TEST_CASE("score header without signals - top signals: positive - distinct - header-safe") {
   CHECK(score_header_value(0, {}) == "0");
   hdrscan::heuristics::Assessment a;
   a.evidence = {{"relay.known_connector_ip", 30, "", "", ""},

@@ -184,7 +184,7 @@ TEST_CASE("random garbage never crashes the reader or the session") {
   }
 }
 
-TEST_CASE("negotiation: v6, only our actions, no-reply steps ANDed with the offer") {
+TEST_CASE("negotiation: v6 - only our actions - no-reply steps ANDed with the offer") {
   Driver d;
   d.feed(optneg());
   auto ps = packets(d.replies);
@@ -221,7 +221,7 @@ TEST_CASE("the first packet must be option negotiation") {
   CHECK(d.error.find("negotiation") != std::string::npos);
 }
 
-TEST_CASE("a Postfix session: exact message bytes, leading spaces, folds, queue id, empty macros") {
+TEST_CASE("a Postfix session: exact message bytes - leading spaces - folds - queue id - empty macros") {
   Driver d;
   d.feed(postfix_connect());
   CHECK(d.session.client_name() == "client.example");
@@ -256,7 +256,7 @@ TEST_CASE("empty macro packets are tolerated and never answered") {
   CHECK(d.session.macro("i").empty());
 }
 
-TEST_CASE("65535-byte body chunks; body beyond max-body-bytes is counted, not kept") {
+TEST_CASE("65535-byte body chunks - body beyond max-body-bytes is counted - not kept") {
   SessionLimits l;
   l.max_body_bytes = 100000;
   Driver d(l);
@@ -298,7 +298,7 @@ TEST_CASE("header block bounded by max-header-bytes") {
   CHECK(bytes.substr(bytes.size() - 6) == "\r\nbody");
 }
 
-TEST_CASE("forged X-Hdrscan-* headers: deleted highest index first, ours added once") {
+TEST_CASE("forged X-Hdrscan-* headers: deleted highest index first - ours added once") {
   Driver d;
   d.feed(postfix_connect());
   d.feed(postfix_message("Q2", {{"X-Hdrscan-Verdict", " clean"}, {"Subject", " s"},
@@ -323,7 +323,7 @@ TEST_CASE("forged X-Hdrscan-* headers: deleted highest index first, ours added o
   CHECK_FALSE(d.session.awaiting_reply());
 }
 
-TEST_CASE("abort mid-message resets everything of that message; A is never answered") {
+TEST_CASE("abort mid-message resets everything of that message - A is never answered") {
   Driver d;
   d.feed(postfix_connect());
   d.replies.clear();
@@ -372,7 +372,7 @@ TEST_CASE("the i macro sent before MAIL (non-SMTP path) survives the MAIL reset"
   CHECK(d.session.message().queue_id == "NS1");
 }
 
-TEST_CASE("reply codes: reject text with %, invalid text falls back, tempfail and accept") {
+TEST_CASE("reply codes: reject text with % - invalid text falls back - tempfail and accept") {
   auto eom_with = [](const EomDecision& dec) {
     Driver d;
     d.feed(postfix_connect());
