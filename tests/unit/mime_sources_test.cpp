@@ -189,6 +189,16 @@ TEST_CASE("mbox with CRLF line endings") {
   REQUIRE(all.size() == 2);
   CHECK(all[0].bytes == a);
   CHECK(all[1].bytes == b);
+  SUBCASE("with a Content-Length that checks out across a CRLF empty line") {
+    std::string body = "x\r\n\r\nFrom z Mon Jan  1 00:00:00 2001\r\nSubject: in body\r\n";
+    std::string c = "Subject: C\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    auto framed = read_mbox("From x Mon Jan  1 00:00:00 2001\r\n" + c + "\r\n" +
+                            "From y Mon Jan  1 00:00:00 2001\r\n" + b);
+    REQUIRE(framed.size() == 2);
+    CHECK(framed[0].bytes == c);
+    CHECK(framed[0].note.empty());
+    CHECK(framed[1].bytes == b);
+  }
 }
 
 TEST_CASE("mboxrd: one '>' removed from >+From lines; other > lines untouched") {
