@@ -201,7 +201,7 @@ TEST_CASE("mbox with CRLF line endings") {
   }
 }
 
-TEST_CASE("mboxrd: one '>' removed from >+From lines; other > lines untouched") {
+TEST_CASE("mboxrd: one '>' removed from >+From lines - other > lines untouched") {
   std::string box =
       "From x Mon Jan  1 00:00:00 2001\nSubject: q\n\n>From here\n>>From there\n> quoted\n"
       ">>> deep\n>Fromage\n";
@@ -352,7 +352,7 @@ TEST_CASE("Maildir: cur/ and new/ in order, tmp/ and index files skipped") {
   for (const auto& m : all) CHECK(m.error.empty());
 }
 
-TEST_CASE("directories: walked recursively in sorted order; mbox and zip inside opened") {
+TEST_CASE("directories: walked recursively in sorted order - mbox and zip inside opened") {
   ScratchDir dir;
   std::string root = dir.path.string();
   dir.write("b.eml", kMsgB);
