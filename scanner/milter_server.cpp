@@ -485,7 +485,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::strand<asio::io_context::executor_type> strand_;
   generic_stream::socket sock_;
   asio::steady_timer deadline_, scan_timer_;
-  std::array<char, 65536> rbuf_{};
+  std::array<char, 16384> rbuf_{};  // per connection: keep 1000 idle sessions cheap
   PacketReader reader_;
   Session session_;
   std::string out_, wbuf_;

@@ -56,4 +56,18 @@ grep "stats (SIGUSR1)" "$MILTER_LOG" | grep -q " aborted=1 " || fail "stats: wan
 grep "stats (SIGUSR1)" "$MILTER_LOG" | grep -q " protocol_errors=0 " || fail "stats: protocol errors during a clean run"
 pass "SIGUSR1 counters: $(grep 'stats (SIGUSR1)' "$MILTER_LOG" | cut -c1-160)..."
 stop_milter || fail "milter exit status after SIGTERM"
+
+# The same edges over a unix-domain socket (listen = unix:PATH), as Postfix may use it.
+SOCK=$SCRATCH/milter.sock
+printf 'max-body-bytes = 100k\nlisten = unix:%s\n' "$SOCK" >"$SCRATCH/unix.conf"
+"$HDRSCAN" milter --config "$SCRATCH/unix.conf" >>"$MILTER_LOG" 2>&1 &
+MILTER_PID=$!
+i=0; until [ -S "$SOCK" ]; do i=$((i+1)); [ $i -lt 200 ] || fail "no unix socket $SOCK"; sleep 0.05; done
+[ "$(stat -c %a "$SOCK")" = 660 ] || fail "unix socket mode $(stat -c %a "$SOCK"), want 660"
+miltertest -D "sock=unix:$SOCK" -D "campaign_eml=$CAMPAIGN" -D "clean_eml=$CLEAN" \
+  -D campaign_verdict=campaign -D clean_verdict=clean -s "$SRC/tests/milter/edges.lua" >"$SCRATCH/miltertest-unix.out" 2>&1 \
+  || fail "edges.lua over unix socket: $(tail -n 3 "$SCRATCH/miltertest-unix.out")"
+pass "edges.lua over unix:$SOCK: $(tail -n1 "$SCRATCH/miltertest-unix.out")"
+stop_milter || fail "milter (unix) exit status after SIGTERM"
+[ ! -e "$SOCK" ] || fail "unix socket not removed at exit"
 echo "PASS"
