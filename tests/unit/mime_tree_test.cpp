@@ -9,6 +9,8 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "mime/decode.hpp"
 #include "mime/message.hpp"
@@ -436,4 +438,35 @@ TEST_CASE("malformed corpus: no crash, body-side defect counts pinned") {
   CHECK(counts["delimiter_line_junk"] == 1);
   CHECK(counts["multipart_without_parts"] == 5);
   CHECK(counts["mime_too_deep"] == 0);
+}
+
+TEST_CASE("parsing in several threads gives the same trees (per-thread iconv cache and budgets)") {
+  const fs::path dir = kCorpus / "ham-spam/spamassassin/spam";
+  if (!present(dir)) return;
+  std::vector<std::string> messages;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (messages.size() >= 150) break;
+    messages.push_back(read_file(entry.path()));
+  }
+  // A fingerprint of what the body side produced: part types, text sizes and HTML counts.
+  auto fingerprint = [&](std::size_t i) {
+    const ParsedMessage m = parse_message(messages[i]);
+    std::string f;
+    for (const auto& p : m.parts) f += p.content_type + ":" + std::to_string(p.text.size()) + ";";
+    f += std::to_string(m.html.links.size()) + "/" + std::to_string(m.html.visible_text.size());
+    return f;
+  };
+  std::vector<std::string> expected(messages.size());
+  for (std::size_t i = 0; i < messages.size(); ++i) expected[i] = fingerprint(i);
+  std::vector<std::vector<std::string>> got(4, std::vector<std::string>(messages.size()));
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < got.size(); ++t)
+    threads.emplace_back([&, t] {
+      for (std::size_t r = 0; r < messages.size(); ++r) {
+        const std::size_t i = (r * 7 + t * 13) % messages.size();  // different orders per thread
+        got[t][i] = fingerprint(i);
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (const auto& g : got) CHECK(g == expected);
 }
