@@ -114,7 +114,8 @@ bool is_plain_ascii(std::string_view v) {
 }
 
 void finish_field(HeaderField& f, std::string_view name_and_value_raw, std::size_t name_len) {
-  std::string_view rest = name_and_value_raw.substr(name_len);
+  // The raw field may have been cut at max_header_line inside an over-long name.
+  std::string_view rest = name_and_value_raw.substr(std::min(name_len, name_and_value_raw.size()));
   // skip blanks and the colon
   std::size_t colon = rest.find(':');
   rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
