@@ -9,8 +9,8 @@
 // top-level simple class selectors (".cls{...}") whose rules hide (at-rule blocks such as
 // @media are skipped: they hide only on some screens).
 // Hidden means, on the element or an ancestor: the `hidden` attribute, display:none,
-// visibility:hidden|collapse, font-size 0 or <= 1px/1pt, opacity <= 0.05, max-height:0 or
-// height:0 with overflow:hidden, text colour equal to the background colour set on the
+// visibility:hidden|collapse, font-size 0 or <= 1px/1pt, opacity <= 0.05, a zero (max-)height
+// or (max-)width with overflow:hidden, text-indent or absolute left/top <= -999px, text colour equal to the background colour set on the
 // element or the nearest ancestor that sets one (style background(-color), bgcolor,
 // <font color>; #rgb, #rrggbb, rgb() and basic colour names compared normalised), or a class
 // from the pre-pass. A background that is never set is not assumed white, and a background
@@ -278,7 +278,7 @@ struct StyleFacts {
 
 StyleFacts style_facts(const Declarations& decls) {
   StyleFacts f;
-  bool overflow_hidden = false, zero_box = false;
+  bool overflow_hidden = false, zero_box = false, positioned = false, off_screen = false;
   for (const auto& [name, value] : decls) {
     std::string_view unit;
     if (name == "display" && value == "none") f.hides = true;
@@ -296,6 +296,15 @@ StyleFacts style_facts(const Declarations& decls) {
     } else if (name == "width") {
       const double n = leading_number(value, &unit);
       if (n >= 0 && (unit == "px" || unit.empty())) f.width = static_cast<int>(n);
+      if (n == 0 && unit != "?") zero_box = true;
+    } else if (name == "text-indent") {
+      const double n = leading_number(value, &unit);
+      if (n <= -999 && unit == "px") f.hides = true;  // text pushed off the left edge
+    } else if (name == "left" || name == "top") {
+      const double n = leading_number(value, &unit);
+      if (n <= -999 && unit == "px") off_screen = true;
+    } else if (name == "position") {
+      positioned = value == "absolute" || value == "fixed";
     } else if (name == "overflow" || name == "overflow-y" || name == "overflow-x") {
       if (value == "hidden") overflow_hidden = true;
     } else if (name == "color") {
@@ -310,6 +319,7 @@ StyleFacts style_facts(const Declarations& decls) {
     }
   }
   if (zero_box && overflow_hidden) f.hides = true;
+  if (positioned && off_screen) f.hides = true;
   return f;
 }
 

@@ -168,22 +168,28 @@ TEST_CASE("hiding tricks") {
       "<table style=\"background-color:rgb(0,0,0)\"><tr><td><font color=black>filler nine</font>"
       "<span style=\"color:white\">shown on black</span></td></tr></table>"
       "<div hidden>filler ten</div>"
+      "<div style=\"width:0;overflow:hidden\">filler eleven</div>"
+      "<div style=\"text-indent:-9999px\">filler twelve</div>"
+      "<div style=\"position:absolute;left:-5000px\">filler thirteen</div>"
+      "<div style=\"position:relative;left:-5000px\">relative offset is not judged</div>"
       "<div style=\"max-height:0px\">not hidden without overflow</div>"
       "<div class=keep>red text</div>"
       "</body></html>";
   const HtmlFacts f = extract_html(html);
   for (const char* filler : {"filler one", "filler two", "filler three", "filler four", "filler five",
-                             "filler six", "filler seven", "filler eight", "filler nine", "filler ten"}) {
+                             "filler six", "filler seven", "filler eight", "filler nine", "filler ten",
+                             "filler eleven", "filler twelve", "filler thirteen"}) {
     CAPTURE(filler);
     CHECK(contains(f.hidden_text, filler));
     CHECK_FALSE(contains(f.visible_text, filler));
   }
-  for (const char* shown : {"Claim your prize", "mobile only", "shown on black", "not hidden without overflow", "red text"}) {
+  for (const char* shown : {"Claim your prize", "mobile only", "shown on black", "not hidden without overflow", "red text",
+                            "relative offset is not judged"}) {
     CAPTURE(shown);
     CHECK(contains(f.visible_text, shown));
     CHECK_FALSE(contains(f.hidden_text, shown));
   }
-  CHECK(f.hidden_elements == 10);
+  CHECK(f.hidden_elements == 13);
 }
 
 TEST_CASE("links, images, entities, whitespace") {
