@@ -257,19 +257,25 @@ int run_scan(ScanOptions& o) {
   std::map<std::uint64_t, std::pair<std::uint64_t, MessageReport>> done;  // ord -> (seq, report)
   std::uint64_t produced = 0, printed = 0;
   bool reader_finished = false;
+  bool cancelled = false;  // the output failed (closed pipe with SIGPIPE ignored, full disk)
   std::atomic<std::uint64_t> input_errors{0};
 
+  // Queues a message; false when the scan was cancelled.
   auto push = [&](Work&& w) {
     std::unique_lock lk(mu);
-    cv_space.wait(lk, [&] { return produced - printed < window; });
+    cv_space.wait(lk, [&] { return produced - printed < window || cancelled; });
+    if (cancelled) return false;
     w.ord = produced++;
     queue.push_back(std::move(w));
     cv_work.notify_one();
+    return true;
   };
 
   std::thread reader([&] {
     std::uint64_t seq = 0;
+    bool stop = false;
     for (const auto& path : o.paths) {
+      if (stop) break;
       std::string why;
       const bool ok = readable_input(path, why);
       if (!ok) {
@@ -285,7 +291,10 @@ int run_scan(ScanOptions& o) {
           while (src && src->next(raw)) {
             const std::uint64_t s = seq++;
             ++yielded;
-            if (s % shard.n == shard.k) push(Work{0, s, std::move(raw)});
+            if (s % shard.n == shard.k && !push(Work{0, s, std::move(raw)})) {
+              stop = true;
+              break;
+            }
             raw = mime::RawMessage{};
           }
         }
@@ -305,7 +314,7 @@ int run_scan(ScanOptions& o) {
         w.raw.where.path = path;
         w.raw.error = ok ? open_error : why;
         w.raw.error_code = "unreadable";
-        if (w.seq % shard.n == shard.k) push(std::move(w));
+        if (w.seq % shard.n == shard.k && !push(std::move(w))) stop = true;
       }
     }
     std::lock_guard lk(mu);
@@ -337,6 +346,7 @@ int run_scan(ScanOptions& o) {
   }
 
   printer->begin();
+  bool write_failed = false;
   auto last_draw = Clock::now();
   for (;;) {
     std::pair<std::uint64_t, MessageReport> item;
@@ -359,7 +369,15 @@ int run_scan(ScanOptions& o) {
     const MessageReport& r = item.second;
     const ScanRecord rec{item.first, &r};
     summary.add(r, min_verdict);
-    if (!o.only_matches || r.assessment.verdict >= min_verdict) printer->message(rec);
+    if (!write_failed && (!o.only_matches || r.assessment.verdict >= min_verdict)) {
+      printer->message(rec);
+      if (std::ferror(out)) {  // stop reading; the messages in flight drain unprinted
+        write_failed = true;
+        std::lock_guard lk(mu);
+        cancelled = true;
+        cv_space.notify_all();
+      }
+    }
     if (report) report->add(rec);
     {
       std::lock_guard lk(mu);
