@@ -520,8 +520,8 @@ class SingleReader final : public MessageSource {
       out.error = "empty input";
     }
     if (end > start) out.bytes.assign(w_->at(start), static_cast<std::size_t>(end - start));
-    // Drain the rest (a pipe writer must not block on us), in bounded memory.
-    while (!w_->at_eof()) {
+    // Drain the rest of a pipe (its writer must not block on us), in bounded memory.
+    while (w_->drain_needed()) {
       w_->release(w_->end());
       w_->fill(w_->end() + kSearchChunk);
     }

@@ -90,6 +90,7 @@ class FdWindow final : public BufferedWindow {
   ~FdWindow() override {
     if (owned_) ::close(fd_);
   }
+  bool drain_needed() const override { return !eof_ && size_hint_ == 0; }
 
  protected:
   long read_some(char* dst, std::size_t n) override {

@@ -34,6 +34,9 @@ class ByteWindow {
   bool at_eof() const { return eof_; }            // end() is the end of the input
   const std::string& error() const { return error_; }            // read error, if any
   const std::string& limit_code() const { return limit_code_; }  // archive cap hit, if any
+  // True when unread bytes must still be consumed after the last message (a pipe: its
+  // writer must not block); false when they can simply be left (a file, an archive member).
+  virtual bool drain_needed() const { return !eof_; }
 
  protected:
   const char* data_ = nullptr;  // byte at offset begin_

@@ -34,6 +34,7 @@ struct ArchiveBudget {
 class MemberWindow final : public BufferedWindow {
  public:
   MemberWindow(struct archive* a, ArchiveBudget& budget) : a_(a), budget_(budget) {}
+  bool drain_needed() const override { return false; }  // the next header skips the rest
 
  protected:
   long read_some(char* dst, std::size_t n) override {

@@ -509,7 +509,7 @@ TEST_CASE("zip: a corrupt archive is one unreadable message") {
 }
 
 TEST_CASE("streams (stdin): read through a pipe in chunks, one message or an mbox") {
-  auto via_pipe = [](const std::string& bytes) {
+  auto via_pipe = [](const std::string& bytes, const ReaderOptions& opt = {}) {
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
     std::thread writer([&] {
@@ -522,7 +522,7 @@ TEST_CASE("streams (stdin): read through a pipe in chunks, one message or an mbo
       }
       ::close(fds[1]);
     });
-    auto all = read_all(hdrscan::mime::open_fd_stream(fds[0], "-"));
+    auto all = read_all(hdrscan::mime::open_fd_stream(fds[0], "-", opt));
     writer.join();
     ::close(fds[0]);
     return all;
@@ -536,6 +536,15 @@ TEST_CASE("streams (stdin): read through a pipe in chunks, one message or an mbo
     REQUIRE(all.size() == 3000);
     CHECK(all[2999].bytes.rfind("Subject: 2999\n\n", 0) == 0);
     CHECK(all[2999].where.to_string().rfind("-#2999@", 0) == 0);
+  }
+  SUBCASE("one message over the cap: cut, and the rest of the pipe drained (writer ends)") {
+    ReaderOptions opt;
+    opt.max_message_bytes = 1000;
+    std::string big = "Subject: big\n\n" + std::string(3u << 20, 'z');
+    auto all = via_pipe(big, opt);  // would hang in join() if the reader stopped reading
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].truncated);
+    CHECK(all[0].bytes == big.substr(0, 1000));
   }
   SUBCASE("one message") {
     auto all = via_pipe(kMsgA);
