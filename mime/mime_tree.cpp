@@ -102,7 +102,8 @@ std::string_view trim(std::string_view s) {
 struct Params {
   std::vector<std::pair<std::string, std::string>> items;  // names lower-case, values raw
   // The value of `name`, RFC 2231 continuations/charsets and RFC 2047 words decoded to UTF-8.
-  std::string get(std::string_view name) const;
+  // `as_written` skips RFC 2047 decoding (boundary, charset: "=?" is legal in a boundary).
+  std::string get(std::string_view name, bool as_written = false) const;
 };
 
 Params parse_params(std::string_view value) {
@@ -168,7 +169,7 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-std::string Params::get(std::string_view name) const {
+std::string Params::get(std::string_view name, bool as_written) const {
   // RFC 2231: name*=cs'lang'pct, or name*0[*]=.. name*1[*]=.. continuations.
   std::vector<std::pair<int, std::pair<bool, std::string_view>>> pieces;  // index, extended, value
   std::string plain;
@@ -217,6 +218,7 @@ std::string Params::get(std::string_view name) const {
     return to_utf8(bytes, charset.empty() ? std::string_view("utf-8") : std::string_view(charset));
   }
   if (!have_plain) return {};
+  if (as_written) return plain;
   // Many senders put RFC 2047 words in quoted parameters (name="=?utf-8?B?..?="), against
   // the RFC but universal; decode_rfc2047 also makes stray 8-bit bytes valid UTF-8.
   return decode_rfc2047(plain);
@@ -603,7 +605,7 @@ void build_mime_tree(ParsedMessage& msg, const Limits& limits, std::size_t depth
         part.content_type = std::move(media);
       }
       ct_params = parse_params(fields.content_type);
-      part.charset = lower_copy(trim(ct_params.get("charset")));
+      part.charset = lower_copy(trim(ct_params.get("charset", true)));
     }
     part.transfer_encoding = normalise_transfer_encoding(fields.transfer_encoding);
     Params disp_params;
@@ -630,7 +632,7 @@ void build_mime_tree(ParsedMessage& msg, const Limits& limits, std::size_t depth
     const std::size_t total_depth = depth + work.depth;  // counts enclosing messages too
     if (part.is_multipart()) {
       msg.parts.push_back(part);
-      const std::string boundary = ct_params.get("boundary");
+      const std::string boundary = ct_params.get("boundary", true);
       boundaries.resize(msg.parts.size());
       boundaries[index] = boundary;
       if (total_depth + 1 > limits.max_mime_depth) {

@@ -213,6 +213,17 @@ TEST_CASE("delimiter lines: empty parts, text after blanks, reused boundaries") 
   CHECK_FALSE(reused.has_errors());
 }
 
+TEST_CASE("boundaries are used as written: \"=?\" and 8-bit bytes are legal there") {
+  const ParsedMessage m = parse_message(
+      "Content-Type: multipart/mixed; boundary=\"=?utf-8?q?b?=\"\r\n\r\n--=?utf-8?q?b?=\r\n\r\none\r\n--=?utf-8?q?b?=--\r\n");
+  REQUIRE(m.parts.size() == 2);
+  CHECK(m.parts[1].text == "one");
+  const ParsedMessage e = parse_message(
+      "Content-Type: multipart/mixed; boundary=\"\xE9t\xE9\"\r\n\r\n--\xE9t\xE9\r\n\r\ntwo\r\n--\xE9t\xE9--\r\n");
+  REQUIRE(e.parts.size() == 2);
+  CHECK(e.parts[1].text == "two");
+}
+
 TEST_CASE("a missing inner close delimiter does not swallow the outer's next part") {
   const std::string bytes =
       "From: a@b.example\nContent-Type: multipart/mixed; boundary=outer\n\n"
