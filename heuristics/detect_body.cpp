@@ -113,7 +113,7 @@ void detect_body(const DetectorInput& in, Findings& out) {
       if (words > 5000) break;
     }
     flush();
-    if (hidden >= 400 || (hidden >= 80 && random_words >= 3)) {
+    if (hidden >= 400 || (hidden >= 80 && (random_words >= 3 || h.hidden_elements >= 2))) {
       out.fire("body.hidden_filler", "body:html",
                std::to_string(hidden) + " hidden characters in " + std::to_string(h.hidden_elements) +
                    " element(s), " + std::to_string(random_words) + " random-looking tokens: " +

@@ -262,3 +262,127 @@ TEST_CASE("shared corpus: no campaign verdict on legitimate Microsoft 365 mail, 
   CHECK(rtotal == 80);
   CHECK(rflagged >= 76);  // the technique is visible in (nearly) all of them
 }
+
+namespace {
+fs::path project(const char* rel) { return fs::path(HDRSCAN_SOURCE_DIR) / rel; }
+const heuristics::Evidence* evidence(const heuristics::Assessment& a, std::string_view signal) {
+  for (const auto& e : a.evidence)
+    if (e.signal == signal) return &e;
+  return nullptr;
+}
+const heuristics::SignalCheck* check(const heuristics::Assessment& a, std::string_view signal) {
+  for (const auto& c : a.checks)
+    if (c.signal == signal) return &c;
+  return nullptr;
+}
+}  // namespace
+
+TEST_CASE("integrity: a DKIM body hash that matches is reported as a match; an edited body as a mismatch") {
+  std::string m = slurp(project("corpus/lookalikes/mailchimp-newsletter.eml"));
+  REQUIRE(m.find("DKIM-Signature") != std::string::npos);
+  auto a = assess_bytes(m);
+  const auto* c = check(a, "integrity.body_hash_mismatch");
+  REQUIRE(c != nullptr);
+  CHECK_FALSE(c->fired);
+  CHECK(c->why.find("bh matches") != std::string::npos);
+  // Change one body byte: the surviving signature no longer matches.
+  std::size_t body = m.find("\n\n");
+  if (body == std::string::npos) body = m.find("\r\n\r\n");
+  REQUIRE(body != std::string::npos);
+  std::size_t at = m.find_first_of("abcdefghijklmnopqrstuvwxyz", body + 4);
+  REQUIRE(at != std::string::npos);
+  m[at] = m[at] == 'x' ? 'y' : 'x';
+  auto b = assess_bytes(m);
+  const auto* e = evidence(b, "integrity.body_hash_mismatch");
+  REQUIRE(e != nullptr);
+  CHECK(e->weight == 0);  // reported, not scored (redaction artefacts are not features)
+  CHECK(e->where.rfind("DKIM-Signature", 0) == 0);
+}
+
+TEST_CASE("bulk-sender residue: Amazon SES and Mailchimp fingerprints from the pack; ordinary mail has none") {
+  auto ses = assess_bytes(slurp(project("corpus/lookalikes/ses-newsletter-giveaway.eml")));
+  REQUIRE(evidence(ses, "bulk.sender_residue") != nullptr);
+  CHECK(evidence(ses, "bulk.sender_residue")->excerpt.find("Amazon-SES") != std::string::npos);
+  auto mc = assess_bytes(slurp(project("corpus/lookalikes/mailchimp-newsletter.eml")));
+  REQUIRE(evidence(mc, "bulk.sender_residue") != nullptr);
+  CHECK(evidence(mc, "bulk.sender_residue")->excerpt.find("Mailchimp") != std::string::npos);
+  auto plain = assess_bytes(thirdparty(true, true, "194.138.21.72"));
+  CHECK_FALSE(fired(plain, "bulk.sender_residue"));
+  // A legitimate ESP newsletter is not campaign, whatever its vocabulary.
+  CHECK(ses.verdict != heuristics::Verdict::campaign);
+  CHECK(mc.verdict != heuristics::Verdict::campaign);
+}
+
+TEST_CASE("body: ordinary sweepstakes spam shows the body signals but no route signals") {
+  auto a = assess_bytes(slurp(project("corpus/lookalikes/sweepstakes-nonms.eml")));
+  CHECK(fired(a, "body.linked_images"));
+  CHECK(fired(a, "body.hidden_filler"));
+  CHECK_FALSE(fired(a, "relay.tenant_connecting_ip"));
+  CHECK_FALSE(fired(a, "strip.tenant_arc_missing"));
+  CHECK(a.verdict == heuristics::Verdict::clean);
+  // A plain-text business mail has none of them.
+  auto p = assess_bytes(thirdparty(true, true, "194.138.21.72"));
+  CHECK_FALSE(fired(p, "body.linked_images"));
+  CHECK_FALSE(fired(p, "body.hidden_filler"));
+  CHECK_FALSE(fired(p, "body.lure_vocabulary"));
+}
+
+TEST_CASE("sender shape: random onmicrosoft envelope and random local part on relayed mail only") {
+  std::string m = thirdparty(false, false, "203.0.113.9");
+  m.replace(m.find("X-OriginatorOrg: example.com"), 28, "X-OriginatorOrg: mar20593117.onmicrosoft.com");
+  m.insert(0, "Return-Path: <4r3pe3nxk068@mar20593117.onmicrosoft.com>\r\n"
+              "Authentication-Results: spf=fail (sender IP is 203.0.113.9)\r\n"
+              " smtp.mailfrom=mar20593117.onmicrosoft.com; dkim=none (message not signed)\r\n"
+              " header.d=none;dmarc=fail action=none header.from=example.com;compauth=fail reason=001\r\n");
+  auto a = assess_bytes(m);
+  CHECK(fired(a, "sender.random_onmicrosoft"));
+  CHECK(fired(a, "sender.onmicrosoft_envelope"));
+  CHECK(fired(a, "sender.random_local_part"));
+  CHECK(fired(a, "sender.compauth_fail"));
+  CHECK(fired(a, "sender.dmarc_fail"));
+  CHECK(fired(a, "sender.from_domain_mismatch"));
+  // The same envelope on mail that was not relayed into a tenant: VERP-style bounces are normal.
+  std::string direct =
+      "Return-Path: <4r3pe3nxk068@bounce.example.org>\r\n"
+      "Received: from mail.example.org (mail.example.org [198.51.100.7]) by mx.example.net (Postfix)\r\n"
+      " with ESMTPS id 4ABC; Mon, 1 Jan 2024 10:00:00 +0000\r\n"
+      "From: News <news@example.org>\r\nSubject: hello\r\n\r\nbody\r\n";
+  auto d = assess_bytes(direct);
+  CHECK_FALSE(fired(d, "sender.random_local_part"));
+  CHECK_FALSE(fired(d, "sender.onmicrosoft_envelope"));
+}
+
+TEST_CASE("consumer-view legitimate relay: sender ARC i=1 and -Untrusted verdict kept, receiver ARC i=2") {
+  auto a = assess_bytes(slurp(project("corpus/lookalikes/hybrid-consumer-view.eml")));
+  INFO("route: ", a.route);
+  CHECK(a.route.find("consumer view") != std::string::npos);
+  CHECK_FALSE(fired(a, "strip.tenant_arc_missing"));
+  CHECK_FALSE(fired(a, "strip.tenant_verdict_missing"));
+  CHECK_FALSE(fired(a, "strip.arc_chain_restart"));
+  CHECK(a.verdict != heuristics::Verdict::campaign);
+}
+
+TEST_CASE("a wrapper takes the worst nested verdict, with the evidence located in the nested message") {
+  auto a = assess_bytes(slurp(project("corpus/samples/campaign-wrapped-report.eml")));
+  CHECK(a.verdict == heuristics::Verdict::campaign);
+  CHECK(a.nested_from.rfind("nested[", 0) == 0);
+  REQUIRE_FALSE(a.evidence.empty());
+  for (const auto& e : a.evidence) CHECK(e.message.rfind("nested[", 0) == 0);
+  auto legit = assess_bytes(slurp(project("corpus/lookalikes/report-wrapping-legit.eml")));
+  CHECK(legit.verdict != heuristics::Verdict::campaign);
+}
+
+TEST_CASE("Microsoft headers replayed in the origin zone are not trusted") {
+  // The tenant's verdict and ARC set are stripped, but an old copy of them sits below the
+  // tenant's entry hop, under an origin hop: it must not count as the tenant's.
+  std::string m = thirdparty(false, false, "203.0.113.9");
+  std::string origin =
+      "Received: from old.example.org (198.51.100.50) by post.example.org with ESMTP;\r\n"
+      " Tue, 5 Apr 2022 10:00:00 +0000\r\n"
+      "ARC-Seal: i=1; a=rsa-sha256; s=arcselector9901; d=microsoft.com; cv=none; b=OLD\r\n"
+      "Received: from older.example.org (198.51.100.51) by old.example.org with ESMTP;\r\n"
+      " Tue, 5 Apr 2022 09:59:00 +0000\r\n";
+  m.insert(m.find("Date: "), origin);
+  auto a = assess_bytes(m);
+  CHECK(fired(a, "strip.tenant_arc_missing"));
+}
