@@ -33,7 +33,10 @@ struct ArchiveBudget {
 // The current member's data, capped; ends with limit_code() set when a cap cut it.
 class MemberWindow final : public BufferedWindow {
  public:
-  MemberWindow(struct archive* a, ArchiveBudget& budget) : a_(a), budget_(budget) {}
+  MemberWindow(struct archive* a, ArchiveBudget& budget, std::uint64_t declared_size)
+      : a_(a), budget_(budget) {
+    size_hint_ = declared_size;  // only sizes the first buffer; the caps are what bind
+  }
   bool drain_needed() const override { return false; }  // the next header skips the rest
 
  protected:
@@ -138,7 +141,10 @@ class ZipSource final : public MessageSource {
                       "archive_limit");
         return true;
       }
-      auto window = std::make_unique<MemberWindow>(a_, budget_);
+      std::uint64_t declared = 0;
+      if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0)
+        declared = static_cast<std::uint64_t>(archive_entry_size(entry));
+      auto window = std::make_unique<MemberWindow>(a_, budget_, declared);
       window->fill(4);
       if (window->end() >= 4 && std::memcmp(window->at(0), "PK\x03\x04", 4) == 0) {
         error_message(out, member_, "zip inside the zip: not opened", "nested_archive");
