@@ -1,0 +1,192 @@
+// Header-block parser tests (mime/message.cpp): line endings, mbox From lines, bytes mimetic
+// chokes on, limits, and a sweep over the real corpora checking that no header is lost.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "mime/message.hpp"
+
+using namespace hdrscan::mime;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool has_defect(const std::vector<Defect>& d, std::string_view code) {
+  for (const auto& x : d)
+    if (x.code == code) return true;
+  return false;
+}
+
+// An independent count of the header fields: physical lines up to the first empty one that
+// start with a non-blank byte and have a colon (the mbox "From " line excluded).
+std::size_t naive_field_count(const std::string& m) {
+  std::size_t count = 0, pos = 0;
+  bool first = true;
+  while (pos < m.size()) {
+    std::size_t e = m.find('\n', pos);
+    if (e == std::string::npos) e = m.size();
+    std::string line = m.substr(pos, e - pos);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    pos = e + 1;
+    if (line.empty()) break;
+    if (first && line.rfind("From ", 0) == 0) {
+      first = false;
+      continue;
+    }
+    first = false;
+    if (line[0] == ' ' || line[0] == '\t') continue;
+    if (line.find(':') != std::string::npos) ++count;
+  }
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("CRLF, LF and bare CR line endings give the same fields; raw bytes are kept") {
+  std::string lf = "Subject: hello\n world\nFrom: a@b.example\n\nbody\n";
+  std::string crlf = "Subject: hello\r\n world\r\nFrom: a@b.example\r\n\r\nbody\r\n";
+  std::string cr = "Subject: hello\r world\rFrom: a@b.example\r\rbody\r";
+  for (const auto* m : {&lf, &crlf, &cr}) {
+    auto p = parse_message(*m);
+    REQUIRE(p.headers.fields.size() == 2);
+    CHECK(p.headers.fields[0].name == "Subject");
+    CHECK(p.headers.fields[0].value == "hello world");
+    CHECK(p.headers.first("from")->value == "a@b.example");
+    CHECK(p.body().substr(0, 4) == "body");
+  }
+  auto p = parse_message(crlf);
+  CHECK(p.headers.fields[0].raw == "Subject: hello\r\n world");  // exact bytes for DKIM "simple"
+  CHECK(has_defect(parse_message(cr).defects, "bare_cr"));
+}
+
+TEST_CASE("a leading mbox From line is skipped, not taken as the body") {
+  auto p = parse_message("From MAILER-DAEMON Fri Jul  8 12:08:34 2011\nSubject: x\nTo: y@z.example\n\nbody\n");
+  CHECK(p.headers.fields.size() == 2);
+  CHECK(has_defect(p.defects, "mbox_from_line"));
+}
+
+TEST_CASE("bytes that end mimetic's header block do not end ours") {
+  std::string m = "Subject: one\nX-Bad\x01Name: two\nX-Eight\xe9: three\nJunk line without colon\nTo: four@x.example\n"
+                  "X-Nul: a\0b\n\nbody\n";
+  m.assign(m.data(), m.size());  // keep the NUL
+  std::string with_nul = std::string("Subject: one\nX-Bad\x01Name: two\nX-Eight\xe9: three\nJunk line without colon\nTo: four@x.example\nX-Nul: a") +
+                         std::string(1, '\0') + "b\n\nbody\n";
+  auto p = parse_message(with_nul);
+  CHECK(p.headers.fields.size() == 5);
+  CHECK(p.headers.first("To") != nullptr);
+  CHECK(has_defect(p.defects, "bad_header_name_bytes"));
+  CHECK(has_defect(p.defects, "junk_header_line"));
+  CHECK(has_defect(p.defects, "nul_in_header"));
+  const auto* nul = p.headers.first("X-Nul");
+  REQUIRE(nul != nullptr);
+  CHECK(nul->value.size() == 3);  // the NUL is kept in the value...
+  CHECK(nul->decoded.find('\0') == std::string::npos);  // ...but never in the decoded text
+  CHECK(p.body().substr(0, 4) == "body");
+}
+
+TEST_CASE("a first line starting with whitespace does not lose the other headers") {
+  auto p = parse_message(" stray continuation\nSubject: x\nFrom: y@z.example\n\nbody");
+  CHECK(p.headers.fields.size() == 2);
+  CHECK(has_defect(p.defects, "orphan_continuation"));
+}
+
+TEST_CASE("no blank line: the body starts at the first line that is not a header") {
+  auto p = parse_message("Subject: x\nFrom: y@z.example\nThis is the body text, no colon\nmore body\n");
+  CHECK(p.headers.fields.size() == 2);
+  CHECK(has_defect(p.defects, "missing_header_separator"));
+  CHECK(p.body().rfind("This is the body", 0) == 0);
+}
+
+TEST_CASE("obsolete blanks before the colon and empty values") {
+  auto p = parse_message("Subject : spaced\nX-Empty:\nX-Tab:\tv\n\n");
+  REQUIRE(p.headers.fields.size() == 3);
+  CHECK(p.headers.fields[0].name == "Subject");
+  CHECK(p.headers.fields[0].value == "spaced");
+  CHECK(p.headers.fields[1].value.empty());
+  CHECK(p.headers.fields[2].value == "v");
+}
+
+TEST_CASE("RFC 2047 values are decoded to UTF-8, the raw value kept") {
+  auto p = parse_message("Subject: =?iso-8859-1?q?Gl=FCckwunsch?=\n\n");
+  CHECK(p.headers.fields[0].value == "=?iso-8859-1?q?Gl=FCckwunsch?=");
+  CHECK(p.headers.fields[0].decoded == "Gl\xc3\xbc" "ckwunsch");
+}
+
+TEST_CASE("limits: field count, field length, block size are errors with reasons, never crashes") {
+  Limits lim;
+  lim.max_header_count = 10;
+  std::string many;
+  for (int i = 0; i < 50; ++i) many += "X-H" + std::to_string(i) + ": v\n";
+  auto p = parse_message(many + "\nbody", lim);
+  CHECK(p.headers.fields.size() == 10);
+  CHECK(has_defect(p.defects, "too_many_headers"));
+  CHECK(p.has_errors());
+  CHECK(p.body() == "body");  // the body is still found
+
+  Limits lim2;
+  lim2.max_header_line = 1000;
+  std::string longline = "Subject: " + std::string(5000, 'a') + "\n\tfolded " + std::string(3000, 'b') + "\nTo: t@x.example\n\nbody";
+  auto q = parse_message(longline, lim2);
+  REQUIRE(q.headers.fields.size() == 2);
+  CHECK(q.headers.fields[0].raw.size() == 1000);
+  CHECK(has_defect(q.defects, "header_line_too_long"));
+  CHECK(q.headers.first("To") != nullptr);
+
+  Limits lim3;
+  lim3.max_message_bytes = 100;
+  auto r = parse_message("Subject: big\n\n" + std::string(1000, 'x'), lim3);
+  CHECK(has_defect(r.defects, "message_too_large"));
+  CHECK(r.headers.first("Subject") != nullptr);  // headers still analysed
+  CHECK(r.parts.empty());                        // the body is not
+}
+
+TEST_CASE("a 1 MB header line and 100,000 headers return (linear parser)") {
+  std::string big = "X-Big: " + std::string(1 << 20, 'a') + "\nSubject: after\n\nbody";
+  auto p = parse_message(big);
+  CHECK(p.headers.first("Subject") != nullptr);
+  CHECK(has_defect(p.defects, "header_line_too_long"));
+  std::string many;
+  many.reserve(100000 * 12);
+  for (int i = 0; i < 100000; ++i) many += "X-A: b\n";
+  auto q = parse_message(many + "\nbody");
+  CHECK(q.headers.fields.size() == Limits{}.max_header_count);
+  CHECK(has_defect(q.defects, "too_many_headers"));
+}
+
+TEST_CASE("shared corpus: every ham-spam and dev message keeps all of its headers") {
+  fs::path root(HDRSCAN_SHARED_CORPUS);
+  if (!fs::exists(root / "ham-spam")) {
+    MESSAGE("SKIP: ../shared/corpus not present");
+    return;
+  }
+  std::size_t files = 0, fields = 0;
+  std::map<std::string, int> mismatches;
+  for (const char* dir : {"ham-spam", "dev_m365_legit", "dev_relays"}) {
+    for (const auto& e : fs::recursive_directory_iterator(root / dir)) {
+      if (!e.is_regular_file()) continue;
+      std::string fname = e.path().filename().string();
+      if (fname.rfind("LICENSE", 0) == 0 || fname.rfind("README", 0) == 0) continue;  // not mail
+      std::string m = slurp(e.path());
+      auto p = parse_message(m);
+      ++files;
+      fields += p.headers.fields.size();
+      if (p.headers.fields.size() != naive_field_count(m)) mismatches[e.path().string()] = static_cast<int>(p.headers.fields.size());
+      CHECK_FALSE(has_defect(p.defects, "no_headers"));
+      CHECK_FALSE(p.has_errors());
+    }
+  }
+  for (const auto& [path, n] : mismatches) MESSAGE("header count differs: ", path, " parsed ", n);
+  MESSAGE(files, " messages, ", fields, " header fields");
+  CHECK(files > 6700);
+  CHECK(mismatches.empty());
+}
