@@ -704,7 +704,7 @@ int run_explain(ExplainOptions& o) {
 void add_explain_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ExplainOptions>();
   CLI::App* cmd = app.add_subcommand("explain", "Forensic view of one message: hops, domains, decoded headers, every signal");
-  cmd->add_option("file", o->path, "Message file (.eml, mbox, zip, Maildir file; - for stdin)")->required();
+  cmd->add_option("FILE", o->path, "Message file (.eml, mbox, zip, Maildir file; - for stdin)")->required();
   cmd->add_option("-n,--index", o->index, "Which message of an mbox/zip/directory (0-based, as scan numbers them)")
       ->capture_default_str();
   cmd->add_option("--format", o->format, "text or json")->capture_default_str()->check(CLI::IsMember({"text", "json"}));

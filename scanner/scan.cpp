@@ -431,20 +431,21 @@ int run_scan(ScanOptions& o) {
 void add_scan_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ScanOptions>();
   CLI::App* cmd = app.add_subcommand("scan", "Scan messages (files, directories, mbox, Maildir, zip, - for stdin)");
-  cmd->add_option("paths", o->paths, "Inputs: .eml, mbox, .zip, directories (recursive, Maildir), - for stdin")
+  cmd->add_option("PATH", o->paths, "Inputs: .eml, mbox, .zip, directories (recursive, Maildir), - for stdin")
       ->required();
   cmd->add_option("--format", o->format, "Output format: text, jsonl or csv")->capture_default_str()
       ->check(CLI::IsMember({"text", "jsonl", "csv"}));
-  cmd->add_option("-o,--output", o->output, "Write the output to FILE instead of standard output");
+  cmd->add_option("-o,--output", o->output, "Write the output to FILE instead of standard output")->type_name("FILE");
   cmd->add_option("-j,--threads", o->threads, "Worker threads (0: all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
   cmd->add_flag("--only-matches", o->only_matches, "Print only messages at or above --min-verdict");
   cmd->add_option("--min-verdict", o->min_verdict,
                   "Verdict that counts as a match (exit status 1, --only-matches)")->capture_default_str()
       ->check(CLI::IsMember({"suspicious", "campaign"}));
   cmd->add_option("--shard", o->shard,
-                  "K/N: scan only message numbers i (0-based over all inputs) with i mod N = K-1");
-  cmd->add_option("--report", o->report, "Also write a self-contained HTML report to FILE");
-  cmd->add_option("--summary-json", o->summary_json, "Also write the summary as JSON to FILE");
+                  "Scan only message numbers i (0-based over all inputs) with i mod N = K-1")
+      ->type_name("K/N");
+  cmd->add_option("--report", o->report, "Also write a self-contained HTML report to FILE")->type_name("FILE");
+  cmd->add_option("--summary-json", o->summary_json, "Also write the summary as JSON to FILE")->type_name("FILE");
   cmd->add_option("--color", o->color, "Colour text output: auto, always, never")->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));
   cmd->add_option("--progress", o->progress, "Progress bar on standard error: auto (a terminal), always, never")->capture_default_str()
