@@ -190,3 +190,38 @@ TEST_CASE("shared corpus: every ham-spam and dev message keeps all of its header
   CHECK(files > 6700);
   CHECK(mismatches.empty());
 }
+
+TEST_CASE("malformed corpus: header-side defect counts pinned, no crash") {
+  fs::path dir = fs::path(HDRSCAN_SHARED_CORPUS) / "malformed";
+  if (!fs::exists(dir)) {
+    MESSAGE("SKIP: ../shared/corpus/malformed not present");
+    return;
+  }
+  std::map<std::string, int> counts;
+  int files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::string name = e.path().filename().string();
+    if (name.rfind("LICENSE", 0) == 0 || name.rfind("README", 0) == 0 || e.path().extension() == ".md" ||
+        e.path().extension() == ".py")
+      continue;
+    auto p = parse_message(slurp(e.path()));
+    ++files;
+    for (const auto& d : p.defects) ++counts[d.code];
+  }
+  std::string summary;
+  for (const auto& [code, n] : counts) summary += code + "=" + std::to_string(n) + " ";
+  MESSAGE(files, " files; defects: ", summary);
+  // Pinned on the corpus as shipped: a change is a behaviour change to look at.
+  CHECK(files == 1053);
+  CHECK(counts["mbox_from_line"] == 94);
+  CHECK(counts["bare_cr"] == 0);
+  CHECK(counts["junk_header_line"] == 21);
+  CHECK(counts["orphan_continuation"] == 14);
+  CHECK(counts["missing_header_separator"] == 28);
+  CHECK(counts["bad_header_name_bytes"] == 2);
+  CHECK(counts["nul_in_header"] == 0);
+  CHECK(counts["no_headers"] == 38);
+  CHECK(counts["header_line_too_long"] == 0);
+  CHECK(counts["message_too_large"] == 0);
+}
