@@ -160,6 +160,18 @@ constexpr Meaning kForefront[] = {
     {"PCL", nullptr, "phishing confidence level (0-3 likely not phishing, 4-8 likely phishing)"},
     {"ARA", nullptr, "anti-spam rule ids (Microsoft-internal)"},
     {"RULEID", nullptr, "rule id (Microsoft-internal)"},
+    // X-Microsoft-Antispam-Mailbox-Delivery (not documented by Microsoft; meanings as used by
+    // decode-spam-headers and seen in real mail).
+    {"dest", nullptr, "destination folder chosen at mailbox delivery"},
+    {"dest", "I", "Inbox"},
+    {"dest", "J", "Junk Email folder"},
+    {"dest", "C", "a custom folder (a mailbox rule)"},
+    {"RF", nullptr, "resulting folder (for example JunkEmail)"},
+    {"OFR", nullptr, "why the folder was chosen (for example SpamFilterAuthJ: spam filter / authentication sent it to Junk; TrustedListed; CustomRules)"},
+    {"ENG", nullptr, "delivery engine rule ids (Microsoft-internal)"},
+    {"ucf", nullptr, "mailbox delivery flag (undocumented)"},
+    {"jmr", nullptr, "junk mail rule flag (undocumented)"},
+    {"auth", nullptr, "sender authentication flag at mailbox delivery (undocumented)"},
 };
 
 std::string meaning_of(std::string_view key, std::string_view value) {
@@ -287,7 +299,8 @@ json hops_json(const mime::ParsedMessage& msg) {
 
 json antispam_json(const mime::ParsedMessage& msg) {
   static const char* names[] = {"X-Forefront-Antispam-Report", "X-Forefront-Antispam-Report-Untrusted",
-                                "X-Microsoft-Antispam", "X-Microsoft-Antispam-Untrusted"};
+                                "X-Microsoft-Antispam", "X-Microsoft-Antispam-Untrusted",
+                                "X-Microsoft-Antispam-Mailbox-Delivery"};
   json out = json::array();
   for (const char* name : names) {
     auto fields = msg.headers.all(name);
@@ -546,12 +559,12 @@ std::string render_text(const json& m, const Style& st) {
   o += "  " + (str(m["route"]).empty() ? std::string("(none found)") : clean_text(str(m["route"]))) + "\n";
 
   section("Antispam verdicts (decoded | raw)");
-  if (m["antispam"].empty()) o += "  (no X-Forefront-Antispam-Report / X-Microsoft-Antispam headers)\n";
+  if (m["antispam"].empty()) o += "  (no X-Forefront-Antispam-Report / X-Microsoft-Antispam(-Mailbox-Delivery) headers)\n";
   for (const auto& a : m["antispam"]) {
     o += fmt::format("  {}[{}]\n", str(a["header"]), a["index"].get<int>());
     std::vector<std::vector<std::string>> rows;
     for (const auto& f : a["fields"]) rows.push_back({str(f["key"]), str(f["value"]), str(f["meaning"])});
-    table(o, {"key", "value", "meaning"}, rows, {14, 48, 90});
+    table(o, {"key", "value", "meaning"}, rows, {14, 48, 120});
     o += "    raw: " + clip(str(a["raw"]), 400) + "\n";
   }
 
