@@ -115,6 +115,11 @@ Params parse_params(std::string_view value) {
     if (value[i] == '"') quoted = !quoted;
     else if (value[i] == ';' && !quoted) break;
   }
+  if (i >= value.size()) {
+    // No ';' at all: "TEXT/PLAIN charset=US-ASCII" (seen in spam_2) still names a charset.
+    const std::size_t blank = value.find_first_of(" \t", value.find('/') == std::string_view::npos ? 0 : value.find('/'));
+    if (blank != std::string_view::npos && value.find('=', blank) != std::string_view::npos) i = blank;
+  }
   while (i < value.size() && params.items.size() < kMaxParams) {
     while (i < value.size() && (value[i] == ';' || value[i] == ' ' || value[i] == '\t' || value[i] == '\r' || value[i] == '\n')) ++i;
     const std::size_t name_begin = i;
