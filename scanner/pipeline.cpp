@@ -51,6 +51,11 @@ MessageReport analyze(const mime::RawMessage& raw, const heuristics::Analyzer& a
         return r;
       }
     }
+    if (!raw.note.empty()) {
+      // A reader's remark (e.g. an mbox Content-Length that did not check out): shown, not an error.
+      std::string code = raw.note.substr(0, raw.note.find(':'));
+      r.defects.push_back({code.empty() ? "reader_note" : code, raw.note, false});
+    }
     mime::ParsedMessage msg = mime::parse_message(raw.bytes, limits);
     r.message_id = header_text(msg, "Message-ID");
     r.date = header_text(msg, "Date");
