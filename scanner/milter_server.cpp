@@ -24,6 +24,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -54,7 +55,7 @@ void log_line(const std::string& text) {
 
 // Log-safe rendering of peer-controlled text (queue id, client name): printable ASCII only,
 // bounded.
-std::string safe(std::string_view s, std::size_t max = 200) {
+std::string safe(std::string_view s, std::size_t max = 200, bool spaces = false) {
   std::string out;
   for (char c : s) {
     if (out.size() >= max) {
@@ -62,7 +63,7 @@ std::string safe(std::string_view s, std::size_t max = 200) {
       break;
     }
     unsigned char u = static_cast<unsigned char>(c);
-    out.push_back(u > 32 && u < 127 ? c : '?');
+    out.push_back((u > 32 || (spaces && u == 32)) && u < 127 ? c : '?');
   }
   return out.empty() ? "-" : out;
 }
@@ -72,6 +73,9 @@ struct Runtime {
   std::shared_ptr<const heuristics::Analyzer> analyzer;
   mime::Limits limits;
   std::size_t indicator_count = 0;
+  // Test hook: HDRSCAN_MILTER_TEST_SCAN_DELAY_MS=N makes every scoring take N ms longer, so
+  // the tests can show progress packets and scan-timeout end to end. Capped at 10 minutes.
+  unsigned test_scan_delay_ms = 0;
 
   SessionLimits session_limits() const {
     SessionLimits l;
@@ -94,6 +98,11 @@ std::shared_ptr<const Runtime> load_runtime(const ServerOptions& opt) {
   rt->indicator_count = pack->size();
   rt->analyzer = std::make_shared<const heuristics::Analyzer>(pack, a.thresholds);
   rt->limits = a.limits;
+  if (const char* d = std::getenv("HDRSCAN_MILTER_TEST_SCAN_DELAY_MS")) {
+    char* end = nullptr;
+    unsigned long ms = std::strtoul(d, &end, 10);
+    if (end && *end == '\0') rt->test_scan_delay_ms = static_cast<unsigned>(std::min(ms, 600000ul));
+  }
   // The message we reconstruct is bounded by the milter's own limits; keep the parser's
   // whole-message limit at least that large so a kept message is always fully parsed.
   std::size_t kept = rt->cfg.max_body_bytes + rt->cfg.max_header_bytes + 2;
@@ -360,6 +369,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       MessageReport rep;
       std::string err;
       try {
+        if (rt->test_scan_delay_ms)
+          std::this_thread::sleep_for(std::chrono::milliseconds(rt->test_scan_delay_ms));
         rep = analyze(*raw, *rt->analyzer, rt->limits);
         for (const auto& e : rep.errors)
           if (e.code == "internal_error") err = e.detail;
@@ -437,14 +448,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (d.delete_forged && (session_.actions() & act::chghdrs))
         for (const auto& f : session_.message().forged) c.forged_removed += f.second;
     }
-    log_message(&rep, action, {}, &signals);
+    log_message(&rep, action, {}, &signals,
+                !rt.cfg.dry_run && d.delete_forged && (session_.actions() & act::chghdrs));
     out_ += session_.finish_eom(d);
     session_.set_limits(srv_.runtime()->session_limits());
     pump();
   }
 
   void log_message(const MessageReport* rep, const std::string& action, const std::string& error,
-                   const std::vector<std::string>* signals = nullptr) {
+                   const std::vector<std::string>* signals = nullptr, bool forged_removed = false) {
     const auto& m = session_.message();
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - scan_started_);
     std::string line = "qid=" + safe(m.queue_id, 40) + " client=" + client();
@@ -459,12 +471,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (m.body_truncated) line += " body_truncated=" + std::to_string(m.body_seen);
     std::size_t forged = 0;
     for (const auto& f : m.forged) forged += f.second;
-    if (forged) line += " forged_removed=" + std::to_string(forged);
+    if (forged) line += (forged_removed ? " forged_removed=" : " forged_seen=") + std::to_string(forged);
     if (signals && !signals->empty()) {
       line += " signals=";
       for (std::size_t i = 0; i < signals->size(); ++i) line += (i ? "," : "") + (*signals)[i];
     }
-    if (!error.empty()) line += " error=\"" + safe(error, 300) + "\"";
+    if (!error.empty()) line += " error=\"" + safe(error, 300, true) + "\"";
     log_line(line);
   }
 
@@ -738,7 +750,11 @@ int Server::run() {
            std::string(to_string(rt->cfg.on_clean)) + " suspicious=" +
            std::string(to_string(rt->cfg.on_suspicious)) + " campaign=" +
            std::string(to_string(rt->cfg.on_campaign)) + " on-error=" +
-           std::string(to_string(rt->cfg.on_error)) + (rt->cfg.dry_run ? "; DRY RUN" : "") + ")");
+           std::string(to_string(rt->cfg.on_error)) + (rt->cfg.dry_run ? "; DRY RUN" : "") +
+           (rt->test_scan_delay_ms
+                ? "; TEST HOOK: every scan delayed " + std::to_string(rt->test_scan_delay_ms) + " ms"
+                : "") +
+           ")");
   asio::post(strand_, [this] { accept(); });
   // An exception escaping a handler must not end the server: log it and keep running.
   auto run_io = [this] {
