@@ -271,6 +271,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return true;
       }
       Session::Output o = session_.on_packet(p);
+      if (p.cmd == cmd::optneg && session_.negotiated() && session_.actions() != kWantedActions)
+        log_line("conn " + std::to_string(id_) + ": warning: the MTA does not allow every action we "
+                 "need (granted 0x" + [](std::uint32_t v) {
+                   static const char* hex = "0123456789abcdef";
+                   std::string h;
+                   for (int i = 28; i >= 0; i -= 4) h.push_back(hex[(v >> i) & 15]);
+                   return h;
+                 }(session_.actions()) + ", want 0x00000031): tagging, header deletion or "
+                 "quarantine will not happen on this connection");
       if (p.cmd == cmd::abort || p.cmd == cmd::mail) {
         if (session_.aborted_with_data() != aborted_seen_) {
           srv_.counters().aborted += session_.aborted_with_data() - aborted_seen_;
