@@ -167,11 +167,11 @@ std::string user_agent_of(const json& rec) {
 
 // Unwraps a wrapper object (AuditData / RawEventData) and fills the record. Returns "" on
 // success, else the reason the record is skipped.
-std::string normalize(const json& in, Overrides ov, AuditRecord& out) {
+std::string normalize(json& in, Overrides ov, AuditRecord& out) {
   if (!in.is_object()) return "record is not a JSON object";
-  const json* rec = &in;
+  json* rec = &in;
   json inner;
-  if (const json* ad = member(in, "AuditData")) {
+  if (json* ad = const_cast<json*>(member(in, "AuditData"))) {
     if (ov.time.empty()) ov.time = first_field(in, {"CreationDate", "CreationTime"});
     if (ov.operation.empty()) ov.operation = first_field(in, {"Operations", "Operation"});
     if (ov.user.empty()) ov.user = first_field(in, {"UserIds", "UserId"});
@@ -182,7 +182,7 @@ std::string normalize(const json& in, Overrides ov, AuditRecord& out) {
     } else {
       rec = ad;
     }
-  } else if (const json* raw = member(in, "RawEventData")) {
+  } else if (json* raw = const_cast<json*>(member(in, "RawEventData"))) {
     ov.time = first_field(in, {"Timestamp"});
     ov.operation = first_field(in, {"ActionType"});
     ov.operation_wins = true;
@@ -240,7 +240,7 @@ std::string normalize(const json& in, Overrides ov, AuditRecord& out) {
       out.parameters.push_back({field(p, "Name"), field(p, "Value")});
     }
   }
-  out.data = *rec;
+  out.data = std::move(*rec);
   return {};
 }
 
@@ -351,7 +351,7 @@ class Reader {
     Diagnostic d{label_, 0, std::move(reason), true, false};
     if (on_diag_) on_diag_(d);
   }
-  void deliver(const json& j, const Overrides& ov, std::size_t line) {
+  void deliver(json& j, const Overrides& ov, std::size_t line) {
     AuditRecord rec;
     rec.file = label_;
     rec.line = line;
@@ -573,7 +573,7 @@ class Reader {
     }
   }
 
-  void deliver_csv(const json& j, const Overrides& ov, std::size_t line) {
+  void deliver_csv(json& j, const Overrides& ov, std::size_t line) {
     AuditRecord rec;
     rec.file = label_;
     rec.line = line;
@@ -586,15 +586,12 @@ class Reader {
     ++summary_.records;
     if (on_record_) on_record_(rec);
   }
-  static std::string normalize_plain(const json& j, const Overrides& ov, AuditRecord& rec) {
-    // Guard against a record that itself carries an AuditData member: treat it as plain.
-    if (member(j, "AuditData") || member(j, "RawEventData")) {
-      json copy = j;
-      for (auto it = copy.begin(); it != copy.end();) {
-        if (iequals(it.key(), "AuditData") || iequals(it.key(), "RawEventData")) it = copy.erase(it);
-        else ++it;
-      }
-      return normalize(copy, ov, rec);
+  static std::string normalize_plain(json& j, const Overrides& ov, AuditRecord& rec) {
+    // A CSV's JSON column is the record itself: a member named AuditData / RawEventData in it
+    // is data, not a wrapper.
+    for (auto it = j.begin(); it != j.end();) {
+      if (iequals(it.key(), "AuditData") || iequals(it.key(), "RawEventData")) it = j.erase(it);
+      else ++it;
     }
     return normalize(j, ov, rec);
   }

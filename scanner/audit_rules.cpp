@@ -63,8 +63,39 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool icontains(std::string_view hay, std::string_view needle) {
-  return lower(hay).find(lower(needle)) != std::string::npos;
+std::size_t ifind(std::string_view hay, std::string_view needle) {
+  auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  });
+  return it == hay.end() && !needle.empty() ? std::string_view::npos : static_cast<std::size_t>(it - hay.begin());
+}
+
+bool icontains(std::string_view hay, std::string_view needle) { return ifind(hay, needle) != std::string_view::npos; }
+
+// What a record says anywhere in its strings (nested JSON text included), found without
+// serializing it.
+struct Marks {
+  bool ps_app = false, manage_role = false;
+  std::string swagger;  // the Swagger-Codegen user agent as quoted in the record
+};
+
+void scan_strings(const json& j, Marks& m, int depth = 0) {
+  if (depth > 64) return;
+  if (j.is_string()) {
+    const std::string& s = j.get_ref<const std::string&>();
+    if (!m.ps_app && icontains(s, kPowerShellAppId)) m.ps_app = true;
+    if (!m.manage_role && icontains(s, kManageAsAppRoleId)) m.manage_role = true;
+    if (m.swagger.empty()) {
+      std::size_t p = ifind(s, "swagger-codegen");
+      if (p != std::string_view::npos) {
+        std::size_t e = p;
+        while (e < s.size() && s[e] != '"' && s[e] != '\\' && s[e] != ',' && e - p < 80) ++e;
+        m.swagger = s.substr(p, e - p);
+      }
+    }
+  } else if (j.is_structured()) {
+    for (const auto& v : j) scan_strings(v, m, depth + 1);
+  }
 }
 
 // Caps a value at kMaxValue bytes without cutting a UTF-8 sequence.
@@ -291,7 +322,7 @@ void targets(const json& rec, std::vector<std::string>& ids, std::string& displa
   }
 }
 
-void assess_role_assignment(const AuditRecord& r, AuditEvent& ev, const std::string& text) {
+void assess_role_assignment(const AuditRecord& r, AuditEvent& ev, bool role_id_seen) {
   auto props = modified_properties(r.data);
   std::string role_value, resource;
   for (const auto& [name, value] : props) {
@@ -302,7 +333,7 @@ void assess_role_assignment(const AuditRecord& r, AuditEvent& ev, const std::str
   std::string display;
   targets(r.data, ev.granted_ids, display);
   ev.object = !display.empty() ? display : !ev.granted_ids.empty() ? ev.granted_ids.front() : r.object_id;
-  const bool manage_as_app = icontains(text, kManageAsAppRoleId) || icontains(role_value, "Exchange.ManageAsApp");
+  const bool manage_as_app = role_id_seen || icontains(role_value, "Exchange.ManageAsApp");
   if (!manage_as_app) {
     Finding f = make("app.role_assignment", Severity::info, "app role assigned to service principal '" + cap(ev.object) + "'");
     if (!role_value.empty()) f.evidence.push_back({"ModifiedProperties.AppRole.Value", cap(role_value), ""});
@@ -471,9 +502,10 @@ RuleConfig RuleConfig::defaults() {
 std::optional<AuditEvent> assess_record(const AuditRecord& r, const RuleConfig& cfg) {
   AuditEvent ev;
   ev.kind = kind_of(normalize_operation(r.operation));
-  const std::string text = json_text(r.data);
-  const bool ps_app = icontains(r.app_id, kPowerShellAppId) || icontains(text, kPowerShellAppId);
-  const bool swagger = icontains(r.user_agent, "swagger-codegen") || icontains(text, "swagger-codegen");
+  Marks marks;
+  scan_strings(r.data, marks);
+  const bool ps_app = icontains(r.app_id, kPowerShellAppId) || marks.ps_app;
+  const bool swagger = icontains(r.user_agent, "swagger-codegen") || !marks.swagger.empty();
   if (ev.kind == EventKind::other && !ps_app && !swagger) return std::nullopt;
   if (ev.kind == EventKind::signin && !ps_app && !swagger) return std::nullopt;
 
@@ -510,7 +542,7 @@ std::optional<AuditEvent> assess_record(const AuditRecord& r, const RuleConfig& 
       ev.findings.push_back(std::move(f));
       break;
     }
-    case EventKind::role_assignment: assess_role_assignment(r, ev, text); break;
+    case EventKind::role_assignment: assess_role_assignment(r, ev, marks.manage_role); break;
     case EventKind::credentials: assess_credentials(r, ev); break;
     case EventKind::signin:
     case EventKind::other: break;
@@ -527,14 +559,7 @@ std::optional<AuditEvent> assess_record(const AuditRecord& r, const RuleConfig& 
     ev.findings.push_back(std::move(f));
   }
   if (swagger) {
-    std::string ua = r.user_agent;
-    if (!icontains(ua, "swagger-codegen")) {  // found elsewhere in the record: quote it
-      std::string l = lower(text);
-      std::size_t p = l.find("swagger-codegen");
-      std::size_t e = p;
-      while (e < text.size() && text[e] != '"' && text[e] != '\\' && text[e] != ',' && e - p < 80) ++e;
-      ua = text.substr(p, e - p);
-    }
+    std::string ua = icontains(r.user_agent, "swagger-codegen") ? r.user_agent : marks.swagger;
     const bool exact = icontains(ua, kSwaggerUa);
     Finding f = make("client.swagger_codegen_ua", exact ? Severity::high : Severity::medium,
                      "Swagger-Codegen client: " + cap(r.operation));
@@ -552,11 +577,18 @@ void AuditAnalyzer::add(const AuditRecord& rec) {
 }
 
 void AuditAnalyzer::add_event(AuditEvent ev) {
+  // The same record from several exports (CSV and JSON of one search) counts once.
+  std::string key = ev.record_id.empty() ? std::string() : ev.tenant + "/" + ev.record_id;
+  if (!key.empty() && seen_.count(key)) {
+    ++duplicates_;
+    return;
+  }
   if (events_.size() >= 2 * cfg_.max_events ||
       (events_.size() >= cfg_.max_events && ev.max_severity() == Severity::info)) {
     ++dropped_;
     return;
   }
+  if (!key.empty()) seen_.insert(std::move(key));
   events_.push_back(std::move(ev));
 }
 
@@ -569,6 +601,7 @@ std::vector<TenantTimeline> AuditAnalyzer::finish() {
     out[it->second].events.push_back(std::move(ev));
   }
   events_.clear();
+  seen_.clear();
 
   for (auto& tl : out) {
     auto& evs = tl.events;

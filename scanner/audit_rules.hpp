@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "scanner/audit_reader.hpp"
@@ -107,6 +108,7 @@ class AuditAnalyzer {
  private:
   RuleConfig cfg_;
   std::vector<AuditEvent> events_;
+  std::unordered_set<std::string> seen_;  // tenant + record Id of the kept events
   std::size_t dropped_ = 0, duplicates_ = 0;
 };
 
