@@ -340,7 +340,10 @@ std::string to_utf8(std::string_view in, std::string_view charset) {
   iconv_t cd = iconv_cache().get(name);
   if (cd == reinterpret_cast<iconv_t>(-1))  // unknown to iconv: same fallback as above
     return is_valid_utf8(in) ? std::string(in) : cp1252_to_utf8(in);
-  return iconv_to_utf8(in, cd);
+  // glibc takes odd spellings ("utf%8") for its own UTF-8, whose decoder passes sequences
+  // beyond U+10FFFF (F5..F7 leads) through: re-check what iconv gave.
+  std::string out = iconv_to_utf8(in, cd);
+  return is_valid_utf8(out) ? out : sanitize_utf8(out);
 }
 
 namespace {
