@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "mime/decode.hpp"
 #include "mime/message.hpp"
 
 using namespace hdrscan;
@@ -22,6 +23,28 @@ mime::Limits tight() {
   l.max_mime_depth = 3;
   l.max_parts = 6;
   return l;
+}
+
+// Strict UTF-8 check (no overlongs, surrogates or code points past U+10FFFF).
+bool strict_utf8(const std::string& s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3
+                    : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    unsigned cp = len == 1 ? c : c & (0xFF >> (len + 1));
+    for (std::size_t k = 1; k < len; ++k) {
+      unsigned char d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += len;
+  }
+  return true;
 }
 
 bool has_defect(const mime::ParsedMessage& m, const std::string& code) {
@@ -69,4 +92,28 @@ TEST_CASE("header name longer than max_header_line: field kept truncated, no thr
   CHECK(has_defect(d, "header_line_too_long"));
   CHECK(d.headers.has("To"));
   CHECK(d.body() == "body\n");
+}
+
+TEST_CASE("charset names glibc takes for UTF-8 still give valid UTF-8 (F5..F7 leads)") {
+  // tests/regress/charset-glibc-utf8-alias.eml: found by fuzz_decode (decode_rfc2047 with
+  // charset "utf%8": glibc iconv's UTF-8 passed F7 A5 99 A9 through).
+  const std::string bad = "a\xf7\xa5\x99\xa9z\xed\xa0\x80q";
+  for (const char* cs : {"utf%8", "UTF-8//", "utf-8", "x-unknown", "iso-8859-1", "koi8-r"}) {
+    INFO(cs);
+    std::string out = mime::to_utf8(bad, cs);
+    CHECK(strict_utf8(out));
+    CHECK(out.find('a') == 0);
+  }
+  CHECK(strict_utf8(mime::decode_rfc2047("=?utf%8?B?96WZqQ==?= x")));
+  std::filesystem::path p = std::filesystem::path(HDRSCAN_SOURCE_DIR) / "tests" / "regress" /
+                            "charset-glibc-utf8-alias.eml";
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string bytes = ss.str();
+  mime::ParsedMessage m = mime::parse_message(bytes);
+  const auto* subject = m.headers.first("Subject");
+  REQUIRE(subject != nullptr);
+  CHECK(strict_utf8(subject->decoded));
+  for (const auto& part : m.parts) CHECK(strict_utf8(part.text));
 }
