@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""bench_report.py: tools/bench's results (results.tsv, milter.tsv) as a markdown report.
+
+Reads OUT/results.tsv (name, messages, bytes, seconds, peak_rss_kb, note) and, when present,
+OUT/milter.tsv (mode, messages, seconds, p50_ms, p99_ms, probe_n, note); prints the tables,
+the ratios and the issue-7 targets with the measured value beside each (no pass is assumed:
+each line says met / NOT met from the numbers above it).
+"""
+import argparse
+import datetime as dt
+import os
+import platform
+import subprocess
+
+
+def load(path):
+    rows = []
+    with open(path) as f:
+        hdr = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            if line.strip():
+                rows.append(dict(zip(hdr, line.rstrip("\n").split("\t"))))
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--nproc", type=int, required=True)
+    ap.add_argument("--load-start", default="")
+    ap.add_argument("--load-end", default="")
+    ap.add_argument("--mbox", default="")
+    ap.add_argument("--manifest", default="")
+    ap.add_argument("--repeat", default="")
+    ap.add_argument("--hdrscan", default="")
+    a = ap.parse_args()
+    rows = load(a.results)
+    by = {r["name"]: r for r in rows}
+    n = a.nproc
+
+    def rate(r):
+        s = float(r["seconds"])
+        return int(r["messages"]) / s, int(r["bytes"]) / 1e6 / s
+
+    out = []
+    cpu = ""
+    try:
+        cpu = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")][0]
+    except Exception:
+        pass
+    commit = ""
+    try:
+        commit = subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True).stdout.strip()
+    except Exception:
+        pass
+    out.append("Run %s UTC on %s, %d cores (%s), hdrscan at commit %s (%s). Load average (1/5/15 min) at start %s, "
+               "after the peers %s: the machine is shared, so wall-clock figures carry that noise. Page cache hot; "
+               "hdrscan and floor rows are the best of %s runs, peers one timed run after a warm-up."
+               % (dt.datetime.utcnow().strftime("%Y-%m-%d %H:%M"), platform.node(), n, cpu, commit or "?", a.hdrscan,
+                  a.load_start or "?", a.load_end or "?", a.repeat or "?"))
+    out.append("")
+    if a.manifest and os.path.exists(a.manifest):
+        mf = load_manifest(a.manifest)
+        out.append("Input: `%s`, %s; mix by kind (messages / MB): %s." % (
+            os.path.basename(a.mbox), "%d messages, %.0f MB" % (mf["total"][0], mf["total"][1] / 1e6),
+            ", ".join("%s %d / %.0f" % (k, v[0], v[1] / 1e6) for k, v in mf.items() if k != "total")))
+        out.append("")
+    out.append("| run | input | messages | MB | seconds | messages/s | MB/s | peak RSS MB |")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        mps, mbs = rate(r)
+        out.append("| %s | %s | %s | %.1f | %.3f | %.0f | %.1f | %.1f |" % (
+            r["name"], r["note"], r["messages"], int(r["bytes"]) / 1e6, float(r["seconds"]), mps, mbs,
+            int(r["peak_rss_kb"]) / 1024))
+    out.append("")
+
+    ratios = []
+    def ratio(label, a_name, b_name, idx, target=None, fmt="%.2f"):
+        if a_name in by and b_name in by:
+            x = rate(by[a_name])[idx] / rate(by[b_name])[idx]
+            t = ""
+            if target is not None:
+                t = " (target >= %g: %s)" % (target, "met" if x >= target else "NOT met")
+            ratios.append("| %s | %s / %s | %s%s |" % (label, a_name, b_name, fmt % x, t))
+    ratio("hdrscan 1 thread / rspamd, messages/s (same messages)", "hdrscan-peer-rspamd-1t", "rspamd-%dw" % n, 0, 30, "%.1f")
+    ratio("hdrscan %d threads / rspamd, messages/s (same messages)" % n, "hdrscan-peer-rspamd-%dt" % n, "rspamd-%dw" % n, 0, None, "%.1f")
+    ratio("hdrscan 1 thread / SpamAssassin, messages/s (same messages)", "hdrscan-peer-sa-1t", "spamassassin-%dc" % n, 0, None, "%.0f")
+    ratio("hdrscan %d threads / 1 thread, mbox" % n, "hdrscan-mbox-%dt" % n, "hdrscan-mbox-1t", 0, 1.8)
+    ratio("hdrscan 1 thread / floor (split), MB/s", "hdrscan-mbox-1t", "floor-split", 1, None, "%.3f")
+    ratio("hdrscan 1 thread / floor (split + SHA-256), MB/s", "hdrscan-mbox-1t", "floor-sha", 1, None, "%.3f")
+    ratio("hdrscan 1 thread / floor (read), MB/s", "hdrscan-mbox-1t", "floor-read", 1, None, "%.3f")
+    if ratios:
+        out.append("| ratio | runs | value |")
+        out.append("|---|---|---:|")
+        out.extend(ratios)
+        out.append("")
+
+    targets = []
+    if "hdrscan-mbox-1t" in by:
+        mbs = rate(by["hdrscan-mbox-1t"])[1]
+        targets.append("- full analysis, 1 thread, >= 150 MB/s: %.1f MB/s, %s" % (mbs, "met" if mbs >= 150 else "NOT met"))
+    if "hdrscan-mbox-%dt" % n in by:
+        rss = int(by["hdrscan-mbox-%dt" % n]["peak_rss_kb"]) / 1024
+        small = [int(by[k]["peak_rss_kb"]) / 1024 for k in by if k.startswith("hdrscan-peer-")]
+        targets.append("- peak RSS < 200 MB on the %.0f MB mbox: %.1f MB (%s); on the small file subsets %s MB" % (
+            int(by["hdrscan-mbox-%dt" % n]["bytes"]) / 1e6, rss, "met" if rss < 200 else "NOT met",
+            "/".join("%.1f" % s for s in small)))
+    mil = os.path.join(os.path.dirname(a.results), "milter.tsv")
+    if os.path.exists(mil):
+        m = {r["mode"]: r for r in load(mil)}
+        out.append("Milter: private Postfix 3.7 on 127.0.0.1, the same smtp-source load for each mode (below); "
+                   "latency = one extra SMTP session sending messages one after another during the load, "
+                   "time from DATA to the final 250; \"added\" = this mode minus Postfix alone.")
+        out.append("")
+        out.append("| Postfix with | messages | seconds | messages/s | vs no milter | latency p50 ms | p99 ms | added p50 ms | added p99 ms | note |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        base = m.get("none")
+        for k in ("none", "hdrscan", "rspamd"):
+            if k not in m:
+                continue
+            r = m[k]
+            mps = int(r["messages"]) / float(r["seconds"])
+            rel = add50 = add99 = ""
+            if base and k != "none":
+                rel = "%.0f%%" % (100 * mps / (int(base["messages"]) / float(base["seconds"])))
+                add50 = "%.2f" % (float(r["p50_ms"]) - float(base["p50_ms"]))
+                add99 = "%.2f" % (float(r["p99_ms"]) - float(base["p99_ms"]))
+            out.append("| %s | %s | %.2f | %.0f | %s | %.2f | %.2f | %s | %s | %s |" % (
+                {"none": "no milter"}.get(k, k + " milter"), r["messages"], float(r["seconds"]), mps, rel,
+                float(r["p50_ms"]), float(r["p99_ms"]), add50, add99, r.get("note", "")))
+        out.append("")
+        if base and "hdrscan" in m:
+            r = m["hdrscan"]
+            x = (int(r["messages"]) / float(r["seconds"])) / (int(base["messages"]) / float(base["seconds"]))
+            d99 = float(r["p99_ms"]) - float(base["p99_ms"])
+            targets.append("- milter throughput >= 90%% of Postfix alone: %.0f%% (%s)" % (100 * x, "met" if x >= 0.9 else "NOT met"))
+            targets.append("- milter p99 added latency < 5 ms: %.2f ms (%s)" % (d99, "met" if d99 < 5 else "NOT met"))
+    if targets:
+        out.append("Issue 7 targets, from the numbers above:")
+        out.append("")
+        out.extend(targets)
+        out.append("")
+    print("\n".join(out))
+
+
+def load_manifest(path):
+    res = {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or line.startswith("kind\t") or not line.strip():
+                continue
+            k, n, b = line.rstrip("\n").split("\t")
+            res[k] = (int(n), int(b))
+    return res
+
+
+if __name__ == "__main__":
+    main()
