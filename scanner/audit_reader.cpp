@@ -141,6 +141,51 @@ std::string first_field(const json& obj, std::initializer_list<std::string_view>
   return {};
 }
 
+std::string parse_error_text(const std::exception& e) {
+  std::string what = e.what();
+  // "[json.exception.parse_error.101] parse error at line 1, column 5: ..." -> "parse error ..."
+  if (auto p = what.find("] "); p != std::string::npos && what.rfind("[json.", 0) == 0)
+    what.erase(0, p + 2);
+  if (what.size() > 160) what.resize(160);
+  return what;
+}
+
+// Nesting depth of JSON text (brackets outside strings): deeper records are refused, since
+// serializing them would recurse that deep.
+constexpr int kMaxDepth = 64;
+bool too_deep(std::string_view text) {
+  int depth = 0;
+  bool in_string = false, escape = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escape) escape = false;
+      else if (c == '\\') escape = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > kMaxDepth) return true;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// Parses JSON text; on failure returns nullopt and sets `reason`.
+std::optional<json> parse_json(std::string_view text, std::string& reason) {
+  if (too_deep(text)) {
+    reason = "nested deeper than " + std::to_string(kMaxDepth) + " levels";
+    return std::nullopt;
+  }
+  try {
+    return json::parse(text);
+  } catch (const json::exception& e) {
+    reason = parse_error_text(e);
+    return std::nullopt;
+  }
+}
+
 // Values the CSV / CloudAppEvents columns provide when the JSON record lacks them.
 struct Overrides {
   std::string time, operation, user, client_ip, user_agent;
@@ -157,6 +202,7 @@ std::string user_agent_of(const json& rec) {
     std::string value = field(p, "Value");
     if (iequals(name, "UserAgent") || iequals(name, "User-Agent")) return value;
     if (iequals(name, "additionalDetails") && !value.empty() && value.front() == '{') {
+      if (too_deep(value)) continue;
       json details = json::parse(value, nullptr, false);
       std::string inner = first_field(details, {"User-Agent", "UserAgent"});
       if (!inner.empty()) return inner;
@@ -176,8 +222,10 @@ std::string normalize(json& in, Overrides ov, AuditRecord& out) {
     if (ov.operation.empty()) ov.operation = first_field(in, {"Operations", "Operation"});
     if (ov.user.empty()) ov.user = first_field(in, {"UserIds", "UserId"});
     if (ad->is_string()) {
-      inner = json::parse(ad->get<std::string>(), nullptr, false);
-      if (inner.is_discarded()) return "AuditData is not valid JSON";
+      std::string why;
+      auto parsed = parse_json(ad->get<std::string>(), why);
+      if (!parsed) return "AuditData is not valid JSON: " + why;
+      inner = std::move(*parsed);
       rec = &inner;
     } else {
       rec = ad;
@@ -190,8 +238,10 @@ std::string normalize(json& in, Overrides ov, AuditRecord& out) {
     ov.client_ip = first_field(in, {"IPAddress"});
     ov.user_agent = first_field(in, {"UserAgent"});
     if (raw->is_string()) {
-      inner = json::parse(raw->get<std::string>(), nullptr, false);
-      if (inner.is_discarded()) return "RawEventData is not valid JSON";
+      std::string why;
+      auto parsed = parse_json(raw->get<std::string>(), why);
+      if (!parsed) return "RawEventData is not valid JSON: " + why;
+      inner = std::move(*parsed);
       rec = &inner;
     } else {
       rec = raw;
@@ -242,25 +292,6 @@ std::string normalize(json& in, Overrides ov, AuditRecord& out) {
   }
   out.data = std::move(*rec);
   return {};
-}
-
-std::string parse_error_text(const std::exception& e) {
-  std::string what = e.what();
-  // "[json.exception.parse_error.101] parse error at line 1, column 5: ..." -> "parse error ..."
-  if (auto p = what.find("] "); p != std::string::npos && what.rfind("[json.", 0) == 0)
-    what.erase(0, p + 2);
-  if (what.size() > 160) what.resize(160);
-  return what;
-}
-
-// Parses JSON text; on failure returns nullopt and sets `reason`.
-std::optional<json> parse_json(std::string_view text, std::string& reason) {
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {
-    reason = parse_error_text(e);
-    return std::nullopt;
-  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@
 //   app.exchange_config_by_granted_app      high     connector/rule cmdlet run by an app that was
 //                                                    granted Exchange.ManageAsApp in this log
 //   client.aad_powershell                   medium   Azure AD PowerShell app id (low when failed)
+//   signin.credential_stuffing              high     >= stuffing_min failed Azure AD PowerShell
+//                                                    sign-ins from one IP, then a success from it
 //   client.swagger_codegen_ua               high     Swagger-Codegen/1.4.0.0/csharp user agent
 //                                           medium   another Swagger-Codegen user agent
 #include "scanner/audit_rules.hpp"
@@ -393,6 +395,11 @@ EventKind kind_of(const std::string& op) {
   return EventKind::other;
 }
 
+bool is_success(const std::string& status) {
+  std::string s = lower(trim(status));
+  return s.empty() || s == "success" || s == "succeeded" || s == "true";
+}
+
 Severity max_of(const std::vector<Finding>& fs) {
   Severity s = Severity::info;
   for (const auto& f : fs) s = std::max(s, f.severity);
@@ -548,8 +555,7 @@ std::optional<AuditEvent> assess_record(const AuditRecord& r, const RuleConfig& 
     case EventKind::other: break;
   }
   if (ps_app) {
-    const bool failed = !r.result_status.empty() && lower(r.result_status) != "success" &&
-                        lower(r.result_status) != "succeeded" && lower(r.result_status) != "true";
+    const bool failed = !is_success(r.result_status);
     Finding f = make("client.aad_powershell", failed ? Severity::low : Severity::medium,
                      std::string("Azure AD PowerShell app") + (failed ? " (failed: " + cap(r.result_status) + ")" : "") +
                          ": " + cap(r.operation));
@@ -643,6 +649,33 @@ std::vector<TenantTimeline> AuditAnalyzer::finish() {
         last.findings.push_back(std::move(f));
       }
       a = b;
+    }
+
+    // Credential stuffing: failed Azure AD PowerShell sign-ins from one IP, then a success
+    // from it (the campaign's initial access).
+    for (std::size_t i = 0; i < evs.size(); ++i) {
+      AuditEvent& ok = evs[i];
+      if (ok.kind != EventKind::signin || ok.client_ip.empty() || !is_success(ok.result_status)) continue;
+      std::vector<const AuditEvent*> failed;
+      std::set<std::string> users;
+      for (std::size_t k = i; k-- > 0;) {
+        const AuditEvent& f = evs[k];
+        if (ok.epoch - f.epoch > cfg_.stuffing_window) break;
+        if (f.kind == EventKind::signin && f.client_ip == ok.client_ip && !is_success(f.result_status)) {
+          failed.push_back(&f);
+          users.insert(lower(f.user));
+        }
+      }
+      if (failed.size() < cfg_.stuffing_min) continue;
+      Finding f = make("signin.credential_stuffing", Severity::high,
+                       std::to_string(failed.size()) + " failed Azure AD PowerShell sign-ins (" +
+                           std::to_string(users.size()) + " accounts) from " + cap(ok.client_ip) +
+                           ", then a successful one for " + cap(ok.user));
+      for (auto it = failed.rbegin(); it != failed.rend(); ++it)
+        f.evidence.push_back({"failed", cap((*it)->user), (*it)->time + " " + where(**it)});
+      f.evidence.push_back({"succeeded", cap(ok.user), ok.time + " " + where(ok)});
+      ok.findings.push_back(std::move(f));
+      ok.suspect = true;
     }
 
     // Grants of Exchange.ManageAsApp, by app id.

@@ -4,7 +4,8 @@
 // Purpose: rate each audit record on its own (assess_record: connector and transport-rule
 // cmdlets, app role assignments, credentials, the Azure AD PowerShell app id, the Swagger
 // user agent), keep only the records that matter, then correlate per tenant (AuditAnalyzer::
-// finish: bursts of header-stripping rules, a suspect connector next to stripping rules,
+// finish: failed sign-ins then a success from one IP (credential stuffing), bursts of
+// header-stripping rules, a suspect connector next to stripping rules,
 // removal of a connector or rule created earlier = cleanup after a wave).
 // Finding ids are stable (documented in the finding table in audit_rules.cpp); severities are
 // info < low < medium < high < critical. Every finding carries its evidence (field, value, why).
@@ -79,6 +80,8 @@ struct RuleConfig {
   std::int64_t burst_gap = 3600;        // rules closer than this (seconds) form one burst
   std::size_t burst_min = 3;            // header-removing rules that make a burst
   std::int64_t pairing_window = 86400;  // suspect connector and stripping rules this close
+  std::size_t stuffing_min = 5;         // failed PowerShell sign-ins from one IP before a success
+  std::int64_t stuffing_window = 3600;  // ... within this many seconds
   std::size_t max_events = 200000;
   // ARC, antispam and Enhanced Filtering headers (campaign.md section 1.3); no IP lookup.
   static RuleConfig defaults();

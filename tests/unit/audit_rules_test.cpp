@@ -5,7 +5,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
+#include <random>
+#include <sstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -72,6 +75,7 @@ TEST_CASE("every campaign finding, on every form of the attack export") {
       {"app.credentials_added", Severity::medium},
       {"app.exchange_config_by_granted_app", Severity::high},
       {"client.aad_powershell", Severity::medium},
+      {"signin.credential_stuffing", Severity::high},
       {"client.swagger_codegen_ua", Severity::high},
       {"cleanup.connector_removed", Severity::high},
       {"cleanup.rule_removed", Severity::high},
@@ -98,6 +102,9 @@ TEST_CASE("every campaign finding, on every form of the attack export") {
     CHECK(m.count("cleanup.rule_removed") == 12);
     CHECK(m.count("client.swagger_codegen_ua") == 5);
     CHECK(m.count("app.credentials_added") == 2);
+    auto stuffing = m.find("signin.credential_stuffing")->second;
+    CHECK(stuffing.first->user == "it-admin@fabrikam.example");
+    CHECK(stuffing.second->evidence.size() == 6);  // 5 failures and the success
 
     // the known IPs: all 8, each with its indicator provenance
     auto known = m.find("connector.known_campaign_ip")->second.second;
@@ -140,6 +147,8 @@ TEST_CASE("the benign tenant: nothing at high or above on any form") {
     CHECK(m.count("transport_rule.remove_header") == 1);  // its own routing tag: low
     CHECK(m.count("app.exchange_manage_as_app") == 0);
     CHECK(m.count("cleanup.rule_removed") == 0);
+    CHECK(m.count("signin.credential_stuffing") == 0);
+    CHECK(m.count("client.aad_powershell") == 1);  // an admin's own PowerShell sign-in: medium
   }
 }
 
@@ -270,4 +279,44 @@ TEST_CASE("helpers") {
         "add app role assignment to service principal");
   CHECK(parse_severity("HIGH") == Severity::high);
   CHECK(!parse_severity("severe"));
+}
+
+TEST_CASE("mutated exports: every byte pattern is read, rated and exported without throwing") {
+  std::mt19937 rng(20221922);
+  const std::string specials = "\"\\,{}[]\n\r:\xff\xc3\0";
+  for (const char* name : {"attack.csv", "attack.json", "attack.jsonl", "attack-cloudappevents.csv"}) {
+    std::ifstream in(std::string(HDRSCAN_SOURCE_DIR) + "/corpus/audit/" + name, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string original = ss.str();
+    REQUIRE(original.size() > 1000);
+    for (int round = 0; round < 40; ++round) {
+      std::string text = original;
+      int edits = 1 + static_cast<int>(rng() % 20);
+      for (int e = 0; e < edits; ++e) {
+        std::size_t pos = rng() % text.size();
+        switch (rng() % 4) {
+          case 0: text[pos] = specials[rng() % specials.size()]; break;
+          case 1: text.insert(pos, 1, specials[rng() % specials.size()]); break;
+          case 2: text.erase(pos, 1 + rng() % 40); break;
+          case 3: text.resize(pos); break;
+        }
+        if (text.empty()) text = "x";
+      }
+      CAPTURE(name);
+      CAPTURE(round);
+      AuditAnalyzer an(builtin_config());
+      std::size_t diags = 0;
+      ReadSummary sum;
+      CHECK_NOTHROW(sum = read_audit_buffer(text, name, [&](const AuditRecord& r) { an.add(r); },
+                                            [&](const Diagnostic&) { ++diags; }));
+      std::vector<TenantTimeline> tls;
+      CHECK_NOTHROW(tls = an.finish());
+      std::string exported;
+      CHECK_NOTHROW(exported = indicator_text(tls, name, "2026-11-27"));
+      auto pack = hdrscan::heuristics::IndicatorPack::empty();
+      CHECK_NOTHROW(pack.add_text(exported, "exported"));
+      CHECK((sum.records + sum.skipped > 0 || sum.fatal || diags > 0));
+    }
+  }
 }
