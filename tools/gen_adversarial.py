@@ -2,6 +2,9 @@
 """gen_adversarial.py: writes adversarial inputs the torture sets lack into a scratch dir.
 
 Usage: tools/gen_adversarial.py OUTDIR [--full]
+       tools/gen_adversarial.py --big-mbox GIB FILE [SAMPLES_DIR]
+         writes a GIB-gigabyte mbox of real-looking messages (corpus/samples and
+         corpus/generated repeated with fresh Message-IDs) to measure streaming memory
 
 Default sizes keep CI fast; --full (or HDRSCAN_FULL=1) writes the sizes the issue names
 (100 MB single body line, a multi-gigabyte zip bomb). Every file is streamed to disk in
@@ -28,7 +31,41 @@ import json, os, sys, zipfile, zlib
 MIB = 1 << 20
 
 
+def big_mbox(gib, dest, samples):
+    """Streams a GIB GiB mbox built from the project's own mail; prints the message count."""
+    msgs = []
+    for d, dirs, fs in os.walk(samples):
+        dirs.sort()
+        for f in sorted(fs):
+            if f.endswith('.eml'):
+                with open(os.path.join(d, f), 'rb') as fh:
+                    b = fh.read()
+                if b.startswith(b'From '):
+                    b = b[b.find(b'\n') + 1:]
+                b = b.replace(b'\r\n', b'\n').replace(b'\nFrom ', b'\n>From ')
+                msgs.append(b if b.endswith(b'\n') else b + b'\n')
+    if not msgs:
+        print('no .eml under %s' % samples, file=sys.stderr)
+        return 2
+    target = int(gib * (1 << 30))
+    n = written = 0
+    with open(dest, 'wb', buffering=8 * MIB) as f:
+        while written < target:
+            m = msgs[n % len(msgs)]
+            rec = (b'From sender@example.com Mon Jan  2 03:04:05 2023\n'
+                   b'X-Big-Mbox-Seq: %d\n' % n + m + b'\n')
+            f.write(rec)
+            written += len(rec)
+            n += 1
+    print('%s: %d messages, %d bytes' % (dest, n, written))
+    return 0
+
+
 def main():
+    if len(sys.argv) >= 4 and sys.argv[1] == '--big-mbox':
+        here = os.path.dirname(os.path.abspath(__file__))
+        samples = sys.argv[4] if len(sys.argv) > 4 else os.path.join(here, '..', 'corpus', 'generated')
+        return big_mbox(float(sys.argv[2]), sys.argv[3], samples)
     args = [a for a in sys.argv[1:] if not a.startswith('--')]
     full = '--full' in sys.argv or os.environ.get('HDRSCAN_FULL') == '1'
     if len(args) != 1:
