@@ -267,3 +267,26 @@ TEST_CASE("UTF-8 repair") {
   std::string good = "plain ascii";
   CHECK(repair_utf8(good) == 0);
 }
+
+TEST_CASE("deeply nested JSON is refused, not recursed into") {
+  std::string deep = "{\"CreationTime\":\"2022-09-01T10:00:00\",\"Operation\":\"Set-Mailbox\",\"X\":" +
+                     std::string(100000, '[') + std::string(100000, ']') + "}\n";
+  auto c = read_text(deep + "{\"CreationTime\":\"2022-09-01T10:00:01\",\"Operation\":\"Set-Mailbox\"}\n");
+  REQUIRE(c.diags.size() == 1);
+  CHECK(c.diags[0].line == 1);
+  CHECK(c.diags[0].reason.find("nested deeper than 64") != std::string::npos);
+  CHECK(c.records.size() == 1);
+}
+
+TEST_CASE("the newer Purview CSV layout (RecordId, ..., AuditData, AssociatedAdminUnits...)") {
+  std::string text =
+      "RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames\r\n"
+      "5f1e,2022-09-01T10:02:11Z,ExchangeAdmin,New-InboundConnector,sp,\"{\"\"CreationTime\"\":\"\"2022-09-01T10:02:11\"\","
+      "\"\"Operation\"\":\"\"New-InboundConnector\"\",\"\"Parameters\"\":[{\"\"Name\"\":\"\"Name\"\",\"\"Value\"\":\"\"Ran_jBelh\"\"}]}\",,\r\n";
+  auto c = read_text(text);
+  CHECK(c.diags.empty());
+  CHECK(c.summary.format == InputFormat::purview_csv);
+  REQUIRE(c.records.size() == 1);
+  CHECK(c.records[0].param("Name")->value == "Ran_jBelh");
+  CHECK(c.records[0].user_id == "sp");
+}
