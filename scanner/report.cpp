@@ -236,6 +236,7 @@ nlohmann::json HtmlReport::data(const ScanSummary& s) const {
           {"messages", messages_},
           {"verdicts", {{"clean", verdicts_[0]}, {"suspicious", verdicts_[1]}, {"campaign", verdicts_[2]}}},
           {"histogram", hist},
+          {"thresholds", {{"suspicious", opt_.thresholds.suspicious}, {"campaign", opt_.thresholds.campaign}}},
           {"signals", sigs},
           {"signals_distinct", signals_.counts.size()},
           {"ips", top_json(ips_.counts, opt_.top_n)},
@@ -377,7 +378,8 @@ const char* const kPageScript = R"JS(
     D.histogram.forEach(function (c, i) {
       sum += c;
       var h = Math.round((H - 16) * c / max);
-      var color = i >= 7 ? 'var(--campaign)' : i >= 3 ? 'var(--suspicious)' : 'var(--clean)';
+      var T = D.thresholds || {suspicious: 35, campaign: 70};
+      var color = i * 10 >= T.campaign ? 'var(--campaign)' : i * 10 + 9 >= T.suspicious ? 'var(--suspicious)' : 'var(--clean)';
       var r = sv('rect', {x: pad + i * bw + 2, y: H - h, width: bw - 4, height: h, fill: color,
                           'class': 'bin', 'data-bin': String(i), 'data-count': String(c)});
       r.appendChild(sv('title', {text: (i * 10) + '-' + (i === 9 ? 100 : i * 10 + 9) + ': ' + c}));

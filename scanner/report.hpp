@@ -36,6 +36,7 @@ struct ReportOptions {
   std::size_t max_keys = 50000;
   std::size_t top_n = 20;
   heuristics::Verdict min_verdict = heuristics::Verdict::suspicious;  // rows in the flagged table
+  heuristics::Thresholds thresholds;  // colours the score histogram
   std::string title = "hdrscan scan report";
   std::vector<std::string> inputs;  // the PATH arguments, shown in the header
 };

@@ -236,6 +236,7 @@ int run_scan(ScanOptions& o) {
   if (!o.report.empty()) {
     ReportOptions ro;
     ro.inputs = o.paths;
+    ro.thresholds = o.analysis.thresholds;
     report.emplace(std::move(ro));
   }
 
