@@ -222,13 +222,14 @@ int run_scan(ScanOptions& o) {
     }
   }
   static char outbuf[1 << 16];
-  if (out == stdout) std::setvbuf(out, outbuf, _IOFBF, sizeof outbuf);
+  const bool out_is_tty = out == stdout && ::isatty(STDOUT_FILENO);
+  if (out == stdout) std::setvbuf(out, outbuf, out_is_tty ? _IOLBF : _IOFBF, sizeof outbuf);
 
   PrinterOptions popt;
   popt.format = format;
   const char* term = std::getenv("TERM");
   popt.color = o.color == "always" ||
-               (o.color == "auto" && out == stdout && ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR") &&
+               (o.color == "auto" && out_is_tty && !std::getenv("NO_COLOR") &&
                 !(term && std::string_view(term) == "dumb"));
   auto printer = make_printer(popt, out);
 
@@ -240,7 +241,10 @@ int run_scan(ScanOptions& o) {
     report.emplace(std::move(ro));
   }
 
-  const bool progress_on = o.progress == "always" || (o.progress == "auto" && ::isatty(STDERR_FILENO));
+  // auto: standard error is a terminal and the records do not scroll on that same terminal
+  // (a bar redrawn between output lines would garble them).
+  const bool progress_on =
+      o.progress == "always" || (o.progress == "auto" && ::isatty(STDERR_FILENO) && !out_is_tty);
   std::optional<InputSizer> sizer;
   if (progress_on) sizer.emplace(o.paths);
   ProgressBar bar(progress_on);

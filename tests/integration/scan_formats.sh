@@ -51,6 +51,14 @@ first=$(py 'recs[0]["source"]["path"] + "  " + recs[0]["verdict"]' all.jsonl)
 head -1 all.txt | grep -qF "$first" || fail "text line 1 '$(head -1 all.txt)' lacks '$first'"
 run col.txt e.col scan --color always "${inputs[@]}"
 grep -q $'\x1b\\[' col.txt || fail "--color always without escape codes"
+if command -v script >/dev/null; then  # a pseudo-terminal: colour by default, NO_COLOR honoured
+  script -qfc "'$BIN' scan --no-summary '$FIX'" /dev/null >tty.txt 2>&1
+  grep -q $'\x1b\\[' tty.txt || fail "no colour on a terminal"
+  NO_COLOR=1 script -qfc "'$BIN' scan --no-summary '$FIX'" /dev/null >tty2.txt 2>&1
+  grep -q $'\x1b\\[' tty2.txt && fail "colour despite NO_COLOR"
+else
+  echo "note: script(1) absent: terminal colour not checked"
+fi
 run ns.txt e.ns scan --no-summary "${inputs[@]}"
 expect_eq "$(wc -l <ns.txt)" "$N" "--no-summary"
 pass "text"
