@@ -74,6 +74,9 @@ Line next_line(std::string_view s, std::size_t pos) {
 // before the colon are tolerated. Returns the name length or npos, and flags bad bytes.
 std::size_t header_name_length(std::string_view line, bool& odd_bytes) {
   odd_bytes = false;
+  // A MIME delimiter ("--boundary:x") is never a field, even when it has a colon: this is
+  // how a message without the blank line after its headers still finds its body.
+  if (line.size() >= 2 && line[0] == '-' && line[1] == '-') return std::string_view::npos;
   std::size_t limit = std::min<std::size_t>(line.size(), 1000);
   for (std::size_t i = 0; i < limit; ++i) {
     unsigned char c = static_cast<unsigned char>(line[i]);

@@ -216,12 +216,19 @@ TEST_CASE("malformed corpus: header-side defect counts pinned, no crash") {
   CHECK(files == 1053);
   CHECK(counts["mbox_from_line"] == 94);
   CHECK(counts["bare_cr"] == 0);
-  CHECK(counts["junk_header_line"] == 21);
+  CHECK(counts["junk_header_line"] == 20);
   CHECK(counts["orphan_continuation"] == 14);
-  CHECK(counts["missing_header_separator"] == 28);
+  CHECK(counts["missing_header_separator"] == 29);
   CHECK(counts["bad_header_name_bytes"] == 2);
   CHECK(counts["nul_in_header"] == 0);
   CHECK(counts["no_headers"] == 38);
   CHECK(counts["header_line_too_long"] == 0);
   CHECK(counts["message_too_large"] == 0);
+}
+
+TEST_CASE("a MIME delimiter right after the headers (no blank line) starts the body, colon or not") {
+  auto p = parse_message("Subject: x\nContent-Type: multipart/mixed; boundary=\"--9-1:2\"\n----9-1:2\nContent-Type: text/plain\n\nhi\n----9-1:2--\n");
+  CHECK(p.headers.fields.size() == 2);
+  CHECK(has_defect(p.defects, "missing_header_separator"));
+  CHECK(p.body().rfind("----9-1:2", 0) == 0);
 }
