@@ -31,6 +31,8 @@ upstream "local" {
   self_scan = yes;
 }
 EOF
+    # the benchmark measures scanning, not refusals: nothing is rejected
+    echo 'reject = 999;' > "$dir/local.d/actions.conf"
   else
     cat > "$dir/override.d/worker-normal.inc" <<EOF
 bind_socket = "127.0.0.1:$port";

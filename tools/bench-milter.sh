@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# bench-milter.sh: tools/bench's milter part (run by tools/bench; can run alone).
+#
+# A private loopback Postfix 3.7 (the ../shared/docs/postfix-test-recipe.md set-up: own config,
+# queue, log and Maildir under OUT/pf, SMTP on 127.0.0.1:$SMTP_PORT, delivery by virtual(8) to
+# a Maildir, no chroot) is started three times, identical but for smtpd_milters:
+#   none     no milter
+#   hdrscan  `hdrscan milter --listen inet:127.0.0.1:$MILTER_PORT` (default policy: tag,
+#            campaign -> hold queue)
+#   rspamd   rspamd's proxy worker in milter mode, scanning itself (self_scan), network
+#            modules off (tools/bench-peers.sh), reject action raised so nothing is refused
+# Each gets the same load: smtp-source -s $SESSIONS -m $MILTER_MSGS -F <one campaign-shaped
+# message> (throughput = messages / wall time of smtp-source), and, during that load, one
+# extra session (tools/bench_smtp_probe.py) sending the first 200 benchmark messages one
+# after another and timing each from DATA to the final reply (p50, p99).
+# in_flow_delay = 0 so Postfix's flow control does not cap acceptance at the delivery rate.
+# Appends to OUT/milter.tsv: mode, messages, seconds, p50_ms, p99_ms, probe_n, note.
+# Env: OUT (with subset/ from bench_gen.py), HDRSCAN, MILTER_MSGS (3000), SESSIONS (20),
+#      SMTP_PORT (11525), MILTER_PORT (11526), RSPAMD_MILTER_PORT (11540), BENCH_DNS_PORT.
+# Needs root and the postfix package. Stops everything it started, also on error.
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-/tmp/hdrscan-bench}
+HDRSCAN=${HDRSCAN:-$REPO/build/scanner/hdrscan}
+MILTER_MSGS=${MILTER_MSGS:-3000}
+SESSIONS=${SESSIONS:-20}
+SMTP_PORT=${SMTP_PORT:-11525}
+MILTER_PORT=${MILTER_PORT:-11526}
+RSPAMD_MILTER_PORT=${RSPAMD_MILTER_PORT:-11540}
+BENCH_DNS_PORT=${BENCH_DNS_PORT:-11553}
+MODES=${MODES:-"none hdrscan rspamd"}
+log() { printf '[bench-milter %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+wait_port() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+. "$REPO/tools/bench-peers.sh"
+
+ROOT=$OUT/pf
+E=$ROOT/etc
+PF_UP=0
+MILTER_PID=""
+DNS_PID=""
+cleanup() {
+  if [ $PF_UP = 1 ]; then
+    postfix -c "$E" stop >/dev/null 2>&1 || true
+    for _ in $(seq 100); do postfix -c "$E" status >/dev/null 2>&1 || break; sleep 0.1; done
+  fi
+  [ -n "$MILTER_PID" ] && { kill -TERM "$MILTER_PID" 2>/dev/null || true; wait "$MILTER_PID" 2>/dev/null || true; }
+  rspamd_stop || true
+  [ -n "$DNS_PID" ] && kill "$DNS_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+if ! (exec 3<>/dev/udp/127.0.0.1/"$BENCH_DNS_PORT") 2>/dev/null || ! pgrep -f "bench_dns.py $BENCH_DNS_PORT" >/dev/null; then
+  python3 "$REPO/tools/bench_dns.py" "$BENCH_DNS_PORT" & DNS_PID=$!
+fi
+
+# ---- the private Postfix instance
+rm -rf "$ROOT"
+mkdir -p "$E" "$ROOT/queue" "$ROOT/data" "$ROOT/mail" "$ROOT/log"
+cp /etc/postfix/master.cf "$E/master.cf"
+: > "$E/main.cf"
+chown nobody:nogroup "$ROOT/mail"
+chown postfix "$ROOT/data"
+P="postconf -c $E"
+$P -e \
+  "compatibility_level = 3.6" "queue_directory = $ROOT/queue" "data_directory = $ROOT/data" \
+  "syslog_name = postfix-bench" "maillog_file_prefixes = $ROOT/log" "maillog_file = $ROOT/log/maillog" \
+  "myhostname = mx.test.local" "mydomain = test.local" "myorigin = \$myhostname" "mydestination =" \
+  "inet_interfaces = loopback-only" "inet_protocols = ipv4" "mynetworks = 127.0.0.0/8" \
+  "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination" \
+  "alias_maps =" "alias_database =" "local_recipient_maps =" \
+  "relayhost =" "default_transport = error" "relay_transport = error" \
+  "virtual_mailbox_domains = test.local" "virtual_mailbox_base = $ROOT/mail" \
+  "virtual_mailbox_maps = static:inbox/" "virtual_uid_maps = static:65534" "virtual_gid_maps = static:65534" \
+  "smtputf8_enable = no" "message_size_limit = 52428800" "in_flow_delay = 0" \
+  "smtpd_milters =" "non_smtpd_milters =" \
+  "milter_protocol = 6" "milter_default_action = tempfail" \
+  "milter_connect_timeout = 5s" "milter_command_timeout = 30s" "milter_content_timeout = 60s" \
+  "milter_connect_macros = j {daemon_name} {daemon_addr} {client_addr} {client_name} {client_port} v _"
+$P -F '*/*/chroot = n'
+$P -MX smtp/inet
+$P -M "127.0.0.1:$SMTP_PORT/inet = 127.0.0.1:$SMTP_PORT inet n - n - - smtpd"
+postfix -c "$E" check
+
+# the load message: a campaign-shaped one (full analysis, HTML decoded) from the subset
+LOAD_MSG=$(grep -l 'OriginalAttributedTenantConnectingIp' "$OUT"/subset/00*.eml | sort | sed -n 1p || true)
+PROBE_FILES=$(ls "$OUT"/subset/ | sort | sed -n '1,200p' | sed "s|^|$OUT/subset/|" || true)
+[ -n "$LOAD_MSG" ] || { echo "bench-milter: no campaign-shaped message in $OUT/subset" >&2; exit 2; }
+log "load: smtp-source -s $SESSIONS -m $MILTER_MSGS -F $(basename "$LOAD_MSG") ($(stat -c %s "$LOAD_MSG") bytes); probe: 200 subset messages"
+[ -f "$OUT/milter.tsv" ] || printf 'mode\tmessages\tseconds\tp50_ms\tp99_ms\tprobe_n\tnote\n' > "$OUT/milter.tsv"
+
+run_mode() {
+  local mode=$1 note=""
+  case $mode in
+    none) $P -e "smtpd_milters =" ;;
+    hdrscan)
+      "$HDRSCAN" milter --listen "inet:127.0.0.1:$MILTER_PORT" > "$ROOT/log/hdrscan-milter.log" 2>&1 &
+      MILTER_PID=$!
+      wait_port "$MILTER_PORT" 30 || { log "hdrscan milter did not start:"; tail -n 5 "$ROOT/log/hdrscan-milter.log" >&2; return 1; }
+      $P -e "smtpd_milters = inet:127.0.0.1:$MILTER_PORT"
+      note="default policy" ;;
+    rspamd)
+      rspamd_start "$OUT/rspamd-milter" "$RSPAMD_MILTER_PORT" "$(nproc)" milter
+      # warm-up: regexp/hyperscan caches, before Postfix depends on it
+      $P -e "smtpd_milters = inet:127.0.0.1:$RSPAMD_MILTER_PORT"
+      note="proxy self_scan, $(nproc) workers" ;;
+  esac
+  rm -rf "$ROOT/mail/inbox"
+  postfix -c "$E" start >/dev/null 2>&1; PF_UP=1
+  wait_port "$SMTP_PORT" 30
+  # warm-up (first connections, the milter's first messages)
+  smtp-source -s 2 -m 20 -F "$LOAD_MSG" -f load@example.org -t warm@test.local "127.0.0.1:$SMTP_PORT"
+  rm -f "$OUT/load.done"
+  local t0 probe secs
+  t0=$(date +%s%N)
+  ( smtp-source -s "$SESSIONS" -m "$MILTER_MSGS" -F "$LOAD_MSG" -f load@example.org -t load@test.local "127.0.0.1:$SMTP_PORT"
+    date +%s%N > "$OUT/load.done.tmp"; mv "$OUT/load.done.tmp" "$OUT/load.done" ) &
+  local load=$!
+  probe=$(python3 "$REPO/tools/bench_smtp_probe.py" --port "$SMTP_PORT" --stop-file "$OUT/load.done" --count 100000 --min 100 \
+          --out "$OUT/probe-$mode.txt" $PROBE_FILES)
+  wait "$load"
+  # throughput from smtp-source alone: its wall time (the probe may run a little longer)
+  secs=$(awk -v a="$t0" -v b="$(cat "$OUT/load.done")" 'BEGIN{printf "%.4f", (b-a)/1e9}')
+  set -- $probe
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$MILTER_MSGS" "$secs" "$2" "$3" "$1" "$note probe codes $4" >> "$OUT/milter.tsv"
+  log "$mode: $MILTER_MSGS msgs in $secs s; probe n=$1 p50=$2 ms p99=$3 ms codes=$4"
+  postfix -c "$E" stop >/dev/null 2>&1 || true
+  for _ in $(seq 100); do postfix -c "$E" status >/dev/null 2>&1 || break; sleep 0.1; done
+  PF_UP=0
+  case $mode in
+    hdrscan) kill -TERM "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true; MILTER_PID="" ;;
+    rspamd) rspamd_stop ;;
+  esac
+  postsuper -c "$E" -d ALL >/dev/null 2>&1 || true
+}
+
+for m in $MODES; do run_mode "$m"; done
