@@ -211,7 +211,8 @@ std::size_t parse_header_block(std::string_view s, const Limits& limits, HeaderB
     bool odd = false;
     std::size_t name_len = header_name_length(line, odd);
     if (name_len == std::string_view::npos) {
-      if (!looks_like_header(s, l.next)) {
+      bool delimiter = line.size() >= 2 && line[0] == '-' && line[1] == '-';
+      if (delimiter || !looks_like_header(s, l.next)) {
         defects.push_back({"missing_header_separator",
                            "no blank line between header and body; body taken to start at "
                            "offset " + std::to_string(l.begin),
