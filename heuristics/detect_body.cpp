@@ -4,6 +4,7 @@
 // the body family is capped well below the campaign threshold.
 #include <cctype>
 #include <set>
+#include <unordered_set>
 
 #include "heuristics/detectors.hpp"
 
@@ -58,12 +59,19 @@ UrlParts split_url(std::string_view url) {
   return u;
 }
 
+// Word characters: ASCII letters/digits and every byte of a UTF-8 sequence (so "glückwunsch"
+// is one word), apostrophes inside words ("you've").
+bool word_byte(char c) {
+  unsigned char u = static_cast<unsigned char>(c);
+  return std::isalnum(u) || u >= 0x80 || c == '\'';
+}
+
 bool word_boundary_find(const std::string& hay, const std::string& needle) {
   std::size_t pos = 0;
   while ((pos = hay.find(needle, pos)) != std::string::npos) {
-    bool left = pos == 0 || !std::isalnum(static_cast<unsigned char>(hay[pos - 1]));
+    bool left = pos == 0 || !word_byte(hay[pos - 1]);
     std::size_t e = pos + needle.size();
-    bool right = e >= hay.size() || !std::isalnum(static_cast<unsigned char>(hay[e]));
+    bool right = e >= hay.size() || !word_byte(hay[e]);
     if (left && right) return true;
     pos = e;
   }
@@ -168,9 +176,24 @@ void detect_body(const DetectorInput& in, Findings& out) {
   if (h.present) text += h.visible_text.substr(0, 20000);
   else if (auto* p = msg.first_text()) text += p->text.substr(0, 20000);
   text = lower_ascii(text);
+  // Words once into a set, so each single-word term is one lookup and a phrase is searched
+  // only when its first word occurs (the pack may hold hundreds of terms).
+  std::unordered_set<std::string_view> words;
+  {
+    std::size_t i = 0;
+    while (i < text.size()) {
+      while (i < text.size() && !word_byte(text[i])) ++i;
+      std::size_t b = i;
+      while (i < text.size() && word_byte(text[i])) ++i;
+      if (i > b) words.insert(std::string_view(text).substr(b, i - b));
+    }
+  }
   std::vector<std::string> hits;
   for (const auto& t : in.pack.lure_terms) {
-    if (word_boundary_find(text, t.term)) hits.push_back(t.term);
+    std::size_t sp = t.term.find(' ');
+    std::string_view first = std::string_view(t.term).substr(0, sp);
+    if (!words.count(first)) continue;
+    if (sp == std::string::npos || word_boundary_find(text, t.term)) hits.push_back(t.term);
     if (hits.size() >= 12) break;
   }
   if (hits.size() >= 3 || (hits.size() >= 2 && text.size() < 1500)) {

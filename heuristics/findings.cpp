@@ -7,6 +7,20 @@
 
 namespace hdrscan::heuristics {
 
+namespace {
+// Case-insensitive ASCII equality without allocating (called per field per lookup).
+bool iequal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+}  // namespace
+
 void Findings::fire(std::string_view signal, std::string where, std::string excerpt,
                     std::optional<int> weight_override) {
   if (fired(signal)) return;  // one piece of evidence per signal: the first (topmost) wins
@@ -40,7 +54,7 @@ std::string lower_ascii(std::string_view s) {
 
 bool ends_with_icase(std::string_view s, std::string_view suffix) {
   if (s.size() < suffix.size()) return false;
-  return lower_ascii(s.substr(s.size() - suffix.size())) == lower_ascii(suffix);
+  return iequal(s.substr(s.size() - suffix.size()), suffix);
 }
 
 bool contains_icase(std::string_view s, std::string_view needle) {
@@ -71,19 +85,20 @@ std::string excerpt_of(std::string_view s, std::size_t max) {
   return mime::sanitize_utf8(t);
 }
 
+
 std::string where_of(const mime::ParsedMessage& msg, const mime::HeaderField* f) {
   if (!f) return {};
   std::size_t idx = static_cast<std::size_t>(f - msg.headers.fields.data());
   int nth = 0;
   for (std::size_t i = 0; i < idx; ++i)
-    if (lower_ascii(msg.headers.fields[i].name) == lower_ascii(f->name)) ++nth;
+    if (iequal(msg.headers.fields[i].name, f->name)) ++nth;
   return f->name + "[" + std::to_string(nth) + "]";
 }
 
 const mime::HeaderField* trusted_field(const DetectorInput& in, std::string_view name) {
   const auto& fields = in.msg.headers.fields;
   for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (fields[i].name.size() != name.size() || lower_ascii(fields[i].name) != lower_ascii(name)) continue;
+    if (!iequal(fields[i].name, name)) continue;
     if (in.route.zone_of(i) == Zone::origin) continue;
     return &fields[i];
   }
