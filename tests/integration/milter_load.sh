@@ -39,7 +39,8 @@ read -r pv _ < <("$HDRSCAN" scan --indicators "$SCRATCH/load.ind" --format jsonl
 
 SMTP_PORT=$(free_port); MILTER_PORT=$(free_port)
 CONF=$SCRATCH/milter.conf
-printf 'clean = tag\nsuspicious = quarantine\ncampaign = quarantine\nstats-file = %s\n' "$SCRATCH/stats.json" >"$CONF"
+# two I/O threads: connections' strands really run in parallel here (the other tests use one)
+printf 'clean = tag\nsuspicious = quarantine\ncampaign = quarantine\nio-threads = 2\nscan-threads = 2\nstats-file = %s\n' "$SCRATCH/stats.json" >"$CONF"
 MILTER_ARGS=(--indicators "$SCRATCH/load.ind")
 start_milter "$CONF" "${MILTER_ARGS[@]}"
 pf_setup
