@@ -1,10 +1,18 @@
 // detect_integrity.cpp: where a DKIM-Signature or ARC-Message-Signature survives, recompute
 // its body hash (bh=) under the stated body canonicalisation (RFC 6376 section 3.4.3/3.4.4,
 // l= honoured) with OpenSSL and report match or mismatch. No DNS: full signature verification
-// needs the signer's key, which hdrscan never fetches. A mismatch says the body changed after
-// signing (a list footer, a redaction, a relay rewriting it), so it weighs little.
+// needs the signer's key, which hdrscan never fetches: when the user supplies it (indicator
+// entries `dkim-key selector._domainkey.domain <TXT>`), the signature is verified in full
+// (RFC 6376 header selection and canonicalisation, RSA PKCS#1 v1.5 with SHA-256 or SHA-1).
+// A mismatch says the body changed after signing (a list footer, a redaction, a relay
+// rewriting it), so it weighs nothing. A signature that fails while its body hash matches and
+// whose h= names headers now absent proves those headers were removed after signing: that is
+// stripping evidence (campaign.md: "Only a signature verified with the signer's key shows a
+// header was removed").
 // Limits: bodies over 64 MB are not hashed; at most 4 signatures per message.
 #include <openssl/evp.h>
+
+#include <algorithm>
 
 #include <cstring>
 #include <map>
@@ -65,6 +73,116 @@ std::string base64(const unsigned char* d, std::size_t n) {
   return out;
 }
 
+bool iequal(std::string_view a, std::string_view b) { return lower_ascii(a) == lower_ascii(b); }
+
+// Exact field bytes with every line break made CRLF (files on disk may hold bare LF).
+std::string crlf_raw(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size() + 16);
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '\n' && (i == 0 || raw[i - 1] != '\r')) out += "\r\n";
+    else if (raw[i] == '\r' && (i + 1 >= raw.size() || raw[i + 1] != '\n')) out += "\r\n";
+    else out.push_back(raw[i]);
+  }
+  return out;
+}
+
+std::string canonical_header(std::string_view raw, bool relaxed) {
+  if (!relaxed) return crlf_raw(raw);
+  std::size_t colon = raw.find(':');
+  std::string name = lower_ascii(raw.substr(0, colon));
+  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+  std::string value;
+  bool ws = false;
+  for (char c : raw.substr(colon == std::string_view::npos ? raw.size() : colon + 1)) {
+    if (c == '\r' || c == '\n') continue;
+    if (c == ' ' || c == '\t') {
+      ws = true;
+      continue;
+    }
+    if (ws && !value.empty()) value.push_back(' ');
+    ws = false;
+    value.push_back(c);
+  }
+  return name + ":" + value;
+}
+
+// The signature field with its b= value emptied (RFC 6376 section 3.7).
+std::string without_b_value(std::string_view raw) {
+  std::string out(raw);
+  std::size_t colon = out.find(':');
+  std::size_t pos = colon == std::string::npos ? 0 : colon + 1;
+  while (pos < out.size()) {
+    std::size_t semi = out.find(';', pos);
+    std::size_t end = semi == std::string::npos ? out.size() : semi;
+    std::size_t k = pos;
+    while (k < end && (out[k] == ' ' || out[k] == '\t' || out[k] == '\r' || out[k] == '\n')) ++k;
+    if (k + 1 < end && (out[k] == 'b' || out[k] == 'B')) {
+      std::size_t j = k + 1;
+      while (j < end && (out[j] == ' ' || out[j] == '\t' || out[j] == '\r' || out[j] == '\n')) ++j;
+      if (j < end && out[j] == '=') {
+        out.erase(j + 1, end - (j + 1));
+        return out;
+      }
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
+std::string b64decode(std::string_view in) {
+  std::string clean;
+  for (char c : in)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') clean.push_back(c);
+  std::string out(clean.size(), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
+  if (n < 0) return {};
+  std::size_t pad = 0;
+  while (pad < 2 && pad < clean.size() && clean[clean.size() - 1 - pad] == '=') ++pad;
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
+}
+
+struct Verification {
+  bool verified = false;
+  std::vector<std::string> absent_signed;  // h= names with no field left in the message
+};
+
+Verification verify_signature(const mime::ParsedMessage& msg, const mime::HeaderField& sig, const mime::TagList& tags,
+                              const DkimKey& key, const EVP_MD* md, bool relaxed_headers) {
+  Verification v;
+  std::string data;
+  std::vector<bool> used(msg.headers.fields.size(), false);
+  for (const auto& name : tags.header_list()) {
+    int pick = -1;
+    for (int i = static_cast<int>(msg.headers.fields.size()) - 1; i >= 0; --i) {
+      const auto& f = msg.headers.fields[static_cast<std::size_t>(i)];
+      if (!used[static_cast<std::size_t>(i)] && &f != &sig && iequal(f.name, name)) {
+        pick = i;
+        break;
+      }
+    }
+    if (pick < 0) {
+      if (std::find(v.absent_signed.begin(), v.absent_signed.end(), name) == v.absent_signed.end())
+        v.absent_signed.push_back(name);
+      continue;
+    }
+    used[static_cast<std::size_t>(pick)] = true;
+    data += canonical_header(msg.headers.fields[static_cast<std::size_t>(pick)].raw, relaxed_headers);
+    data += "\r\n";
+  }
+  data += canonical_header(without_b_value(sig.raw), relaxed_headers);
+  std::string b = b64decode(tags.get("b").value_or(""));
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  if (!ctx) return v;
+  if (EVP_DigestVerifyInit(ctx, nullptr, md, nullptr, static_cast<EVP_PKEY*>(key.pkey.get())) == 1 &&
+      EVP_DigestVerifyUpdate(ctx, data.data(), data.size()) == 1)
+    v.verified = EVP_DigestVerifyFinal(ctx, reinterpret_cast<const unsigned char*>(b.data()), b.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  return v;
+}
+
 }  // namespace
 
 void detect_integrity(const DetectorInput& in, Findings& out) {
@@ -106,18 +224,42 @@ void detect_integrity(const DetectorInput& in, Findings& out) {
       const std::string& computed = it->second;
       ++checked;
       std::string who = name + std::string(" d=") + tags.get("d").value_or("?");
-      if (computed == *bh) {
+      bool body_ok = computed == *bh;
+      if (body_ok) {
         notes.push_back(who + " bh matches");
       } else {
         out.fire("integrity.body_hash_mismatch", where_of(msg, f),
                  who + ": bh=" + *bh + " but the body hashes to " + computed + " (" + (relaxed ? "relaxed" : "simple") + ")");
-        return;
+      }
+      // Full verification when the user supplied the signer's key.
+      auto d = tags.get("d"), s = tags.get("s");
+      const DkimKey* key = d && s ? in.pack.find_dkim_key(*s, *d) : nullptr;
+      if (!key) continue;
+      if (a.find("ed25519") != std::string::npos) {
+        notes.push_back(who + " uses ed25519: not verified");
+        continue;
+      }
+      bool relaxed_headers = c.substr(0, slash) == "relaxed";
+      Verification v = verify_signature(msg, *f, tags, *key, md, relaxed_headers);
+      if (v.verified && body_ok) {
+        notes.push_back(who + " s=" + *s + ": signature verified with the supplied key (" + key->from.file + ":" +
+                        std::to_string(key->from.line) + ")");
+      } else if (!v.verified) {
+        out.fire("integrity.signature_invalid", where_of(msg, f), who + " s=" + *s + ": does not verify with the supplied key");
+        std::string removed;
+        for (const auto& h : v.absent_signed)
+          if (in.pack.is_stripped_header(h)) removed += (removed.empty() ? "" : ", ") + h;
+        if (body_ok && !removed.empty())
+          out.fire("strip.signed_header_removed", where_of(msg, f),
+                   who + " signed " + removed + ", now absent; body intact, signature broken: removed after signing");
       }
     }
   }
   std::string why = checked == 0 ? "no surviving DKIM/ARC signature with bh=" : "";
   for (const auto& n : notes) why += (why.empty() ? "" : "; ") + n;
   out.pass("integrity.body_hash_mismatch", why);
+  out.pass("integrity.signature_invalid", in.pack.dkim_keys.empty() ? "no signer keys supplied (dkim-key entries): signatures not verified" : why);
+  out.pass("strip.signed_header_removed", "no verified evidence of a signed header removed");
 }
 
 }  // namespace hdrscan::heuristics

@@ -5,6 +5,8 @@
 // backtracking on hostile headers).
 #include "heuristics/indicators.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -148,6 +150,34 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
       auto re = std::make_shared<const RE2>(std::string(rest), o);
       if (!re->ok()) fail("bad regex: " + re->error());
       scratch.header_rules.push_back({std::string(signal), w, lower(hdr), std::string(rest), re, from});
+    } else if (kind == "dkim-key") {
+      std::string_view name = take_word(rest);
+      if (name.find("._domainkey.") == std::string_view::npos || rest.empty())
+        fail("dkim-key takes <selector>._domainkey.<domain> <TXT record with p=...>");
+      // p= from the TXT record: tags separated by ';', whitespace inside values ignored.
+      std::string p64;
+      std::size_t pp = std::string_view::npos, search = 0;
+      while ((search = rest.find("p=", search)) != std::string_view::npos) {
+        if (search == 0 || rest[search - 1] == ';' || rest[search - 1] == ' ' || rest[search - 1] == '\t') {
+          pp = search;
+          break;
+        }
+        search += 2;
+      }
+      if (pp == std::string_view::npos) fail("dkim-key record has no p= tag");
+      for (std::size_t i = pp + 2; i < rest.size() && rest[i] != ';'; ++i)
+        if (rest[i] != ' ' && rest[i] != '\t' && rest[i] != '"') p64.push_back(rest[i]);
+      std::string der(p64.size(), '\0');
+      int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(der.data()),
+                              reinterpret_cast<const unsigned char*>(p64.data()), static_cast<int>(p64.size()));
+      if (n <= 0) fail("dkim-key p= is not base64");
+      std::size_t pad = 0;
+      while (pad < 2 && pad < p64.size() && p64[p64.size() - 1 - pad] == '=') ++pad;
+      der.resize(static_cast<std::size_t>(n) - pad);
+      const unsigned char* q = reinterpret_cast<const unsigned char*>(der.data());
+      EVP_PKEY* key = d2i_PUBKEY(nullptr, &q, static_cast<long>(der.size()));
+      if (!key) fail("dkim-key p= is not a public key (SubjectPublicKeyInfo)");
+      scratch.dkim_keys.push_back({lower(name), std::shared_ptr<void>(key, [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); }), from});
     } else {
       fail("unknown entry kind '" + std::string(kind) + "'");
     }
@@ -165,6 +195,7 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
   append(lure_terms, scratch.lure_terms);
   append(bulk_headers, scratch.bulk_headers);
   append(header_rules, scratch.header_rules);
+  append(dkim_keys, scratch.dkim_keys);
 }
 
 const IpIndicator* IndicatorPack::match_connector_ip(const mime::IpAddress& ip) const {
@@ -188,8 +219,15 @@ bool IndicatorPack::is_stripped_header(std::string_view name) const {
   return false;
 }
 
+const DkimKey* IndicatorPack::find_dkim_key(std::string_view selector, std::string_view domain) const {
+  std::string want = lower(selector) + "._domainkey." + lower(domain);
+  for (const auto& k : dkim_keys)
+    if (k.name == want) return &k;
+  return nullptr;
+}
+
 std::size_t IndicatorPack::size() const {
-  return connector_ips.size() + microsoft_ranges.size() + stripped_headers.size() +
+  return dkim_keys.size() + connector_ips.size() + microsoft_ranges.size() + stripped_headers.size() +
          stripped_prefixes.size() + lure_terms.size() + bulk_headers.size() + header_rules.size();
 }
 

@@ -12,6 +12,10 @@
 //   lure-term <word or phrase>          sweepstakes vocabulary (matched on word boundaries)
 //   bulk-header <family> <header>[=<substring>]   bulk-sender residue (Amazon SES, Mailchimp)
 //   header-rule <signal> <weight> <header> <RE2 regex>   analyst rule, MHA style
+//   dkim-key <selector>._domainkey.<domain> <TXT record: v=DKIM1; k=rsa; p=...>
+//                                       a signer's public key the user supplies, for full
+//                                       DKIM / ARC-Message-Signature verification (hdrscan
+//                                       never looks keys up in the DNS)
 // Errors name the file and the line: "indicators.ind:12: bad CIDR '1.2.3.4/33'".
 #pragma once
 #include <memory>
@@ -41,6 +45,12 @@ struct HeaderRule {
   std::shared_ptr<const re2::RE2> regex; Provenance from;
 };
 
+struct DkimKey {
+  std::string name;  // "selector._domainkey.domain", lower-cased
+  std::shared_ptr<void> pkey;  // EVP_PKEY*, freed with EVP_PKEY_free
+  Provenance from;
+};
+
 class IndicatorError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -62,6 +72,8 @@ class IndicatorPack {
   std::vector<LureTerm> lure_terms;
   std::vector<BulkHeader> bulk_headers;
   std::vector<HeaderRule> header_rules;
+  std::vector<DkimKey> dkim_keys;
+  const DkimKey* find_dkim_key(std::string_view selector, std::string_view domain) const;
 
   const IpIndicator* match_connector_ip(const mime::IpAddress& ip) const;
   bool is_microsoft(const mime::IpAddress& ip) const;

@@ -38,6 +38,9 @@ constexpr SignalSpec kSignals[] = {
     {"strip.partial_set", Family::stripping, 25,
      "the sending tenant's ARC set is incomplete (some of ARC-Seal / -Message-Signature / "
      "-Authentication-Results missing)"},
+    {"strip.signed_header_removed", Family::stripping, 25,
+     "a signature verified with the signer's key (user-supplied) fails, its body hash matches, "
+     "and it signed headers that are now absent: they were removed after signing"},
     // The body.
     {"body.linked_images", Family::body, 8,
      "the visible content is one to three hyperlinked images with little text"},
@@ -63,6 +66,8 @@ constexpr SignalSpec kSignals[] = {
     // Integrity: a surviving signature's body hash.
     {"integrity.body_hash_mismatch", Family::integrity, 0,
      "a surviving DKIM/ARC signature's body hash does not match the body"},
+    {"integrity.signature_invalid", Family::integrity, 0,
+     "a DKIM/ARC signature checked with a user-supplied key does not verify"},
 };
 
 }  // namespace
