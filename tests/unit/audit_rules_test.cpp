@@ -228,8 +228,8 @@ TEST_CASE("correlation: burst needs several rules close together; cleanup needs 
       for (std::size_t i = 0; i < n; ++i)
         an.add(exchange("2022-09-01T10:0" + std::to_string(i) + ":00", "New-TransportRule",
                         {{"Name", "Test0" + std::to_string(i + 1)}, {"RemoveHeader", "ARC-Seal"}}));
-      auto m = index(an.finish());
-      CHECK(m.count("transport_rule.burst") == (n >= 3 ? 1u : 0u));
+      auto tls = an.finish();
+      CHECK(index(tls).count("transport_rule.burst") == (n >= 3 ? 1u : 0u));
     }
   }
   SUBCASE("rules days apart are no burst") {
@@ -246,7 +246,8 @@ TEST_CASE("correlation: burst needs several rules close together; cleanup needs 
     an.add(exchange("2022-09-01T19:00:00", "Remove-InboundConnector", {{"Identity", "ran_qwert"}}));
     an.add(exchange("2022-09-01T19:00:00", "Remove-InboundConnector", {{"Identity", "Inbound from HQ"}}));
     an.add(exchange("2022-09-01T19:00:00", "Remove-InboundConnector", {{"Identity", "Ran_zzZZz"}}));  // never seen
-    auto m = index(an.finish());
+    auto tls = an.finish();
+    auto m = index(tls);
     auto [lo, hi] = m.equal_range("cleanup.connector_removed");
     std::map<std::string, Severity> got;
     for (auto it = lo; it != hi; ++it) got[it->second.first->object] = it->second.second->severity;
