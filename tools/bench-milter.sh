@@ -14,7 +14,8 @@
 # extra session (tools/bench_smtp_probe.py) sending the first 200 benchmark messages one
 # after another and timing each from DATA to the final reply (p50, p99).
 # in_flow_delay = 0 so Postfix's flow control does not cap acceptance at the delivery rate.
-# Appends to OUT/milter.tsv: mode, messages, seconds, p50_ms, p99_ms, probe_n, note.
+# Appends to OUT/milter.tsv: mode, messages, seconds, p50_ms, p99_ms, probe_n, milter_cpu_ms
+# (user+system CPU of the milter's processes per message, load and probe), note.
 # Env: OUT (with subset/ from bench_gen.py), HDRSCAN, MILTER_MSGS (3000), SESSIONS (20),
 #      SMTP_PORT (11525), MILTER_PORT (11526), RSPAMD_MILTER_PORT (11540), BENCH_DNS_PORT.
 # Needs root and the postfix package. Stops everything it started, also on error.
@@ -93,14 +94,14 @@ LOAD_MSG=$(grep -l 'OriginalAttributedTenantConnectingIp' "$OUT"/subset/00*.eml 
 PROBE_FILES=$(ls "$OUT"/subset/ | sort | sed -n '1,200p' | sed "s|^|$OUT/subset/|" || true)
 [ -n "$LOAD_MSG" ] || { echo "bench-milter: no campaign-shaped message in $OUT/subset" >&2; exit 2; }
 log "load: smtp-source -s $SESSIONS -m $MILTER_MSGS -F $(basename "$LOAD_MSG") ($(stat -c %s "$LOAD_MSG") bytes); probe: 200 subset messages"
-[ -f "$OUT/milter.tsv" ] || printf 'mode\tmessages\tseconds\tp50_ms\tp99_ms\tprobe_n\tnote\n' > "$OUT/milter.tsv"
+[ -f "$OUT/milter.tsv" ] || printf 'mode\tmessages\tseconds\tp50_ms\tp99_ms\tprobe_n\tmilter_cpu_ms\tnote\n' > "$OUT/milter.tsv"
 
 run_mode() {
   local mode=$1 note=""
   case $mode in
     none) $P -e "smtpd_milters =" ;;
     hdrscan)
-      "$HDRSCAN" milter --listen "inet:127.0.0.1:$MILTER_PORT" > "$ROOT/log/hdrscan-milter.log" 2>&1 &
+      setsid "$HDRSCAN" milter --listen "inet:127.0.0.1:$MILTER_PORT" > "$ROOT/log/hdrscan-milter.log" 2>&1 &
       MILTER_PID=$!
       wait_port "$MILTER_PORT" 30 || { log "hdrscan milter did not start:"; tail -n 5 "$ROOT/log/hdrscan-milter.log" >&2; return 1; }
       $P -e "smtpd_milters = inet:127.0.0.1:$MILTER_PORT"
@@ -117,7 +118,9 @@ run_mode() {
   # warm-up (first connections, the milter's first messages)
   smtp-source -s 2 -m 20 -F "$LOAD_MSG" -f load@example.org -t warm@test.local "127.0.0.1:$SMTP_PORT"
   rm -f "$OUT/load.done"
-  local t0 probe secs
+  local t0 probe secs c0 c1 sid
+  case $mode in hdrscan) sid=$MILTER_PID ;; rspamd) sid=$RSPAMD_SID ;; *) sid="" ;; esac
+  c0=0; [ -n "$sid" ] && c0=$(sess_cpu "$sid")
   t0=$(date +%s%N)
   ( smtp-source -s "$SESSIONS" -m "$MILTER_MSGS" -F "$LOAD_MSG" -f load@example.org -t load@test.local "127.0.0.1:$SMTP_PORT"
     date +%s%N > "$OUT/load.done.tmp"; mv "$OUT/load.done.tmp" "$OUT/load.done" ) &
@@ -127,9 +130,13 @@ run_mode() {
   wait "$load"
   # throughput from smtp-source alone: its wall time (the probe may run a little longer)
   secs=$(awk -v a="$t0" -v b="$(cat "$OUT/load.done")" 'BEGIN{printf "%.4f", (b-a)/1e9}')
+  c1=0; [ -n "$sid" ] && c1=$(sess_cpu "$sid")
+  # the milter's CPU per message of the whole run (load and probe messages)
+  local cpu_ms
+  cpu_ms=$(awk -v a="$c0" -v b="$c1" -v n="$MILTER_MSGS" -v p="${probe%% *}" 'BEGIN{printf "%.3f", (b-a)*1000/(n+p)}')
   set -- $probe
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$MILTER_MSGS" "$secs" "$2" "$3" "$1" "$note probe codes $4" >> "$OUT/milter.tsv"
-  log "$mode: $MILTER_MSGS msgs in $secs s; probe n=$1 p50=$2 ms p99=$3 ms codes=$4"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$MILTER_MSGS" "$secs" "$2" "$3" "$1" "$cpu_ms" "$note; probe replies $4" >> "$OUT/milter.tsv"
+  log "$mode: $MILTER_MSGS msgs in $secs s; probe n=$1 p50=$2 ms p99=$3 ms codes=$4; milter CPU $cpu_ms ms/msg"
   postfix -c "$E" stop >/dev/null 2>&1 || true
   for _ in $(seq 100); do postfix -c "$E" status >/dev/null 2>&1 || break; sleep 0.1; done
   PF_UP=0

@@ -10,7 +10,16 @@
 # sa_start DIR PORT CHILDREN   Debian's spamd, local tests only (-L), no Bayes, no
 #     user configs, on 127.0.0.1:PORT. Sets SA_SID.
 # rspamd_stop / sa_stop  stop them (SIGTERM to the process started here, then wait).
+# sess_cpu SID   user+system CPU seconds of the processes now in session SID.
 # Needs root (they drop to _rspamd / nobody). Nothing under /etc is changed.
+
+# user+system CPU seconds used so far by the processes now in session SID (children that
+# already exited are not counted: the daemons here keep their workers for the whole run)
+sess_cpu() {
+  local hz; hz=$(getconf CLK_TCK)
+  for p in $(ps -o pid= -s "$1" 2>/dev/null); do cat /proc/$p/stat 2>/dev/null; done |
+    sed 's/.*) //' | awk -v hz="$hz" '{s += $12 + $13} END{printf "%.3f", s / hz}'
+}
 
 rspamd_start() {
   local dir=$1 port=$2 workers=$3 mode=$4
