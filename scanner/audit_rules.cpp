@@ -559,7 +559,7 @@ std::optional<AuditEvent> assess_record(const AuditRecord& r, const RuleConfig& 
     Finding f = make("client.aad_powershell", failed ? Severity::low : Severity::medium,
                      std::string("Azure AD PowerShell app") + (failed ? " (failed: " + cap(r.result_status) + ")" : "") +
                          ": " + cap(r.operation));
-    f.evidence.push_back({icontains(r.app_id, kPowerShellAppId) ? "AppId" : "record", std::string(kPowerShellAppId),
+    f.evidence.push_back({icontains(r.app_id, kPowerShellAppId) ? "AppId" : "record (nested field)", std::string(kPowerShellAppId),
                           "Azure AD PowerShell app id: the campaign's credential stuffing and deployment went through it"});
     if (!r.client_ip.empty()) f.evidence.push_back({"ClientIP", cap(r.client_ip), ""});
     ev.findings.push_back(std::move(f));
