@@ -28,6 +28,12 @@ namespace {
 // trailing SP/HTAB are dropped.
 void append_relaxed(std::string& out, const char* s, const char* e) {
   while (e > s && (e[-1] == ' ' || e[-1] == '\t')) --e;
+  if (e <= s) return;  // empty or all blanks (also tells GCC the length below is not negative)
+  const std::size_t n = static_cast<std::size_t>(e - s);
+  if (!std::memchr(s, ' ', n) && !std::memchr(s, '\t', n)) {  // base64 and most long lines
+    out.append(s, n);
+    return;
+  }
   while (s < e) {
     const char* w = s;
     while (w < e && *w != ' ' && *w != '\t') ++w;
