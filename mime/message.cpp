@@ -55,9 +55,9 @@ Line next_line(std::string_view s, std::size_t pos) {
   const void* cr = std::memchr(base + pos, '\r', lf - pos);
   if (cr) {
     std::size_t c = static_cast<std::size_t>(static_cast<const char*>(cr) - base);
-    if (c + 1 == lf) {  // CRLF
+    if (c + 1 == lf) {  // CRLF (or a CR that ends the input: lf == n then)
       l.end = c;
-      l.next = lf + 1;
+      l.next = lf < n ? lf + 1 : n;
       return l;
     }
     l.end = c;
