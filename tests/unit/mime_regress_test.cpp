@@ -117,3 +117,20 @@ TEST_CASE("charset names glibc takes for UTF-8 still give valid UTF-8 (F5..F7 le
   CHECK(strict_utf8(subject->decoded));
   for (const auto& part : m.parts) CHECK(strict_utf8(part.text));
 }
+
+TEST_CASE("a header block ending in a lone CR: body offset within the input") {
+  // tests/regress/header-block-ends-in-cr.eml: found by fuzz_header_block.
+  for (std::string msg : {std::string("From: a@example.com\nSubject: x\n\r"), std::string("From: a@b\r"),
+                          std::string("\r"), std::string("From: a@b\r\n\r")}) {
+    INFO(msg.size());
+    mime::HeaderBlock hb;
+    std::vector<mime::Defect> defects;
+    std::size_t off = mime::parse_header_block(msg, mime::Limits{}, hb, defects);
+    CHECK(off <= msg.size());
+    mime::ParsedMessage m = mime::parse_message(msg);
+    CHECK(m.body_offset <= m.raw.size());
+  }
+  mime::ParsedMessage m = mime::parse_message("From: a@example.com\nSubject: x\n\r");
+  CHECK(m.headers.has("Subject"));
+  CHECK(m.has_body_separator);
+}
