@@ -15,7 +15,8 @@
 # after another and timing each from DATA to the final reply (p50, p99).
 # in_flow_delay = 0 so Postfix's flow control does not cap acceptance at the delivery rate.
 # Appends to OUT/milter.tsv: mode, messages, seconds, p50_ms, p99_ms, probe_n, milter_cpu_ms
-# (user+system CPU of the milter's processes per message, load and probe), note.
+# (user+system CPU of the milter's processes per message, load and probe), postfix_cpu_ms
+# (the same for the Postfix instance: live processes + children the master reaped), note.
 # Env: OUT (with subset/ from bench_gen.py), HDRSCAN, MILTER_MSGS (3000), SESSIONS (20),
 #      SMTP_PORT (11525), MILTER_PORT (11526), RSPAMD_MILTER_PORT (11540), BENCH_DNS_PORT.
 # Needs root and the postfix package. Stops everything it started, also on error.
@@ -94,7 +95,18 @@ LOAD_MSG=$(grep -l 'OriginalAttributedTenantConnectingIp' "$OUT"/subset/00*.eml 
 PROBE_FILES=$(ls "$OUT"/subset/ | sort | sed -n '1,200p' | sed "s|^|$OUT/subset/|" || true)
 [ -n "$LOAD_MSG" ] || { echo "bench-milter: no campaign-shaped message in $OUT/subset" >&2; exit 2; }
 log "load: smtp-source -s $SESSIONS -m $MILTER_MSGS -F $(basename "$LOAD_MSG") ($(stat -c %s "$LOAD_MSG") bytes); probe: 200 subset messages"
-[ -f "$OUT/milter.tsv" ] || printf 'mode\tmessages\tseconds\tp50_ms\tp99_ms\tprobe_n\tmilter_cpu_ms\tnote\n' > "$OUT/milter.tsv"
+[ -f "$OUT/milter.tsv" ] || printf 'mode\tmessages\tseconds\tp50_ms\tp99_ms\tprobe_n\tmilter_cpu_ms\tpostfix_cpu_ms\tnote\n' > "$OUT/milter.tsv"
+
+# CPU seconds of the Postfix instance: its live processes (master's session) plus what the
+# master collected from children that already exited (cutime+cstime)
+postfix_cpu() {
+  local mp hz
+  mp=$(tr -d ' \n' < "$ROOT/queue/pid/master.pid" 2>/dev/null || true)
+  [ -n "$mp" ] || { echo 0; return; }
+  hz=$(getconf CLK_TCK)
+  { for p in $(ps -o pid= -s "$mp" 2>/dev/null); do sed 's/.*) //' /proc/$p/stat 2>/dev/null; done | awk '{s += $12 + $13} END{print s + 0}'
+    sed 's/.*) //' /proc/$mp/stat 2>/dev/null | awk '{print $14 + $15}'; } | awk -v hz="$hz" '{s += $1} END{printf "%.3f", s / hz}'
+}
 
 run_mode() {
   local mode=$1 note=""
@@ -121,6 +133,7 @@ run_mode() {
   local t0 probe secs c0 c1 sid
   case $mode in hdrscan) sid=$MILTER_PID ;; rspamd) sid=$RSPAMD_SID ;; *) sid="" ;; esac
   c0=0; [ -n "$sid" ] && c0=$(sess_cpu "$sid")
+  local p0 p1; p0=$(postfix_cpu)
   t0=$(date +%s%N)
   ( smtp-source -s "$SESSIONS" -m "$MILTER_MSGS" -F "$LOAD_MSG" -f load@example.org -t load@test.local "127.0.0.1:$SMTP_PORT"
     date +%s%N > "$OUT/load.done.tmp"; mv "$OUT/load.done.tmp" "$OUT/load.done" ) &
@@ -131,12 +144,15 @@ run_mode() {
   # throughput from smtp-source alone: its wall time (the probe may run a little longer)
   secs=$(awk -v a="$t0" -v b="$(cat "$OUT/load.done")" 'BEGIN{printf "%.4f", (b-a)/1e9}')
   c1=0; [ -n "$sid" ] && c1=$(sess_cpu "$sid")
+  p1=$(postfix_cpu)
   # the milter's CPU per message of the whole run (load and probe messages)
   local cpu_ms
   cpu_ms=$(awk -v a="$c0" -v b="$c1" -v n="$MILTER_MSGS" -v p="${probe%% *}" 'BEGIN{printf "%.3f", (b-a)*1000/(n+p)}')
+  local pf_ms
+  pf_ms=$(awk -v a="$p0" -v b="$p1" -v n="$MILTER_MSGS" -v p="${probe%% *}" 'BEGIN{printf "%.3f", (b-a)*1000/(n+p)}')
   set -- $probe
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$MILTER_MSGS" "$secs" "$2" "$3" "$1" "$cpu_ms" "$note; probe replies $4" >> "$OUT/milter.tsv"
-  log "$mode: $MILTER_MSGS msgs in $secs s; probe n=$1 p50=$2 ms p99=$3 ms codes=$4; milter CPU $cpu_ms ms/msg"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$MILTER_MSGS" "$secs" "$2" "$3" "$1" "$cpu_ms" "$pf_ms" "$note; probe replies $4" >> "$OUT/milter.tsv"
+  log "$mode: $MILTER_MSGS msgs in $secs s; probe n=$1 p50=$2 ms p99=$3 ms codes=$4; milter CPU $cpu_ms ms/msg, Postfix CPU $pf_ms ms/msg"
   postfix -c "$E" stop >/dev/null 2>&1 || true
   for _ in $(seq 100); do postfix -c "$E" status >/dev/null 2>&1 || break; sleep 0.1; done
   PF_UP=0

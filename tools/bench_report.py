@@ -126,8 +126,8 @@ def main():
                    "latency = one extra SMTP session sending messages one after another during the load, "
                    "time from DATA to the final 250; \"added\" = this mode minus Postfix alone.")
         out.append("")
-        out.append("| Postfix with | messages | seconds | messages/s | vs no milter | latency p50 ms | p99 ms | added p50 ms | added p99 ms | milter CPU ms/msg | note |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        out.append("| Postfix with | messages | seconds | messages/s | vs no milter | latency p50 ms | p99 ms | added p50 ms | added p99 ms | milter CPU ms/msg | Postfix CPU ms/msg | note |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         base = m.get("none")
         for k in ("none", "hdrscan", "rspamd"):
             if k not in m:
@@ -139,10 +139,10 @@ def main():
                 rel = "%.0f%%" % (100 * mps / (int(base["messages"]) / float(base["seconds"])))
                 add50 = "%.2f" % (float(r["p50_ms"]) - float(base["p50_ms"]))
                 add99 = "%.2f" % (float(r["p99_ms"]) - float(base["p99_ms"]))
-            out.append("| %s | %s | %.2f | %.0f | %s | %.2f | %.2f | %s | %s | %s | %s |" % (
+            out.append("| %s | %s | %.2f | %.0f | %s | %.2f | %.2f | %s | %s | %s | %s | %s |" % (
                 {"none": "no milter"}.get(k, k + " milter"), r["messages"], float(r["seconds"]), mps, rel,
                 float(r["p50_ms"]), float(r["p99_ms"]), add50, add99,
-                r.get("milter_cpu_ms", "") if k != "none" else "", r.get("note", "")))
+                r.get("milter_cpu_ms", "") if k != "none" else "", r.get("postfix_cpu_ms", ""), r.get("note", "")))
         out.append("")
         if base and "hdrscan" in m:
             r = m["hdrscan"]
