@@ -168,7 +168,8 @@ TEST_CASE("an analyst header-rule from an indicator file adds its signal") {
   auto pack = std::make_shared<heuristics::IndicatorPack>(heuristics::IndicatorPack::builtin());
   pack->add_text("@format hdrscan-indicators 1\n@source test\nheader-rule rule.test_subject 7 Subject quarterly\\s+numbers\n", "t.ind");
   heuristics::Analyzer an(pack);
-  auto msg = mime::parse_message(thirdparty(true, true, "194.138.21.72"));
+  const std::string bytes = thirdparty(true, true, "194.138.21.72");  // viewed by msg: keep alive
+  auto msg = mime::parse_message(bytes);
   auto a = an.assess(msg);
   REQUIRE(fired(a, "rule.test_subject"));
   for (const auto& e : a.evidence)
