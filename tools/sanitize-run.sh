@@ -56,9 +56,9 @@ HDRSCAN="$BUILD/scanner/hdrscan"
 [ -x "$HDRSCAN" ] || { echo "sanitize-run: $HDRSCAN not built" >&2; exit 2; }
 
 # Reports go to files (one per process) as well as stderr; halt on the first UB.
-export ASAN_OPTIONS="log_path=$LOGS/asan:detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"
-export UBSAN_OPTIONS="log_path=$LOGS/ubsan:print_stacktrace=1:halt_on_error=1"
-export LSAN_OPTIONS="log_path=$LOGS/lsan"
+export ASAN_OPTIONS="log_path=$LOGS/report:detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"
+export UBSAN_OPTIONS="log_path=$LOGS/report:print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="log_path=$LOGS/report"  # one prefix: the runtimes share log_path
 
 if [ "$DO_CTEST" = 1 ]; then
   echo "sanitize-run: ctest under ASan+UBSan"
