@@ -7,7 +7,7 @@ Usage: tools/gen_adversarial.py OUTDIR [--full]
          corpus/generated repeated with fresh Message-IDs) to measure streaming memory
 
 Default sizes keep CI fast; --full (or HDRSCAN_FULL=1) writes the sizes the issue names
-(100 MB single body line, a multi-gigabyte zip bomb). Every file is streamed to disk in
+(100 MB single body line, a 4.5 GB zip bomb). Every file is streamed to disk in
 chunks, so the generator itself runs in a few MB of memory.
 
 Writes OUTDIR/manifest.json: one entry per file with the number of JSON records hdrscan must
@@ -20,8 +20,8 @@ print for it ("records") and error codes that at least one record must carry
   body-line.eml            one single body line: 10 MiB (100 MiB with --full)
   nul-invalid-utf8.eml     NUL bytes, invalid UTF-8, overlongs, surrogates in names and values
   broken-encodings.eml     broken base64 / quoted-printable / RFC 2047 / charsets
-  zip-bomb.zip             highly compressible members: one of 300 MiB (20 with --full: 6 GB,
-                           over the 4 GiB archive cap), then a normal member (still listed)
+  zip-bomb.zip             highly compressible members: one of 300 MiB (--full: 70 of 65 MiB,
+                           past the 4 GiB archive cap), then a normal member (still listed)
   zip-traversal.zip        members named ../x, ../../x, /abs/x, a/../../x (never extracted)
   mbox-unquoted-from.mbox  3 messages whose bodies hold unquoted "From " lines
   deep-boundaries.eml      5,000 parts in one multipart (over --max-parts)
@@ -163,10 +163,12 @@ def main():
     add('broken-encodings.eml')
 
     # Zip bomb: highly compressible member(s), then a normal member.
-    # Default: one member over the 256 MiB member cap. --full: 20 such members (6 GB), past
-    # the 4 GiB per-archive cap, so the later members must come out as "archive_limit".
-    bomb_members = 20 if full else 1
-    bomb_size = 300 * MIB
+    # Default: one 300 MiB member (over the 64 MiB message and 256 MiB member caps).
+    # --full: 70 members of 65 MiB (4.5 GB): each is read up to the 64 MiB message cap (the
+    # rest skipped), so the 4 GiB per-archive cap is spent after 64 of them and the later
+    # members must come out as "archive_limit" (listed, not lost).
+    bomb_members = 70 if full else 1
+    bomb_size = (65 if full else 300) * MIB
     zero = b'A' * MIB
     with zipfile.ZipFile(path('zip-bomb.zip'), 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as z:
         for k in range(bomb_members):
