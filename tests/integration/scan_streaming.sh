@@ -31,12 +31,16 @@ echo "peak RSS: one message ${base} KB, whole stream ${big} KB"
 expect_eq "$n" "$((copies * per))" "records from the stream"
 [ "$rc" -le 1 ] || fail "exit status $rc"
 growth=$((big - base))
-[ "$growth" -lt $((size / 1024 / 4)) ] || fail "memory grew by ${growth} KB for a $((size / 1024)) KB stream"
+# Under AddressSanitizer the allocator's quarantine keeps freed blocks around, so the memory
+# bound is only asserted on an uninstrumented binary (as adversarial.sh does).
+ASAN=0
+if grep -qa "__asan_init" "$BIN"; then ASAN=1; echo "SKIP: memory bounds not asserted on a sanitizer build"; fi
+[ "$ASAN" = 1 ] || [ "$growth" -lt $((size / 1024 / 4)) ] || fail "memory grew by ${growth} KB for a $((size / 1024)) KB stream"
 pass "stdin stream in bounded memory (+${growth} KB)"
 
 read -r bigf nf _ < <(IN=/dev/null peak "$BIN" scan --format jsonl --threads 2 big.mbox)
 expect_eq "$nf" "$n" "records from the file"
-[ $((bigf - base)) -lt $((size / 1024 / 4)) ] || fail "file scan grew by $((bigf - base)) KB"
+[ "$ASAN" = 1 ] || [ $((bigf - base)) -lt $((size / 1024 / 4)) ] || fail "file scan grew by $((bigf - base)) KB"
 pass "mbox file in bounded memory (+$((bigf - base)) KB)"
 # Order is the stream's order: the indexes count up.
 "$BIN" scan --format jsonl --threads 2 --only-matches - <big.mbox | python3 -c "
