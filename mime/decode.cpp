@@ -16,6 +16,7 @@
 // Diagnostics: decode_base64/decode_quoted_printable return false when they had to repair
 // the input; the converters never fail, U+FFFD marks what could not be read.
 #include "mime/decode.hpp"
+#include "mime/text.hpp"
 
 #include <iconv.h>
 
@@ -49,8 +50,6 @@ int hex_value(unsigned char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;  // lower case is not RFC 2045, but common
   return -1;
 }
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 bool is_ascii_clean(std::string_view s) {
   for (unsigned char c : s)
@@ -97,7 +96,7 @@ std::string normalise_charset(std::string_view cs) {
   for (char c : cs) {
     if (out.size() >= kMaxCharsetName) break;
     if (c == '"' || c == '\'' || c == ' ' || c == '\t') continue;
-    out.push_back(ascii_lower(c));
+    out.push_back(text::to_lower(c));
   }
   return out;
 }
@@ -165,32 +164,14 @@ constexpr char16_t kCp1252High[32] = {
     0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
 
-void append_codepoint(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 std::string cp1252_to_utf8(std::string_view in) {
   std::string out;
   out.reserve(in.size() + in.size() / 4);
   for (unsigned char c : in) {
     if (c == 0) out.append(kReplacement);
     else if (c < 0x80) out.push_back(static_cast<char>(c));
-    else if (c < 0xA0) append_codepoint(out, kCp1252High[c - 0x80]);
-    else append_codepoint(out, c);
+    else if (c < 0xA0) append_utf8(out, kCp1252High[c - 0x80]);
+    else append_utf8(out, c);
   }
   return out;
 }
@@ -303,6 +284,25 @@ bool decode_quoted_printable(std::string_view in, std::string& out, std::size_t 
   return clean;
 }
 
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
 std::string sanitize_utf8(std::string_view in) {
   std::string out;
   out.reserve(in.size());
@@ -364,7 +364,7 @@ bool parse_encoded_word(std::string_view value, std::size_t pos, EncodedWord& wo
   std::string_view cs = value.substr(q1, p - q1);
   if (const auto star = cs.find('*'); star != std::string_view::npos) cs = cs.substr(0, star);
   if (p + 2 >= limit || value[p + 2] != '?') return false;
-  const char enc = ascii_lower(value[p + 1]);
+  const char enc = text::to_lower(value[p + 1]);
   if (enc != 'b' && enc != 'q') return false;
   const std::size_t text_begin = p + 3;
   std::size_t t = text_begin;

@@ -3,6 +3,7 @@
 // its table: stack-notes.md).
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,9 @@ std::string to_utf8(std::string_view in, std::string_view charset);
 // adjacent encoded-words dropped as the RFC says; the rest passed through (invalid UTF-8 made
 // valid).
 std::string decode_rfc2047(std::string_view value);
+
+// Appends code point `cp` as UTF-8; NUL, surrogates and values past U+10FFFF become U+FFFD.
+void append_utf8(std::string& out, std::uint32_t cp);
 
 // Makes arbitrary bytes valid UTF-8 (invalid sequences -> U+FFFD, NUL -> U+FFFD).
 std::string sanitize_utf8(std::string_view in);

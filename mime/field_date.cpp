@@ -16,7 +16,7 @@
 #include <string_view>
 #include <utility>
 
-#include "mime/field_text.hpp"
+#include "mime/text.hpp"
 #include "mime/fields.hpp"
 
 namespace hdrscan::mime {

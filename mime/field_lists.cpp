@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "mime/field_text.hpp"
+#include "mime/text.hpp"
 #include "mime/fields.hpp"
 
 namespace hdrscan::mime {

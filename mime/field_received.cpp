@@ -24,7 +24,7 @@
 #include <string_view>
 #include <vector>
 
-#include "mime/field_text.hpp"
+#include "mime/text.hpp"
 #include "mime/fields.hpp"
 
 namespace hdrscan::mime {

@@ -23,6 +23,8 @@
 // Whitespace is collapsed; inline tags (a, span, b, font...) do not separate words, so
 // "G<span>ET</span>" reads "GET" while block tags insert a space.
 #include "mime/html.hpp"
+#include "mime/decode.hpp"
+#include "mime/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -46,8 +48,6 @@ constexpr std::size_t kMaxAttrValue = 8192;
 constexpr std::size_t kMaxAttrs = 64;
 constexpr std::size_t kMaxHiddenClasses = 1024;
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; }
 
 std::string_view trim(std::string_view s) {
@@ -56,11 +56,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string lower_copy(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = lower(c);
-  return out;
-}
 
 // Case-insensitive search for a lower-case needle that starts with '<' (memchr-driven).
 std::size_t ifind(std::string_view hay, std::string_view needle, std::size_t from) {
@@ -70,30 +65,11 @@ std::size_t ifind(std::string_view hay, std::string_view needle, std::size_t fro
     const std::size_t i = static_cast<std::size_t>(static_cast<const char*>(hit) - hay.data());
     if (i + needle.size() > hay.size()) return std::string_view::npos;
     std::size_t k = 1;
-    while (k < needle.size() && lower(hay[i + k]) == needle[k]) ++k;
+    while (k < needle.size() && text::to_lower(hay[i + k]) == needle[k]) ++k;
     if (k == needle.size()) return i;
     from = i + 1;
   }
   return std::string_view::npos;
-}
-
-void append_codepoint(std::string& out, std::uint32_t cp) {
-  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 // Decodes HTML character references; `nbsp_as_space` for text (it collapses like a space).
@@ -128,7 +104,7 @@ std::string decode_entities(std::string_view s, bool nbsp_as_space) {
       const std::size_t digits_begin = j;
       std::uint32_t cp = 0;
       while (j < s.size() && j - digits_begin < 8) {
-        const char c = lower(s[j]);
+        const char c = text::to_lower(s[j]);
         int d = -1;
         if (c >= '0' && c <= '9') d = c - '0';
         else if (hex && c >= 'a' && c <= 'f') d = c - 'a' + 10;
@@ -142,7 +118,7 @@ std::string decode_entities(std::string_view s, bool nbsp_as_space) {
       }
       if (j < s.size() && s[j] == ';') ++j;
       if (cp == 0xA0 && nbsp_as_space) out.push_back(' ');
-      else append_codepoint(out, cp);
+      else append_utf8(out, cp);
       i = j - 1;
       continue;
     }
@@ -153,7 +129,7 @@ std::string decode_entities(std::string_view s, bool nbsp_as_space) {
     for (const auto& [entity, cp] : kNamed) {
       if (name == entity) {
         if (cp == 0xA0 && nbsp_as_space) out.push_back(' ');
-        else append_codepoint(out, cp);
+        else append_utf8(out, cp);
         i = (k < s.size() && s[k] == ';') ? k : k - 1;
         matched = true;
         break;
@@ -178,8 +154,8 @@ Declarations parse_declarations(std::string_view css) {
     i = end + 1;
     const auto colon = decl.find(':');
     if (colon == std::string_view::npos) continue;
-    std::string name = lower_copy(trim(decl.substr(0, colon)));
-    std::string value = lower_copy(trim(decl.substr(colon + 1)));
+    std::string name = text::lower(trim(decl.substr(0, colon)));
+    std::string value = text::lower(trim(decl.substr(colon + 1)));
     if (const auto bang = value.find("!important"); bang != std::string::npos) value = std::string(trim(std::string_view(value).substr(0, bang)));
     if (!name.empty()) out.emplace_back(std::move(name), std::move(value));
   }
@@ -197,7 +173,7 @@ std::string normalise_color(std::string_view value) {
       {"whitesmoke", "#f5f5f5"}, {"snow", "#fffafa"}, {"ivory", "#fffff0"}, {"lightgray", "#d3d3d3"},
       {"lightgrey", "#d3d3d3"}, {"gainsboro", "#dcdcdc"},
   };
-  std::string v = lower_copy(trim(value));
+  std::string v = text::lower(trim(value));
   if (v.empty()) return {};
   auto is_hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
   if (v[0] != '#' && (v.size() == 3 || v.size() == 6) && std::all_of(v.begin(), v.end(), is_hex)) v = std::string("#") + v;  // (not insert: GCC 12 -Wrestrict false positive)
@@ -366,7 +342,7 @@ void collect_hidden_classes(std::string_view css, std::vector<std::string>& clas
       const std::string_view name = sel.substr(1);
       if (!std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; }))
         continue;
-      if (classes.size() < kMaxHiddenClasses) classes.push_back(lower_copy(name));
+      if (classes.size() < kMaxHiddenClasses) classes.push_back(text::lower(name));
     }
   }
 }
@@ -532,7 +508,7 @@ class Extractor {
     }
     std::size_t p = name_begin;
     while (p < n && (std::isalnum(static_cast<unsigned char>(html_[p])) || html_[p] == ':' || html_[p] == '-' || html_[p] == '_')) ++p;
-    std::string tag = lower_copy(html_.substr(name_begin, std::min<std::size_t>(p - name_begin, 64)));
+    std::string tag = text::lower(html_.substr(name_begin, std::min<std::size_t>(p - name_begin, 64)));
     Attributes attrs;
     bool self_closing = false;
     bool complete = false;
@@ -573,7 +549,7 @@ class Extractor {
         ++p;
         continue;
       }
-      std::string name = lower_copy(html_.substr(name_begin, std::min<std::size_t>(p - name_begin, 64)));
+      std::string name = text::lower(html_.substr(name_begin, std::min<std::size_t>(p - name_begin, 64)));
       while (p < n && is_space(html_[p])) ++p;
       std::string value;
       if (p < n && html_[p] == '=') {
@@ -636,7 +612,7 @@ class Extractor {
     hides_itself = hides_itself || style.hides;
     if (const auto* cls = attr(attrs, "class"); cls && !hidden_classes_.empty()) {
       std::size_t s = 0;
-      const std::string lc = lower_copy(*cls);
+      const std::string lc = text::lower(*cls);
       while (s < lc.size()) {
         while (s < lc.size() && is_space(lc[s])) ++s;
         std::size_t t = s;

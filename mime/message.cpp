@@ -19,23 +19,13 @@
 
 #include "mime/decode.hpp"
 #include "mime/mime_tree.hpp"
+#include "mime/text.hpp"
 
 namespace hdrscan::mime {
 namespace {
 
-unsigned char lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(static_cast<unsigned char>(a[i])) != lower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
+using text::iequals;
+using text::istarts_with;
 
 // One physical line: [begin, end) without its terminator; `next` is where the following
 // line starts.

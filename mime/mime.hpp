@@ -6,3 +6,4 @@
 #include "mime/message.hpp"
 #include "mime/net.hpp"
 #include "mime/sources.hpp"
+#include "mime/text.hpp"

@@ -51,6 +51,7 @@
 // part_header_junk, part_without_headers, bad_content_type,
 // unknown_transfer_encoding, bad_base64, bad_quoted_printable, text_truncated (oddities).
 #include "mime/mime_tree.hpp"
+#include "mime/text.hpp"
 
 #include <mimetic/contentdisposition.h>
 #include <mimetic/contenttype.h>
@@ -76,26 +77,9 @@ constexpr std::size_t kMaxPartHeaderBlock = 65536; // a part's whole header bloc
 constexpr std::size_t kMaxBoundary = 200;          // RFC 2046 says 70; be lenient
 constexpr std::size_t kMaxParams = 64;
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+using text::iequals;
 
-std::string lower_copy(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = lower(c);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
-}
+using text::trim;
 
 // ---- Content-* parameters (RFC 2045 + RFC 2231 + RFC 2047 in values) ----------------------
 
@@ -124,7 +108,7 @@ Params parse_params(std::string_view value) {
     while (i < value.size() && (value[i] == ';' || value[i] == ' ' || value[i] == '\t' || value[i] == '\r' || value[i] == '\n')) ++i;
     const std::size_t name_begin = i;
     while (i < value.size() && value[i] != '=' && value[i] != ';') ++i;
-    std::string name = lower_copy(trim(value.substr(name_begin, i - name_begin)));
+    std::string name = text::lower(trim(value.substr(name_begin, i - name_begin)));
     if (i >= value.size() || value[i] == ';') {
       if (!name.empty()) params.items.emplace_back(std::move(name), std::string());
       continue;
@@ -159,7 +143,7 @@ std::string percent_decode(std::string_view s) {
   out.reserve(s.size());
   auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
-    c = lower(c);
+    c = text::to_lower(c);
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     return -1;
   };
@@ -253,8 +237,8 @@ std::string capped_for_mimetic(std::string_view v) {
 std::string mimetic_media_type(std::string_view value) {
   try {
     const mimetic::ContentType ct(capped_for_mimetic(value));
-    std::string type = lower_copy(std::string_view(ct.type().data(), ct.type().size()));
-    std::string subtype = lower_copy(std::string_view(ct.subtype().data(), ct.subtype().size()));
+    std::string type = text::lower(std::string_view(ct.type().data(), ct.type().size()));
+    std::string subtype = text::lower(std::string_view(ct.subtype().data(), ct.subtype().size()));
     type = std::string(trim(type));
     subtype = std::string(trim(subtype));
     // mimetic keeps junk after the subtype when there is no ';' ("text/html charset=x").
@@ -274,7 +258,7 @@ std::string mimetic_media_type(std::string_view value) {
 std::string mimetic_disposition_type(std::string_view value) {
   try {
     const mimetic::ContentDisposition cd(capped_for_mimetic(value));
-    std::string type = lower_copy(std::string_view(cd.type().data(), cd.type().size()));
+    std::string type = text::lower(std::string_view(cd.type().data(), cd.type().size()));
     return std::string(trim(type));
   } catch (...) {
     return {};
@@ -355,7 +339,7 @@ std::string_view split_part(std::string_view part, EntityFields& fields, std::ve
 // Lower-cased, trimmed; common misspellings mapped ("quoted printable", "base-64"), the
 // rest kept as written so decode_text_part can report it.
 std::string normalise_transfer_encoding(std::string_view value) {
-  std::string cte = lower_copy(trim(value.substr(0, 64)));
+  std::string cte = text::lower(trim(value.substr(0, 64)));
   if (const auto semi = cte.find(';'); semi != std::string::npos) cte = std::string(trim(std::string_view(cte).substr(0, semi)));
   if (cte != "quoted-printable" && cte.rfind("quoted", 0) == 0) return "quoted-printable";
   if (cte == "base-64" || cte == "x-base64") return "base64";
@@ -461,7 +445,7 @@ Split split_multipart(std::string_view body, std::string_view boundary, std::siz
 
 // Charset from <meta charset=..> / <meta http-equiv content="..; charset=.."> near the top.
 std::string sniff_html_charset(std::string_view html) {
-  const std::string head = lower_copy(html.substr(0, 4096));
+  const std::string head = text::lower(html.substr(0, 4096));
   std::size_t at = head.find("charset=");
   if (at == std::string::npos) return {};
   at += 8;
@@ -610,7 +594,7 @@ void build_mime_tree(ParsedMessage& msg, const Limits& limits, std::size_t depth
         part.content_type = std::move(media);
       }
       ct_params = parse_params(fields.content_type);
-      part.charset = lower_copy(trim(ct_params.get("charset", true)));
+      part.charset = text::lower(trim(ct_params.get("charset", true)));
     }
     part.transfer_encoding = normalise_transfer_encoding(fields.transfer_encoding);
     Params disp_params;

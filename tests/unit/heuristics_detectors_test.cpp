@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/test_support.hpp"
 #include "heuristics/heuristics.hpp"
 #include "mime/message.hpp"
 
@@ -15,12 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const heuristics::Analyzer& analyzer() {
   static heuristics::Analyzer a(std::make_shared<heuristics::IndicatorPack>(heuristics::IndicatorPack::builtin()));
@@ -209,13 +204,13 @@ TEST_CASE("the two campaign illustrations score campaign; their real templates d
     return;
   }
   for (const char* name : {"consumer-view.eml", "thirdparty-view.eml"}) {
-    auto a = assess_bytes(slurp(ex / name));
+    auto a = assess_bytes(test::slurp(ex / name));
     INFO(name, " score ", a.score, " route ", a.route);
     CHECK(a.verdict == heuristics::Verdict::campaign);
     CHECK(fired(a, "relay.known_connector_ip"));
     CHECK(fired(a, "strip.tenant_verdict_missing"));
   }
-  auto consumer = assess_bytes(slurp(ex / "consumer-view.eml"));
+  auto consumer = assess_bytes(test::slurp(ex / "consumer-view.eml"));
   CHECK(fired(consumer, "strip.arc_chain_restart"));
   CHECK(fired(consumer, "strip.tenant_arc_missing"));
   CHECK(fired(consumer, "sender.random_onmicrosoft"));
@@ -225,7 +220,7 @@ TEST_CASE("the two campaign illustrations score campaign; their real templates d
       MESSAGE("SKIP: template ", t, " not present");
       continue;
     }
-    auto a = assess_bytes(slurp(p));
+    auto a = assess_bytes(test::slurp(p));
     INFO(t, " score ", a.score, " route ", a.route);
     CHECK(a.verdict != heuristics::Verdict::campaign);
     CHECK_FALSE(fired(a, "strip.tenant_arc_missing"));
@@ -242,7 +237,7 @@ TEST_CASE("shared corpus: no campaign verdict on legitimate Microsoft 365 mail, 
   auto sweep = [&](const fs::path& dir, int& total, int& campaign, int& flagged) {
     for (const auto& e : fs::recursive_directory_iterator(dir)) {
       if (!e.is_regular_file()) continue;
-      auto a = assess_bytes(slurp(e.path()));
+      auto a = assess_bytes(test::slurp(e.path()));
       ++total;
       if (a.verdict == heuristics::Verdict::campaign) {
         ++campaign;
@@ -279,7 +274,7 @@ const heuristics::SignalCheck* check(const heuristics::Assessment& a, std::strin
 }  // namespace
 
 TEST_CASE("integrity: a DKIM body hash that matches is reported as a match; an edited body as a mismatch") {
-  std::string m = slurp(project("corpus/lookalikes/mailchimp-newsletter.eml"));
+  std::string m = test::slurp(project("corpus/lookalikes/mailchimp-newsletter.eml"));
   REQUIRE(m.find("DKIM-Signature") != std::string::npos);
   auto a = assess_bytes(m);
   const auto* c = check(a, "integrity.body_hash_mismatch");
@@ -301,10 +296,10 @@ TEST_CASE("integrity: a DKIM body hash that matches is reported as a match; an e
 }
 
 TEST_CASE("bulk-sender residue: Amazon SES and Mailchimp fingerprints from the pack; ordinary mail has none") {
-  auto ses = assess_bytes(slurp(project("corpus/lookalikes/ses-newsletter-giveaway.eml")));
+  auto ses = assess_bytes(test::slurp(project("corpus/lookalikes/ses-newsletter-giveaway.eml")));
   REQUIRE(evidence(ses, "bulk.sender_residue") != nullptr);
   CHECK(evidence(ses, "bulk.sender_residue")->excerpt.find("Amazon-SES") != std::string::npos);
-  auto mc = assess_bytes(slurp(project("corpus/lookalikes/mailchimp-newsletter.eml")));
+  auto mc = assess_bytes(test::slurp(project("corpus/lookalikes/mailchimp-newsletter.eml")));
   REQUIRE(evidence(mc, "bulk.sender_residue") != nullptr);
   CHECK(evidence(mc, "bulk.sender_residue")->excerpt.find("Mailchimp") != std::string::npos);
   auto plain = assess_bytes(thirdparty(true, true, "194.138.21.72"));
@@ -315,7 +310,7 @@ TEST_CASE("bulk-sender residue: Amazon SES and Mailchimp fingerprints from the p
 }
 
 TEST_CASE("body: ordinary sweepstakes spam shows the body signals but no route signals") {
-  auto a = assess_bytes(slurp(project("corpus/lookalikes/sweepstakes-nonms.eml")));
+  auto a = assess_bytes(test::slurp(project("corpus/lookalikes/sweepstakes-nonms.eml")));
   CHECK(fired(a, "body.linked_images"));
   CHECK(fired(a, "body.hidden_filler"));
   CHECK_FALSE(fired(a, "relay.tenant_connecting_ip"));
@@ -354,7 +349,7 @@ TEST_CASE("sender shape: random onmicrosoft envelope and random local part on re
 }
 
 TEST_CASE("consumer-view legitimate relay: sender ARC i=1 and -Untrusted verdict kept, receiver ARC i=2") {
-  auto a = assess_bytes(slurp(project("corpus/lookalikes/hybrid-consumer-view.eml")));
+  auto a = assess_bytes(test::slurp(project("corpus/lookalikes/hybrid-consumer-view.eml")));
   INFO("route: ", a.route);
   CHECK(a.route.find("consumer view") != std::string::npos);
   CHECK_FALSE(fired(a, "strip.tenant_arc_missing"));
@@ -364,12 +359,12 @@ TEST_CASE("consumer-view legitimate relay: sender ARC i=1 and -Untrusted verdict
 }
 
 TEST_CASE("a wrapper takes the worst nested verdict, with the evidence located in the nested message") {
-  auto a = assess_bytes(slurp(project("corpus/samples/campaign-wrapped-report.eml")));
+  auto a = assess_bytes(test::slurp(project("corpus/samples/campaign-wrapped-report.eml")));
   CHECK(a.verdict == heuristics::Verdict::campaign);
   CHECK(a.nested_from.rfind("nested[", 0) == 0);
   REQUIRE_FALSE(a.evidence.empty());
   for (const auto& e : a.evidence) CHECK(e.message.rfind("nested[", 0) == 0);
-  auto legit = assess_bytes(slurp(project("corpus/lookalikes/report-wrapping-legit.eml")));
+  auto legit = assess_bytes(test::slurp(project("corpus/lookalikes/report-wrapping-legit.eml")));
   CHECK(legit.verdict != heuristics::Verdict::campaign);
 }
 
@@ -395,7 +390,7 @@ TEST_CASE("DKIM full verification with a user-supplied key (messages signed by d
   heuristics::Analyzer an(pack);
   for (const char* f : {"tests/data/dkim/signed-relaxed.eml", "tests/data/dkim/signed-simple.eml"}) {
     INFO(f);
-    std::string m = slurp(project(f));
+    std::string m = test::slurp(project(f));
     auto intact = an.assess(mime::parse_message(m));
     const auto* c = check(intact, "integrity.signature_invalid");
     REQUIRE(c != nullptr);
@@ -419,7 +414,7 @@ TEST_CASE("DKIM full verification with a user-supplied key (messages signed by d
     CHECK_FALSE(fired(e, "strip.signed_header_removed"));
   }
   // Without the key nothing is verified, and it says so.
-  auto nokey = assess_bytes(slurp(project("tests/data/dkim/signed-relaxed.eml")));
+  auto nokey = assess_bytes(test::slurp(project("tests/data/dkim/signed-relaxed.eml")));
   CHECK(check(nokey, "integrity.signature_invalid")->why.find("no signer keys supplied") != std::string::npos);
 }
 

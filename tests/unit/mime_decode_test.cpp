@@ -8,20 +8,17 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/test_support.hpp"
+namespace test = hdrscan::test;
 #include "mime/decode.hpp"
 
 using namespace hdrscan::mime;
 
 namespace {
 
-bool valid_utf8(const std::string& s) { return sanitize_utf8(s) == s; }
+// Checked with an independent validator, not with sanitize_utf8 (which the code under test uses).
+bool valid_utf8(const std::string& s) { return hdrscan::test::strict_utf8(s, true); }
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 }  // namespace
 
@@ -174,7 +171,7 @@ TEST_CASE("rfc2047: every encoded Subject in the spam corpus decodes to valid UT
   }
   std::size_t encoded = 0, decoded_non_ascii = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    const std::string text = read_file(entry.path());
+    const std::string text = test::slurp(entry.path());
     const auto at = text.find("\nSubject: =?");
     if (at == std::string::npos) continue;
     const auto eol = text.find('\n', at + 1);

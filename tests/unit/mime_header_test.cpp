@@ -7,6 +7,8 @@
 #include <map>
 #include <sstream>
 
+#include "tests/support/test_support.hpp"
+namespace test = hdrscan::test;
 #include "mime/message.hpp"
 
 using namespace hdrscan::mime;
@@ -14,12 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 bool has_defect(const std::vector<Defect>& d, std::string_view code) {
   for (const auto& x : d)
@@ -177,7 +173,7 @@ TEST_CASE("shared corpus: every ham-spam and dev message keeps all of its header
       if (!e.is_regular_file()) continue;
       std::string fname = e.path().filename().string();
       if (fname.rfind("LICENSE", 0) == 0 || fname.rfind("README", 0) == 0) continue;  // not mail
-      std::string m = slurp(e.path());
+      std::string m = test::slurp(e.path());
       auto p = parse_message(m);
       ++files;
       fields += p.headers.fields.size();
@@ -206,7 +202,7 @@ TEST_CASE("malformed corpus: header-side defect counts pinned, no crash") {
     if (name.rfind("LICENSE", 0) == 0 || name.rfind("README", 0) == 0 || e.path().extension() == ".md" ||
         e.path().extension() == ".py")
       continue;
-    auto p = parse_message(slurp(e.path()));
+    auto p = parse_message(test::slurp(e.path()));
     ++files;
     for (const auto& d : p.defects) ++counts[d.code];
   }

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/test_support.hpp"
+namespace test = hdrscan::test;
 #include "mime/decode.hpp"
 #include "mime/html.hpp"
 
@@ -15,12 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The body of a single-part 8bit message (what the example files are).
 std::string body_of(const std::string& message) {
@@ -42,7 +38,7 @@ TEST_CASE("campaign illustrations: links, images, hidden preheader") {
   }
   for (const char* name : {"consumer-view.eml", "thirdparty-view.eml"}) {
     CAPTURE(name);
-    const HtmlFacts f = extract_html(body_of(read_file(dir / name)));
+    const HtmlFacts f = extract_html(body_of(test::slurp(dir / name)));
     CHECK(f.present);
     CHECK_FALSE(f.truncated);
     // The VML button inside <!--[if mso]> is a comment, not a link.
@@ -76,7 +72,7 @@ TEST_CASE("real connector-relay spam (dev_relays)") {
     return;
   }
   SUBCASE("two images inside the first link") {
-    const HtmlFacts f = extract_html(body_of(read_file(dir / "sample-7552.eml")));
+    const HtmlFacts f = extract_html(body_of(test::slurp(dir / "sample-7552.eml")));
     REQUIRE(f.links.size() == 2);
     CHECK(f.links[0].images == 2);
     CHECK(f.links[0].text == "[username], Claim Your Health Kit Today");
@@ -87,7 +83,7 @@ TEST_CASE("real connector-relay spam (dev_relays)") {
     CHECK(f.hidden_text.empty());
   }
   SUBCASE("hidden tracking pixel") {
-    const HtmlFacts f = extract_html(body_of(read_file(dir / "sample-6454.eml")));
+    const HtmlFacts f = extract_html(body_of(test::slurp(dir / "sample-6454.eml")));
     CHECK(f.links.size() == 2);
     REQUIRE(f.images.size() == 2);
     CHECK_FALSE(f.images[0].hidden);
@@ -96,7 +92,7 @@ TEST_CASE("real connector-relay spam (dev_relays)") {
     CHECK(f.hidden_elements == 1);
   }
   SUBCASE("the relay the illustrations took their body from: hidden preheader") {
-    const HtmlFacts f = extract_html(body_of(read_file(dir / "sample-6819.eml")));
+    const HtmlFacts f = extract_html(body_of(test::slurp(dir / "sample-6819.eml")));
     CHECK(f.links.size() == 2);
     CHECK(f.images.size() == 3);
     CHECK(contains(f.hidden_text, "reward is waiting"));
@@ -112,7 +108,7 @@ TEST_CASE("real newsletter (hard_ham): links and images counted, commented-out m
     return;
   }
   // Declared ISO-8859-1, 7bit: converted as the MIME tree would.
-  const HtmlFacts f = extract_html(to_utf8(body_of(read_file(file)), "iso-8859-1"));
+  const HtmlFacts f = extract_html(to_utf8(body_of(test::slurp(file)), "iso-8859-1"));
   CHECK(f.links.size() == 73);   // <a ... href> outside comments
   CHECK(f.images.size() == 79);  // 80 <img in the source, one inside a comment
   CHECK(f.links[0].text == "ESftp 4.1");
@@ -130,7 +126,7 @@ TEST_CASE("real newsletters: colour hiding judged per element, background images
   }
   // <td bgcolor=#183C8C><font color=#183C8C> wraps a table with bgcolor=#FFFFFF: the letter
   // inside is visible. The HTML part is quoted-printable; decode it the way the tree does.
-  std::string message = read_file(letter);
+  std::string message = test::slurp(letter);
   const auto html_at = message.find("<HTML>");
   REQUIRE(html_at != std::string::npos);
   std::string html;  // to the end of the message: the closing boundary after it is harmless

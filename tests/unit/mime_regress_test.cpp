@@ -10,6 +10,7 @@
 #include <string>
 
 #include "mime/decode.hpp"
+#include "tests/support/test_support.hpp"
 #include "mime/message.hpp"
 
 using namespace hdrscan;
@@ -25,27 +26,7 @@ mime::Limits tight() {
   return l;
 }
 
-// Strict UTF-8 check (no overlongs, surrogates or code points past U+10FFFF).
-bool strict_utf8(const std::string& s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3
-                    : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    unsigned cp = len == 1 ? c : c & (0xFF >> (len + 1));
-    for (std::size_t k = 1; k < len; ++k) {
-      unsigned char d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += len;
-  }
-  return true;
-}
+using hdrscan::test::strict_utf8;
 
 bool has_defect(const mime::ParsedMessage& m, const std::string& code) {
   for (const auto& d : m.defects)

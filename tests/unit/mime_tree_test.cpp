@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/test_support.hpp"
+namespace test = hdrscan::test;
 #include "mime/decode.hpp"
 #include "mime/message.hpp"
 
@@ -22,12 +24,6 @@ namespace {
 
 const fs::path kCorpus = HDRSCAN_SHARED_CORPUS;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::size_t count_defects(const ParsedMessage& m, std::string_view code) {
   return static_cast<std::size_t>(std::count_if(m.defects.begin(), m.defects.end(), [&](const Defect& d) { return d.code == code; }));
@@ -35,7 +31,8 @@ std::size_t count_defects(const ParsedMessage& m, std::string_view code) {
 
 bool has_defect(const ParsedMessage& m, std::string_view code) { return count_defects(m, code) > 0; }
 
-bool valid_utf8(const std::string& s) { return sanitize_utf8(s) == s; }
+// Checked with an independent validator, not with sanitize_utf8 (which the code under test uses).
+bool valid_utf8(const std::string& s) { return hdrscan::test::strict_utf8(s, true); }
 
 // False (and a visible skip message) when the shared corpus file is absent.
 bool present(const fs::path& p) {
@@ -49,7 +46,7 @@ bool present(const fs::path& p) {
 TEST_CASE("real multipart/alternative (easy_ham, quoted-printable windows-1252)") {
   const fs::path file = kCorpus / "ham-spam/spamassassin/easy_ham/00062.009f5a1a8fa88f0b38299ad01562bb37.eml";
   if (!present(file)) return;
-  const std::string bytes = read_file(file);
+  const std::string bytes = test::slurp(file);
   const ParsedMessage m = parse_message(bytes);
   CHECK_FALSE(m.has_errors());
   REQUIRE(m.parts.size() == 3);
@@ -73,7 +70,7 @@ TEST_CASE("real multipart/alternative (easy_ham, quoted-printable windows-1252)"
 TEST_CASE("real multipart/mixed with attachments, RFC 2231 and RFC 2047 names, attached message") {
   const fs::path file = kCorpus / "malformed/php_mime_mail_parser_mails/issue274.eml";
   if (!present(file)) return;
-  const std::string bytes = read_file(file);
+  const std::string bytes = test::slurp(file);
   const ParsedMessage m = parse_message(bytes);
   CHECK_FALSE(m.has_errors());
   REQUIRE(m.parts.size() == 9);
@@ -111,7 +108,7 @@ TEST_CASE("RFC 2231 and RFC 2047 attachment names (mime4j test messages)") {
   if (!present(dir / "attachment-filename-encoding-Latin1.msg")) return;
   for (const char* name : {"attachment-filename-encoding-Latin1.msg", "attachment-filename-encoding-UTF8.msg"}) {
     CAPTURE(name);
-    const std::string bytes = read_file(dir / name);
+    const std::string bytes = test::slurp(dir / name);
     const ParsedMessage m = parse_message(bytes);
     REQUIRE(m.parts.size() == 3);
     CHECK(m.parts[2].filename == "attachment.\xC3\xA4\xC3\xB6\xC3\xBC");
@@ -119,7 +116,7 @@ TEST_CASE("RFC 2231 and RFC 2047 attachment names (mime4j test messages)") {
   }
   const fs::path qp_name = kCorpus / "malformed/php_mime_mail_parser_mails/m0014";
   if (!present(qp_name)) return;
-  const std::string bytes = read_file(qp_name);
+  const std::string bytes = test::slurp(qp_name);
   const ParsedMessage m = parse_message(bytes);
   REQUIRE(m.parts.size() == 2);
   CHECK(m.parts[1].filename == "HasenundFr\xC3\xB6sche.txt");  // filename="=?iso-8859-1?Q?...?="
@@ -129,7 +126,7 @@ TEST_CASE("nested messages: base64-encoded message/rfc822 owns its bytes, digest
   const fs::path dir = kCorpus / "malformed/mime4j_testmsgs/core/src/test/resources/mimetools-testmsgs";
   if (!present(dir / "multi-2gifs-base64.msg")) return;
   {
-    const std::string bytes = read_file(dir / "multi-2gifs-base64.msg");
+    const std::string bytes = test::slurp(dir / "multi-2gifs-base64.msg");
     ParsedMessage m = parse_message(bytes);
     REQUIRE(m.parts.size() == 1);
     CHECK(m.parts[0].content_type == "message/rfc822");
@@ -147,7 +144,7 @@ TEST_CASE("nested messages: base64-encoded message/rfc822 owns its bytes, digest
     CHECK(moved.nested[0].body().size() > 100);
   }
   {
-    const std::string bytes = read_file(dir / "multi-digest.msg");
+    const std::string bytes = test::slurp(dir / "multi-digest.msg");
     const ParsedMessage m = parse_message(bytes);
     REQUIRE(m.parts.size() == 3);
     CHECK(m.parts[0].content_type == "multipart/digest");
@@ -163,7 +160,7 @@ TEST_CASE("nested messages: base64-encoded message/rfc822 owns its bytes, digest
 TEST_CASE("broken boundaries in real test messages") {
   const fs::path dir = kCorpus / "malformed/mime4j_testmsgs/core/src/test/resources/testmsgs";
   if (!present(dir / "missing-inner-boundary.msg")) return;
-  const std::string bytes = read_file(dir / "missing-inner-boundary.msg");
+  const std::string bytes = test::slurp(dir / "missing-inner-boundary.msg");
   const ParsedMessage m = parse_message(bytes);
   CHECK(has_defect(m, "boundary_not_found"));
   REQUIRE(m.parts.size() == 4);
@@ -404,7 +401,7 @@ TEST_CASE("every ham-spam and dev message yields its text or HTML, without body 
     }
     for (const auto& entry : fs::directory_iterator(dir)) {
       if (!entry.is_regular_file() || entry.path().filename().string().rfind("LICENSE", 0) == 0) continue;
-      const std::string bytes = read_file(entry.path());
+      const std::string bytes = test::slurp(entry.path());
       const ParsedMessage m = parse_message(bytes);
       ++messages;
       const bool text = std::any_of(m.parts.begin(), m.parts.end(), [](const BodyPart& p) {
@@ -436,7 +433,7 @@ TEST_CASE("malformed corpus: no crash, body-side defect counts pinned") {
     if (name.rfind("LICENSE", 0) == 0 || name.rfind("README", 0) == 0 || entry.path().extension() == ".md" ||
         entry.path().extension() == ".py")
       continue;
-    const std::string bytes = read_file(entry.path());
+    const std::string bytes = test::slurp(entry.path());
     const ParsedMessage m = parse_message(bytes);
     ++messages;
     for (const auto& d : m.defects) ++counts[d.code];
@@ -463,7 +460,7 @@ TEST_CASE("parsing in several threads gives the same trees (per-thread iconv cac
   std::vector<std::string> messages;
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (messages.size() >= 150) break;
-    messages.push_back(read_file(entry.path()));
+    messages.push_back(test::slurp(entry.path()));
   }
   // A fingerprint of what the body side produced: part types, text sizes and HTML counts.
   auto fingerprint = [&](std::size_t i) {

@@ -1,5 +1,6 @@
-// field_text.hpp: small text helpers shared by the structured header parsers (fields.cpp and
-// field_*.cpp). Internal to mime/: not part of the public mime.hpp face.
+// text.hpp: the small ASCII text helpers every stage shares (header names and syntax are
+// ASCII): case folding, case-insensitive comparison, trimming, bounding parser input. One
+// place, so mime/, heuristics/ and scanner/ do not each grow their own copy.
 // Limits: ASCII-only case folding (header syntax is ASCII; 8-bit bytes pass through as-is).
 // Diagnostics: none; pure functions.
 #pragma once
@@ -39,6 +40,10 @@ inline bool iequals(std::string_view a, std::string_view b) {
 
 inline bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+inline bool iends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && iequals(s.substr(s.size() - suffix.size()), suffix);
 }
 
 inline std::string lower(std::string_view s) {
