@@ -54,7 +54,7 @@ UrlParts split_url(std::string_view url) {
     authority = authority.substr(at + 1);
   }
   std::size_t colon = authority.find(':');
-  u.host = lower_ascii(authority.substr(0, colon));
+  u.host = mime::text::lower(authority.substr(0, colon));
   u.path = end == std::string_view::npos ? std::string() : std::string(rest.substr(end));
   return u;
 }
@@ -175,7 +175,7 @@ void detect_body(const DetectorInput& in, Findings& out) {
   if (auto* s = msg.headers.first("Subject")) text = s->decoded + "\n";
   if (h.present) text += h.visible_text.substr(0, 20000);
   else if (auto* p = msg.first_text()) text += p->text.substr(0, 20000);
-  text = lower_ascii(text);
+  text = mime::text::lower(text);
   // Words once into a set, so each single-word term is one lookup and a phrase is searched
   // only when its first word occurs (the pack may hold hundreds of terms).
   std::unordered_set<std::string_view> words;

@@ -79,8 +79,6 @@ std::string base64(const unsigned char* d, std::size_t n) {
   return out;
 }
 
-bool iequal(std::string_view a, std::string_view b) { return lower_ascii(a) == lower_ascii(b); }
-
 // Exact field bytes with every line break made CRLF (files on disk may hold bare LF).
 std::string crlf_raw(std::string_view raw) {
   std::string out;
@@ -96,7 +94,7 @@ std::string crlf_raw(std::string_view raw) {
 std::string canonical_header(std::string_view raw, bool relaxed) {
   if (!relaxed) return crlf_raw(raw);
   std::size_t colon = raw.find(':');
-  std::string name = lower_ascii(raw.substr(0, colon));
+  std::string name = mime::text::lower(raw.substr(0, colon));
   while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
   std::string value;
   bool ws = false;
@@ -164,7 +162,7 @@ Verification verify_signature(const mime::ParsedMessage& msg, const mime::Header
     int pick = -1;
     for (int i = static_cast<int>(msg.headers.fields.size()) - 1; i >= 0; --i) {
       const auto& f = msg.headers.fields[static_cast<std::size_t>(i)];
-      if (!used[static_cast<std::size_t>(i)] && &f != &sig && iequal(f.name, name)) {
+      if (!used[static_cast<std::size_t>(i)] && &f != &sig && mime::text::iequals(f.name, name)) {
         pick = i;
         break;
       }
@@ -208,9 +206,9 @@ void detect_integrity(const DetectorInput& in, Findings& out) {
       auto tags = mime::parse_tag_list(f->value);
       auto bh = tags.get("bh");
       if (!tags.ok || !bh) continue;
-      std::string a = lower_ascii(tags.get("a").value_or("rsa-sha256"));
+      std::string a = mime::text::lower(tags.get("a").value_or("rsa-sha256"));
       const EVP_MD* md = a.find("sha1") != std::string::npos ? EVP_sha1() : EVP_sha256();
-      std::string c = lower_ascii(tags.get("c").value_or("simple/simple"));
+      std::string c = mime::text::lower(tags.get("c").value_or("simple/simple"));
       std::size_t slash = c.find('/');
       bool relaxed = slash != std::string::npos && c.substr(slash + 1) == "relaxed";
       // Signatures of one message mostly share canonicalisation and algorithm: each canonical

@@ -64,8 +64,8 @@ void detect_connector_relay(const DetectorInput& in, Findings& out) {
   // 2. HybridOnPrem + AuthAs Anonymous (visible at a third-party receiver).
   auto* entity = trusted_field(in, "X-MS-Exchange-CrossTenant-FromEntityHeader");
   auto* authas = trusted_field(in, "X-MS-Exchange-CrossTenant-AuthAs");
-  if (entity && authas && lower_ascii(entity->value) == "hybridonprem" &&
-      lower_ascii(authas->value) == "anonymous") {
+  if (entity && authas && mime::text::lower(entity->value) == "hybridonprem" &&
+      mime::text::lower(authas->value) == "anonymous") {
     out.fire("relay.hybrid_onprem_anonymous", where_of(msg, entity),
              "FromEntityHeader: " + entity->value + "; AuthAs: " + authas->value);
   } else {
@@ -77,8 +77,8 @@ void detect_connector_relay(const DetectorInput& in, Findings& out) {
     auto kv = mime::parse_key_value_list(f->value);
     auto ipv = kv.get("IPV"), dir = kv.get("DIR"), cip = kv.get("CIP");
     std::optional<mime::IpAddress> cip_ip = cip ? mime::parse_ip(*cip) : std::nullopt;
-    bool cal = ipv && lower_ascii(*ipv) == "cal";
-    bool out_dir = dir && lower_ascii(*dir) == "out";
+    bool cal = ipv && mime::text::lower(*ipv) == "cal";
+    bool out_dir = dir && mime::text::lower(*dir) == "out";
     if ((cal || out_dir) && external(in.pack, cip_ip)) {
       std::string ex = "CIP:" + cip.value_or("") + ";IPV:" + ipv.value_or("") + ";DIR:" + dir.value_or("");
       out.fire("relay.antispam_cal", where_of(msg, f), ex);
@@ -88,7 +88,7 @@ void detect_connector_relay(const DetectorInput& in, Findings& out) {
     }
     // The tenant's own filter called it spam, and the connector relayed it out anyway: a
     // legitimate hybrid tenant's outbound verdicts are NSPM (0 of 600 in the dev sets).
-    std::string sfv = lower_ascii(kv.get("SFV").value_or(""));
+    std::string sfv = mime::text::lower(kv.get("SFV").value_or(""));
     int scl = -1;
     if (auto s = kv.get("SCL")) {
       try { scl = std::stoi(*s); } catch (...) { scl = -1; }
@@ -104,7 +104,7 @@ void detect_connector_relay(const DetectorInput& in, Findings& out) {
   }
   // 4. First hop into *.mail.protection.outlook.com from a non-Microsoft IP.
   const auto& r = in.route;
-  if (r.entry_hop >= 0 && ends_with_icase(r.hops[r.entry_hop].hop.by_host, ".mail.protection.outlook.com") &&
+  if (r.entry_hop >= 0 && mime::text::iends_with(r.hops[r.entry_hop].hop.by_host, ".mail.protection.outlook.com") &&
       external(in.pack, r.entry_ip)) {
     const auto& f = msg.headers.fields[r.hops[r.entry_hop].field_index];
     out.fire("relay.first_hop_external", where_of(msg, &f), f.value);

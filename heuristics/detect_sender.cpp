@@ -14,7 +14,7 @@ namespace {
 // The tenant label of x.onmicrosoft.com looks generated: letters then many digits
 // ("mar20593117") or a long mix.
 bool random_onmicrosoft(std::string_view domain) {
-  std::string d = lower_ascii(domain);
+  std::string d = mime::text::lower(domain);
   const std::string suffix = ".onmicrosoft.com";
   if (d.size() <= suffix.size() || d.compare(d.size() - suffix.size(), suffix.size(), suffix) != 0) return false;
   std::string label = d.substr(0, d.size() - suffix.size());
@@ -27,7 +27,7 @@ bool random_onmicrosoft(std::string_view domain) {
 // Registrable-domain approximation: the last two labels, three when the second-level label is
 // a short public suffix part (co.uk, com.au...). Enough to compare From with the envelope.
 std::string org_domain(std::string_view domain) {
-  std::string d = lower_ascii(domain);
+  std::string d = mime::text::lower(domain);
   while (!d.empty() && d.back() == '.') d.pop_back();
   std::size_t last = d.rfind('.');
   if (last == std::string::npos || last == 0) return d;
@@ -98,17 +98,17 @@ void detect_sender(const DetectorInput& in, Findings& out) {
     for (const auto& res : a.ar.results)
       if (res.method == "spf") {
         std::string mf = res.prop("smtp.mailfrom");
-        if (!mf.empty()) envelope.push_back({mime::address_domain(mf).empty() ? lower_ascii(mf) : mime::address_domain(mf), a.field});
+        if (!mf.empty()) envelope.push_back({mime::address_domain(mf).empty() ? mime::text::lower(mf) : mime::address_domain(mf), a.field});
       }
   if (auto* rp = msg.headers.first("Return-Path")) {
     std::string d = mime::address_domain(mime::extract_address(rp->value));
     if (!d.empty()) envelope.push_back({d, rp});
   }
   if (!in.route.entry_helo.empty() && in.route.entry_hop >= 0)
-    envelope.push_back({lower_ascii(in.route.entry_helo), &msg.headers.fields[in.route.hops[in.route.entry_hop].field_index]});
+    envelope.push_back({mime::text::lower(in.route.entry_helo), &msg.headers.fields[in.route.hops[in.route.entry_hop].field_index]});
   if (auto* f = trusted_field(in, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
     auto t = mime::parse_tenant_connecting_ip(f->value);
-    if (!t.helo.empty()) envelope.push_back({lower_ascii(t.helo), f});
+    if (!t.helo.empty()) envelope.push_back({mime::text::lower(t.helo), f});
   }
   // 1. Random onmicrosoft.com sender.
   bool fired = false;
@@ -125,7 +125,7 @@ void detect_sender(const DetectorInput& in, Findings& out) {
   bool relayed_in = in.route.entry_ip && !in.route.entry_ip->is_private() && !in.pack.is_microsoft(*in.route.entry_ip);
   bool onms = false;
   for (const auto& [dom, f] : envelope) {
-    if (relayed_in && ends_with_icase(dom, ".onmicrosoft.com")) {
+    if (relayed_in && mime::text::iends_with(dom, ".onmicrosoft.com")) {
       out.fire("sender.onmicrosoft_envelope", where_of(msg, f), dom + " relayed from " + in.route.entry_ip->to_string());
       onms = true;
       break;
@@ -155,7 +155,7 @@ void detect_sender(const DetectorInput& in, Findings& out) {
       break;
     }
   std::string org;
-  if (auto* o = trusted_field(in, "X-OriginatorOrg")) org = lower_ascii(o->value);
+  if (auto* o = trusted_field(in, "X-OriginatorOrg")) org = mime::text::lower(o->value);
   if (!from_dom.empty() && !env_dom.empty() && org_domain(from_dom) != org_domain(env_dom) &&
       (org.empty() || org_domain(org) != org_domain(from_dom))) {
     out.fire("sender.from_domain_mismatch", where_of(msg, from), "From domain " + from_dom + " vs envelope " + env_dom +
@@ -169,7 +169,7 @@ void detect_sender(const DetectorInput& in, Findings& out) {
       -> std::pair<const mime::HeaderField*, std::string> {
     for (const auto& a : auths)
       if (auto* r = a.ar.find(method)) {
-        std::string res = lower_ascii(r->result);
+        std::string res = mime::text::lower(r->result);
         for (auto b : bad)
           if (res == b) return {a.field, std::string(method) + "=" + res + (r->reason.empty() ? "" : " (" + r->reason + ")")};
         return {nullptr, std::string(method) + "=" + res};

@@ -81,7 +81,7 @@ void detect_stripping(const DetectorInput& in, Findings& out) {
     auto tags = mime::parse_tag_list(top_seal->value);
     auto i = tags.get_int("i");
     auto cv = tags.get("cv");
-    if (i && *i == 1 && cv && lower_ascii(*cv) == "none")
+    if (i && *i == 1 && cv && mime::text::lower(*cv) == "none")
       out.fire("strip.arc_chain_restart", where_of(msg, top_seal), top_seal->value);
     else
       out.pass("strip.arc_chain_restart", "receiving side's ARC-Seal has i=" + (i ? std::to_string(*i) : std::string("?")) +

@@ -18,6 +18,7 @@
 #include "heuristics/indicators.hpp"
 #include "mime/fields.hpp"
 #include "mime/message.hpp"
+#include "mime/text.hpp"
 
 namespace hdrscan::heuristics {
 
@@ -73,8 +74,6 @@ void detect_integrity(const DetectorInput& in, Findings& out);
 void detect_header_rules(const DetectorInput& in, Findings& out);
 
 // Shared helpers.
-std::string lower_ascii(std::string_view s);
-bool ends_with_icase(std::string_view s, std::string_view suffix);
 bool contains_icase(std::string_view s, std::string_view needle);
 std::string excerpt_of(std::string_view s, std::size_t max = 160);
 std::string where_of(const mime::ParsedMessage& msg, const mime::HeaderField* f);

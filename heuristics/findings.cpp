@@ -7,20 +7,6 @@
 
 namespace hdrscan::heuristics {
 
-namespace {
-// Case-insensitive ASCII equality without allocating (called per field per lookup).
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
-}  // namespace
-
 void Findings::fire(std::string_view signal, std::string where, std::string excerpt,
                     std::optional<int> weight_override) {
   if (fired(signal)) return;  // one piece of evidence per signal: the first (topmost) wins
@@ -45,21 +31,9 @@ bool Findings::fired(std::string_view signal) const {
                      [&](const Evidence& e) { return e.signal == signal; });
 }
 
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return out;
-}
-
-bool ends_with_icase(std::string_view s, std::string_view suffix) {
-  if (s.size() < suffix.size()) return false;
-  return iequal(s.substr(s.size() - suffix.size()), suffix);
-}
-
 bool contains_icase(std::string_view s, std::string_view needle) {
   if (needle.empty()) return true;
-  return lower_ascii(s).find(lower_ascii(needle)) != std::string::npos;
+  return mime::text::lower(s).find(mime::text::lower(needle)) != std::string::npos;
 }
 
 std::string excerpt_of(std::string_view s, std::size_t max) {
@@ -91,14 +65,14 @@ std::string where_of(const mime::ParsedMessage& msg, const mime::HeaderField* f)
   std::size_t idx = static_cast<std::size_t>(f - msg.headers.fields.data());
   int nth = 0;
   for (std::size_t i = 0; i < idx; ++i)
-    if (iequal(msg.headers.fields[i].name, f->name)) ++nth;
+    if (mime::text::iequals(msg.headers.fields[i].name, f->name)) ++nth;
   return f->name + "[" + std::to_string(nth) + "]";
 }
 
 const mime::HeaderField* trusted_field(const DetectorInput& in, std::string_view name) {
   const auto& fields = in.msg.headers.fields;
   for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (!iequal(fields[i].name, name)) continue;
+    if (!mime::text::iequals(fields[i].name, name)) continue;
     if (in.route.zone_of(i) == Zone::origin) continue;
     return &fields[i];
   }

@@ -4,6 +4,7 @@
 // and files over 64 MB are rejected; regexes are RE2 (linear time, no catastrophic
 // backtracking on hostile headers).
 #include "heuristics/indicators.hpp"
+#include "mime/text.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -16,18 +17,7 @@
 namespace hdrscan::heuristics {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
+using mime::text::trim;
 
 // Splits off the first whitespace-delimited word.
 std::string_view take_word(std::string_view& s) {
@@ -113,10 +103,10 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
       std::string_view v = take_word(rest);
       if (!valid_header_name(v) || !rest.empty()) fail("bad header name '" + std::string(v) + "'");
       (kind == "stripped-header" ? scratch.stripped_headers : scratch.stripped_prefixes)
-          .push_back({lower(v), from});
+          .push_back({mime::text::lower(v), from});
     } else if (kind == "lure-term") {
       if (rest.empty() || rest.size() > 200) fail("lure-term needs a word or phrase (max 200 bytes)");
-      scratch.lure_terms.push_back({lower(rest), from});
+      scratch.lure_terms.push_back({mime::text::lower(rest), from});
     } else if (kind == "bulk-header") {
       std::string_view family = take_word(rest);
       std::string_view spec = take_word(rest);
@@ -125,8 +115,8 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
       std::size_t eq = spec.find('=');
       std::string_view hdr = spec.substr(0, eq);
       if (!valid_header_name(hdr)) fail("bad header name '" + std::string(hdr) + "'");
-      scratch.bulk_headers.push_back({std::string(family), lower(hdr),
-                                      eq == std::string_view::npos ? "" : lower(spec.substr(eq + 1)),
+      scratch.bulk_headers.push_back({std::string(family), mime::text::lower(hdr),
+                                      eq == std::string_view::npos ? "" : mime::text::lower(spec.substr(eq + 1)),
                                       from});
     } else if (kind == "header-rule") {
       std::string_view signal = take_word(rest);
@@ -149,7 +139,7 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
       o.set_case_sensitive(false);
       auto re = std::make_shared<const RE2>(std::string(rest), o);
       if (!re->ok()) fail("bad regex: " + re->error());
-      scratch.header_rules.push_back({std::string(signal), w, lower(hdr), std::string(rest), re, from});
+      scratch.header_rules.push_back({std::string(signal), w, mime::text::lower(hdr), std::string(rest), re, from});
     } else if (kind == "dkim-key") {
       std::string_view name = take_word(rest);
       if (name.find("._domainkey.") == std::string_view::npos || rest.empty())
@@ -177,7 +167,7 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
       const unsigned char* q = reinterpret_cast<const unsigned char*>(der.data());
       EVP_PKEY* key = d2i_PUBKEY(nullptr, &q, static_cast<long>(der.size()));
       if (!key) fail("dkim-key p= is not a public key (SubjectPublicKeyInfo)");
-      scratch.dkim_keys.push_back({lower(name), std::shared_ptr<void>(key, [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); }), from});
+      scratch.dkim_keys.push_back({mime::text::lower(name), std::shared_ptr<void>(key, [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); }), from});
     } else {
       fail("unknown entry kind '" + std::string(kind) + "'");
     }
@@ -211,7 +201,7 @@ bool IndicatorPack::is_microsoft(const mime::IpAddress& ip) const {
 }
 
 bool IndicatorPack::is_stripped_header(std::string_view name) const {
-  std::string n = lower(name);
+  std::string n = mime::text::lower(name);
   for (const auto& h : stripped_headers)
     if (h.name == n) return true;
   for (const auto& p : stripped_prefixes)
@@ -220,7 +210,7 @@ bool IndicatorPack::is_stripped_header(std::string_view name) const {
 }
 
 const DkimKey* IndicatorPack::find_dkim_key(std::string_view selector, std::string_view domain) const {
-  std::string want = lower(selector) + "._domainkey." + lower(domain);
+  std::string want = mime::text::lower(selector) + "._domainkey." + mime::text::lower(domain);
   for (const auto& k : dkim_keys)
     if (k.name == want) return &k;
   return nullptr;

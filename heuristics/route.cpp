@@ -15,8 +15,8 @@ namespace hdrscan::heuristics {
 namespace {
 
 bool is_outbound_protection(const mime::ReceivedHop& h) {
-  return ends_with_icase(h.from_host, ".outbound.protection.outlook.com") ||
-         ends_with_icase(h.from_rdns, ".outbound.protection.outlook.com") ||
+  return mime::text::iends_with(h.from_host, ".outbound.protection.outlook.com") ||
+         mime::text::iends_with(h.from_rdns, ".outbound.protection.outlook.com") ||
          contains_icase(h.from_host, "outbound.protection.outlook.com");
 }
 
@@ -27,10 +27,10 @@ bool is_microsoft_hop(const mime::ReceivedHop& h) {
 }  // namespace
 
 bool is_microsoft_host(std::string_view host) {
-  return ends_with_icase(host, ".outlook.com") || ends_with_icase(host, ".office365.com") ||
-         ends_with_icase(host, ".outlook.office365.com") || ends_with_icase(host, ".microsoft.com") ||
-         ends_with_icase(host, ".protection.outlook.com") || ends_with_icase(host, ".prod.outlook.com") ||
-         ends_with_icase(host, ".exchangelabs.com");
+  return mime::text::iends_with(host, ".outlook.com") || mime::text::iends_with(host, ".office365.com") ||
+         mime::text::iends_with(host, ".outlook.office365.com") || mime::text::iends_with(host, ".microsoft.com") ||
+         mime::text::iends_with(host, ".protection.outlook.com") || mime::text::iends_with(host, ".prod.outlook.com") ||
+         mime::text::iends_with(host, ".exchangelabs.com");
 }
 
 Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
@@ -38,7 +38,7 @@ Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
   const auto& fields = msg.headers.fields;
   for (std::size_t i = 0; i < fields.size(); ++i) {
     const std::string& n = fields[i].name;
-    if (n.size() != 8 || (n[0] != 'R' && n[0] != 'r') || lower_ascii(n) != "received") continue;
+    if (n.size() != 8 || (n[0] != 'R' && n[0] != 'r') || mime::text::lower(n) != "received") continue;
     if (r.hops.size() >= 100) break;  // bound: real chains are < 30 hops
     r.hops.push_back({mime::parse_received(fields[i].value), i});
     r.last_received_field = i;
@@ -58,7 +58,7 @@ Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
   if (r.exit_hop >= 0) {
     r.left_exchange_online = true;
     const auto& exit = r.hops[r.exit_hop].hop;
-    r.receiver_is_microsoft = is_microsoft_hop(exit) || ends_with_icase(exit.by_host, ".mail.protection.outlook.com");
+    r.receiver_is_microsoft = is_microsoft_hop(exit) || mime::text::iends_with(exit.by_host, ".mail.protection.outlook.com");
     int last_ms = -1;
     for (std::size_t i = r.exit_hop + 1; i < r.hops.size(); ++i) {
       if (!is_microsoft_hop(r.hops[i].hop)) break;
@@ -68,7 +68,7 @@ Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
       // tenant's chain).
       const auto& hh = r.hops[i].hop;
       bool from_outside = hh.from_ip && !pack.is_microsoft(*hh.from_ip) && !hh.from_ip->is_private();
-      if (ends_with_icase(hh.by_host, ".mail.protection.outlook.com") && from_outside) break;
+      if (mime::text::iends_with(hh.by_host, ".mail.protection.outlook.com") && from_outside) break;
     }
     r.entry_hop = last_ms;
     r.tenant_begin = r.hops[r.exit_hop].field_index;

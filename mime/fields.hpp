@@ -39,6 +39,10 @@ ReceivedHop parse_received(std::string_view value);
 // RFC 5322 date-time (lenient: missing weekday, 2-digit years, named zones, extra spaces).
 std::optional<std::int64_t> parse_rfc5322_date(std::string_view text);
 
+// Days since 1970-01-01 of a proleptic Gregorian date (used by every date parser here and in
+// the audit reader).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d);
+
 // Authentication-Results / ARC-Authentication-Results.
 struct AuthMethodResult {
   std::string method;   // spf, dkim, dmarc, arc, compauth...

@@ -9,6 +9,9 @@
 // AuditRecord or a reason for skipping it.
 #include "scanner/audit_reader.hpp"
 
+#include "mime/fields.hpp"
+#include "mime/text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -23,14 +26,7 @@ namespace {
 
 using nlohmann::json;
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
+using mime::text::iequals;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
@@ -637,14 +633,6 @@ class Reader {
   std::deque<Line> pending_;
 };
 
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
 
 }  // namespace
 
@@ -707,7 +695,7 @@ bool parse_time(std::string_view t, std::int64_t& epoch) {
     }
   }
   if (i != t.size()) return false;
-  epoch = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
+  epoch = mime::days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
           mi * 60 + s - offset;
   return true;
 }

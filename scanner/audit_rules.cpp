@@ -37,6 +37,8 @@
 //                                           medium   another Swagger-Codegen user agent
 #include "scanner/audit_rules.hpp"
 
+#include "mime/text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -53,11 +55,7 @@ constexpr std::string_view kManageAsAppRoleId = "dc50a0fb-09a3-484d-be87-e023b12
 constexpr std::string_view kSwaggerUa = "swagger-codegen/1.4.0.0/csharp";
 constexpr std::size_t kMaxValue = 512;  // evidence values are capped
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using mime::text::lower;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);

@@ -9,6 +9,8 @@
 // (except std::bad_alloc, which the server catches per connection).
 #include "scanner/milter_protocol.hpp"
 
+#include "mime/text.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -19,14 +21,7 @@ const char* const kScoreHeader = "X-Hdrscan-Score";
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
+using mime::text::iequals;
 
 // The NUL-terminated string starting at `at` (to the end of data when unterminated);
 // advances `at` past the NUL.

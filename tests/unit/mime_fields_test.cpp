@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mime/fields.hpp"
+#include "mime/text.hpp"
 
 using namespace hdrscan::mime;
 
@@ -56,14 +57,7 @@ std::string collapse_spaces(std::string_view s) {
   return out;
 }
 
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
+using hdrscan::mime::text::iequals;
 
 }  // namespace
 
@@ -767,7 +761,7 @@ TEST_CASE("corpus sweep: every Received of dev_m365_legit and dev_relays") {
       if (!entry.is_regular_file()) continue;
       ++files;
       for (const auto& [name, value] : read_header_block(entry.path())) {
-        if (!iequal(name, "Received")) continue;
+        if (!iequals(name, "Received")) continue;
         ++total;
         const auto hop = parse_received(value);
         if (hop.ok && !hop.by_host.empty() && hop.time)
@@ -804,36 +798,36 @@ TEST_CASE("corpus sweep: authentication, signature, SPF and tenant headers of th
       if (!entry.is_regular_file()) continue;
       for (const auto& [name, value] : read_header_block(entry.path())) {
         INFO(entry.path().filename().string() << " " << name << ": " << value.substr(0, 200));
-        if (iequal(name, "Authentication-Results") || iequal(name, "ARC-Authentication-Results") ||
-            iequal(name, "X-MS-Exchange-Authentication-Results")) {
+        if (iequals(name, "Authentication-Results") || iequals(name, "ARC-Authentication-Results") ||
+            iequals(name, "X-MS-Exchange-Authentication-Results")) {
           ++auth;
           const auto ar = parse_authentication_results(value);
           CHECK(ar.ok);
           CHECK_FALSE(ar.results.empty());
           for (const auto& r : ar.results) CHECK_FALSE(r.result.empty());
-          if (iequal(name, "ARC-Authentication-Results")) CHECK(ar.instance.has_value());
-          if (iequal(name, "X-MS-Exchange-Authentication-Results")) {
+          if (iequals(name, "ARC-Authentication-Results")) CHECK(ar.instance.has_value());
+          if (iequals(name, "X-MS-Exchange-Authentication-Results")) {
             CHECK(ar.authserv_id.empty());
             CHECK(ar.find("spf") != nullptr);
           }
-        } else if (iequal(name, "DKIM-Signature") || iequal(name, "ARC-Seal") ||
-                   iequal(name, "ARC-Message-Signature")) {
+        } else if (iequals(name, "DKIM-Signature") || iequals(name, "ARC-Seal") ||
+                   iequals(name, "ARC-Message-Signature")) {
           ++tags;
           const auto t = parse_tag_list(value);
           CHECK(t.ok);
           CHECK(t.get("b").has_value());
-          if (!iequal(name, "ARC-Seal")) CHECK_FALSE(t.header_list().empty());
-          if (!iequal(name, "DKIM-Signature")) CHECK(t.get_int("i").has_value());
-        } else if (iequal(name, "Received-SPF")) {
+          if (!iequals(name, "ARC-Seal")) CHECK_FALSE(t.header_list().empty());
+          if (!iequals(name, "DKIM-Signature")) CHECK(t.get_int("i").has_value());
+        } else if (iequals(name, "Received-SPF")) {
           ++spf;
           CHECK(parse_received_spf(value).ok);
-        } else if (iequal(name, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
+        } else if (iequals(name, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
           ++tenant;
           const auto t = parse_tenant_connecting_ip(value);
           CHECK(t.ok);
           CHECK_FALSE(t.tenant_id.empty());
-        } else if (iequal(name, "X-Forefront-Antispam-Report") ||
-                   iequal(name, "X-Forefront-Antispam-Report-Untrusted")) {
+        } else if (iequals(name, "X-Forefront-Antispam-Report") ||
+                   iequals(name, "X-Forefront-Antispam-Report-Untrusted")) {
           const auto kv = parse_key_value_list(value);
           CHECK(kv.ok);
           if (const auto cip = kv.get("CIP")) {
