@@ -129,13 +129,12 @@ void detect_known_ips(const DetectorInput& in, Findings& out) {
   }
   struct Candidate { mime::IpAddress ip; const mime::HeaderField* f; };
   std::vector<Candidate> cands;
-  auto add_from = [&](std::string_view name, bool free_text) {
+  // IP literals in the free text of every non-origin copy of `name`.
+  auto add_from = [&](std::string_view name) {
     for (const auto* f : msg.headers.all(name)) {
       std::size_t idx = static_cast<std::size_t>(f - msg.headers.fields.data());
-      if (in.route.zone_of(idx) == Zone::origin && name != "Received") continue;
-      if (free_text) {
-        for (const auto& ip : ips_in_text(f->value)) cands.push_back({ip, f});
-      }
+      if (in.route.zone_of(idx) == Zone::origin) continue;
+      for (const auto& ip : ips_in_text(f->value)) cands.push_back({ip, f});
     }
   };
   if (auto* f = trusted_field(in, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
@@ -153,11 +152,11 @@ void detect_known_ips(const DetectorInput& in, Findings& out) {
     auto spf = mime::parse_received_spf(f->value);
     if (auto ip = mime::parse_ip(spf.prop("client-ip"))) cands.push_back({*ip, f});
   }
-  add_from("X-Sender-IP", true);
-  add_from("X-Originating-IP", true);
-  add_from("X-MS-Exchange-SkipListedInternetSender", true);
-  add_from("X-MS-Exchange-ExternalOriginalInternetSender", true);
-  add_from("X-MS-Exchange-Authentication-Results", true);
+  add_from("X-Sender-IP");
+  add_from("X-Originating-IP");
+  add_from("X-MS-Exchange-SkipListedInternetSender");
+  add_from("X-MS-Exchange-ExternalOriginalInternetSender");
+  add_from("X-MS-Exchange-Authentication-Results");
   for (const auto& c : cands) {
     if (const IpIndicator* hit = in.pack.match_connector_ip(c.ip)) {
       out.fire("relay.known_connector_ip", where_of(msg, c.f),

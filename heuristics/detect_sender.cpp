@@ -147,11 +147,9 @@ void detect_sender(const DetectorInput& in, Findings& out) {
   const auto* from = msg.headers.first("From");
   std::string from_dom = from ? mime::address_domain(mime::extract_address(from->decoded)) : "";
   std::string env_dom;
-  const mime::HeaderField* env_field = nullptr;
   for (const auto& [dom, f] : envelope)
     if (f != msg.headers.first("Return-Path") || envelope.size() == 1) {  // prefer recorded envelopes
       env_dom = dom;
-      env_field = f;
       break;
     }
   std::string org;
@@ -163,7 +161,6 @@ void detect_sender(const DetectorInput& in, Findings& out) {
   } else {
     out.pass("sender.from_domain_mismatch", from_dom.empty() ? "no From domain" : "From domain " + from_dom + " agrees with the envelope/tenant");
   }
-  (void)env_field;
   // 3. compauth / dmarc / spf.
   auto first_result = [&](std::string_view method, std::initializer_list<std::string_view> bad)
       -> std::pair<const mime::HeaderField*, std::string> {

@@ -58,7 +58,6 @@ class Findings {
   void fire(std::string_view signal, std::string where, std::string excerpt,
             std::optional<int> weight_override = std::nullopt);
   void pass(std::string_view signal, std::string why);  // checked, did not fire
-  void explain_last(std::string why);  // replaces the why of the most recent fire
   std::vector<Evidence> evidence;
   std::vector<SignalCheck> checks;
   bool fired(std::string_view signal) const;

@@ -22,10 +22,6 @@ void Findings::pass(std::string_view signal, std::string why) {
   checks.push_back({std::string(signal), false, std::move(why)});
 }
 
-void Findings::explain_last(std::string why) {
-  if (!checks.empty()) checks.back().why = std::move(why);
-}
-
 bool Findings::fired(std::string_view signal) const {
   return std::any_of(evidence.begin(), evidence.end(),
                      [&](const Evidence& e) { return e.signal == signal; });

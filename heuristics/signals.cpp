@@ -87,30 +87,10 @@ int family_cap(Family f) {
   return 0;
 }
 
-std::string_view family_name(Family f) {
-  switch (f) {
-    case Family::relay: return "relay";
-    case Family::abuse: return "abuse";
-    case Family::known_ip: return "known_ip";
-    case Family::stripping: return "stripping";
-    case Family::body: return "body";
-    case Family::sender: return "sender";
-    case Family::bulk: return "bulk";
-    case Family::integrity: return "integrity";
-    case Family::rule: return "rule";
-  }
-  return "?";
-}
-
 const SignalSpec* find_signal(std::string_view id) {
   for (const auto& s : kSignals)
     if (s.id == id) return &s;
   return nullptr;
-}
-
-const SignalSpec* all_signals(std::size_t& count) {
-  count = std::size(kSignals);
-  return kSignals;
 }
 
 }  // namespace hdrscan::heuristics

@@ -18,10 +18,7 @@ struct SignalSpec {
 
 // Family caps: the most a family contributes, whatever fires inside it.
 int family_cap(Family f);
-std::string_view family_name(Family f);
 
 const SignalSpec* find_signal(std::string_view id);
-// All known signals, in display order.
-const SignalSpec* all_signals(std::size_t& count);
 
 }  // namespace hdrscan::heuristics

@@ -25,7 +25,6 @@ namespace hdrscan::mime {
 namespace {
 
 using text::iequals;
-using text::istarts_with;
 
 // One physical line: [begin, end) without its terminator; `next` is where the following
 // line starts.
@@ -146,18 +145,6 @@ std::vector<const HeaderField*> HeaderBlock::all(std::string_view name) const {
   for (const auto& f : fields)
     if (iequals(f.name, name)) out.push_back(&f);
   return out;
-}
-
-int HeaderBlock::index_of(std::string_view name, std::size_t from) const {
-  for (std::size_t i = from; i < fields.size(); ++i)
-    if (iequals(fields[i].name, name)) return static_cast<int>(i);
-  return -1;
-}
-
-bool HeaderBlock::has_prefix(std::string_view prefix) const {
-  for (const auto& f : fields)
-    if (istarts_with(f.name, prefix)) return true;
-  return false;
 }
 
 std::size_t parse_header_block(std::string_view s, const Limits& limits, HeaderBlock& out,

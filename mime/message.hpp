@@ -57,10 +57,6 @@ struct HeaderBlock {
   const HeaderField* first(std::string_view name) const;
   std::vector<const HeaderField*> all(std::string_view name) const;
   bool has(std::string_view name) const { return first(name) != nullptr; }
-  // Index of the topmost field named `name`, or -1.
-  int index_of(std::string_view name, std::size_t from = 0) const;
-  // True when any field name starts with `prefix` (case-insensitive).
-  bool has_prefix(std::string_view prefix) const;
 };
 
 struct BodyPart {
