@@ -726,14 +726,8 @@ void add_explain_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"suspicious", "campaign"}));
   cmd->add_option("--color", o->color, "auto, always, never")->capture_default_str()->check(CLI::IsMember({"auto", "always", "never"}));
   o->analysis.add_to(*cmd);
-  cmd->callback([o, &exit_code] {
-    try {
-      exit_code = run_explain(*o);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "hdrscan: error: %s\n", e.what());
-      exit_code = 2;
-    }
-  });
+  // An exception escaping run_explain is reported by main() as "hdrscan: error: ..." with status 2.
+  cmd->callback([o, &exit_code] { exit_code = run_explain(*o); });
 }
 
 }  // namespace hdrscan::scanner

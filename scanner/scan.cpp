@@ -457,14 +457,8 @@ void add_scan_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"auto", "always", "never"}));
   cmd->add_flag("--no-summary", o->no_summary, "Text format: no summary after the messages");
   o->analysis.add_to(*cmd);
-  cmd->callback([o, &exit_code] {
-    try {
-      exit_code = run_scan(*o);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "hdrscan: error: %s\n", e.what());
-      exit_code = 2;
-    }
-  });
+  // An exception escaping run_scan is reported by main() as "hdrscan: error: ..." with status 2.
+  cmd->callback([o, &exit_code] { exit_code = run_scan(*o); });
 }
 
 }  // namespace hdrscan::scanner
