@@ -126,6 +126,23 @@ bool is_anonymous_sender(std::string_view rest) {
   return rest.empty() || rest == "-";
 }
 
+// Records on `out` why the byte window ended early: an archive member cut at its size cap
+// (truncated) or a read error. False when the input simply ended.
+bool record_window_end(const ByteWindow& w, RawMessage& out) {
+  if (!w.limit_code().empty()) {
+    out.truncated = true;
+    out.error_code = w.limit_code();
+    out.error = "archive member cut at the size cap";
+    return true;
+  }
+  if (!w.error().empty()) {
+    out.error_code = "unreadable";
+    out.error = w.error();
+    return true;
+  }
+  return false;
+}
+
 class MboxReader final : public MessageSource {
  public:
   MboxReader(std::unique_ptr<ByteWindow> window, SourceLocation where, const ReaderOptions& opt)
@@ -400,17 +417,8 @@ class MboxReader final : public MessageSource {
       out.error_code = "empty";
       out.error = "empty message (a separator line with nothing after it)";
     }
-    if (ends_input && !out.truncated) {
-      if (!w_->limit_code().empty()) {
-        out.truncated = true;
-        out.error_code = w_->limit_code();
-        out.error = "archive member cut at the size cap";
-      } else if (!w_->error().empty()) {
-        out.error_code = "unreadable";
-        out.error = w_->error();
-        error_reported_ = true;
-      }
-    }
+    if (ends_input && !out.truncated && record_window_end(*w_, out) && out.error_code == "unreadable")
+      error_reported_ = true;
 
     std::size_t size = static_cast<std::size_t>(copy_end - start);
     out.bytes.reserve(size);
@@ -508,14 +516,7 @@ class SingleReader final : public MessageSource {
       out.error_code = "too_large";
       out.error = "message larger than " + std::to_string(opt_.max_message_bytes) +
                   " bytes; truncated";
-    } else if (!w_->limit_code().empty()) {
-      out.truncated = true;
-      out.error_code = w_->limit_code();
-      out.error = "archive member cut at the size cap";
-    } else if (!w_->error().empty()) {
-      out.error_code = "unreadable";
-      out.error = w_->error();
-    } else if (w_->end() == 0) {
+    } else if (!record_window_end(*w_, out) && w_->end() == 0) {
       out.error_code = "empty";
       out.error = "empty input";
     }
