@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+
 namespace hdrscan::scanner {
 
 void AnalysisOptions::add_to(CLI::App& cmd) {
@@ -33,6 +35,16 @@ std::shared_ptr<const heuristics::IndicatorPack> AnalysisOptions::load_pack() co
   for (const auto& f : replace_indicators) pack->add_file(f);
   for (const auto& f : add_indicators) pack->add_file(f);
   return pack;
+}
+
+std::shared_ptr<const heuristics::Analyzer> AnalysisOptions::make_analyzer() const {
+  return std::make_shared<const heuristics::Analyzer>(load_pack(), thresholds);
+}
+
+mime::ReaderOptions AnalysisOptions::reader_options() const {
+  mime::ReaderOptions r;
+  r.max_message_bytes = std::max(r.max_message_bytes, limits.max_message_bytes);
+  return r;
 }
 
 }  // namespace hdrscan::scanner

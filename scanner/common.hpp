@@ -7,6 +7,7 @@
 
 #include "heuristics/heuristics.hpp"
 #include "mime/message.hpp"
+#include "mime/sources.hpp"
 
 namespace CLI { class App; }
 
@@ -20,6 +21,11 @@ struct AnalysisOptions {
   void add_to(CLI::App& cmd);
   // Loads the pack; throws heuristics::IndicatorError with "file:line: reason".
   std::shared_ptr<const heuristics::IndicatorPack> load_pack() const;
+  // The pack and thresholds as the one Analyzer every application scores with; throws as
+  // load_pack() does.
+  std::shared_ptr<const heuristics::Analyzer> make_analyzer() const;
+  // Reader options matching these limits (a reader never cuts a message the parser accepts).
+  mime::ReaderOptions reader_options() const;
 };
 
 }  // namespace hdrscan::scanner

@@ -656,18 +656,17 @@ std::string render_text(const json& m, const Style& st) {
 }
 
 int run_explain(ExplainOptions& o) {
-  std::shared_ptr<const heuristics::IndicatorPack> pack;
+  std::shared_ptr<const heuristics::Analyzer> analyzer_ptr;
   try {
-    pack = o.analysis.load_pack();
+    analyzer_ptr = o.analysis.make_analyzer();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hdrscan: indicators: %s\n", e.what());
     return 2;
   }
-  const heuristics::Analyzer analyzer(pack, o.analysis.thresholds);
+  const heuristics::Analyzer& analyzer = *analyzer_ptr;
   const auto min_verdict = heuristics::parse_verdict(o.min_verdict).value_or(heuristics::Verdict::campaign);
 
-  mime::ReaderOptions ropt;
-  ropt.max_message_bytes = std::max(ropt.max_message_bytes, o.analysis.limits.max_message_bytes);
+  const mime::ReaderOptions ropt = o.analysis.reader_options();
   std::unique_ptr<mime::MessageSource> src;
   try {
     src = mime::open_source(o.path, ropt);

@@ -97,9 +97,8 @@ std::shared_ptr<const Runtime> load_runtime(const ServerOptions& opt) {
   if (!opt.stats_file.empty()) rt->cfg.stats_file = opt.stats_file;
   AnalysisOptions a = opt.analysis;
   for (const auto& f : rt->cfg.indicators) a.add_indicators.push_back(f);
-  auto pack = a.load_pack();
-  rt->indicator_count = pack->size();
-  rt->analyzer = std::make_shared<const heuristics::Analyzer>(pack, a.thresholds);
+  rt->analyzer = a.make_analyzer();
+  rt->indicator_count = rt->analyzer->indicators().size();
   rt->limits = a.limits;
   if (const char* d = std::getenv("HDRSCAN_MILTER_TEST_SCAN_DELAY_MS")) {
     char* end = nullptr;

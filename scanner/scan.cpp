@@ -201,17 +201,16 @@ int run_scan(ScanOptions& o) {
   int threads = o.threads;
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
-  std::shared_ptr<const heuristics::IndicatorPack> pack;
+  std::shared_ptr<const heuristics::Analyzer> analyzer_ptr;
   try {
-    pack = o.analysis.load_pack();
+    analyzer_ptr = o.analysis.make_analyzer();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hdrscan: indicators: %s\n", e.what());
     return 2;
   }
-  const heuristics::Analyzer analyzer(pack, o.analysis.thresholds);
+  const heuristics::Analyzer& analyzer = *analyzer_ptr;
   const mime::Limits limits = o.analysis.limits;
-  mime::ReaderOptions ropt;
-  ropt.max_message_bytes = std::max(ropt.max_message_bytes, limits.max_message_bytes);
+  const mime::ReaderOptions ropt = o.analysis.reader_options();
 
   std::FILE* out = stdout;
   if (!o.output.empty() && o.output != "-") {
