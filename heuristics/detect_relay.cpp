@@ -15,18 +15,6 @@ bool external(const IndicatorPack& pack, const std::optional<mime::IpAddress>& i
 
 }  // namespace
 
-const mime::HeaderField* tenant_antispam_report(const DetectorInput& in) {
-  if (in.route.receiver_is_microsoft) return trusted_field(in, "X-Forefront-Antispam-Report-Untrusted");
-  if (auto* f = trusted_field(in, "X-Forefront-Antispam-Report")) return f;
-  return trusted_field(in, "X-Forefront-Antispam-Report-Untrusted");
-}
-
-const mime::HeaderField* tenant_ms_antispam(const DetectorInput& in) {
-  if (in.route.receiver_is_microsoft) return trusted_field(in, "X-Microsoft-Antispam-Untrusted");
-  if (auto* f = trusted_field(in, "X-Microsoft-Antispam")) return f;
-  return trusted_field(in, "X-Microsoft-Antispam-Untrusted");
-}
-
 std::vector<mime::IpAddress> ips_in_text(std::string_view text, std::size_t max) {
   std::vector<mime::IpAddress> out;
   std::size_t i = 0;
@@ -52,8 +40,9 @@ std::vector<mime::IpAddress> ips_in_text(std::string_view text, std::size_t max)
 void detect_connector_relay(const DetectorInput& in, Findings& out) {
   const auto& msg = in.msg;
   // 1. OriginalAttributedTenantConnectingIp with a non-Microsoft IP.
-  if (auto* f = trusted_field(in, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
-    auto t = mime::parse_tenant_connecting_ip(f->value);
+  const TenantHeaders& tenant = in.route.tenant;
+  if (const auto* f = tenant.connecting_field) {
+    const auto& t = tenant.connecting;
     if (t.ok && external(in.pack, t.ip))
       out.fire("relay.tenant_connecting_ip", where_of(msg, f), f->value);
     else
@@ -73,8 +62,8 @@ void detect_connector_relay(const DetectorInput& in, Findings& out) {
              entity ? "FromEntityHeader is " + entity->value : "no FromEntityHeader (consumer view strips it)");
   }
   // 3. IPV:CAL / DIR:OUT with a non-Microsoft CIP in the tenant's verdict.
-  if (auto* f = tenant_antispam_report(in)) {
-    auto kv = mime::parse_key_value_list(f->value);
+  if (const auto* f = tenant.verdict_field) {
+    const auto& kv = tenant.verdict;
     auto ipv = kv.get("IPV"), dir = kv.get("DIR"), cip = kv.get("CIP");
     std::optional<mime::IpAddress> cip_ip = cip ? mime::parse_ip(*cip) : std::nullopt;
     bool cal = ipv && mime::text::lower(*ipv) == "cal";
@@ -137,15 +126,10 @@ void detect_known_ips(const DetectorInput& in, Findings& out) {
       for (const auto& ip : ips_in_text(f->value)) cands.push_back({ip, f});
     }
   };
-  if (auto* f = trusted_field(in, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
-    auto t = mime::parse_tenant_connecting_ip(f->value);
-    if (t.ip) cands.push_back({*t.ip, f});
-  }
-  if (auto* f = tenant_antispam_report(in)) {
-    auto kv = mime::parse_key_value_list(f->value);
-    if (auto cip = kv.get("CIP"))
-      if (auto ip = mime::parse_ip(*cip)) cands.push_back({*ip, f});
-  }
+  const TenantHeaders& tenant = in.route.tenant;
+  if (tenant.connecting.ip) cands.push_back({*tenant.connecting.ip, tenant.connecting_field});
+  if (auto cip = tenant.verdict.get("CIP"))
+    if (auto ip = mime::parse_ip(*cip)) cands.push_back({*ip, tenant.verdict_field});
   for (const auto& h : in.route.hops)
     if (h.hop.from_ip) cands.push_back({*h.hop.from_ip, &msg.headers.fields[h.field_index]});
   for (const auto* f : msg.headers.all("Received-SPF")) {

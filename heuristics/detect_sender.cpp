@@ -98,7 +98,9 @@ void detect_sender(const DetectorInput& in, Findings& out) {
     for (const auto& res : a.ar.results)
       if (res.method == "spf") {
         std::string mf = res.prop("smtp.mailfrom");
-        if (!mf.empty()) envelope.push_back({mime::address_domain(mf).empty() ? mime::text::lower(mf) : mime::address_domain(mf), a.field});
+        if (mf.empty()) continue;
+        std::string dom = mime::address_domain(mf);
+        envelope.push_back({dom.empty() ? mime::text::lower(mf) : dom, a.field});
       }
   if (auto* rp = msg.headers.first("Return-Path")) {
     std::string d = mime::address_domain(mime::extract_address(rp->value));
@@ -106,10 +108,8 @@ void detect_sender(const DetectorInput& in, Findings& out) {
   }
   if (!in.route.entry_helo.empty() && in.route.entry_hop >= 0)
     envelope.push_back({mime::text::lower(in.route.entry_helo), &msg.headers.fields[in.route.hops[in.route.entry_hop].field_index]});
-  if (auto* f = trusted_field(in, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
-    auto t = mime::parse_tenant_connecting_ip(f->value);
-    if (!t.helo.empty()) envelope.push_back({mime::text::lower(t.helo), f});
-  }
+  if (!in.route.tenant.connecting.helo.empty())
+    envelope.push_back({mime::text::lower(in.route.tenant.connecting.helo), in.route.tenant.connecting_field});
   // 1. Random onmicrosoft.com sender.
   bool fired = false;
   for (const auto& [dom, f] : envelope) {

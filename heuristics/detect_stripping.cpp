@@ -53,14 +53,14 @@ void detect_stripping(const DetectorInput& in, Findings& out) {
       out.pass("strip.partial_set", "ARC set complete");
     }
   }
-  if (auto* f = tenant_antispam_report(in)) {
+  if (const auto* f = in.route.tenant.verdict_field) {
     out.pass("strip.tenant_verdict_missing", "sending tenant's verdict present: " + where_of(msg, f));
   } else {
     out.fire("strip.tenant_verdict_missing", exit_where,
              r.receiver_is_microsoft ? "no X-Forefront-Antispam-Report-Untrusted (the sending tenant's verdict) on a message from Exchange Online"
                                      : "no X-Forefront-Antispam-Report (the sending tenant's verdict) on a message from Exchange Online");
   }
-  if (auto* f = tenant_ms_antispam(in)) {
+  if (const auto* f = in.route.tenant.ms_antispam_field) {
     out.pass("strip.tenant_msantispam_missing", "present: " + where_of(msg, f));
   } else {
     out.fire("strip.tenant_msantispam_missing", exit_where,

@@ -29,6 +29,18 @@ struct RouteHop {
 
 enum class Zone { receiving, tenant, origin, trailer };
 
+// The sending tenant's own headers, found (topmost copy outside the origin zone) and parsed
+// once per message; every detector reads them from here.
+struct TenantHeaders {
+  const mime::HeaderField* connecting_field = nullptr;  // ...-OriginalAttributedTenantConnectingIp
+  mime::TenantConnectingIp connecting;
+  // The tenant's verdict, by view: in the consumer view the receiver renamed it "-Untrusted";
+  // at a third-party receiver it keeps its name.
+  const mime::HeaderField* verdict_field = nullptr;     // X-Forefront-Antispam-Report(-Untrusted)
+  mime::KeyValueList verdict;
+  const mime::HeaderField* ms_antispam_field = nullptr; // X-Microsoft-Antispam(-Untrusted)
+};
+
 struct Route {
   std::vector<RouteHop> hops;  // topmost first
   int exit_hop = -1;           // receiving side's hop from *.outbound.protection.outlook.com
@@ -40,6 +52,7 @@ struct Route {
   // Field-index bounds of the sending tenant's zone: (tenant_begin, tenant_end).
   std::size_t tenant_begin = 0, tenant_end = 0;
   std::size_t last_received_field = 0;
+  TenantHeaders tenant;
   Zone zone_of(std::size_t field_index) const;
   std::string describe() const;
 };
@@ -77,16 +90,15 @@ bool contains_icase(std::string_view s, std::string_view needle);
 std::string excerpt_of(std::string_view s, std::size_t max = 160);
 std::string where_of(const mime::ParsedMessage& msg, const mime::HeaderField* f);
 // The topmost field named `name` not in the origin zone (forged/replayed copies ignored).
-const mime::HeaderField* trusted_field(const DetectorInput& in, std::string_view name);
+const mime::HeaderField* trusted_field(const mime::ParsedMessage& msg, const Route& route, std::string_view name);
+inline const mime::HeaderField* trusted_field(const DetectorInput& in, std::string_view name) {
+  return trusted_field(in.msg, in.route, name);
+}
 bool is_microsoft_host(std::string_view host);
 
 }  // namespace hdrscan::heuristics
 
 namespace hdrscan::heuristics {
-// The sending tenant's antispam headers, by view: in the consumer view the receiver renamed
-// them "-Untrusted"; at a third-party receiver they keep their names.
-const mime::HeaderField* tenant_antispam_report(const DetectorInput& in);
-const mime::HeaderField* tenant_ms_antispam(const DetectorInput& in);
 // IP tokens in free text ("sender IP is 1.2.3.4", "ip=[...]", bare literals), at most `max`.
 std::vector<mime::IpAddress> ips_in_text(std::string_view text, std::size_t max = 8);
 }  // namespace hdrscan::heuristics

@@ -65,11 +65,11 @@ std::string where_of(const mime::ParsedMessage& msg, const mime::HeaderField* f)
   return f->name + "[" + std::to_string(nth) + "]";
 }
 
-const mime::HeaderField* trusted_field(const DetectorInput& in, std::string_view name) {
-  const auto& fields = in.msg.headers.fields;
+const mime::HeaderField* trusted_field(const mime::ParsedMessage& msg, const Route& route, std::string_view name) {
+  const auto& fields = msg.headers.fields;
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (!mime::text::iequals(fields[i].name, name)) continue;
-    if (in.route.zone_of(i) == Zone::origin) continue;
+    if (route.zone_of(i) == Zone::origin) continue;
     return &fields[i];
   }
   return nullptr;

@@ -81,14 +81,22 @@ Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
   }
   // Tenant hops not visible (a receiver that dropped them): who connected to the tenant is
   // still recorded in the connecting-IP header the receiver stamped, or the verdict's CIP/H.
-  if (r.left_exchange_online && !r.entry_ip) {
-    if (auto* f = msg.headers.first("X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
-      auto t = mime::parse_tenant_connecting_ip(f->value);
-      if (t.ip) {
-        r.entry_ip = t.ip;
-        r.entry_helo = t.helo;
-      }
-    }
+  TenantHeaders& t = r.tenant;
+  if ((t.connecting_field = trusted_field(msg, r, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")))
+    t.connecting = mime::parse_tenant_connecting_ip(t.connecting_field->value);
+  if (r.receiver_is_microsoft) {
+    t.verdict_field = trusted_field(msg, r, "X-Forefront-Antispam-Report-Untrusted");
+    t.ms_antispam_field = trusted_field(msg, r, "X-Microsoft-Antispam-Untrusted");
+  } else {
+    t.verdict_field = trusted_field(msg, r, "X-Forefront-Antispam-Report");
+    if (!t.verdict_field) t.verdict_field = trusted_field(msg, r, "X-Forefront-Antispam-Report-Untrusted");
+    t.ms_antispam_field = trusted_field(msg, r, "X-Microsoft-Antispam");
+    if (!t.ms_antispam_field) t.ms_antispam_field = trusted_field(msg, r, "X-Microsoft-Antispam-Untrusted");
+  }
+  if (t.verdict_field) t.verdict = mime::parse_key_value_list(t.verdict_field->value);
+  if (r.left_exchange_online && !r.entry_ip && t.connecting.ip) {
+    r.entry_ip = t.connecting.ip;
+    r.entry_helo = t.connecting.helo;
   }
   return r;
 }
