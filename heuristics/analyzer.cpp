@@ -1,6 +1,8 @@
 // analyzer.cpp: runs every detector over a parsed message and combines the evidence.
 //
-// Scoring: the sum of fired weights, each family capped (signals.cpp), clamped to 0..100.
+// Scoring: the sum of fired weights, each family capped (signals.cpp; the stripping family has
+// a lower cap when no relay evidence fired), clamped to 0..100. The weights are fitted by
+// tools/fit-weights on the model computed here; change one and the other together.
 // Verdict:
 //   campaign   score >= thresholds.campaign AND the campaign gate holds: the mail entered an
 //              Exchange Online tenant by a connector relay (relay or known-IP evidence) AND the
@@ -73,7 +75,8 @@ Assessment assess_one(const mime::ParsedMessage& msg, const IndicatorPack& pack,
     if (fam == Family::stripping) stripping = true;
   }
   int score = 0;
-  for (const auto& [fam, sum] : per_family) score += std::min(sum, family_cap(fam));
+  for (const auto& [fam, sum] : per_family)
+    score += std::min(sum, fam == Family::stripping && !relay ? stripping_cap_without_relay() : family_cap(fam));
   a.score = std::clamp(score, 0, 100);
   if (a.score >= th.campaign && relay && stripping)
     a.verdict = Verdict::campaign;

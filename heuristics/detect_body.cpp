@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "heuristics/detectors.hpp"
+#include "heuristics/signals.hpp"
 
 namespace hdrscan::heuristics {
 namespace {
@@ -200,7 +201,7 @@ void detect_body(const DetectorInput& in, Findings& out) {
     std::string ex;
     for (const auto& t : hits) ex += (ex.empty() ? "" : ", ") + t;
     out.fire("body.lure_vocabulary", "subject+body", std::to_string(hits.size()) + " lure terms: " + ex,
-             hits.size() >= 3 ? std::nullopt : std::optional<int>(4));
+             hits.size() >= 3 ? std::nullopt : std::optional<int>(find_signal("body.lure_vocabulary")->weight / 2));
   } else {
     out.pass("body.lure_vocabulary", std::to_string(hits.size()) + " lure term(s)");
   }

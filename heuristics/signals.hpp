@@ -3,6 +3,7 @@
 // (docs/scoring.md) read weights from here. Weights are score points on a 0..100 scale;
 // families cap the sum of correlated signals so that no family alone can make a verdict.
 #pragma once
+#include <span>
 #include <string_view>
 
 namespace hdrscan::heuristics {
@@ -19,6 +20,14 @@ struct SignalSpec {
 // Family caps: the most a family contributes, whatever fires inside it.
 int family_cap(Family f);
 
+// The stripping family's cap when no relay evidence (relay, known_ip, abuse) fired: a missing
+// ARC set or verdict without a connector relay is how some legitimate cloud mail looks
+// (campaign.md section 3), so on its own it stays below the suspicious threshold.
+int stripping_cap_without_relay();
+
 const SignalSpec* find_signal(std::string_view id);
+
+// The whole table (for the docs generator and the scoring-property tests).
+std::span<const SignalSpec> all_signals();
 
 }  // namespace hdrscan::heuristics

@@ -3,12 +3,14 @@
 // from real messages for each signal's positive and negative case.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "tests/support/test_support.hpp"
 #include "heuristics/heuristics.hpp"
+#include "heuristics/signals.hpp"
 #include "mime/message.hpp"
 
 using namespace hdrscan;
@@ -125,6 +127,41 @@ TEST_CASE("stripping with an unlisted connecting IP still reaches at least suspi
   CHECK(fired(arc_only, "strip.tenant_arc_missing"));
   CHECK_FALSE(fired(arc_only, "strip.tenant_verdict_missing"));
   CHECK(arc_only.score < all.score);
+  // A relay plus one missing header set is not enough for `campaign` (fitted-weight bound).
+  CHECK(arc_only.verdict != heuristics::Verdict::campaign);
+}
+
+// The bounds tools/fit-weights fits within, checked on the table that ships (so a hand edit
+// or a refit that breaks them fails here): no family alone reaches `campaign`; a legitimate
+// hybrid relay (the whole relay family) plus any ONE other signal stays below `campaign`;
+// stripping evidence without relay evidence stays below `suspicious`.
+TEST_CASE("scoring bounds: no family alone, and no relay plus one weak signal, reaches campaign") {
+  const heuristics::Thresholds th;
+  using heuristics::Family;
+  const int relay_cap = heuristics::family_cap(Family::relay);
+  int checked = 0;
+  for (const auto& s : heuristics::all_signals()) {
+    CAPTURE(s.id);
+    CHECK(s.weight >= 0);
+    CHECK(heuristics::family_cap(s.family) < th.campaign);
+    if (s.family == Family::relay) continue;
+    CHECK(relay_cap + std::min(s.weight, heuristics::family_cap(s.family)) < th.campaign);
+    ++checked;
+  }
+  CHECK(checked >= 15);
+  CHECK(heuristics::stripping_cap_without_relay() < th.suspicious);
+  // The relay family with everything in it is itself below `suspicious`: connector relay is normal.
+  CHECK(relay_cap < th.suspicious);
+}
+
+TEST_CASE("stripping evidence without a connector relay is not suspicious (legitimate cloud mail without a verdict)") {
+  // Real shape: a cloud mailbox's message that left Exchange Online with no X-Forefront-Antispam-Report
+  // and no X-Microsoft-Antispam (campaign.md section 3), nothing else.
+  auto a = assess_bytes(test::slurp(fs::path(HDRSCAN_SOURCE_DIR) / "corpus/lookalikes/cloud-no-verdict.eml"));
+  CHECK(fired(a, "strip.tenant_verdict_missing"));
+  CHECK_FALSE(fired(a, "relay.tenant_connecting_ip"));
+  CHECK(a.verdict == heuristics::Verdict::clean);
+  CHECK(a.score < analyzer().thresholds().suspicious);
 }
 
 TEST_CASE("a known connector IP alone (ARC and verdict intact) is not campaign") {
