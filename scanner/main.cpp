@@ -9,7 +9,13 @@
 #include <cstdio>
 #include <exception>
 
+#include <string>
+
 #include "scanner/apps.hpp"
+
+#ifdef HDRSCAN_MIMALLOC
+#include <mimalloc.h>
+#endif
 
 #ifndef HDRSCAN_VERSION
 #define HDRSCAN_VERSION "0.1.0"
@@ -19,7 +25,13 @@ int main(int argc, char** argv) {
   CLI::App app{"hdrscan: email header forensic scanner for the 2022 Exchange Online "
                "connector-relay sweepstakes campaign",
                "hdrscan"};
-  app.set_version_flag("--version", HDRSCAN_VERSION);
+  std::string version = HDRSCAN_VERSION;
+#ifdef HDRSCAN_MIMALLOC
+  const int mv = mi_version();
+  version += " (mimalloc " + std::to_string(mv / 100) + "." + std::to_string(mv / 10 % 10) + "." +
+             std::to_string(mv % 10) + ")";
+#endif
+  app.set_version_flag("--version", version);
   app.require_subcommand(1);
   app.fallthrough(false);
 

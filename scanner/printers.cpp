@@ -32,9 +32,9 @@ constexpr const char* kDim = "\x1b[2m";
 
 class TextPrinter : public Printer {
  public:
-  TextPrinter(const PrinterOptions& o, std::FILE* out) : opt_(o), out_(out) {}
+  TextPrinter(const PrinterOptions& o, std::FILE* out) : Printer(out), opt_(o) {}
 
-  void message(const ScanRecord& rec) override {
+  std::string render(const ScanRecord& rec) const override {
     const MessageReport& r = *rec.report;
     const auto v = r.assessment.verdict;
     std::string line;
@@ -64,7 +64,7 @@ class TextPrinter : public Printer {
       if (r.failed && !r.errors.empty()) line += paint(kDim, " (" + clean_text(r.errors[0].detail, 200) + ")");
     }
     line += '\n';
-    std::fwrite(line.data(), 1, line.size(), out_);
+    return line;
   }
 
   void end(const ScanSummary& s) override {
@@ -92,32 +92,28 @@ class TextPrinter : public Printer {
     return opt_.color ? std::string(code) + s + kReset : s;
   }
   PrinterOptions opt_;
-  std::FILE* out_;
 };
 
 class JsonlPrinter : public Printer {
  public:
-  explicit JsonlPrinter(std::FILE* out) : out_(out) {}
-  void message(const ScanRecord& rec) override {
+  explicit JsonlPrinter(std::FILE* out) : Printer(out) {}
+  std::string render(const ScanRecord& rec) const override {
     std::string line = dump_line(record_to_json(rec));
     line += '\n';
-    std::fwrite(line.data(), 1, line.size(), out_);
+    return line;
   }
-
- private:
-  std::FILE* out_;
 };
 
 class CsvPrinter : public Printer {
  public:
-  explicit CsvPrinter(std::FILE* out) : out_(out) {}
+  explicit CsvPrinter(std::FILE* out) : Printer(out) {}
   void begin() override {
     static const char* header =
         "seq,path,index,offset,member,size,sha256,message_id,date,from,subject,verdict,score,"
         "signals,errors,route\n";
     std::fputs(header, out_);
   }
-  void message(const ScanRecord& rec) override {
+  std::string render(const ScanRecord& rec) const override {
     const MessageReport& r = *rec.report;
     std::string signals, errors;
     for (const auto& e : r.assessment.evidence)
@@ -130,29 +126,42 @@ class CsvPrinter : public Printer {
         csv_field(r.message_id, true), csv_field(r.date, true), csv_field(r.from, true),
         csv_field(r.subject, true), heuristics::to_string(r.assessment.verdict), r.assessment.score,
         csv_field(signals), csv_field(errors), csv_field(r.assessment.route, true));
-    std::fwrite(line.data(), 1, line.size(), out_);
+    return line;
   }
-
- private:
-  std::FILE* out_;
 };
 
 }  // namespace
 
-void ScanSummary::add(const MessageReport& r, heuristics::Verdict min_verdict_v) {
+void Printer::message(const ScanRecord& rec) {
+  const std::string line = render(rec);
+  std::fwrite(line.data(), 1, line.size(), out_);
+}
+
+SummaryItem SummaryItem::of(const MessageReport& r) {
+  SummaryItem m;
+  m.size = r.size;
+  m.verdict = r.assessment.verdict;
+  m.failed = r.failed;
+  for (const auto& e : r.errors)
+    if (std::find(m.error_codes.begin(), m.error_codes.end(), e.code) == m.error_codes.end())
+      m.error_codes.push_back(e.code);
+  if (m.error_codes.empty() && !r.errors.empty()) m.error_codes.push_back("");
+  return m;
+}
+
+void ScanSummary::add(const SummaryItem& m, heuristics::Verdict min_verdict_v) {
   ++messages;
-  bytes += r.size;
-  switch (r.assessment.verdict) {
+  bytes += m.size;
+  switch (m.verdict) {
     case heuristics::Verdict::clean: ++clean; break;
     case heuristics::Verdict::suspicious: ++suspicious; break;
     case heuristics::Verdict::campaign: ++campaign; break;
   }
-  if (r.assessment.verdict >= min_verdict_v) ++flagged;
-  if (!r.errors.empty()) ++with_errors;
-  if (r.failed) ++failed;
-  std::set<std::string> seen;
-  for (const auto& e : r.errors)
-    if (seen.insert(e.code).second && error_codes.size() < 1000) ++error_codes[mime::sanitize_utf8(e.code)];
+  if (m.verdict >= min_verdict_v) ++flagged;
+  if (!m.error_codes.empty()) ++with_errors;
+  if (m.failed) ++failed;
+  for (const auto& c : m.error_codes)
+    if (error_codes.size() < 1000 || error_codes.count(c)) ++error_codes[mime::sanitize_utf8(c)];
 }
 
 nlohmann::json ScanSummary::to_json() const {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -35,6 +36,16 @@ struct ScanRecord {
   const MessageReport* report = nullptr;
 };
 
+// What the summary needs of one message, so the scan driver can drop the full report on
+// the worker thread that made it.
+struct SummaryItem {
+  std::size_t size = 0;
+  heuristics::Verdict verdict = heuristics::Verdict::clean;
+  bool failed = false;
+  std::vector<std::string> error_codes;  // distinct, in order of first appearance
+  static SummaryItem of(const MessageReport& r);
+};
+
 // Totals for the summary line, --summary-json and the HTML report.
 struct ScanSummary {
   std::uint64_t messages = 0;          // reported messages (this shard)
@@ -50,7 +61,8 @@ struct ScanSummary {
   std::string shard;                   // "K/N" or ""
   std::string min_verdict = "campaign";
 
-  void add(const MessageReport& r, heuristics::Verdict threshold);
+  void add(const SummaryItem& m, heuristics::Verdict threshold);
+  void add(const MessageReport& r, heuristics::Verdict threshold) { add(SummaryItem::of(r), threshold); }
   nlohmann::json to_json() const;
 };
 
@@ -75,10 +87,17 @@ class Printer {
  public:
   virtual ~Printer() = default;
   virtual void begin() {}
-  virtual void message(const ScanRecord& rec) = 0;
+  // The bytes of one record (with its newline). Pure and thread-safe: the scan driver renders
+  // on its worker threads and only writes, in order, on the output thread.
+  virtual std::string render(const ScanRecord& rec) const = 0;
+  void message(const ScanRecord& rec);
   // Text prints the summary here; jsonl/csv print nothing (their summary goes to
   // --summary-json so the stream stays machine-readable).
   virtual void end(const ScanSummary&) {}
+
+ protected:
+  explicit Printer(std::FILE* out) : out_(out) {}
+  std::FILE* out_;
 };
 
 std::unique_ptr<Printer> make_printer(const PrinterOptions& opt, std::FILE* out);

@@ -1,17 +1,22 @@
 // scan.cpp: `hdrscan scan [options] PATH...`, the parallel batch scanner.
 //
 // Design (ripgrep-like: walking, matching and printing are separate):
-//   reader thread  -- opens the inputs in command-line order (mime::open_source), pulls
+//   InputWalker    -- opens the inputs in command-line order (mime::open_source), pulls
 //                     RawMessages, numbers them (global sequence `seq`, 0-based over all
-//                     inputs), drops those of other shards, queues the rest with an output
-//                     position `ord`;
-//   N workers      -- analyze() each message (pipeline.hpp; never throws);
-//   main thread    -- the ordered output stage: prints reports strictly in `ord` order,
-//                     feeds the summary and the HTML report, draws the progress bar.
-// Output is therefore identical for any --threads. Memory is bounded: the reader blocks while
-// 4 x threads messages are queued, in analysis or waiting to be printed, so at most that many
-// RawMessages (each bounded by the reader's max message size) are alive at once, whatever the
-// input size; standard input is streamed the same way.
+//                     inputs), drops those of other shards;
+//   N workers      -- each takes the next message from the walker (serialised by a lock;
+//                     its position `ord` is the output order), analyze()s it (pipeline.hpp;
+//                     never throws) and renders its record with the printer, so the raw bytes
+//                     are allocated, analysed and freed on one thread and formatting is
+//                     parallel too;
+//   output stage   -- run by whichever worker finishes the next record in order: writes
+//                     records strictly in `ord` order, feeds the summary and the HTML report,
+//                     draws the progress bar.
+//   --threads 1 runs the same stages inline in one thread (no hand-offs at all).
+// Output is therefore identical for any --threads. Memory is bounded: no worker takes a new
+// message while 16 x threads messages are in analysis or waiting to be written, so at most
+// N raw messages (each bounded by the reader's max message size) and that many rendered
+// records are alive, whatever the input size; standard input is streamed the same way.
 // Sharding: with --shard K/N, message seq i belongs to shard (i mod N) + 1. Every shard still
 // reads all inputs (reading is cheap next to analysis) but analyses and prints only its own
 // messages, with their global seq in the JSONL/CSV record, so the outputs of shards 1..N
@@ -182,6 +187,92 @@ bool readable_input(const std::string& path, std::string& why) {
   return true;
 }
 
+// Walks the inputs in command-line order and yields, one at a time, the messages of this
+// shard, numbered by their global sequence. An input that cannot be opened, or fails before
+// yielding anything, yields one failed record (error_code "unreadable") so nothing is lost;
+// the reason also goes to standard error. Not thread-safe: the scan driver serialises next().
+class InputWalker {
+ public:
+  InputWalker(const std::vector<std::string>& paths, const mime::ReaderOptions& ropt, Shard shard)
+      : paths_(paths), ropt_(ropt), shard_(shard) {}
+
+  bool next(Work& out) {
+    for (;;) {
+      if (!active_) {
+        if (next_path_ >= paths_.size()) return false;
+        path_ = &paths_[next_path_++];
+        active_ = true;
+        yielded_ = 0;
+        why_.clear();
+        open_error_.clear();
+        src_.reset();
+        ok_ = readable_input(*path_, why_);
+        if (!ok_) {
+          ++input_errors_;
+          std::fprintf(stderr, "hdrscan: %s: %s\n", path_->c_str(), why_.c_str());
+        } else {
+          try {
+            src_ = mime::open_source(*path_, ropt_);
+          } catch (const std::exception& e) {
+            open_error_ = e.what();
+          } catch (...) {
+            open_error_ = "unknown error";
+          }
+        }
+      }
+      if (src_ && open_error_.empty()) {
+        try {
+          mime::RawMessage raw;
+          while (src_->next(raw)) {
+            const std::uint64_t s = seq_++;
+            ++yielded_;
+            if (s % shard_.n == shard_.k) {
+              out = Work{0, s, std::move(raw)};
+              return true;
+            }
+            raw = mime::RawMessage{};
+          }
+        } catch (const std::exception& e) {
+          open_error_ = e.what();
+        } catch (...) {
+          open_error_ = "unknown error";
+        }
+      }
+      // This input is done.
+      active_ = false;
+      src_.reset();
+      if (!open_error_.empty()) {
+        ++input_errors_;
+        std::fprintf(stderr, "hdrscan: %s: %s\n", path_->c_str(), open_error_.c_str());
+      }
+      if (yielded_ == 0 && (!ok_ || !open_error_.empty())) {
+        Work w;
+        w.seq = seq_++;
+        w.raw.where.path = *path_;
+        w.raw.error = ok_ ? open_error_ : why_;
+        w.raw.error_code = "unreadable";
+        if (w.seq % shard_.n == shard_.k) {
+          out = std::move(w);
+          return true;
+        }
+      }
+    }
+  }
+
+  std::uint64_t input_errors() const { return input_errors_; }
+
+ private:
+  const std::vector<std::string>& paths_;
+  mime::ReaderOptions ropt_;
+  Shard shard_;
+  std::size_t next_path_ = 0;
+  const std::string* path_ = nullptr;
+  bool active_ = false, ok_ = false;
+  std::unique_ptr<mime::MessageSource> src_;
+  std::uint64_t seq_ = 0, yielded_ = 0, input_errors_ = 0;
+  std::string why_, open_error_;
+};
+
 int run_scan(ScanOptions& o) {
   const auto start = Clock::now();
   // ---- options
@@ -254,151 +345,139 @@ int run_scan(ScanOptions& o) {
   summary.min_verdict = std::string(heuristics::to_string(min_verdict));
 
   // ---- the pipeline
-  const std::uint64_t window = 4ull * static_cast<std::uint64_t>(threads);
-  std::mutex mu;
-  std::condition_variable cv_work, cv_done, cv_space;
-  std::deque<Work> queue;
-  std::map<std::uint64_t, std::pair<std::uint64_t, MessageReport>> done;  // ord -> (seq, report)
-  std::uint64_t produced = 0, printed = 0;
-  bool reader_finished = false;
-  bool cancelled = false;  // the output failed (closed pipe with SIGPIPE ignored, full disk)
-  std::atomic<std::uint64_t> input_errors{0};
-
-  // Queues a message; false when the scan was cancelled.
-  auto push = [&](Work&& w) {
-    std::unique_lock lk(mu);
-    cv_space.wait(lk, [&] { return produced - printed < window || cancelled; });
-    if (cancelled) return false;
-    w.ord = produced++;
-    queue.push_back(std::move(w));
-    cv_work.notify_one();
-    return true;
+  // A finished message: its rendered record (empty when --only-matches drops it), what the
+  // summary needs, and the full report only when the HTML report wants it. Rendering and
+  // freeing happen on the thread that analysed the message, so the output thread only writes.
+  struct Finished {
+    std::uint64_t seq = 0;
+    std::string line;
+    SummaryItem item;
+    std::optional<MessageReport> full;
+  };
+  auto finish = [&](Work& w) {
+    Finished f;
+    f.seq = w.seq;
+    MessageReport r = analyze(w.raw, analyzer, limits);
+    w.raw = mime::RawMessage{};  // free the bytes before waiting for the output stage
+    const ScanRecord rec{w.seq, &r};
+    if (!o.only_matches || r.assessment.verdict >= min_verdict) f.line = printer->render(rec);
+    f.item = SummaryItem::of(r);
+    if (report) f.full.emplace(std::move(r));
+    return f;
   };
 
-  std::thread reader([&] {
-    std::uint64_t seq = 0;
-    bool stop = false;
-    for (const auto& path : o.paths) {
-      if (stop) break;
-      std::string why;
-      const bool ok = readable_input(path, why);
-      if (!ok) {
-        ++input_errors;
-        std::fprintf(stderr, "hdrscan: %s: %s\n", path.c_str(), why.c_str());
-      }
-      std::uint64_t yielded = 0;
-      std::string open_error;
-      try {
-        if (ok) {
-          auto src = mime::open_source(path, ropt);
-          mime::RawMessage raw;
-          while (src && src->next(raw)) {
-            const std::uint64_t s = seq++;
-            ++yielded;
-            if (s % shard.n == shard.k && !push(Work{0, s, std::move(raw)})) {
-              stop = true;
-              break;
-            }
-            raw = mime::RawMessage{};
-          }
-        }
-      } catch (const std::exception& e) {
-        open_error = e.what();
-      } catch (...) {
-        open_error = "unknown error";
-      }
-      if (!open_error.empty()) {
-        ++input_errors;
-        std::fprintf(stderr, "hdrscan: %s: %s\n", path.c_str(), open_error.c_str());
-      }
-      // An input that gave nothing because it failed still appears, as a failed record.
-      if (yielded == 0 && (!ok || !open_error.empty())) {
-        Work w;
-        w.seq = seq++;
-        w.raw.where.path = path;
-        w.raw.error = ok ? open_error : why;
-        w.raw.error_code = "unreadable";
-        if (w.seq % shard.n == shard.k && !push(std::move(w))) stop = true;
-      }
-    }
-    std::lock_guard lk(mu);
-    reader_finished = true;
-    cv_work.notify_all();
-    cv_done.notify_all();
-  });
-
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&] {
-      for (;;) {
-        Work w;
-        {
-          std::unique_lock lk(mu);
-          cv_work.wait(lk, [&] { return !queue.empty() || reader_finished; });
-          if (queue.empty()) return;
-          w = std::move(queue.front());
-          queue.pop_front();
-        }
-        MessageReport r = analyze(w.raw, analyzer, limits);
-        w.raw = mime::RawMessage{};  // free the bytes before waiting for the output stage
-        std::lock_guard lk(mu);
-        const bool head = w.ord == printed;
-        done.emplace(w.ord, std::make_pair(w.seq, std::move(r)));
-        if (head) cv_done.notify_one();
-      }
-    });
-  }
-
-  printer->begin();
   bool write_failed = false;
   auto last_draw = Clock::now();
-  for (;;) {
-    std::pair<std::uint64_t, MessageReport> item;
-    {
-      std::unique_lock lk(mu);
-      const bool ready = cv_done.wait_for(lk, std::chrono::milliseconds(progress_on ? 200 : 1000), [&] {
-        return done.count(printed) > 0 || (reader_finished && printed == produced);
-      });
-      if (!ready) {
-        lk.unlock();
-        bar.update(summary.messages, summary.bytes, sizer ? sizer->total() : std::nullopt,
-                   std::chrono::duration<double>(Clock::now() - start).count());
-        continue;
-      }
-      auto it = done.find(printed);
-      if (it == done.end()) break;  // reader finished and everything printed
-      item = std::move(it->second);
-      done.erase(it);
+  // The output stage (one thread): returns false once the output has failed.
+  auto emit = [&](Finished& f) {
+    summary.add(f.item, min_verdict);
+    if (!write_failed && !f.line.empty()) {
+      std::fwrite(f.line.data(), 1, f.line.size(), out);
+      if (std::ferror(out)) write_failed = true;  // stop reading; messages in flight drain unprinted
     }
-    const MessageReport& r = item.second;
-    const ScanRecord rec{item.first, &r};
-    summary.add(r, min_verdict);
-    if (!write_failed && (!o.only_matches || r.assessment.verdict >= min_verdict)) {
-      printer->message(rec);
-      if (std::ferror(out)) {  // stop reading; the messages in flight drain unprinted
-        write_failed = true;
-        std::lock_guard lk(mu);
-        cancelled = true;
-        cv_space.notify_all();
-      }
-    }
-    if (report) report->add(rec);
-    {
-      std::lock_guard lk(mu);
-      ++printed;
-      cv_space.notify_one();
-    }
+    if (report && f.full) report->add(ScanRecord{f.seq, &*f.full});
     if (progress_on && Clock::now() - last_draw > std::chrono::milliseconds(200)) {
       last_draw = Clock::now();
       bar.update(summary.messages, summary.bytes, sizer ? sizer->total() : std::nullopt,
                  std::chrono::duration<double>(last_draw - start).count());
     }
+    return !write_failed;
+  };
+
+  InputWalker walker(o.paths, ropt, shard);
+
+  printer->begin();
+  if (threads == 1) {
+    // One thread means one: read, analyse, render and write in this thread, no hand-offs.
+    Work w;
+    while (walker.next(w)) {
+      Finished f = finish(w);
+      if (!emit(f)) break;
+    }
+  } else {
+    // N workers each take the next message from the walker (under a lock: splitting is cheap
+    // next to analysis), analyse and render it. Whoever finishes the record next in order
+    // becomes the writer: it writes every record ready in order (outside the lock), while
+    // the others go on analysing; so there are no hand-offs to a separate output thread.
+    // Memory is bounded: a worker takes no new message while `window` messages are in flight
+    // (in analysis or waiting to be written), so at most N raw messages and `window`
+    // rendered records are alive, whatever the input size.
+    const std::uint64_t window = 16ull * static_cast<std::uint64_t>(threads);
+    std::mutex mu, walk_mu;
+    std::condition_variable cv_space;
+    std::map<std::uint64_t, Finished> done;  // ord -> finished message
+    std::uint64_t produced = 0, printed = 0;
+    int space_waiters = 0;
+    bool exhausted = false, writing = false;
+    bool cancelled = false;  // the output failed (closed pipe with SIGPIPE ignored, full disk)
+
+    auto write_ready = [&](std::unique_lock<std::mutex>& lk) {
+      if (writing) return;  // the current writer will pick this record up
+      writing = true;
+      std::vector<Finished> batch;
+      for (;;) {
+        for (auto it = done.find(printed); it != done.end(); it = done.find(printed)) {
+          batch.push_back(std::move(it->second));
+          done.erase(it);
+          ++printed;
+        }
+        if (batch.empty()) break;
+        if (space_waiters > 0 && produced - printed <= window / 2) cv_space.notify_all();
+        lk.unlock();
+        bool ok = true;
+        for (auto& f : batch) ok = emit(f) && ok;
+        batch.clear();
+        lk.lock();
+        if (!ok && !cancelled) {
+          cancelled = true;
+          cv_space.notify_all();
+        }
+      }
+      writing = false;
+    };
+
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&] {
+        for (;;) {
+          {
+            std::unique_lock lk(mu);
+            auto room = [&] { return cancelled || exhausted || produced - printed < window; };
+            if (!room()) {
+              ++space_waiters;
+              cv_space.wait(lk, room);
+              --space_waiters;
+            }
+            if (cancelled || exhausted) break;
+          }
+          Work w;
+          {
+            std::lock_guard wl(walk_mu);
+            const bool got = !exhausted && walker.next(w);
+            std::lock_guard lk(mu);
+            if (!got) {
+              exhausted = true;
+              cv_space.notify_all();
+              break;
+            }
+            w.ord = produced++;  // under walk_mu: output order is input order
+          }
+          const std::uint64_t ord = w.ord;
+          Finished f = finish(w);
+          std::unique_lock lk(mu);
+          done.emplace(ord, std::move(f));
+          if (ord == printed) write_ready(lk);
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+    // Every worker has finished; nothing can be left but records no writer was needed for.
+    std::unique_lock lk(mu);
+    write_ready(lk);
   }
-  reader.join();
-  for (auto& w : workers) w.join();
   bar.clear();
 
-  summary.input_errors = input_errors;
+  summary.input_errors = walker.input_errors();
   summary.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (format == OutputFormat::text && !o.no_summary) printer->end(summary);
   else if (format != OutputFormat::text) printer->end(summary);
