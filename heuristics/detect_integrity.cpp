@@ -53,11 +53,26 @@ std::string canonical_body(std::string_view body, bool relaxed) {
   out.reserve(body.size() + body.size() / 32 + 2);
   const char* p = body.data();
   const char* const end = p + body.size();
+  // Most bodies have no bare CR (files with LF or CRLF line ends): then a line ends at the LF,
+  // less a CR just before it, and one memchr per line finds it. Otherwise look for both.
+  bool bare_cr = false;
+  for (const char* c = p; (c = static_cast<const char*>(std::memchr(c, '\r', static_cast<std::size_t>(end - c))));) {
+    if (c + 1 >= end || c[1] != '\n') {
+      bare_cr = true;
+      break;
+    }
+    c += 2;
+  }
   while (p < end) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
     const char* stop = nl ? nl : end;
-    const char* cr = static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(stop - p)));
-    const char* line_end = cr ? cr : stop;  // a CR before the LF ends the line (CRLF or bare CR)
+    const char* line_end;  // a CR before the LF ends the line (CRLF or bare CR)
+    if (!bare_cr) {
+      line_end = nl && nl > p && nl[-1] == '\r' ? nl - 1 : stop;
+    } else {
+      const char* cr = static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(stop - p)));
+      line_end = cr ? cr : stop;
+    }
     if (relaxed) append_relaxed(out, p, line_end);
     else out.append(p, static_cast<std::size_t>(line_end - p));
     out += "\r\n";
