@@ -162,6 +162,14 @@ Declarations parse_declarations(std::string_view css) {
   return out;
 }
 
+// A CSS number as an int in [lo, hi]; NaN goes to lo. (A bare cast of an out-of-range double,
+// e.g. from "rgb(1e300,0,0)" or "height: inf", is undefined behaviour: found by fuzz_html.)
+int to_int_clamped(double v, int lo, int hi) {
+  if (!(v >= lo)) return lo;
+  if (v >= hi) return hi;
+  return static_cast<int>(v);
+}
+
 // Normalises a colour to "#rrggbb"; "" when it is none we can compare.
 std::string normalise_color(std::string_view value) {
   static const std::pair<std::string_view, std::string_view> kNames[] = {
@@ -201,7 +209,7 @@ std::string normalise_color(std::string_view value) {
         scaled = n * 255.0 / 100.0;
         ++p;
       }
-      rgb[k] = std::clamp(static_cast<int>(scaled + 0.5), 0, 255);
+      rgb[k] = to_int_clamped(scaled + 0.5, 0, 255);
     }
     static const char* kHex = "0123456789abcdef";
     std::string out = "#";
@@ -268,10 +276,10 @@ StyleFacts style_facts(const Declarations& decls) {
     } else if (name == "max-height" || name == "height" || name == "max-width") {
       const double n = leading_number(value, &unit);
       if (n == 0 && unit != "?") zero_box = true;
-      if (name == "height" && n > 0 && (unit == "px" || unit.empty())) f.height = static_cast<int>(n);
+      if (name == "height" && n > 0 && (unit == "px" || unit.empty())) f.height = to_int_clamped(n, 0, 1 << 30);
     } else if (name == "width") {
       const double n = leading_number(value, &unit);
-      if (n >= 0 && (unit == "px" || unit.empty())) f.width = static_cast<int>(n);
+      if (n >= 0 && (unit == "px" || unit.empty())) f.width = to_int_clamped(n, 0, 1 << 30);
       if (n == 0 && unit != "?") zero_box = true;
     } else if (name == "text-indent") {
       const double n = leading_number(value, &unit);

@@ -258,3 +258,24 @@ TEST_CASE("hostile markup stays bounded") {
     CHECK(g.present);
   }
 }
+
+// Found by fuzz_html: a CSS number beyond int's range (or inf / nan) was cast to int, which
+// is undefined behaviour (UBSan: "5.56111e+127 is outside the range of representable values
+// of type 'int'"). Now clamped: the colour saturates, a huge box is not a zero box. Run under
+// the sanitizer build by tools/test, where the old code aborts.
+TEST_CASE("out-of-range CSS numbers are clamped, not cast") {
+  const std::string html =
+      "<body bgcolor=white>"
+      "<div style=\"color:rgb(5.56111e+127,0,0)\">saturated red on white</div>"
+      "<div style=\"color:rgb(nan,inf,-1e300)\">odd but shown</div>"
+      "<div style=\"color:rgb(1e300%,1e300%,1e300%)\">white on white</div>"
+      "<div style=\"height:inf;width:1e300px;overflow:hidden\">huge box shown</div>"
+      "<div style=\"height:0;width:nan;overflow:hidden\">zero height hidden</div>"
+      "</body>";
+  const HtmlFacts f = extract_html(html);
+  CHECK(contains(f.visible_text, "saturated red on white"));
+  CHECK(contains(f.visible_text, "odd but shown"));
+  CHECK(contains(f.hidden_text, "white on white"));
+  CHECK(contains(f.visible_text, "huge box shown"));
+  CHECK(contains(f.hidden_text, "zero height hidden"));
+}
