@@ -46,6 +46,17 @@ Assessment assess_one(const mime::ParsedMessage& msg, const IndicatorPack& pack,
   Assessment a;
   Route route = analyze_route(msg, pack);
   a.route = route.describe();
+  if (route.left_exchange_online) {
+    for (std::size_t i = 0; i < route.hops.size(); ++i) {
+      const int k = static_cast<int>(i);
+      const char* z = k < route.exit_hop    ? "receiving"
+                      : k == route.exit_hop ? "receiving (exit)"
+                      : route.entry_hop < 0 || k < route.entry_hop ? "tenant"
+                      : k == route.entry_hop ? "tenant (entry)"
+                                             : "origin";
+      a.hop_zones.emplace_back(route.hops[i].field_index, z);
+    }
+  }
   DetectorInput in{msg, pack, route};
   Findings f;
   using Detector = void (*)(const DetectorInput&, Findings&);
@@ -111,6 +122,7 @@ Assessment assess_tree(const mime::ParsedMessage& msg, const IndicatorPack& pack
       a.score = n.score;
       a.evidence = std::move(n.evidence);
       a.route = n.route;
+      a.hop_zones = std::move(n.hop_zones);  // field indexes of the nested message
       a.nested_from = n.nested_from.empty() ? sub : n.nested_from;
       for (auto& c : n.checks) a.checks.push_back({sub + ":" + c.signal, c.fired, c.why});
     }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "heuristics/indicators.hpp"
@@ -46,6 +47,11 @@ struct Assessment {
   std::vector<Evidence> evidence;  // fired signals, strongest first
   std::vector<SignalCheck> checks; // every detector's outcome (for explain)
   std::string route;             // short description of the administrative domains seen
+  // The administrative domain of each Received hop (field index in the header block, zone):
+  // "receiving", "receiving (exit)" for the hop that took the mail from Exchange Online,
+  // "tenant", "tenant (entry)" for the hop where the mail entered the sending tenant, "origin".
+  // Empty when the route never left Exchange Online (nothing to segment).
+  std::vector<std::pair<std::size_t, const char*>> hop_zones;
   std::string nested_from;       // when a wrapper took a nested message's verdict
 };
 

@@ -1,7 +1,8 @@
 // explain.cpp: `hdrscan explain FILE [--index N] [--format text|json]`, the forensic view of
 // one message for an analyst.
 //
-// Shows: the message's identity; the Received hops as a table in chronological order (from,
+// Shows: the message's identity; the Received hops as a table in chronological order (the
+// administrative domain of each hop as the heuristics segmented the route, from,
 // by, with, time, delay since the previous hop, total transit); the administrative domains
 // the heuristics found (Assessment.route); the antispam headers (X-Forefront-Antispam-Report,
 // its -Untrusted copy, X-Microsoft-Antispam) decoded key by key next to their raw values,
@@ -259,7 +260,8 @@ std::string compauth_reason(std::string_view r) {
 
 // ---- the model
 
-json hops_json(const mime::ParsedMessage& msg) {
+// `zones`: Assessment::hop_zones (field index -> administrative domain), or empty.
+json hops_json(const mime::ParsedMessage& msg, const std::vector<std::pair<std::size_t, const char*>>& zones) {
   auto fields = msg.headers.all("Received");
   json hops = json::array();
   std::optional<std::int64_t> prev, first;
@@ -285,7 +287,11 @@ json hops_json(const mime::ParsedMessage& msg) {
               {"time", h.time ? json(iso_time(*h.time)) : json(nullptr)},
               {"unix_time", h.time ? json(*h.time) : json(nullptr)},
               {"delay_seconds", nullptr},
+              {"zone", nullptr},
               {"raw", cap(f->value)}};
+    const std::size_t field_index = static_cast<std::size_t>(f - msg.headers.fields.data());
+    for (const auto& [fi, z] : zones)
+      if (fi == field_index) j["zone"] = z;
     if (h.time) {
       if (prev) j["delay_seconds"] = *h.time - *prev;
       prev = h.time;
@@ -436,7 +442,8 @@ json build_model(const mime::RawMessage& raw, const MessageReport& rep, const mi
     checks.push_back({{"signal", cap(c.signal, 200)}, {"fired", c.fired}, {"weight", weight}, {"why", cap(c.why, 1000)}});
   }
   json rec = record_to_json(ScanRecord{raw.where.index.value_or(0), &rep});
-  json received = hops_json(msg);
+  // A wrapper's verdict may come from a nested message: its zones index that message's fields.
+  json received = hops_json(msg, a.nested_from.empty() ? a.hop_zones : decltype(a.hop_zones){});
   return {{"schema", "hdrscan.explain/1"},
           {"source", rec["source"]},
           {"size", rep.size},
@@ -549,9 +556,10 @@ std::string render_text(const json& m, const Style& st) {
       if (!h["delay_seconds"].is_null() && h["delay_seconds"].get<std::int64_t>() < 0) delay += " (clock skew)";
       std::string time = h["time"].is_null() ? (h["date_text"].get<std::string>().empty() ? "-" : "? " + str(h["date_text"])) : str(h["time"]);
       if (!h["ok"].get<bool>()) from = "(unparsed: " + str(h["reason"]) + ") " + str(h["raw"]);
-      rows.push_back({std::to_string(h["hop"].get<int>()), from, str(h["by"]), with, time, delay});
+      rows.push_back({std::to_string(h["hop"].get<int>()), h["zone"].is_null() ? "-" : str(h["zone"]), from,
+                      str(h["by"]), with, time, delay});
     }
-    table(o, {"#", "from", "by", "with", "time (UTC)", "delay"}, rows, {3, 56, 44, 46, 40, 20});
+    table(o, {"#", "domain", "from", "by", "with", "time (UTC)", "delay"}, rows, {3, 16, 56, 44, 46, 40, 20});
     if (!m["transit_seconds"].is_null()) o += "  total transit: " + duration(m["transit_seconds"].get<std::int64_t>()) + "\n";
   }
 

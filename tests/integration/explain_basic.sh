@@ -33,6 +33,18 @@ for h in x["received"]:
         if prev is not None:
             assert h["delay_seconds"] == h["unix_time"] - prev, h
         prev = h["unix_time"]
+# Zones: on a route that left Exchange Online, every hop has a domain, in route order
+# (origin hops, then the tenant entered at one entry hop, then the receiving side from one
+# exit hop); otherwise none has.
+zones = [h["zone"] for h in x["received"]]
+order = {"origin": 0, "tenant (entry)": 1, "tenant": 2, "receiving (exit)": 3, "receiving": 4}
+if any(z is not None for z in zones):
+    assert all(z in order for z in zones), zones
+    assert [order[z] for z in zones] == sorted(order[z] for z in zones), zones
+    assert zones.count("receiving (exit)") == 1 and zones.count("tenant (entry)") <= 1, zones
+    assert "sending Exchange Online tenant" in x["route"] or "receiving side" in x["route"], x["route"]
+else:
+    assert "receiving side" not in x["route"], x["route"]
 # Checks: every fired signal of the evidence is a fired check with its weight.
 checks = {c["signal"]: c for c in x["checks"]}
 assert checks, "no checks"
@@ -52,6 +64,10 @@ for a in x["antispam"]:
             assert "allowed" in f["meaning"], f
 print("ok", sys.argv[3].rsplit("/", 1)[-1], x["verdict"], len(x["received"]), "hops", len(x["checks"]), "checks")
 PYEOF
+  python3 -c "
+import json,sys; x=json.load(open('x.json'))
+assert [h['zone'] for h in x['received']].count('tenant (entry)') == 1, [h['zone'] for h in x['received']]" \
+    || fail "explain: no tenant entry hop found for $f"
   want=$(py '1 if recs[0]["verdict"] == "campaign" else 0' s.jsonl)
   expect_eq "$xrc" "$want" "explain exit status for $f"
 done
@@ -70,7 +86,8 @@ for s in "== Received hops" "== Administrative domains" "== Antispam verdicts" "
          "== Authentication" "== Signals" "== Verdict"; do
   grep -qF -- "$s" x.txt || fail "explain text lacks section '$s'"
 done
-grep -qE '^\s+#\s+from\s+by\s+with\s+time \(UTC\)\s+delay' x.txt || fail "hop table header missing"
+grep -qE '^\s+#\s+domain\s+from\s+by\s+with\s+time \(UTC\)\s+delay' x.txt || fail "hop table header missing"
+grep -qE '^\s+[0-9]+\s+tenant \(entry\)\s' x.txt || fail "hop table: no tenant entry hop shown"
 grep -qE '^\s+campaign\s+score [0-9]+ / 100' x.txt || fail "verdict line missing"
 run x.json x.err explain --format json "$CAMP"
 for sig in $(python3 -c "import json; print(' '.join(c['signal'] for c in json.load(open('x.json'))['checks']))"); do
