@@ -18,6 +18,7 @@
 
 #include "heuristics/detectors.hpp"
 #include "heuristics/signals.hpp"
+#include "mime/text.hpp"
 
 namespace hdrscan::heuristics {
 
@@ -46,6 +47,12 @@ Assessment assess_one(const mime::ParsedMessage& msg, const IndicatorPack& pack,
   Assessment a;
   Route route = analyze_route(msg, pack);
   a.route = route.describe();
+  if (const auto& c = route.tenant.connecting; route.tenant.connecting_field && c.ok && (c.ip || !c.tenant_id.empty())) {
+    a.connection = TenantConnection{c.ip ? c.ip->to_string() : std::string(), c.helo, mime::text::lower(c.tenant_id),
+                                    "connecting-ip-header"};
+  } else if (route.entry_ip) {
+    a.connection = TenantConnection{route.entry_ip->to_string(), route.entry_helo, "", "received-hop"};
+  }
   if (route.left_exchange_online) {
     for (std::size_t i = 0; i < route.hops.size(); ++i) {
       const int k = static_cast<int>(i);
@@ -123,6 +130,7 @@ Assessment assess_tree(const mime::ParsedMessage& msg, const IndicatorPack& pack
       a.evidence = std::move(n.evidence);
       a.route = n.route;
       a.hop_zones = std::move(n.hop_zones);  // field indexes of the nested message
+      a.connection = std::move(n.connection);
       a.nested_from = n.nested_from.empty() ? sub : n.nested_from;
       for (auto& c : n.checks) a.checks.push_back({sub + ":" + c.signal, c.fired, c.why});
     }

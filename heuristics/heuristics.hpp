@@ -41,6 +41,16 @@ struct Thresholds {
   int campaign = 60;    // score >= this (and the campaign gate holds): campaign
 };
 
+// Who connected to the sending Exchange Online tenant: from its
+// OriginalAttributedTenantConnectingIp header (source "connecting-ip-header"), else from the
+// Received hop where the mail entered *.mail.protection.outlook.com ("received-hop").
+struct TenantConnection {
+  std::string ip;         // as written; "" when only the tenant is known
+  std::string helo;
+  std::string tenant_id;  // lower-case GUID, "" when unknown
+  std::string source;
+};
+
 struct Assessment {
   Verdict verdict = Verdict::clean;
   int score = 0;                 // 0..100
@@ -52,6 +62,7 @@ struct Assessment {
   // "tenant", "tenant (entry)" for the hop where the mail entered the sending tenant, "origin".
   // Empty when the route never left Exchange Online (nothing to segment).
   std::vector<std::pair<std::size_t, const char*>> hop_zones;
+  std::optional<TenantConnection> connection;  // when the mail entered a sending tenant
   std::string nested_from;       // when a wrapper took a nested message's verdict
 };
 

@@ -215,6 +215,11 @@ nlohmann::ordered_json record_to_json(const ScanRecord& rec) {
       {"failed", r.failed},
       {"route", mime::sanitize_utf8(a.route)},
       {"nested_from", mime::sanitize_utf8(a.nested_from)},
+      {"connection", a.connection ? ojson{{"ip", mime::sanitize_utf8(a.connection->ip)},
+                                          {"helo", mime::sanitize_utf8(a.connection->helo)},
+                                          {"tenant_id", mime::sanitize_utf8(a.connection->tenant_id)},
+                                          {"source", a.connection->source}}
+                                  : ojson(nullptr)},
   };
 }
 

@@ -26,29 +26,6 @@ using nlohmann::json;
 
 bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 
-// IP literals in free text: maximal runs of [0-9A-Fa-f:.] that parse as an address.
-std::vector<std::string> find_ips(std::string_view text) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < text.size() && out.size() < 8) {
-    auto ok = [](char c) { return is_hex(c) || c == ':' || c == '.'; };
-    if (!ok(text[i])) { ++i; continue; }
-    std::size_t j = i;
-    while (j < text.size() && ok(text[j])) ++j;
-    std::string_view tok = text.substr(i, j - i);
-    while (!tok.empty() && (tok.back() == '.' || tok.back() == ':') && tok.substr(tok.size() >= 2 ? tok.size() - 2 : 0) != "::")
-      tok.remove_suffix(1);
-    if (tok.size() >= 7 && (tok.find('.') != std::string_view::npos || tok.find("::") != std::string_view::npos ||
-                            std::count(tok.begin(), tok.end(), ':') >= 3)) {
-      if (auto ip = mime::parse_ip(tok)) {
-        if (!ip->is_private()) out.push_back(ip->to_string());
-      }
-    }
-    i = j;
-  }
-  return out;
-}
-
 // Tenant ids (GUIDs) and *.onmicrosoft.com names in free text, lower-cased. A GUID counts
 // when it follows "TenantId=" or, with `bare_guids`, anywhere.
 std::vector<std::string> find_tenants(std::string_view text, bool bare_guids) {
@@ -163,11 +140,14 @@ void HtmlReport::add(const ScanRecord& rec) {
     const std::string sig = mime::sanitize_utf8(e.signal);
     if (sigs.insert(sig).second) signals_.add(sig, opt_.max_keys);
     if (signal_weight_.size() < opt_.max_keys || signal_weight_.count(sig)) signal_weight_[sig] += e.weight;
-    if (sig.rfind("relay.", 0) == 0)
-      for (auto& ip : find_ips(e.excerpt)) ips.insert(ip);
-    const bool tenant_signal = sig.find("tenant") != std::string::npos;
-    if (tenant_signal || sig.rfind("relay.", 0) == 0 || sig.rfind("sender.", 0) == 0)
-      for (auto& t : find_tenants(e.excerpt, tenant_signal)) tenants.insert(t);
+  }
+  // Infrastructure of flagged mail: who connected to the sending tenant, and which tenant
+  // (Assessment::connection, the analyzer's own reading of the route).
+  if (a.connection && a.verdict != heuristics::Verdict::clean) {
+    const auto& c = *a.connection;
+    if (auto ip = mime::parse_ip(c.ip); ip && !ip->is_private()) ips.insert(ip->to_string());
+    if (!c.tenant_id.empty()) tenants.insert(mime::sanitize_utf8(c.tenant_id));
+    for (auto& t : find_tenants(c.helo, false)) tenants.insert(t);  // a tenant's onmicrosoft.com HELO
   }
   for (const auto& ip : ips) ips_.add(ip, opt_.max_keys);
   for (const auto& t : tenants) tenants_.add(t, opt_.max_keys);
@@ -450,8 +430,8 @@ const char* const kPageScript = R"JS(
           [el('td', {'class': 'mono', text: r.key}), el('td', {'class': 'num', text: fmtN(r.count)})]);
     }));
   }
-  topTable('ips', D.ips, 'IP (from relay.* evidence)');
-  topTable('tenants', D.tenants, 'tenant (from *tenant* evidence)');
+  topTable('ips', D.ips, 'IP that connected to the sending tenant (flagged mail)');
+  topTable('tenants', D.tenants, 'sending tenant: id or onmicrosoft.com HELO (flagged mail)');
   topTable('errors', D.error_codes, 'error code');
 
   // Flagged messages with their evidence.

@@ -36,6 +36,8 @@ MessageReport sample(heuristics::Verdict v, int score) {
   r.assessment.verdict = v;
   r.assessment.score = score;
   r.assessment.route = "receiving side: 2 hop(s)";
+  r.assessment.connection = heuristics::TenantConnection{"170.75.174.95", "mar20593117.onmicrosoft.com",
+                                                         "28be3916-1e52-460c-b465-99ad2299a6ea", "connecting-ip-header"};
   r.assessment.evidence = {
       {"relay.known_connector_ip", 30, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp[0]",
        "TenantId=28BE3916-1e52-460c-b465-99ad2299a6ea;Ip=[170.75.174.95];Helo=[mar20593117.onmicrosoft.com]", ""},
@@ -75,8 +77,13 @@ TEST_CASE("JSONL record: schema fields in order, nullable source fields, UTF-8 m
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
   CHECK(keys == std::vector<std::string>{"schema", "seq", "source", "size", "sha256", "message_id", "date", "from",
                                          "subject", "verdict", "score", "evidence", "errors", "defects", "failed",
-                                         "route", "nested_from"});
+                                         "route", "nested_from", "connection"});
   CHECK(j["schema"] == "hdrscan.scan/1");
+  CHECK(j["connection"]["ip"] == "170.75.174.95");
+  CHECK(j["connection"]["tenant_id"] == "28be3916-1e52-460c-b465-99ad2299a6ea");
+  CHECK(j["connection"]["source"] == "connecting-ip-header");
+  r.assessment.connection.reset();
+  CHECK(scanner::record_to_json(ScanRecord{42, &r})["connection"].is_null());
   CHECK(j["seq"] == 42);
   CHECK(j["source"]["index"].is_null());
   CHECK(j["source"]["offset"].is_null());
@@ -167,14 +174,17 @@ TEST_CASE("summary: per-verdict counts, threshold, error codes once per message"
   CHECK(j["shard"].is_null());
 }
 
-TEST_CASE("HTML report: aggregates, IPs and tenants from evidence, capped flagged table, no markup injection") {
+TEST_CASE("HTML report: aggregates, connecting IPs and tenants of flagged mail, capped flagged table, no markup injection") {
   scanner::ReportOptions ro;
   ro.max_flagged_rows = 2;
   scanner::HtmlReport rep(ro);
   MessageReport a = sample(heuristics::Verdict::campaign, 100), b = sample(heuristics::Verdict::suspicious, 45),
                 c = sample(heuristics::Verdict::campaign, 75), d = sample(heuristics::Verdict::clean, 3);
   d.date = "not a date";
-  d.assessment.evidence = {{"relay.tenant_connecting_ip", 10, "h", "TenantId=x;Ip=[10.1.2.3];Helo=[a]", ""}};
+  d.assessment.evidence = {{"relay.tenant_connecting_ip", 10, "h", "TenantId=x;Ip=[203.0.113.9];Helo=[a]", ""}};
+  d.assessment.connection = heuristics::TenantConnection{"203.0.113.9", "gw.example.com",
+                                                         "5d2e7a90-1b3c-4f6e-9a8d-2c4b6e8f0a1c", "connecting-ip-header"};
+  b.assessment.connection->ip = "10.1.2.3";  // a private address is not infrastructure worth listing
   rep.add(ScanRecord{0, &a});
   rep.add(ScanRecord{1, &b});
   rep.add(ScanRecord{2, &c});
@@ -191,10 +201,11 @@ TEST_CASE("HTML report: aggregates, IPs and tenants from evidence, capped flagge
   REQUIRE(data["days"].size() == 1);
   CHECK(data["days"][0]["day"] == "2022-09-20");
   CHECK(data["days"][0]["campaign"] == 2);
-  // 170.75.174.95 appears in two relay.* excerpts of one message: counted once per message.
-  REQUIRE(data["ips"].size() == 1);  // the private 10.1.2.3 is not a connecting IP worth listing
+  // Connecting IPs and tenants of flagged mail only: d (clean, a legitimate relay) is not
+  // counted, b's private address is not listed.
+  REQUIRE(data["ips"].size() == 1);
   CHECK(data["ips"][0]["key"] == "170.75.174.95");
-  CHECK(data["ips"][0]["count"] == 3);
+  CHECK(data["ips"][0]["count"] == 2);
   std::set<std::string> tenants;
   for (const auto& t : data["tenants"]) tenants.insert(t["key"].get<std::string>());
   CHECK(tenants == std::set<std::string>{"28be3916-1e52-460c-b465-99ad2299a6ea", "mar20593117.onmicrosoft.com"});
