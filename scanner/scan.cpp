@@ -367,13 +367,17 @@ int run_scan(ScanOptions& o) {
   };
 
   bool write_failed = false;
+  int write_errno = 0;
   auto last_draw = Clock::now();
   // The output stage (one thread): returns false once the output has failed.
   auto emit = [&](Finished& f) {
     summary.add(f.item, min_verdict);
     if (!write_failed && !f.line.empty()) {
       std::fwrite(f.line.data(), 1, f.line.size(), out);
-      if (std::ferror(out)) write_failed = true;  // stop reading; messages in flight drain unprinted
+      if (std::ferror(out)) {  // stop reading; messages in flight drain unprinted
+        write_failed = true;
+        write_errno = errno;  // errno is per thread: keep the writer's for the final message
+      }
     }
     if (report && f.full) report->add(ScanRecord{f.seq, &*f.full});
     if (progress_on && Clock::now() - last_draw > std::chrono::milliseconds(200)) {
@@ -485,6 +489,7 @@ int run_scan(ScanOptions& o) {
   int rc = summary.flagged > 0 ? 1 : 0;
   if (summary.input_errors > 0) rc = 2;
   if (std::fflush(out) != 0 || std::ferror(out)) {
+    if (write_errno != 0) errno = write_errno;
     std::fprintf(stderr, "hdrscan: error writing output%s%s: %s\n", o.output.empty() ? "" : " ",
                  o.output.c_str(), std::strerror(errno));
     rc = 2;
