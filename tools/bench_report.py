@@ -76,8 +76,8 @@ def main():
             int(r["peak_rss_kb"]) / 1024, cpu, "%.0f" % (int(r["messages"]) / cpu) if cpu > 0 else "",
             "%.1f" % (int(r["bytes"]) / 1e6 / cpu) if cpu > 0 else ""))
     out.append("")
-    out.append("CPU s = user+system seconds of all the run's processes (hdrscan's reader, workers and "
-               "printer threads; all daemon processes of a peer). On a shared machine CPU seconds "
+    out.append("CPU s = user+system seconds of all the run's processes (all of hdrscan's threads; "
+               "all daemon processes of a peer). On a shared machine CPU seconds "
                "stay put while wall seconds grow with the other users' load.")
     out.append("")
 
