@@ -98,7 +98,7 @@ class JsonlPrinter : public Printer {
  public:
   explicit JsonlPrinter(std::FILE* out) : Printer(out) {}
   std::string render(const ScanRecord& rec) const override {
-    std::string line = dump_line(record_to_json(rec));
+    std::string line = record_to_jsonl(rec);
     line += '\n';
     return line;
   }
@@ -221,6 +221,133 @@ nlohmann::ordered_json record_to_json(const ScanRecord& rec) {
                                           {"source", a.connection->source}}
                                   : ojson(nullptr)},
   };
+}
+
+namespace {
+
+// A JSON string of valid UTF-8, escaped exactly as nlohmann::json::dump(-1, ' ', false)
+// escapes it (", \\, \b \f \n \r \t, other bytes below 0x20 as \u00xx; DEL and non-ASCII
+// as they are), so record_to_jsonl() and dump_line(record_to_json()) are byte-identical.
+void append_json_string(std::string& o, std::string_view v) {
+  o += '"';
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    o.append(v.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': o += "\\\""; break;
+      case '\\': o += "\\\\"; break;
+      case '\b': o += "\\b"; break;
+      case '\f': o += "\\f"; break;
+      case '\n': o += "\\n"; break;
+      case '\r': o += "\\r"; break;
+      case '\t': o += "\\t"; break;
+      default: {
+        static const char* kHex = "0123456789abcdef";
+        o += "\\u00";
+        o += kHex[c >> 4];
+        o += kHex[c & 15];
+      }
+    }
+  }
+  o.append(v.data() + run, v.size() - run);
+  o += '"';
+}
+
+void append_json_text(std::string& o, std::string_view v) { append_json_string(o, mime::sanitize_utf8(v)); }
+
+void append_key(std::string& o, const char* key) {
+  o += '"';
+  o += key;
+  o += "\":";
+}
+
+void append_defects(std::string& o, const std::vector<mime::Defect>& ds) {
+  o += '[';
+  for (std::size_t i = 0; i < ds.size(); ++i) {
+    if (i) o += ',';
+    o += "{\"code\":";
+    append_json_text(o, ds[i].code);
+    o += ",\"detail\":";
+    append_json_text(o, ds[i].detail);
+    o += '}';
+  }
+  o += ']';
+}
+
+}  // namespace
+
+std::string record_to_jsonl(const ScanRecord& rec) {
+  const MessageReport& r = *rec.report;
+  const auto& a = r.assessment;
+  std::string o;
+  o.reserve(1024 + 256 * a.evidence.size());
+  o += "{\"schema\":";
+  append_json_string(o, kScanSchema);
+  o += ",\"seq\":" + std::to_string(rec.seq);
+  o += ",\"source\":{\"path\":";
+  append_json_text(o, r.where.path);
+  o += ",\"index\":" + (r.where.index ? std::to_string(*r.where.index) : std::string("null"));
+  o += ",\"offset\":" + (r.where.offset ? std::to_string(*r.where.offset) : std::string("null"));
+  o += ",\"member\":";
+  if (r.where.member.empty()) o += "null";
+  else append_json_text(o, r.where.member);
+  o += "},\"size\":" + std::to_string(r.size);
+  o += ",\"sha256\":";
+  append_json_string(o, r.sha256);
+  const std::pair<const char*, const std::string*> texts[] = {
+      {"message_id", &r.message_id}, {"date", &r.date}, {"from", &r.from}, {"subject", &r.subject}};
+  for (const auto& [k, v] : texts) {
+    o += ',';
+    append_key(o, k);
+    append_json_text(o, *v);
+  }
+  o += ",\"verdict\":";
+  append_json_string(o, heuristics::to_string(a.verdict));
+  o += ",\"score\":" + std::to_string(std::clamp(a.score, 0, 100));
+  o += ",\"evidence\":[";
+  for (std::size_t i = 0; i < a.evidence.size(); ++i) {
+    const auto& e = a.evidence[i];
+    if (i) o += ',';
+    o += "{\"signal\":";
+    append_json_text(o, e.signal);
+    o += ",\"weight\":" + std::to_string(e.weight);
+    o += ",\"where\":";
+    append_json_text(o, e.where);
+    o += ",\"excerpt\":";
+    append_json_text(o, e.excerpt);
+    o += ",\"message\":";
+    append_json_text(o, e.message);
+    o += '}';
+  }
+  o += "],\"errors\":";
+  append_defects(o, r.errors);
+  o += ",\"defects\":";
+  append_defects(o, r.defects);
+  o += ",\"failed\":";
+  o += r.failed ? "true" : "false";
+  o += ",\"route\":";
+  append_json_text(o, a.route);
+  o += ",\"nested_from\":";
+  append_json_text(o, a.nested_from);
+  o += ",\"connection\":";
+  if (!a.connection) {
+    o += "null";
+  } else {
+    o += "{\"ip\":";
+    append_json_text(o, a.connection->ip);
+    o += ",\"helo\":";
+    append_json_text(o, a.connection->helo);
+    o += ",\"tenant_id\":";
+    append_json_text(o, a.connection->tenant_id);
+    o += ",\"source\":";
+    append_json_text(o, a.connection->source);
+    o += '}';
+  }
+  o += '}';
+  return o;
 }
 
 std::string dump_line(const nlohmann::json& j) {

@@ -69,6 +69,9 @@ struct ScanSummary {
 // The JSONL record of one message (docs/output-schema.json), keys in schema order. All
 // strings valid UTF-8.
 nlohmann::ordered_json record_to_json(const ScanRecord& rec);
+// The same record written directly as one JSON line (no DOM: the JSONL printer's fast path);
+// byte-identical to dump_line(record_to_json(rec)), which tests and fuzz_pipeline check.
+std::string record_to_jsonl(const ScanRecord& rec);
 // Serialise a JSON value on one line (invalid UTF-8 replaced, never throws).
 std::string dump_line(const nlohmann::json& j);
 std::string dump_line(const nlohmann::ordered_json& j);

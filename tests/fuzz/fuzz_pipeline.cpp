@@ -32,5 +32,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string line = scanner::dump_line(scanner::record_to_json(rec));
   fuzz::check(fuzz::valid_utf8(line), "JSONL record is valid UTF-8");
   fuzz::check(line.find('\n') == std::string::npos, "JSONL record is one line");
+  fuzz::check(scanner::record_to_jsonl(rec) == line, "direct JSONL writer == nlohmann serialisation");
   return 0;
 }

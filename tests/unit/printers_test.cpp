@@ -13,6 +13,7 @@
 #include <string>
 
 #include "scanner/pipeline.hpp"
+#include "tests/support/test_support.hpp"
 #include "scanner/printers.hpp"
 #include "scanner/report.hpp"
 
@@ -238,4 +239,54 @@ TEST_CASE("a real generated campaign message through the pipeline gives a comple
   scanner::HtmlReport rep;
   rep.add(ScanRecord{0, &r});
   CHECK(rep.data({})["flagged"].size() == 1);
+}
+
+// The JSONL printer writes records directly (record_to_jsonl) instead of building an
+// nlohmann DOM; it must give exactly the bytes nlohmann's serialiser gives, on hostile strings
+// too (quotes, backslashes, every control byte, DEL, invalid UTF-8, non-ASCII) and on every
+// nullable field both ways. fuzz_pipeline checks the same on fuzzed messages.
+TEST_CASE("record_to_jsonl is byte-identical to dump_line(record_to_json)") {
+  MessageReport r = sample(heuristics::Verdict::suspicious, 42);
+  std::string nasty = "q\"b\\s/";
+  for (int c = 0; c < 0x20; ++c) nasty.push_back(static_cast<char>(c));
+  nasty += "\x7f caf\xc3\xa9 \xff\xfe bad \xe2\x82 cut \xf0\x9f\x98\x80";
+  r.subject = nasty;
+  r.from = nasty;
+  r.where.member = nasty;
+  r.errors = {{"bad_base64", nasty, true}};
+  r.defects = {{"odd", "x", false}, {nasty, nasty, false}};
+  r.assessment.evidence.push_back({nasty, -3, nasty, nasty, nasty});
+  r.assessment.route = nasty;
+  r.assessment.connection->helo = nasty;
+  r.failed = true;
+  for (int variant = 0; variant < 4; ++variant) {
+    CAPTURE(variant);
+    if (variant == 1) {
+      r.where.index.reset();
+      r.where.offset.reset();
+      r.where.member.clear();
+      r.assessment.connection.reset();
+    }
+    if (variant == 2) {
+      r.assessment.evidence.clear();
+      r.errors.clear();
+      r.defects.clear();
+      r.failed = false;
+    }
+    if (variant == 3) r.assessment.score = 250;  // clamped the same way
+    const ScanRecord rec{static_cast<std::uint64_t>(variant) * 1000003u, &r};
+    const std::string direct = scanner::record_to_jsonl(rec);
+    CHECK(direct == scanner::dump_line(scanner::record_to_json(rec)));
+    CHECK(direct.find('\n') == std::string::npos);
+  }
+  // and on a real message through the whole pipeline
+  const std::string path = std::string(HDRSCAN_SOURCE_DIR) + "/corpus/generated/consumer-onlist-full/0001.eml";
+  mime::RawMessage raw;
+  raw.where.path = path;
+  raw.bytes = test::slurp(path);
+  const heuristics::Analyzer an(std::make_shared<heuristics::IndicatorPack>(heuristics::IndicatorPack::builtin()));
+  const MessageReport real = scanner::analyze(raw, an);
+  REQUIRE(!real.assessment.evidence.empty());
+  const ScanRecord rec{7, &real};
+  CHECK(scanner::record_to_jsonl(rec) == scanner::dump_line(scanner::record_to_json(rec)));
 }
