@@ -7,7 +7,6 @@
 #include <unordered_set>
 
 #include "heuristics/detectors.hpp"
-#include "heuristics/signals.hpp"
 
 namespace hdrscan::heuristics {
 namespace {
@@ -96,22 +95,25 @@ void detect_body(const DetectorInput& in, Findings& out) {
     }
     std::size_t text = non_space_chars(h.visible_text);
     if (linked >= 1 && linked <= 3 && text < 600) {
-      out.fire("body.linked_images", "body:html",
-               std::to_string(linked) + " linked image(s), " + std::to_string(text) + " visible characters",
-               linked >= 2 ? std::nullopt : std::optional<int>(5));
+      // Two or three is the campaign's shape; one is common in real lures too (campaign.md:
+      // "weigh it, don't require it"), so it is its own, separately fitted signal.
+      out.fire(linked >= 2 ? "body.linked_images" : "body.linked_image_single", "body:html",
+               std::to_string(linked) + " linked image(s), " + std::to_string(text) + " visible characters");
+      out.pass(linked >= 2 ? "body.linked_image_single" : "body.linked_images",
+               std::to_string(linked) + " linked image(s)");
     } else {
-      out.pass("body.linked_images", std::to_string(linked) + " linked image(s) and " + std::to_string(text) +
-                                         " visible characters: not an image-only lure");
+      const std::string why = std::to_string(linked) + " linked image(s) and " + std::to_string(text) +
+                              " visible characters: not an image-only lure";
+      out.pass("body.linked_images", why);
+      out.pass("body.linked_image_single", why);
     }
     // 2. Hidden randomized filler.
     std::size_t hidden = non_space_chars(h.hidden_text);
     std::size_t random_words = 0, words = 0;
-    std::set<std::string> distinct;
     std::string w;
     auto flush = [&] {
       if (!w.empty()) {
         ++words;
-        distinct.insert(w);
         if (random_token(w, 8)) ++random_words;
         w.clear();
       }
@@ -168,6 +170,7 @@ void detect_body(const DetectorInput& in, Findings& out) {
     }
   } else {
     out.pass("body.linked_images", "no HTML part");
+    out.pass("body.linked_image_single", "no HTML part");
     out.pass("body.hidden_filler", "no HTML part");
     out.pass("body.random_url_tokens", "no HTML part");
   }
@@ -200,10 +203,15 @@ void detect_body(const DetectorInput& in, Findings& out) {
   if (hits.size() >= 3 || (hits.size() >= 2 && text.size() < 1500)) {
     std::string ex;
     for (const auto& t : hits) ex += (ex.empty() ? "" : ", ") + t;
-    out.fire("body.lure_vocabulary", "subject+body", std::to_string(hits.size()) + " lure terms: " + ex,
-             hits.size() >= 3 ? std::nullopt : std::optional<int>(find_signal("body.lure_vocabulary")->weight / 2));
+    // Three or more terms anywhere, or two in a short text (a lure is short): separate signals,
+    // each with its own fitted weight.
+    const bool strong = hits.size() >= 3;
+    out.fire(strong ? "body.lure_vocabulary" : "body.lure_vocabulary_short", "subject+body",
+             std::to_string(hits.size()) + " lure terms: " + ex);
+    out.pass(strong ? "body.lure_vocabulary_short" : "body.lure_vocabulary", std::to_string(hits.size()) + " lure terms");
   } else {
     out.pass("body.lure_vocabulary", std::to_string(hits.size()) + " lure term(s)");
+    out.pass("body.lure_vocabulary_short", std::to_string(hits.size()) + " lure term(s)");
   }
 }
 

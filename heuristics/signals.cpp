@@ -12,14 +12,14 @@ namespace {
 
 constexpr SignalSpec kSignals[] = {
     // How the mail entered the sending tenant: normal for legitimate hybrid mail too.
-    {"relay.tenant_connecting_ip", Family::relay, 16,
+    {"relay.tenant_connecting_ip", Family::relay, 17,
      "OriginalAttributedTenantConnectingIp names a non-Microsoft IP (mail entered the tenant "
      "through a connector)"},
-    {"relay.hybrid_onprem_anonymous", Family::relay, 0,
+    {"relay.hybrid_onprem_anonymous", Family::relay, 1,
      "FromEntityHeader HybridOnPrem with AuthAs Anonymous (on-premises connector, unauthenticated)"},
-    {"relay.antispam_cal", Family::relay, 4,
+    {"relay.antispam_cal", Family::relay, 3,
      "the sending tenant's antispam report shows IPV:CAL / DIR:OUT with a non-Microsoft CIP"},
-    {"relay.first_hop_external", Family::relay, 6,
+    {"relay.first_hop_external", Family::relay, 7,
      "the sending tenant's first hop came from a non-Microsoft IP into *.mail.protection.outlook.com"},
     {"relay.tenant_judged_spam", Family::abuse, 15,
      "the sending tenant's own verdict called it spam (SFV:SPM / SCL>=5) and it was relayed out anyway"},
@@ -45,11 +45,14 @@ constexpr SignalSpec kSignals[] = {
      "and it signed headers that are now absent: they were removed after signing"},
     // The body.
     {"body.linked_images", Family::body, 0,
-     "the visible content is one to three hyperlinked images with little text"},
+     "the visible content is two or three hyperlinked images with little text"},
+    {"body.linked_image_single", Family::body, 0,
+     "the visible content is one hyperlinked image with little text"},
     {"body.hidden_filler", Family::body, 8, "randomized filler text hidden from the reader"},
     {"body.random_url_tokens", Family::body, 12,
      "links carry random per-message host or path tokens (or a user@host obfuscation)"},
-    {"body.lure_vocabulary", Family::body, 3, "sweepstakes vocabulary in subject and visible text"},
+    {"body.lure_vocabulary", Family::body, 3, "sweepstakes vocabulary (three or more terms) in subject and visible text"},
+    {"body.lure_vocabulary_short", Family::body, 1, "two sweepstakes terms in a short subject and text"},
     // The sender.
     {"sender.random_onmicrosoft", Family::sender, 3,
      "random-looking *.onmicrosoft.com envelope sender or HELO"},
