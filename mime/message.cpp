@@ -111,20 +111,22 @@ void finish_field(HeaderField& f, std::string_view name_and_value_raw, std::size
   // skip blanks and the colon
   std::size_t colon = rest.find(':');
   rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+  // Trim blanks and line breaks at both ends, then unfold: drop the line breaks inside, keep
+  // the WSP (the same as unfolding first and trimming SP/HTAB after, in one copy).
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!rest.empty() && blank(rest.front())) rest.remove_prefix(1);
+  while (!rest.empty() && blank(rest.back())) rest.remove_suffix(1);
   std::string v;
   v.reserve(rest.size());
-  for (std::size_t i = 0; i < rest.size(); ++i) {
-    char c = rest[i];
-    if (c == '\r' || c == '\n') continue;  // unfold: drop the line break, keep the WSP
-    v.push_back(c);
+  const char* run = rest.data();
+  const char* const end = rest.data() + rest.size();
+  for (const char* p = run; p < end; ++p) {
+    if (*p == '\r' || *p == '\n') {
+      v.append(run, static_cast<std::size_t>(p - run));
+      run = p + 1;
+    }
   }
-  std::size_t b = v.find_first_not_of(" \t");
-  if (b == std::string::npos) {
-    v.clear();
-  } else {
-    std::size_t e = v.find_last_not_of(" \t");
-    v = v.substr(b, e - b + 1);
-  }
+  v.append(run, static_cast<std::size_t>(end - run));
   f.value = std::move(v);
   if (f.value.find("=?") == std::string::npos && is_plain_ascii(f.value))
     f.decoded = f.value;
