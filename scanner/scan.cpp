@@ -313,7 +313,7 @@ int run_scan(ScanOptions& o) {
   }
   static char outbuf[1 << 16];
   const bool out_is_tty = out == stdout && ::isatty(STDOUT_FILENO);
-  if (out == stdout) std::setvbuf(out, outbuf, out_is_tty ? _IOLBF : _IOFBF, sizeof outbuf);
+  std::setvbuf(out, outbuf, out_is_tty ? _IOLBF : _IOFBF, sizeof outbuf);  // 64 KiB writes
 
   PrinterOptions popt;
   popt.format = format;
