@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ci-extra.sh: the reliability part of CI (issue 6) on its own, with a chosen fuzz time
-# (tools/test, which CI runs, does both steps too, with 60 s per harness):
+# (tools/test, which CI runs, does both steps too, with 45 s per harness):
 #  1. tools/sanitize-run.sh --no-times: ASan+UBSan build (build-asan), the whole ctest suite
 #     under it, and `hdrscan scan --format jsonl` over all of ../shared/corpus (messages read,
 #     errors by reason, zero sanitizer reports);
