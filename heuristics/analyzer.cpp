@@ -54,13 +54,15 @@ Assessment assess_one(const mime::ParsedMessage& msg, const IndicatorPack& pack,
     a.connection = TenantConnection{route.entry_ip->to_string(), route.entry_helo, "", "received-hop"};
   }
   if (route.left_exchange_online) {
+    // The hop's zone as the detectors judge it (Route::zone_of), naming the two boundary hops.
     for (std::size_t i = 0; i < route.hops.size(); ++i) {
       const int k = static_cast<int>(i);
-      const char* z = k < route.exit_hop    ? "receiving"
-                      : k == route.exit_hop ? "receiving (exit)"
-                      : route.entry_hop < 0 || k < route.entry_hop ? "tenant"
-                      : k == route.entry_hop ? "tenant (entry)"
-                                             : "origin";
+      const char* z = "origin";
+      switch (route.zone_of(route.hops[i].field_index)) {
+        case Zone::receiving: z = k == route.exit_hop ? "receiving (exit)" : "receiving"; break;
+        case Zone::tenant: z = k == route.entry_hop ? "tenant (entry)" : "tenant"; break;
+        case Zone::origin: case Zone::trailer: break;
+      }
       a.hop_zones.emplace_back(route.hops[i].field_index, z);
     }
   }
