@@ -18,55 +18,12 @@
 #include "mime/decode.hpp"
 #include "mime/fields.hpp"
 #include "mime/net.hpp"
+#include "mime/text.hpp"
 
 namespace hdrscan::scanner {
 namespace {
 
 using nlohmann::json;
-
-bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
-
-// Tenant ids (GUIDs) and *.onmicrosoft.com names in free text, lower-cased. A GUID counts
-// when it follows "TenantId=" or, with `bare_guids`, anywhere.
-std::vector<std::string> find_tenants(std::string_view text, bool bare_guids) {
-  std::vector<std::string> out;
-  static const int groups[] = {8, 4, 4, 4, 12};
-  auto after_tenantid = [&](std::size_t i) {
-    static const std::string_view key = "tenantid=";
-    if (i < key.size()) return false;
-    for (std::size_t k = 0; k < key.size(); ++k)
-      if (std::tolower(static_cast<unsigned char>(text[i - key.size() + k])) != key[k]) return false;
-    return true;
-  };
-  for (std::size_t i = 0; i + 36 <= text.size() && out.size() < 4; ++i) {
-    if (i > 0 && is_hex(text[i - 1])) continue;
-    if (!bare_guids && !after_tenantid(i)) continue;
-    std::size_t p = i;
-    bool ok = true;
-    for (int g = 0; g < 5 && ok; ++g) {
-      for (int k = 0; k < groups[g]; ++k, ++p)
-        if (!is_hex(text[p])) { ok = false; break; }
-      if (ok && g < 4) { if (text[p] != '-') ok = false; ++p; }
-    }
-    if (ok && (p == text.size() || !is_hex(text[p]))) {
-      std::string s(text.substr(i, 36));
-      for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      out.push_back(s);
-      i = p - 1;
-    }
-  }
-  std::string lower(text);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const std::string_view suffix = ".onmicrosoft.com";
-  std::size_t pos = 0;
-  while ((pos = lower.find(suffix, pos)) != std::string::npos && out.size() < 8) {
-    std::size_t b = pos;
-    while (b > 0 && (std::isalnum(static_cast<unsigned char>(lower[b - 1])) || lower[b - 1] == '-' || lower[b - 1] == '.')) --b;
-    if (b < pos) out.push_back(lower.substr(b, pos + suffix.size() - b));
-    pos += suffix.size();
-  }
-  return out;
-}
 
 json top_json(const std::map<std::string, std::uint64_t>& counts, std::size_t n) {
   std::vector<std::pair<std::string, std::uint64_t>> v(counts.begin(), counts.end());
@@ -147,7 +104,8 @@ void HtmlReport::add(const ScanRecord& rec) {
     const auto& c = *a.connection;
     if (auto ip = mime::parse_ip(c.ip); ip && !ip->is_private()) ips.insert(ip->to_string());
     if (!c.tenant_id.empty()) tenants.insert(mime::sanitize_utf8(c.tenant_id));
-    for (auto& t : find_tenants(c.helo, false)) tenants.insert(t);  // a tenant's onmicrosoft.com HELO
+    if (mime::text::iends_with(c.helo, ".onmicrosoft.com"))  // the tenant's own name as HELO
+      tenants.insert(mime::sanitize_utf8(mime::text::lower(c.helo)));
   }
   for (const auto& ip : ips) ips_.add(ip, opt_.max_keys);
   for (const auto& t : tenants) tenants_.add(t, opt_.max_keys);
