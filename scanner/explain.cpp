@@ -441,7 +441,7 @@ json build_model(const mime::RawMessage& raw, const MessageReport& rep, const mi
       if (e.signal == c.signal) weight += e.weight;
     checks.push_back({{"signal", cap(c.signal, 200)}, {"fired", c.fired}, {"weight", weight}, {"why", cap(c.why, 1000)}});
   }
-  json rec = record_to_json(ScanRecord{raw.where.index.value_or(0), &rep});
+  const json rec = json::parse(record_to_jsonl(ScanRecord{raw.where.index.value_or(0), &rep}));
   // A wrapper's verdict may come from a nested message: its zones index that message's fields.
   json received = hops_json(msg, a.nested_from.empty() ? a.hop_zones : decltype(a.hop_zones){});
   return {{"schema", "hdrscan.explain/1"},

@@ -15,13 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-nlohmann::ordered_json defects_json(const std::vector<mime::Defect>& ds) {
-  nlohmann::ordered_json a = nlohmann::ordered_json::array();
-  for (const auto& d : ds)
-    a.push_back({{"code", mime::sanitize_utf8(d.code)}, {"detail", mime::sanitize_utf8(d.detail)}});
-  return a;
-}
-
 // ANSI colours (only when PrinterOptions::color).
 constexpr const char* kReset = "\x1b[0m";
 constexpr const char* kPath = "\x1b[35m";
@@ -182,52 +175,11 @@ nlohmann::json ScanSummary::to_json() const {
           {"shard", shard.empty() ? json(nullptr) : json(shard)}};
 }
 
-nlohmann::ordered_json record_to_json(const ScanRecord& rec) {
-  using ojson = nlohmann::ordered_json;
-  const MessageReport& r = *rec.report;
-  const auto& a = r.assessment;
-  ojson ev = ojson::array();
-  for (const auto& e : a.evidence)
-    ev.push_back({{"signal", mime::sanitize_utf8(e.signal)},
-                  {"weight", e.weight},
-                  {"where", mime::sanitize_utf8(e.where)},
-                  {"excerpt", mime::sanitize_utf8(e.excerpt)},
-                  {"message", mime::sanitize_utf8(e.message)}});
-  return ojson{
-      {"schema", kScanSchema},
-      {"seq", rec.seq},
-      {"source",
-       {{"path", mime::sanitize_utf8(r.where.path)},
-        {"index", r.where.index ? ojson(*r.where.index) : ojson(nullptr)},
-        {"offset", r.where.offset ? ojson(*r.where.offset) : ojson(nullptr)},
-        {"member", r.where.member.empty() ? ojson(nullptr) : ojson(mime::sanitize_utf8(r.where.member))}}},
-      {"size", r.size},
-      {"sha256", r.sha256},
-      {"message_id", mime::sanitize_utf8(r.message_id)},
-      {"date", mime::sanitize_utf8(r.date)},
-      {"from", mime::sanitize_utf8(r.from)},
-      {"subject", mime::sanitize_utf8(r.subject)},
-      {"verdict", heuristics::to_string(a.verdict)},
-      {"score", std::clamp(a.score, 0, 100)},
-      {"evidence", ev},
-      {"errors", ojson(defects_json(r.errors))},
-      {"defects", ojson(defects_json(r.defects))},
-      {"failed", r.failed},
-      {"route", mime::sanitize_utf8(a.route)},
-      {"nested_from", mime::sanitize_utf8(a.nested_from)},
-      {"connection", a.connection ? ojson{{"ip", mime::sanitize_utf8(a.connection->ip)},
-                                          {"helo", mime::sanitize_utf8(a.connection->helo)},
-                                          {"tenant_id", mime::sanitize_utf8(a.connection->tenant_id)},
-                                          {"source", a.connection->source}}
-                                  : ojson(nullptr)},
-  };
-}
-
 namespace {
 
 // A JSON string of valid UTF-8, escaped exactly as nlohmann::json::dump(-1, ' ', false)
 // escapes it (", \\, \b \f \n \r \t, other bytes below 0x20 as \u00xx; DEL and non-ASCII
-// as they are), so record_to_jsonl() and dump_line(record_to_json()) are byte-identical.
+// as they are), so a record re-serialised by nlohmann is byte-identical (tests check it).
 void append_json_string(std::string& o, std::string_view v) {
   o += '"';
   std::size_t run = 0;
@@ -352,10 +304,6 @@ std::string record_to_jsonl(const ScanRecord& rec) {
 
 std::string dump_line(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string dump_line(const nlohmann::ordered_json& j) {
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 std::string clean_text(std::string_view s, std::size_t max_bytes) {

@@ -66,15 +66,13 @@ struct ScanSummary {
   nlohmann::json to_json() const;
 };
 
-// The JSONL record of one message (docs/output-schema.json), keys in schema order. All
-// strings valid UTF-8.
-nlohmann::ordered_json record_to_json(const ScanRecord& rec);
-// The same record written directly as one JSON line (no DOM: the JSONL printer's fast path);
-// byte-identical to dump_line(record_to_json(rec)), which tests and fuzz_pipeline check.
+// The JSONL record of one message (docs/output-schema.json) as one line, keys in schema
+// order, all strings valid UTF-8, written directly (no DOM). The one definition of the record:
+// explain parses it, and it is byte-identical to nlohmann's own compact serialisation of it
+// (printers_test, fuzz_pipeline).
 std::string record_to_jsonl(const ScanRecord& rec);
 // Serialise a JSON value on one line (invalid UTF-8 replaced, never throws).
 std::string dump_line(const nlohmann::json& j);
-std::string dump_line(const nlohmann::ordered_json& j);
 
 // Text helpers shared with explain and the report.
 std::string clean_text(std::string_view s, std::size_t max_bytes = SIZE_MAX);  // UTF-8, no controls

@@ -29,9 +29,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::check(rep.assessment.score >= 0 && rep.assessment.score <= 100, "score in 0..100");
   for (const auto& e : rep.errors) fuzz::check(e.code != "internal_error", "no internal_error");
   scanner::ScanRecord rec{0, &rep};
-  std::string line = scanner::dump_line(scanner::record_to_json(rec));
+  const std::string line = scanner::record_to_jsonl(rec);
   fuzz::check(fuzz::valid_utf8(line), "JSONL record is valid UTF-8");
   fuzz::check(line.find('\n') == std::string::npos, "JSONL record is one line");
-  fuzz::check(scanner::record_to_jsonl(rec) == line, "direct JSONL writer == nlohmann serialisation");
+  const auto back = nlohmann::ordered_json::parse(line, nullptr, /*allow_exceptions=*/false);
+  fuzz::check(!back.is_discarded(), "JSONL record parses");
+  fuzz::check(back.dump(-1, ' ', false) == line, "nlohmann re-serialises the record to the same bytes");
+  fuzz::check(back["score"] == rep.assessment.score, "score written as computed");
   return 0;
 }

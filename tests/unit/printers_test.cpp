@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "mime/decode.hpp"
 #include "scanner/pipeline.hpp"
 #include "tests/support/test_support.hpp"
 #include "scanner/printers.hpp"
@@ -50,6 +51,12 @@ MessageReport sample(heuristics::Verdict v, int score) {
   return r;
 }
 
+// The record as written, parsed back by nlohmann (an independent JSON implementation), keys in
+// the order written.
+nlohmann::ordered_json parsed_record(const ScanRecord& rec) {
+  return nlohmann::ordered_json::parse(scanner::record_to_jsonl(rec));
+}
+
 std::string capture(const scanner::PrinterOptions& opt, const std::vector<ScanRecord>& recs,
                     const scanner::ScanSummary* summary = nullptr) {
   char* buf = nullptr;
@@ -73,7 +80,8 @@ TEST_CASE("JSONL record: schema fields in order, nullable source fields, UTF-8 m
   r.where.index.reset();
   r.where.offset.reset();
   r.errors.push_back({"too_large", "message cut at 64 MiB \xc3", true});
-  const auto j = scanner::record_to_json(ScanRecord{42, &r});
+  const std::string line = scanner::record_to_jsonl(ScanRecord{42, &r});
+  const auto j = nlohmann::ordered_json::parse(line);
   std::vector<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
   CHECK(keys == std::vector<std::string>{"schema", "seq", "source", "size", "sha256", "message_id", "date", "from",
@@ -84,7 +92,7 @@ TEST_CASE("JSONL record: schema fields in order, nullable source fields, UTF-8 m
   CHECK(j["connection"]["tenant_id"] == "28be3916-1e52-460c-b465-99ad2299a6ea");
   CHECK(j["connection"]["source"] == "connecting-ip-header");
   r.assessment.connection.reset();
-  CHECK(scanner::record_to_json(ScanRecord{42, &r})["connection"].is_null());
+  CHECK(parsed_record(ScanRecord{42, &r})["connection"].is_null());
   CHECK(j["seq"] == 42);
   CHECK(j["source"]["index"].is_null());
   CHECK(j["source"]["offset"].is_null());
@@ -96,7 +104,6 @@ TEST_CASE("JSONL record: schema fields in order, nullable source fields, UTF-8 m
   CHECK(j["errors"][0]["code"] == "too_large");
   const std::string subject = j["subject"];
   CHECK(subject.rfind("You \xef\xbf\xbd", 0) == 0);  // U+FFFD for the bad bytes
-  const std::string line = scanner::dump_line(j);
   CHECK(line.find('\n') == std::string::npos);
   const auto back = nlohmann::json::parse(line);  // throws on invalid UTF-8
   CHECK(back["errors"][0]["detail"].get<std::string>().find("\xef\xbf\xbd") != std::string::npos);
@@ -229,7 +236,7 @@ TEST_CASE("a real generated campaign message through the pipeline gives a comple
   raw.bytes.assign(std::istreambuf_iterator<char>(in), {});
   heuristics::Analyzer analyzer(std::make_shared<heuristics::IndicatorPack>(heuristics::IndicatorPack::builtin()));
   const MessageReport r = scanner::analyze(raw, analyzer);
-  const auto j = scanner::record_to_json(ScanRecord{0, &r});
+  const auto j = parsed_record(ScanRecord{0, &r});
   CHECK(j["verdict"] == "campaign");
   CHECK(j["size"] == raw.bytes.size());
   CHECK(j["sha256"].get<std::string>().size() == 64);
@@ -241,11 +248,11 @@ TEST_CASE("a real generated campaign message through the pipeline gives a comple
   CHECK(rep.data({})["flagged"].size() == 1);
 }
 
-// The JSONL printer writes records directly (record_to_jsonl) instead of building an
-// nlohmann DOM; it must give exactly the bytes nlohmann's serialiser gives, on hostile strings
-// too (quotes, backslashes, every control byte, DEL, invalid UTF-8, non-ASCII) and on every
-// nullable field both ways. fuzz_pipeline checks the same on fuzzed messages.
-TEST_CASE("record_to_jsonl is byte-identical to dump_line(record_to_json)") {
+// The JSONL record is written directly (record_to_jsonl), without a DOM; parsed back by
+// nlohmann it must carry every string (quotes, backslashes, every control byte, DEL, invalid
+// UTF-8, non-ASCII) as sanitize_utf8 made it, and nlohmann must re-serialise it to the same
+// bytes, on every nullable field both ways. fuzz_pipeline checks the same on fuzzed messages.
+TEST_CASE("record_to_jsonl round-trips through nlohmann byte for byte") {
   MessageReport r = sample(heuristics::Verdict::suspicious, 42);
   std::string nasty = "q\"b\\s/";
   for (int c = 0; c < 0x20; ++c) nasty.push_back(static_cast<char>(c));
@@ -276,8 +283,28 @@ TEST_CASE("record_to_jsonl is byte-identical to dump_line(record_to_json)") {
     if (variant == 3) r.assessment.score = 250;  // clamped the same way
     const ScanRecord rec{static_cast<std::uint64_t>(variant) * 1000003u, &r};
     const std::string direct = scanner::record_to_jsonl(rec);
-    CHECK(direct == scanner::dump_line(scanner::record_to_json(rec)));
+    const auto back = nlohmann::ordered_json::parse(direct);  // throws on invalid JSON / UTF-8
+    CHECK(back.dump(-1, ' ', false) == direct);               // nlohmann writes the same bytes
     CHECK(direct.find('\n') == std::string::npos);
+    // every hostile string survives, made valid UTF-8 and nothing else
+    const std::string clean = mime::sanitize_utf8(nasty);
+    CHECK(back["subject"] == clean);
+    CHECK(back["from"] == clean);
+    CHECK(back["route"] == clean);
+    CHECK(back["seq"] == rec.seq);
+    CHECK(back["score"] == std::clamp(r.assessment.score, 0, 100));
+    CHECK(back["failed"] == r.failed);
+    if (variant == 0) {
+      CHECK(back["source"]["member"] == clean);
+      CHECK(back["errors"][0]["detail"] == clean);
+      CHECK(back["defects"][1]["code"] == clean);
+      CHECK(back["evidence"].back()["excerpt"] == clean);
+      CHECK(back["evidence"].back()["weight"] == -3);
+      CHECK(back["connection"]["helo"] == clean);
+    } else {
+      CHECK(back["source"]["member"].is_null());
+      CHECK(back["connection"].is_null());
+    }
   }
   // and on a real message through the whole pipeline
   const std::string path = std::string(HDRSCAN_SOURCE_DIR) + "/corpus/generated/consumer-onlist-full/0001.eml";
@@ -288,5 +315,6 @@ TEST_CASE("record_to_jsonl is byte-identical to dump_line(record_to_json)") {
   const MessageReport real = scanner::analyze(raw, an);
   REQUIRE(!real.assessment.evidence.empty());
   const ScanRecord rec{7, &real};
-  CHECK(scanner::record_to_jsonl(rec) == scanner::dump_line(scanner::record_to_json(rec)));
+  const std::string line = scanner::record_to_jsonl(rec);
+  CHECK(nlohmann::ordered_json::parse(line).dump(-1, ' ', false) == line);
 }
