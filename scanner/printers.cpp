@@ -138,7 +138,6 @@ SummaryItem SummaryItem::of(const MessageReport& r) {
   for (const auto& e : r.errors)
     if (std::find(m.error_codes.begin(), m.error_codes.end(), e.code) == m.error_codes.end())
       m.error_codes.push_back(e.code);
-  if (m.error_codes.empty() && !r.errors.empty()) m.error_codes.push_back("");
   return m;
 }
 
@@ -153,8 +152,10 @@ void ScanSummary::add(const SummaryItem& m, heuristics::Verdict min_verdict_v) {
   if (m.verdict >= min_verdict_v) ++flagged;
   if (!m.error_codes.empty()) ++with_errors;
   if (m.failed) ++failed;
-  for (const auto& c : m.error_codes)
-    if (error_codes.size() < 1000 || error_codes.count(c)) ++error_codes[mime::sanitize_utf8(c)];
+  for (const auto& c : m.error_codes) {
+    std::string key = mime::sanitize_utf8(c);
+    if (error_codes.size() < 1000 || error_codes.count(key)) ++error_codes[std::move(key)];
+  }
 }
 
 nlohmann::json ScanSummary::to_json() const {

@@ -198,29 +198,22 @@ class InputWalker {
 
   bool next(Work& out) {
     for (;;) {
-      if (!active_) {
+      if (!path_) {
         if (next_path_ >= paths_.size()) return false;
         path_ = &paths_[next_path_++];
-        active_ = true;
         yielded_ = 0;
-        why_.clear();
-        open_error_.clear();
-        src_.reset();
-        ok_ = readable_input(*path_, why_);
-        if (!ok_) {
-          ++input_errors_;
-          std::fprintf(stderr, "hdrscan: %s: %s\n", path_->c_str(), why_.c_str());
-        } else {
+        error_.clear();
+        if (readable_input(*path_, error_)) {
           try {
             src_ = mime::open_source(*path_, ropt_);
           } catch (const std::exception& e) {
-            open_error_ = e.what();
+            error_ = e.what();
           } catch (...) {
-            open_error_ = "unknown error";
+            error_ = "unknown error";
           }
         }
       }
-      if (src_ && open_error_.empty()) {
+      if (src_) {
         try {
           mime::RawMessage raw;
           while (src_->next(raw)) {
@@ -233,23 +226,23 @@ class InputWalker {
             raw = mime::RawMessage{};
           }
         } catch (const std::exception& e) {
-          open_error_ = e.what();
+          error_ = e.what();
         } catch (...) {
-          open_error_ = "unknown error";
+          error_ = "unknown error";
         }
       }
       // This input is done.
-      active_ = false;
+      const std::string* path = path_;
+      path_ = nullptr;
       src_.reset();
-      if (!open_error_.empty()) {
-        ++input_errors_;
-        std::fprintf(stderr, "hdrscan: %s: %s\n", path_->c_str(), open_error_.c_str());
-      }
-      if (yielded_ == 0 && (!ok_ || !open_error_.empty())) {
+      if (error_.empty()) continue;
+      ++input_errors_;
+      std::fprintf(stderr, "hdrscan: %s: %s\n", path->c_str(), error_.c_str());
+      if (yielded_ == 0) {
         Work w;
         w.seq = seq_++;
-        w.raw.where.path = *path_;
-        w.raw.error = ok_ ? open_error_ : why_;
+        w.raw.where.path = *path;
+        w.raw.error = error_;
         w.raw.error_code = "unreadable";
         if (w.seq % shard_.n == shard_.k) {
           out = std::move(w);
@@ -266,11 +259,10 @@ class InputWalker {
   mime::ReaderOptions ropt_;
   Shard shard_;
   std::size_t next_path_ = 0;
-  const std::string* path_ = nullptr;
-  bool active_ = false, ok_ = false;
+  const std::string* path_ = nullptr;  // the input being read; null between inputs
   std::unique_ptr<mime::MessageSource> src_;
   std::uint64_t seq_ = 0, yielded_ = 0, input_errors_ = 0;
-  std::string why_, open_error_;
+  std::string error_;  // why the current input could not be (fully) read
 };
 
 int run_scan(ScanOptions& o) {
@@ -483,8 +475,7 @@ int run_scan(ScanOptions& o) {
 
   summary.input_errors = walker.input_errors();
   summary.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  if (format == OutputFormat::text && !o.no_summary) printer->end(summary);
-  else if (format != OutputFormat::text) printer->end(summary);
+  if (format != OutputFormat::text || !o.no_summary) printer->end(summary);
 
   int rc = summary.flagged > 0 ? 1 : 0;
   if (summary.input_errors > 0) rc = 2;
