@@ -53,19 +53,6 @@ Assessment assess_one(const mime::ParsedMessage& msg, const IndicatorPack& pack,
   } else if (route.entry_ip) {
     a.connection = TenantConnection{route.entry_ip->to_string(), route.entry_helo, "", "received-hop"};
   }
-  if (route.left_exchange_online) {
-    // The hop's zone as the detectors judge it (Route::zone_of), naming the two boundary hops.
-    for (std::size_t i = 0; i < route.hops.size(); ++i) {
-      const int k = static_cast<int>(i);
-      const char* z = "origin";
-      switch (route.zone_of(route.hops[i].field_index)) {
-        case Zone::receiving: z = k == route.exit_hop ? "receiving (exit)" : "receiving"; break;
-        case Zone::tenant: z = k == route.entry_hop ? "tenant (entry)" : "tenant"; break;
-        case Zone::origin: case Zone::trailer: break;
-      }
-      a.hop_zones.emplace_back(route.hops[i].field_index, z);
-    }
-  }
   DetectorInput in{msg, pack, route};
   Findings f;
   using Detector = void (*)(const DetectorInput&, Findings&);
@@ -131,7 +118,6 @@ Assessment assess_tree(const mime::ParsedMessage& msg, const IndicatorPack& pack
       a.score = n.score;
       a.evidence = std::move(n.evidence);
       a.route = n.route;
-      a.hop_zones = std::move(n.hop_zones);  // field indexes of the nested message
       a.connection = std::move(n.connection);
       a.nested_from = n.nested_from.empty() ? sub : n.nested_from;
       for (auto& c : n.checks) a.checks.push_back({sub + ":" + c.signal, c.fired, c.why});
@@ -144,6 +130,24 @@ Assessment assess_tree(const mime::ParsedMessage& msg, const IndicatorPack& pack
 
 Assessment Analyzer::assess(const mime::ParsedMessage& msg) const {
   return assess_tree(msg, *pack_, thresholds_, "", 0);
+}
+
+std::vector<std::pair<std::size_t, const char*>> Analyzer::hop_zones(const mime::ParsedMessage& msg) const {
+  std::vector<std::pair<std::size_t, const char*>> out;
+  const Route route = analyze_route(msg, *pack_);
+  if (!route.left_exchange_online) return out;
+  // The hop's zone as the detectors judge it (Route::zone_of), naming the two boundary hops.
+  for (std::size_t i = 0; i < route.hops.size(); ++i) {
+    const int k = static_cast<int>(i);
+    const char* z = "origin";
+    switch (route.zone_of(route.hops[i].field_index)) {
+      case Zone::receiving: z = k == route.exit_hop ? "receiving (exit)" : "receiving"; break;
+      case Zone::tenant: z = k == route.entry_hop ? "tenant (entry)" : "tenant"; break;
+      case Zone::origin: case Zone::trailer: break;
+    }
+    out.emplace_back(route.hops[i].field_index, z);
+  }
+  return out;
 }
 
 }  // namespace hdrscan::heuristics

@@ -57,11 +57,6 @@ struct Assessment {
   std::vector<Evidence> evidence;  // fired signals, strongest first
   std::vector<SignalCheck> checks; // every detector's outcome (for explain)
   std::string route;             // short description of the administrative domains seen
-  // The administrative domain of each Received hop (field index in the header block, zone):
-  // "receiving", "receiving (exit)" for the hop that took the mail from Exchange Online,
-  // "tenant", "tenant (entry)" for the hop where the mail entered the sending tenant, "origin".
-  // Empty when the route never left Exchange Online (nothing to segment).
-  std::vector<std::pair<std::size_t, const char*>> hop_zones;
   std::optional<TenantConnection> connection;  // when the mail entered a sending tenant
   std::string nested_from;       // when a wrapper took a nested message's verdict
 };
@@ -70,6 +65,12 @@ class Analyzer {
  public:
   Analyzer(std::shared_ptr<const IndicatorPack> pack, Thresholds thresholds = {});
   Assessment assess(const mime::ParsedMessage& msg) const;
+  // For explain (not computed by assess: scans never show it): the administrative domain of
+  // each Received hop of `msg` as the detectors segment the route, by field index in the
+  // header block: "receiving", "receiving (exit)" (took the mail from Exchange Online),
+  // "tenant", "tenant (entry)" (where the mail entered the sending tenant), "origin". Empty
+  // when the route never left Exchange Online (nothing to segment).
+  std::vector<std::pair<std::size_t, const char*>> hop_zones(const mime::ParsedMessage& msg) const;
   const IndicatorPack& indicators() const { return *pack_; }
   const Thresholds& thresholds() const { return thresholds_; }
 

@@ -260,7 +260,7 @@ std::string compauth_reason(std::string_view r) {
 
 // ---- the model
 
-// `zones`: Assessment::hop_zones (field index -> administrative domain), or empty.
+// `zones`: Analyzer::hop_zones (field index -> administrative domain), or empty.
 json hops_json(const mime::ParsedMessage& msg, const std::vector<std::pair<std::size_t, const char*>>& zones) {
   auto fields = msg.headers.all("Received");
   json hops = json::array();
@@ -442,8 +442,7 @@ json build_model(const mime::RawMessage& raw, const MessageReport& rep, const mi
     checks.push_back({{"signal", cap(c.signal, 200)}, {"fired", c.fired}, {"weight", weight}, {"why", cap(c.why, 1000)}});
   }
   const json rec = json::parse(record_to_jsonl(ScanRecord{raw.where.index.value_or(0), &rep}));
-  // A wrapper's verdict may come from a nested message: its zones index that message's fields.
-  json received = hops_json(msg, a.nested_from.empty() ? a.hop_zones : decltype(a.hop_zones){});
+  json received = hops_json(msg, analyzer.hop_zones(msg));  // the hops shown are msg's own
   return {{"schema", "hdrscan.explain/1"},
           {"source", rec["source"]},
           {"size", rep.size},
