@@ -241,9 +241,14 @@ void Session::add_header(std::string_view name, std::string_view value) {
   line.append(name);
   line.push_back(':');
   if (!(protocol_ & proto::hdr_leadspc)) line.push_back(' ');
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r')) line.push_back('\r');
-    line.push_back(value[i]);
+  for (std::size_t from = 0; from < value.size();) {  // copy runs between LFs
+    std::size_t lf = value.find('\n', from);
+    if (lf == std::string_view::npos) lf = value.size();
+    line.append(value.substr(from, lf - from));
+    if (lf == value.size()) break;
+    if (lf == 0 || value[lf - 1] != '\r') line.push_back('\r');
+    line.push_back('\n');
+    from = lf + 1;
   }
   line.append("\r\n");
   if (msg_.headers_truncated || msg_.bytes.size() + line.size() > limits_.max_header_bytes) {

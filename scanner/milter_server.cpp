@@ -380,6 +380,35 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
+  // Scores the message at end of message. A message of at most kInlineScanBytes is scored
+  // right here on the connection's strand (about 0.1 ms at 300 MB/s) instead of being handed
+  // to the pool and back: tools/bench-milter.sh, 11 rounds, the milter's CPU per message fell
+  // from 0.28 to 0.25 ms and the p50 latency by 0.5-1 ms; throughput did not change beyond the
+  // noise. Larger messages go to the pool, so a big message never holds an I/O thread, and
+  // they get progress packets and the scan timeout.
+  static constexpr std::size_t kInlineScanBytes = 128 * 1024;
+
+  struct ScanResult {
+    MessageReport rep;
+    std::string err;
+  };
+  static ScanResult score(const mime::RawMessage& raw, const Runtime& rt) {
+    ScanResult r;
+    try {
+      if (rt.test_scan_delay_ms)
+        std::this_thread::sleep_for(std::chrono::milliseconds(rt.test_scan_delay_ms));
+      r.rep = analyze(raw, *rt.analyzer, rt.limits);
+      for (const auto& e : r.rep.errors)
+        if (e.code == "internal_error") r.err = e.detail;
+    } catch (const std::exception& e) {
+      r.err = std::string("internal error: ") + e.what();
+    } catch (...) {
+      r.err = "internal error";
+    }
+    return r;
+  }
+
+  // Called from pump (via process_packets); leaves the reply in out_ or the scan running.
   void start_scan() {
     busy_ = true;
     std::uint64_t gen = ++scan_gen_;
@@ -388,23 +417,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto raw = std::make_shared<mime::RawMessage>();
     raw->bytes = session_.take_bytes();
     raw->where.path = "milter:" + safe(session_.message().queue_id, 40);
+    // the test hook's delay must show progress packets and the timeout: never inline
+    if (raw->bytes.size() <= kInlineScanBytes && !rt->test_scan_delay_ms) {
+      ScanResult r = score(*raw, *rt);
+      finish_scan(std::move(r.rep), r.err, *rt);
+      return;
+    }
     auto self = shared_from_this();
     asio::post(srv_.pool(), [self, raw, rt, gen] {
-      MessageReport rep;
-      std::string err;
-      try {
-        if (rt->test_scan_delay_ms)
-          std::this_thread::sleep_for(std::chrono::milliseconds(rt->test_scan_delay_ms));
-        rep = analyze(*raw, *rt->analyzer, rt->limits);
-        for (const auto& e : rep.errors)
-          if (e.code == "internal_error") err = e.detail;
-      } catch (const std::exception& e) {
-        err = std::string("internal error: ") + e.what();
-      } catch (...) {
-        err = "internal error";
-      }
-      asio::post(self->strand_, [self, rep = std::move(rep), err, rt, gen]() mutable {
-        self->scan_done(std::move(rep), err, *rt, gen);
+      ScanResult r = score(*raw, *rt);
+      asio::post(self->strand_, [self, r = std::move(r), rt, gen]() mutable {
+        self->scan_done(std::move(r.rep), r.err, *rt, gen);
       });
     });
     arm_progress(gen, rt->cfg.progress_interval, rt->cfg.scan_timeout);
@@ -435,17 +458,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
+  // A pool scan's result, back on the strand.
   void scan_done(MessageReport rep, const std::string& err, const Runtime& rt, std::uint64_t gen) {
     if (closed_ || !busy_ || gen != scan_gen_) return;
-    busy_ = false;
     scan_timer_.cancel();
+    finish_scan(std::move(rep), err, rt);
+    pump();
+  }
+
+  // Counts, logs and queues the end-of-message reply; the caller pumps.
+  void finish_scan(MessageReport rep, const std::string& err, const Runtime& rt) {
+    busy_ = false;
     auto& c = srv_.counters();
     if (!err.empty()) {
       c.errors++;
       log_message(nullptr, "error:" + std::string(to_string(rt.cfg.on_error)), err);
       out_ += session_.fail();
       close_after_write_ = true;
-      pump();
       return;
     }
     const auto& a = rep.assessment;
@@ -476,7 +505,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
                 !rt.cfg.dry_run && d.delete_forged && (session_.actions() & act::chghdrs));
     out_ += session_.finish_eom(d);
     session_.set_limits(srv_.runtime()->session_limits());
-    pump();
   }
 
   void log_message(const MessageReport* rep, const std::string& action, const std::string& error,

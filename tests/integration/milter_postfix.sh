@@ -204,4 +204,20 @@ pass "scan-timeout: client got $(grep -m1 '<\*\*' "$SCRATCH/slow-2.swaks" | cut 
 send after-slow "${FILE[clean]}" -timeout 30 >/dev/null 2>&1 || true
 kill -0 "$MILTER_PID" || fail "milter died after a scan timeout"
 stop_milter || fail "milter exit status after scan timeouts"
+
+# --- 10. a message above the inline-scoring size (128 KiB) is scored on the pool ------------
+# Messages up to 128 KiB are scored on the connection's I/O strand, larger ones on the scan
+# pool (milter_server.cpp start_scan). The campaign sample with 300 KiB of text after its
+# last line must get the verdict and score `hdrscan scan` gives the same file.
+BIG=$SCRATCH/big.eml
+{ cat "${FILE[campaign]}"; for i in $(seq 4000); do echo "filler line $i: lorem ipsum dolor sit amet consectetur adipiscing elit"; done; } >"$BIG"
+[ "$(stat -c %s "$BIG")" -gt 300000 ] || fail "big.eml is not larger than 300 kB"
+read -r bv bs < <(scan_verdict "$BIG") || fail "hdrscan scan failed on big.eml"
+printf 'clean = tag\nsuspicious = tag\ncampaign = tag\n' >"$CONF"
+start_milter "$CONF"
+send big-1 "$BIG" || fail "big-1: swaks failed: $(grep '<\*\*' "$SCRATCH/big-1.swaks")"
+check_tagged big-1 "$bv" "$bs"
+grep -q "verdict=$bv score=$bs .*size=[0-9]\{6,\}" "$MILTER_LOG" || fail "big-1: no log line with verdict=$bv score=$bs and a 6-digit size"
+stop_milter || fail "milter exit status after the big message"
+pass "a $(stat -c %s "$BIG")-byte message (scored on the pool): verdict $bv, score $bs as hdrscan scan"
 echo "PASS"

@@ -245,6 +245,27 @@ TEST_CASE("a Postfix session: exact message bytes - leading spaces - folds - que
         "line1\r\nline2\r\n");
 }
 
+TEST_CASE("header values: bare LF folds become CRLF - existing CRLF kept - LF first or last") {
+  // the rule, written out per byte: every LF not preceded by CR gets a CR
+  auto reference = [](std::string_view v) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (v[i] == '\n' && (i == 0 || v[i - 1] != '\r')) out.push_back('\r');
+      out.push_back(v[i]);
+    }
+    return out;
+  };
+  const std::vector<std::string> values = {"", "\n", "\r\n", "\n\n", " a\n\tb\r\n\tc\n\td",
+                                           "\nx", "x\n", "\r\r\n\n\r", "no fold at all"};
+  for (const auto& v : values) {
+    Driver d;
+    d.feed(postfix_connect());
+    d.feed(postfix_message("Q", {{"X-V", v}}, "b\r\n"));
+    REQUIRE(d.eoms == 1);
+    CHECK(d.session.take_bytes() == "X-V:" + reference(v) + "\r\n\r\nb\r\n");
+  }
+}
+
 TEST_CASE("empty macro packets are tolerated and never answered") {
   Driver d;
   d.feed(optneg());
