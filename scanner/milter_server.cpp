@@ -4,7 +4,8 @@
 // Connection per MTA connection, all of its handlers on its own strand; one thread pool for
 // scoring (scanner::analyze, the same code path as `hdrscan scan`). A Connection reads,
 // frames packets (PacketReader), feeds them to its Session, writes what the Session returns;
-// at end of message it stops reading, posts the message to the pool, sends 'p' (progress)
+// at end of message it stops reading and scores the message: up to 128 KiB right there on its
+// strand (cheaper than two thread hand-offs), larger ones on the pool, with a 'p' (progress)
 // every progress-interval seconds, and on the result (or on scan-timeout) writes the
 // end-of-message reply. The Analyzer and config live in one immutable Runtime snapshot held by
 // shared_ptr and swapped under a mutex on SIGHUP; each message uses the snapshot it started

@@ -13,10 +13,13 @@
 #   hdrscan-b the same with the binary $HDRSCAN_B (an A/B comparison of two builds)
 #   rspamd   rspamd's proxy worker in milter mode, scanning itself (self_scan), network
 #            modules off (tools/bench-peers.sh), reject action raised so nothing is refused
-# Each gets the same load: smtp-source -s $SESSIONS -m $MILTER_MSGS -F <one campaign-shaped
-# message> (throughput = messages / wall time of smtp-source), and, during that load, one
-# extra session (tools/bench_smtp_probe.py) sending the first 200 benchmark messages one
-# after another and timing each from DATA to the final reply (p50, p99).
+# Each gets the same load: smtp-source -s S -m $MILTER_MSGS -F <one campaign-shaped message>
+# (throughput = messages / wall time of smtp-source), and, during that load, one extra
+# session (tools/bench_smtp_probe.py) sending the first 200 benchmark messages one after
+# another and timing each from DATA to the final reply (p50, p99). S takes each value of
+# $SESSIONS: 20 saturates both cores (throughput; latency then is mostly queueing behind the
+# other 20 sessions), 2 loads the machine without saturating it (the latency a message sees
+# on a server that is not overloaded).
 # in_flow_delay = 0 so Postfix's flow control does not cap acceptance at the delivery rate.
 # The modes run interleaved, MILTER_ROUNDS times; the probe's latencies go to
 # OUT/probe-MODE.rROUND.txt (the report pools them per mode); every run writes one row of
@@ -25,7 +28,7 @@
 # milter's processes per message, load and probe), postfix_cpu_ms (the same for the Postfix
 # instance: live processes + children the master reaped), note.
 # Env: OUT (with subset/ from bench_gen.py), HDRSCAN, MILTER_MSGS (3000), MILTER_ROUNDS (3),
-#      SESSIONS (20), MODES ("none null hdrscan rspamd"), PF_ROOT, SMTP_PORT (11525),
+#      SESSIONS ("20 2"), MODES ("none null hdrscan rspamd"), PF_ROOT, SMTP_PORT (11525),
 #      MILTER_PORT (11526), NULL_MILTER_PORT (11527), RSPAMD_MILTER_PORT (11540),
 #      BENCH_DNS_PORT.
 # Needs root and the postfix package. Stops everything it started, also on error.
@@ -35,7 +38,7 @@ OUT=${OUT:-/tmp/hdrscan-bench}
 HDRSCAN=${HDRSCAN:-$REPO/build/scanner/hdrscan}
 MILTER_MSGS=${MILTER_MSGS:-3000}
 MILTER_ROUNDS=${MILTER_ROUNDS:-3}
-SESSIONS=${SESSIONS:-20}
+SESSIONS=${SESSIONS:-"20 2"}
 SMTP_PORT=${SMTP_PORT:-11525}
 MILTER_PORT=${MILTER_PORT:-11526}
 RSPAMD_MILTER_PORT=${RSPAMD_MILTER_PORT:-11540}
@@ -112,11 +115,11 @@ postfix -c "$E" check
 LOAD_MSG=$(grep -l 'OriginalAttributedTenantConnectingIp' "$OUT"/subset/00*.eml | sort | sed -n 1p || true)
 PROBE_FILES=$(ls "$OUT"/subset/ | sort | sed -n '1,200p' | sed "s|^|$OUT/subset/|" || true)
 [ -n "$LOAD_MSG" ] || { echo "bench-milter: no campaign-shaped message in $OUT/subset" >&2; exit 2; }
-log "load: smtp-source -s $SESSIONS -m $MILTER_MSGS -F $(basename "$LOAD_MSG") ($(stat -c %s "$LOAD_MSG") bytes); probe: 200 subset messages"
+log "load: smtp-source -s {$SESSIONS} -m $MILTER_MSGS -F $(basename "$LOAD_MSG") ($(stat -c %s "$LOAD_MSG") bytes); probe: 200 subset messages"
 rm -f "$OUT"/probe-*.txt
 case " $MODES " in *" null "*) g++ -O2 -std=c++20 ${NULL_MILTER_CXXFLAGS:-} "$REPO/tools/bench_null_milter.cpp" -o "$OUT/bench_null_milter" ;; esac
 case " $MODES " in *" hdrscan-b "*) [ -x "${HDRSCAN_B:-}" ] || { echo "bench-milter: mode hdrscan-b needs HDRSCAN_B" >&2; exit 2; } ;; esac
-printf 'mode\tmessages\tseconds\tp50_ms\tp99_ms\tprobe_n\tmilter_cpu_ms\tpostfix_cpu_ms\tnote\n' > "$OUT/milter.tsv"
+printf 'mode\tmessages\tseconds\tp50_ms\tp99_ms\tprobe_n\tmilter_cpu_ms\tpostfix_cpu_ms\tnote\tsessions\n' > "$OUT/milter.tsv"
 
 # CPU seconds of the Postfix instance: its live processes (master's session) plus what the
 # master collected from children that already exited (cutime+cstime)
@@ -130,7 +133,7 @@ postfix_cpu() {
 }
 
 run_mode() {
-  local mode=$1 note=""
+  local mode=$1 sessions=$2 note=""
   case $mode in
     none) $P -e "smtpd_milters =" ;;
     hdrscan|hdrscan-b)
@@ -169,11 +172,11 @@ run_mode() {
   c0=0; [ -n "$sid" ] && c0=$(sess_cpu "$sid")
   local p0 p1; p0=$(postfix_cpu)
   t0=$(date +%s%N)
-  ( smtp-source -s "$SESSIONS" -m "$MILTER_MSGS" -F "$LOAD_MSG" -f load@example.org -t load@test.local "127.0.0.1:$SMTP_PORT"
+  ( smtp-source -s "$sessions" -m "$MILTER_MSGS" -F "$LOAD_MSG" -f load@example.org -t load@test.local "127.0.0.1:$SMTP_PORT"
     date +%s%N > "$OUT/load.done.tmp"; mv "$OUT/load.done.tmp" "$OUT/load.done" ) &
   local load=$!
   probe=$(python3 "$REPO/tools/bench_smtp_probe.py" --port "$SMTP_PORT" --stop-file "$OUT/load.done" --count 100000 --min 100 \
-          --out "$OUT/probe-$mode.r$round.txt" $PROBE_FILES)
+          --out "$OUT/probe-$mode.s$sessions.r$round.txt" $PROBE_FILES)
   wait "$load"
   # throughput from smtp-source alone: its wall time (the probe may run a little longer)
   secs=$(awk -v a="$t0" -v b="$(cat "$OUT/load.done")" 'BEGIN{printf "%.4f", (b-a)/1e9}')
@@ -185,8 +188,8 @@ run_mode() {
   local pf_ms
   pf_ms=$(awk -v a="$p0" -v b="$p1" -v n="$MILTER_MSGS" -v p="${probe%% *}" 'BEGIN{printf "%.3f", (b-a)*1000/(n+p)}')
   set -- $probe
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$MILTER_MSGS" "$secs" "$2" "$3" "$1" "$cpu_ms" "$pf_ms" "$note; probe replies $4" >> "$OUT/milter.tsv"
-  log "$mode: $MILTER_MSGS msgs in $secs s; probe n=$1 p50=$2 ms p99=$3 ms codes=$4; milter CPU $cpu_ms ms/msg, Postfix CPU $pf_ms ms/msg"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$MILTER_MSGS" "$secs" "$2" "$3" "$1" "$cpu_ms" "$pf_ms" "$note; probe replies $4" "$sessions" >> "$OUT/milter.tsv"
+  log "$mode, $sessions sessions: $MILTER_MSGS msgs in $secs s; probe n=$1 p50=$2 ms p99=$3 ms codes=$4; milter CPU $cpu_ms ms/msg, Postfix CPU $pf_ms ms/msg"
   postfix -c "$E" stop >/dev/null 2>&1 || true
   for _ in $(seq 100); do postfix -c "$E" status >/dev/null 2>&1 || break; sleep 0.1; done
   PF_UP=0
@@ -199,6 +202,8 @@ run_mode() {
 
 # Rounds: the modes interleaved, MILTER_ROUNDS times (the report takes the median per mode);
 # one run of a mode varies by about +-10% on this machine.
-for ((round = 1; round <= MILTER_ROUNDS; round++)); do
-  for m in $MODES; do run_mode "$m"; done
+for s in $SESSIONS; do
+  for ((round = 1; round <= MILTER_ROUNDS; round++)); do
+    for m in $MODES; do run_mode "$m" "$s"; done
+  done
 done

@@ -122,46 +122,53 @@ def main():
             "/".join("%.1f" % s for s in small)))
     mil = os.path.join(os.path.dirname(a.results), "milter.tsv")
     if os.path.exists(mil):
-        m = milter_medians(load(mil), os.path.dirname(mil))
-        rounds = max((r["rounds"] for r in m.values()), default=0)
-        out.append("Milter: private Postfix 3.7 on 127.0.0.1 (queue on tmpfs), the same smtp-source load for each mode (below); "
+        rows = load(mil)
+        levels = sorted({int(r.get("sessions") or 20) for r in rows}, reverse=True)
+        out.append("Milter: private Postfix 3.7 on 127.0.0.1 (queue on tmpfs), the same smtp-source load for each mode; "
                    "latency = one extra SMTP session sending messages one after another during the load, "
                    "time from DATA to the final 250; \"added\" = this mode minus Postfix alone. "
-                   "Throughput and CPU: the median of %d interleaved rounds; latency: percentiles over all probe samples of all rounds (%s)." % (
-                       rounds, ", ".join("%s %d" % (k, r.get("probe_n", 0)) for k, r in m.items())))
+                   "Throughput and CPU: the median of the interleaved rounds; latency: percentiles over all probe "
+                   "samples of all rounds. One table per load (smtp-source sessions).")
         out.append("")
-        out.append("| Postfix with | messages | seconds | messages/s | vs no milter | vs null milter | latency p50 ms | p99 ms | added p50 ms | added p99 ms | milter CPU ms/msg | Postfix CPU ms/msg | note |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-        base, null = m.get("none"), m.get("null")
-        names = {"none": "no milter", "null": "null milter (floor)"}
-        for k in ("none", "null", "hdrscan", "hdrscan-b", "rspamd"):
-            if k not in m:
-                continue
-            r = m[k]
-            rel = relnull = add50 = add99 = ""
-            if base and k != "none":
-                rel = "%.0f%%" % (100 * r["mps"] / base["mps"])
-                add50 = "%.2f" % (r["p50_ms"] - base["p50_ms"])
-                add99 = "%.2f" % (r["p99_ms"] - base["p99_ms"])
-            if null and k not in ("none", "null"):
-                relnull = "%.0f%%" % (100 * r["mps"] / null["mps"])
-            out.append("| %s | %d | %.2f | %.0f | %s | %s | %.2f | %.2f | %s | %s | %s | %.3f | %s |" % (
-                names.get(k, k + " milter"), r["messages"], r["seconds"], r["mps"], rel, relnull,
-                r["p50_ms"], r["p99_ms"], add50, add99,
-                "%.3f" % r["milter_cpu_ms"] if k != "none" else "", r["postfix_cpu_ms"], r["note"]))
-        out.append("")
-        if base and "hdrscan" in m:
-            r = m["hdrscan"]
-            x = r["mps"] / base["mps"]
-            d99 = r["p99_ms"] - base["p99_ms"]
-            null_tp = null_p99 = ""
-            if null:
-                null_tp = "; the null milter (floor) reaches %.0f%%" % (100 * null["mps"] / base["mps"])
-                null_p99 = "; the null milter adds %.2f ms" % (null["p99_ms"] - base["p99_ms"])
-            targets.append("- milter throughput >= 90%% of Postfix alone: %.0f%% (%s)%s" % (
-                100 * x, "met" if x >= 0.9 else "NOT met", null_tp))
-            targets.append("- milter p99 added latency < 5 ms: %.2f ms (%s)%s" % (
-                d99, "met" if d99 < 5 else "NOT met", null_p99))
+        for sess in levels:
+            m = milter_medians([r for r in rows if int(r.get("sessions") or 20) == sess],
+                               os.path.dirname(mil), sess)
+            rounds = max((r["rounds"] for r in m.values()), default=0)
+            out.append("Load: smtp-source -s %d, %d rounds; probe samples: %s." % (
+                sess, rounds, ", ".join("%s %d" % (k, r.get("probe_n", 0)) for k, r in m.items())))
+            out.append("")
+            out.append("| Postfix with | messages | seconds | messages/s | vs no milter | vs null milter | latency p50 ms | p99 ms | added p50 ms | added p99 ms | milter CPU ms/msg | Postfix CPU ms/msg | note |")
+            out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+            base, null = m.get("none"), m.get("null")
+            names = {"none": "no milter", "null": "null milter (floor)"}
+            for k in ("none", "null", "hdrscan", "hdrscan-b", "rspamd"):
+                if k not in m:
+                    continue
+                r = m[k]
+                rel = relnull = add50 = add99 = ""
+                if base and k != "none":
+                    rel = "%.0f%%" % (100 * r["mps"] / base["mps"])
+                    add50 = "%.2f" % (r["p50_ms"] - base["p50_ms"])
+                    add99 = "%.2f" % (r["p99_ms"] - base["p99_ms"])
+                if null and k not in ("none", "null"):
+                    relnull = "%.0f%%" % (100 * r["mps"] / null["mps"])
+                out.append("| %s | %d | %.2f | %.0f | %s | %s | %.2f | %.2f | %s | %s | %s | %.3f | %s |" % (
+                    names.get(k, k + " milter"), r["messages"], r["seconds"], r["mps"], rel, relnull,
+                    r["p50_ms"], r["p99_ms"], add50, add99,
+                    "%.3f" % r["milter_cpu_ms"] if k != "none" else "", r["postfix_cpu_ms"], r["note"]))
+            out.append("")
+            if base and "hdrscan" in m:
+                r = m["hdrscan"]
+                x = r["mps"] / base["mps"]
+                d99 = r["p99_ms"] - base["p99_ms"]
+                null_tp = null_p99 = ""
+                if null:
+                    null_tp = "; the null milter (floor) reaches %.0f%%" % (100 * null["mps"] / base["mps"])
+                    null_p99 = "; the null milter adds %.2f ms" % (null["p99_ms"] - base["p99_ms"])
+                targets.append("- milter throughput >= 90%% of Postfix alone, %d sessions: %.0f%% (%s)%s" % (
+                    sess, 100 * x, "met" if x >= 0.9 else "NOT met", null_tp))
+                targets.append("- milter p99 added latency < 5 ms, %d sessions: %.2f ms (%s)%s" % (
+                    sess, d99, "met" if d99 < 5 else "NOT met", null_p99))
     if targets:
         out.append("Issue 7 targets, from the numbers above:")
         out.append("")
@@ -170,7 +177,7 @@ def main():
     print("\n".join(out))
 
 
-def milter_medians(rows, probe_dir):
+def milter_medians(rows, probe_dir, sessions):
     """milter.tsv rows (one per run) -> per mode the median of every measured column."""
     by = {}
     for r in rows:
@@ -190,7 +197,7 @@ def milter_medians(rows, probe_dir):
         # latency percentiles over every probe sample of every round (one run gives ~150
         # samples, too few for a stable p99 on its own); the per-run medians otherwise
         lat = []
-        for f in glob.glob(os.path.join(probe_dir, "probe-%s.r*.txt" % mode)):
+        for f in glob.glob(os.path.join(probe_dir, "probe-%s.s%d.r*.txt" % (mode, sessions))):
             with open(f) as fh:
                 lat += [float(x) for x in fh if x.strip()]
         if lat:
