@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cstdio>
 
 namespace hdrscan::scanner {
 
@@ -39,6 +40,15 @@ std::shared_ptr<const heuristics::IndicatorPack> AnalysisOptions::load_pack() co
 
 std::shared_ptr<const heuristics::Analyzer> AnalysisOptions::make_analyzer() const {
   return std::make_shared<const heuristics::Analyzer>(load_pack(), thresholds);
+}
+
+std::shared_ptr<const heuristics::Analyzer> AnalysisOptions::make_analyzer_or_report() const {
+  try {
+    return make_analyzer();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hdrscan: indicators: %s\n", e.what());
+    return nullptr;
+  }
 }
 
 mime::ReaderOptions AnalysisOptions::reader_options() const {

@@ -24,6 +24,9 @@ struct AnalysisOptions {
   // The pack and thresholds as the one Analyzer every application scores with; throws as
   // load_pack() does.
   std::shared_ptr<const heuristics::Analyzer> make_analyzer() const;
+  // The same for a command: on a bad indicator file prints "hdrscan: indicators: REASON" to
+  // stderr and returns null (the command then exits 2).
+  std::shared_ptr<const heuristics::Analyzer> make_analyzer_or_report() const;
   // Reader options matching these limits (a reader never cuts a message the parser accepts).
   mime::ReaderOptions reader_options() const;
 };

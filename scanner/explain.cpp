@@ -663,13 +663,8 @@ std::string render_text(const json& m, const Style& st) {
 }
 
 int run_explain(ExplainOptions& o) {
-  std::shared_ptr<const heuristics::Analyzer> analyzer_ptr;
-  try {
-    analyzer_ptr = o.analysis.make_analyzer();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "hdrscan: indicators: %s\n", e.what());
-    return 2;
-  }
+  const auto analyzer_ptr = o.analysis.make_analyzer_or_report();
+  if (!analyzer_ptr) return 2;
   const heuristics::Analyzer& analyzer = *analyzer_ptr;
   const auto min_verdict = heuristics::parse_verdict(o.min_verdict).value_or(heuristics::Verdict::campaign);
 

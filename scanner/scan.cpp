@@ -284,13 +284,8 @@ int run_scan(ScanOptions& o) {
   int threads = o.threads;
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
-  std::shared_ptr<const heuristics::Analyzer> analyzer_ptr;
-  try {
-    analyzer_ptr = o.analysis.make_analyzer();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "hdrscan: indicators: %s\n", e.what());
-    return 2;
-  }
+  const auto analyzer_ptr = o.analysis.make_analyzer_or_report();
+  if (!analyzer_ptr) return 2;
   const heuristics::Analyzer& analyzer = *analyzer_ptr;
   const mime::Limits limits = o.analysis.limits;
   const mime::ReaderOptions ropt = o.analysis.reader_options();

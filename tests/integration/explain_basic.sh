@@ -111,4 +111,9 @@ run xm.txt xm.err explain "$WORK/missing.eml"
 expect_eq "$RC" 2 "explain of a missing file"
 "$BIN" explain --format json - <"$CAMP" >xs.json; RC=$?
 expect_eq "$(python3 -c "import json; print(json.load(open('xs.json'))['sha256'])")" "$(sha256sum "$CAMP" | cut -d' ' -f1)" "explain -"
-pass "explain --index, errors, stdin"
+printf '@format hdrscan-indicators 1\n@source test\nconnector-ip 1.2.3.4/33\n' >bad.ind
+run xb.txt xb.err explain --indicators bad.ind "$CAMP"
+expect_eq "$RC" 2 "explain with a bad indicator file"
+grep -q 'hdrscan: indicators: .*bad.ind:3' xb.err || fail "explain: indicator error does not name file:line: $(cat xb.err)"
+[ -s xb.txt ] && fail "explain printed a report despite the bad indicator file"
+pass "explain --index, errors (range, missing file, bad indicators), stdin"
