@@ -11,6 +11,7 @@
 #   hdrscan  `hdrscan milter --listen inet:127.0.0.1:$MILTER_PORT`, every verdict tagged
 #            (campaign -> tag, not the default hold, so that every mode delivers every message)
 #   hdrscan-b the same with the binary $HDRSCAN_B (an A/B comparison of two builds)
+#   hdrscan-unix  hdrscan on a unix socket instead of loopback TCP
 #   rspamd   rspamd's proxy worker in milter mode, scanning itself (self_scan), network
 #            modules off (tools/bench-peers.sh), reject action raised so nothing is refused
 # Each gets the same load: smtp-source -s S -m $MILTER_MSGS -F <one campaign-shaped message>
@@ -136,17 +137,31 @@ run_mode() {
   local mode=$1 sessions=$2 note=""
   case $mode in
     none) $P -e "smtpd_milters =" ;;
-    hdrscan|hdrscan-b)
+    hdrscan|hdrscan-b|hdrscan-unix)
       # campaign -> tag (not the default hold): every mode then delivers every message, so
       # Postfix does the same work in each; holding the campaign-shaped load would skip delivery
       printf 'campaign = tag\n' > "$E/hdrscan-milter.conf"
       local bin=$HDRSCAN
       [ "$mode" = hdrscan-b ] && bin=$HDRSCAN_B
-      setsid "$bin" milter --config "$E/hdrscan-milter.conf" --listen "inet:127.0.0.1:$MILTER_PORT" > "$ROOT/log/hdrscan-milter.log" 2>&1 &
-      MILTER_PID=$!
-      wait_port "$MILTER_PORT" 30 || { log "hdrscan milter did not start:"; tail -n 5 "$ROOT/log/hdrscan-milter.log" >&2; return 1; }
-      $P -e "smtpd_milters = inet:127.0.0.1:$MILTER_PORT"
-      note="policy: tag every verdict"
+      if [ "$mode" = hdrscan-unix ]; then
+        # a unix socket instead of loopback TCP (smtpd is not chrooted here); Postfix's
+        # processes run as user postfix, the socket is created 0660
+        local sock=$ROOT/hdrscan-milter.sock
+        rm -f "$sock"
+        setsid "$bin" milter --config "$E/hdrscan-milter.conf" --listen "unix:$sock" > "$ROOT/log/hdrscan-milter.log" 2>&1 &
+        MILTER_PID=$!
+        for _ in $(seq 300); do [ -S "$sock" ] && break; sleep 0.1; done
+        [ -S "$sock" ] || { log "hdrscan milter did not start:"; tail -n 5 "$ROOT/log/hdrscan-milter.log" >&2; return 1; }
+        chown postfix "$sock"
+        $P -e "smtpd_milters = unix:$sock"
+        note="unix socket; "
+      else
+        setsid "$bin" milter --config "$E/hdrscan-milter.conf" --listen "inet:127.0.0.1:$MILTER_PORT" > "$ROOT/log/hdrscan-milter.log" 2>&1 &
+        MILTER_PID=$!
+        wait_port "$MILTER_PORT" 30 || { log "hdrscan milter did not start:"; tail -n 5 "$ROOT/log/hdrscan-milter.log" >&2; return 1; }
+        $P -e "smtpd_milters = inet:127.0.0.1:$MILTER_PORT"
+      fi
+      note="${note}policy: tag every verdict"
       [ "$mode" = hdrscan-b ] && note="$note; build B: $HDRSCAN_B"
       ;;
     null)
@@ -168,7 +183,7 @@ run_mode() {
   smtp-source -s 2 -m 20 -F "$LOAD_MSG" -f load@example.org -t warm@test.local "127.0.0.1:$SMTP_PORT"
   rm -f "$OUT/load.done"
   local t0 probe secs c0 c1 sid
-  case $mode in hdrscan|hdrscan-b|null) sid=$MILTER_PID ;; rspamd) sid=$RSPAMD_SID ;; *) sid="" ;; esac
+  case $mode in hdrscan|hdrscan-b|hdrscan-unix|null) sid=$MILTER_PID ;; rspamd) sid=$RSPAMD_SID ;; *) sid="" ;; esac
   c0=0; [ -n "$sid" ] && c0=$(sess_cpu "$sid")
   local p0 p1; p0=$(postfix_cpu)
   t0=$(date +%s%N)
@@ -194,7 +209,7 @@ run_mode() {
   for _ in $(seq 100); do postfix -c "$E" status >/dev/null 2>&1 || break; sleep 0.1; done
   PF_UP=0
   case $mode in
-    hdrscan|hdrscan-b|null) kill -TERM "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true; MILTER_PID="" ;;
+    hdrscan|hdrscan-b|hdrscan-unix|null) kill -TERM "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true; MILTER_PID="" ;;
     rspamd) rspamd_stop ;;
   esac
   postsuper -c "$E" -d ALL >/dev/null 2>&1 || true

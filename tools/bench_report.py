@@ -141,7 +141,7 @@ def main():
             out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
             base, null = m.get("none"), m.get("null")
             names = {"none": "no milter", "null": "null milter (floor)"}
-            for k in ("none", "null", "hdrscan", "hdrscan-b", "rspamd"):
+            for k in ("none", "null", "hdrscan", "hdrscan-b", "hdrscan-unix", "rspamd"):
                 if k not in m:
                     continue
                 r = m[k]
