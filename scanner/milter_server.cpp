@@ -160,6 +160,8 @@ class Server {
   asio::thread_pool& pool() { return pool_; }
   asio::io_context& io() { return io_; }
   Counters& counters() { return counters_; }
+  // set by listen() before the first accept, constant afterwards
+  bool on_unix_socket() const { return !unix_path_.empty(); }
   void remove(std::uint64_t id) {
     std::lock_guard<std::mutex> lock(conns_mu_);
     conns_.erase(id);
@@ -196,7 +198,8 @@ class Server {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Server& srv, std::uint64_t id, asio::strand<asio::io_context::executor_type> strand)
-      : srv_(srv), id_(id), strand_(strand), sock_(strand), deadline_(strand), scan_timer_(strand) {
+      : srv_(srv), id_(id), strand_(strand), sock_(strand), deadline_(strand), scan_timer_(strand),
+        tcp_(!srv.on_unix_socket()) {
     session_.set_limits(srv_.runtime()->session_limits());
   }
   generic_stream::socket& socket() { return sock_; }
@@ -337,9 +340,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // sends packet after packet and we answer none of them, so the kernel delays its ACK (40 ms
   // on Linux) while the MTA's Nagle algorithm holds its next small packet until that ACK: one
   // 40-50 ms stall per message (measured with tools/bench-milter.sh, Postfix 3.7). Linux
-  // clears TCP_QUICKACK by itself, so it is set again after every read; no-op on unix sockets.
+  // clears TCP_QUICKACK by itself, so it is set again after every read. Not on unix sockets
+  // (no ACKs; the call would fail, one wasted system call per read).
   void quick_ack() {
 #ifdef TCP_QUICKACK
+    if (!tcp_) return;
     int one = 1;
     ::setsockopt(sock_.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 #endif
@@ -556,6 +561,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string out_, wbuf_;
   bool reading_ = false, writing_ = false, busy_ = false, closed_ = false,
        close_after_write_ = false, drain_requested_ = false;
+  const bool tcp_;  // loopback/remote TCP, not a unix socket
   std::uint64_t deadline_gen_ = 0, scan_gen_ = 0;
   std::size_t aborted_seen_ = 0;
   Clock::time_point scan_started_ = Clock::now();

@@ -12,6 +12,7 @@
 #            (campaign -> tag, not the default hold, so that every mode delivers every message)
 #   hdrscan-b the same with the binary $HDRSCAN_B (an A/B comparison of two builds)
 #   hdrscan-unix  hdrscan on a unix socket instead of loopback TCP
+#   null-unix     the null milter on a unix socket (the floor for hdrscan-unix)
 #   rspamd   rspamd's proxy worker in milter mode, scanning itself (self_scan), network
 #            modules off (tools/bench-peers.sh), reject action raised so nothing is refused
 # Each gets the same load: smtp-source -s S -m $MILTER_MSGS -F <one campaign-shaped message>
@@ -29,9 +30,10 @@
 # milter's processes per message, load and probe), postfix_cpu_ms (the same for the Postfix
 # instance: live processes + children the master reaped), note.
 # Env: OUT (with subset/ from bench_gen.py), HDRSCAN, MILTER_MSGS (3000), MILTER_ROUNDS (3),
-#      SESSIONS ("20 2"), MODES ("none null hdrscan rspamd"), PF_ROOT, SMTP_PORT (11525),
+#      SESSIONS ("20 2"), MODES ("none null hdrscan null-unix hdrscan-unix rspamd"), PF_ROOT, SMTP_PORT (11525),
 #      MILTER_PORT (11526), NULL_MILTER_PORT (11527), RSPAMD_MILTER_PORT (11540),
-#      BENCH_DNS_PORT.
+#      BENCH_DNS_PORT, HDRSCAN_B, HDRSCAN_CONF_EXTRA and HDRSCAN_B_CONF_EXTRA (config lines added
+#      for mode hdrscan / hdrscan-b).
 # Needs root and the postfix package. Stops everything it started, also on error.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,7 +47,7 @@ MILTER_PORT=${MILTER_PORT:-11526}
 RSPAMD_MILTER_PORT=${RSPAMD_MILTER_PORT:-11540}
 BENCH_DNS_PORT=${BENCH_DNS_PORT:-11553}
 NULL_MILTER_PORT=${NULL_MILTER_PORT:-11527}
-MODES=${MODES:-"none null hdrscan rspamd"}
+MODES=${MODES:-"none null hdrscan null-unix hdrscan-unix rspamd"}
 log() { printf '[bench-milter %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 wait_port() {
   local i
@@ -118,7 +120,7 @@ PROBE_FILES=$(ls "$OUT"/subset/ | sort | sed -n '1,200p' | sed "s|^|$OUT/subset/
 [ -n "$LOAD_MSG" ] || { echo "bench-milter: no campaign-shaped message in $OUT/subset" >&2; exit 2; }
 log "load: smtp-source -s {$SESSIONS} -m $MILTER_MSGS -F $(basename "$LOAD_MSG") ($(stat -c %s "$LOAD_MSG") bytes); probe: 200 subset messages"
 rm -f "$OUT"/probe-*.txt
-case " $MODES " in *" null "*) g++ -O2 -std=c++20 ${NULL_MILTER_CXXFLAGS:-} "$REPO/tools/bench_null_milter.cpp" -o "$OUT/bench_null_milter" ;; esac
+case " $MODES " in *" null "*|*" null-unix "*) g++ -O2 -std=c++20 ${NULL_MILTER_CXXFLAGS:-} "$REPO/tools/bench_null_milter.cpp" -o "$OUT/bench_null_milter" ;; esac
 case " $MODES " in *" hdrscan-b "*) [ -x "${HDRSCAN_B:-}" ] || { echo "bench-milter: mode hdrscan-b needs HDRSCAN_B" >&2; exit 2; } ;; esac
 printf 'mode\tmessages\tseconds\tp50_ms\tp99_ms\tprobe_n\tmilter_cpu_ms\tpostfix_cpu_ms\tnote\tsessions\n' > "$OUT/milter.tsv"
 
@@ -141,8 +143,10 @@ run_mode() {
       # campaign -> tag (not the default hold): every mode then delivers every message, so
       # Postfix does the same work in each; holding the campaign-shaped load would skip delivery
       printf 'campaign = tag\n' > "$E/hdrscan-milter.conf"
-      local bin=$HDRSCAN
-      [ "$mode" = hdrscan-b ] && bin=$HDRSCAN_B
+      local bin=$HDRSCAN extra=${HDRSCAN_CONF_EXTRA:-}
+      [ "$mode" = hdrscan-b ] && { bin=$HDRSCAN_B; extra=${HDRSCAN_B_CONF_EXTRA:-}; }
+      # extra config lines (A/B of a setting: HDRSCAN_B=$HDRSCAN HDRSCAN_B_CONF_EXTRA='io-threads = 2')
+      [ -n "$extra" ] && printf '%s\n' "$extra" >> "$E/hdrscan-milter.conf" && note="config: $extra; "
       if [ "$mode" = hdrscan-unix ]; then
         # a unix socket instead of loopback TCP (smtpd is not chrooted here); Postfix's
         # processes run as user postfix, the socket is created 0660
@@ -154,7 +158,7 @@ run_mode() {
         [ -S "$sock" ] || { log "hdrscan milter did not start:"; tail -n 5 "$ROOT/log/hdrscan-milter.log" >&2; return 1; }
         chown postfix "$sock"
         $P -e "smtpd_milters = unix:$sock"
-        note="unix socket; "
+        note="${note}unix socket; "
       else
         setsid "$bin" milter --config "$E/hdrscan-milter.conf" --listen "inet:127.0.0.1:$MILTER_PORT" > "$ROOT/log/hdrscan-milter.log" 2>&1 &
         MILTER_PID=$!
@@ -170,6 +174,14 @@ run_mode() {
       wait_port "$NULL_MILTER_PORT" 30 || { log "null milter did not start"; return 1; }
       $P -e "smtpd_milters = inet:127.0.0.1:$NULL_MILTER_PORT"
       note="floor: tools/bench_null_milter.cpp, same negotiation, adds one header" ;;
+    null-unix)
+      local nsock=$ROOT/null-milter.sock
+      setsid "$OUT/bench_null_milter" "$nsock" > "$ROOT/log/null-milter.log" 2>&1 &
+      MILTER_PID=$!
+      for _ in $(seq 300); do [ -S "$nsock" ] && break; sleep 0.1; done
+      [ -S "$nsock" ] || { log "null milter did not start"; return 1; }
+      $P -e "smtpd_milters = unix:$nsock"
+      note="unix socket; floor: tools/bench_null_milter.cpp, same negotiation, adds one header" ;;
     rspamd)
       rspamd_start "$OUT/rspamd-milter" "$RSPAMD_MILTER_PORT" "$(nproc)" milter
       # warm-up: regexp/hyperscan caches, before Postfix depends on it
@@ -183,7 +195,7 @@ run_mode() {
   smtp-source -s 2 -m 20 -F "$LOAD_MSG" -f load@example.org -t warm@test.local "127.0.0.1:$SMTP_PORT"
   rm -f "$OUT/load.done"
   local t0 probe secs c0 c1 sid
-  case $mode in hdrscan|hdrscan-b|hdrscan-unix|null) sid=$MILTER_PID ;; rspamd) sid=$RSPAMD_SID ;; *) sid="" ;; esac
+  case $mode in hdrscan|hdrscan-b|hdrscan-unix|null|null-unix) sid=$MILTER_PID ;; rspamd) sid=$RSPAMD_SID ;; *) sid="" ;; esac
   c0=0; [ -n "$sid" ] && c0=$(sess_cpu "$sid")
   local p0 p1; p0=$(postfix_cpu)
   t0=$(date +%s%N)
@@ -209,7 +221,7 @@ run_mode() {
   for _ in $(seq 100); do postfix -c "$E" status >/dev/null 2>&1 || break; sleep 0.1; done
   PF_UP=0
   case $mode in
-    hdrscan|hdrscan-b|hdrscan-unix|null) kill -TERM "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true; MILTER_PID="" ;;
+    hdrscan|hdrscan-b|hdrscan-unix|null|null-unix) kill -TERM "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true; MILTER_PID="" ;;
     rspamd) rspamd_stop ;;
   esac
   postsuper -c "$E" -d ALL >/dev/null 2>&1 || true

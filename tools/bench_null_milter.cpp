@@ -8,6 +8,7 @@
 // answers end of message with one 'h' (add a header, as hdrscan's tag does) and 'c'.
 // Postfix's throughput with this milter is the ceiling for any milter that reads the message.
 //   bench_null_milter PORT        listen on 127.0.0.1:PORT until SIGTERM/SIGINT
+//   bench_null_milter /PATH       listen on the unix socket PATH instead (mode 0666)
 // Limits: packets up to 1 MiB (else the connection is closed); loopback only.
 // Build: g++ -O2 -std=c++20 bench_null_milter.cpp -o bench_null_milter
 #include <arpa/inet.h>
@@ -15,6 +16,8 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -110,20 +113,36 @@ bool handle(Conn& c, std::string& out) {
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    std::fprintf(stderr, "usage: bench_null_milter PORT\n");
+    std::fprintf(stderr, "usage: bench_null_milter PORT|/SOCKET-PATH\n");
     return 2;
   }
   std::signal(SIGTERM, [](int) { g_stop = 1; });
   std::signal(SIGINT, [](int) { g_stop = 1; });
   std::signal(SIGPIPE, SIG_IGN);
-  int ls = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  const bool unix_socket = argv[1][0] == '/';
+  int ls = ::socket(unix_socket ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   int one = 1;
-  ::setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<std::uint16_t>(std::atoi(argv[1])));
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(ls, reinterpret_cast<sockaddr*>(&sa), sizeof sa) || ::listen(ls, 1024)) {
+  int bound = -1;
+  if (unix_socket) {
+    sockaddr_un su{};
+    su.sun_family = AF_UNIX;
+    if (std::strlen(argv[1]) >= sizeof su.sun_path) {
+      std::fprintf(stderr, "bench_null_milter: socket path too long\n");
+      return 2;
+    }
+    std::strcpy(su.sun_path, argv[1]);
+    ::unlink(argv[1]);
+    bound = ::bind(ls, reinterpret_cast<sockaddr*>(&su), sizeof su);
+    if (bound == 0) ::chmod(argv[1], 0666);  // Postfix's smtpd runs as user postfix
+  } else {
+    ::setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<std::uint16_t>(std::atoi(argv[1])));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bound = ::bind(ls, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  }
+  if (bound != 0 || ::listen(ls, 1024)) {
     std::perror("bench_null_milter: bind/listen");
     return 1;
   }
@@ -141,7 +160,7 @@ int main(int argc, char** argv) {
       int fd = evs[i].data.fd;
       if (fd == ls) {
         for (int cfd; (cfd = ::accept4(ls, nullptr, nullptr, SOCK_NONBLOCK)) >= 0;) {
-          ::setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+          if (!unix_socket) ::setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
           epoll_event ce{};
           ce.events = EPOLLIN;
           ce.data.fd = cfd;
@@ -158,7 +177,7 @@ int main(int argc, char** argv) {
       } else {
         // the same ACK fix as hdrscan's (milter_server.cpp quick_ack): with no-reply steps the
         // MTA's Nagle would otherwise wait for our delayed ACK
-        ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+        if (!unix_socket) ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
         c.in.append(buf, static_cast<std::size_t>(r));
         std::string out;
         keep = handle(c, out);
@@ -179,5 +198,6 @@ int main(int argc, char** argv) {
       }
     }
   }
+  if (unix_socket) ::unlink(argv[1]);
   return 0;
 }
