@@ -403,7 +403,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     try {
       if (rt.test_scan_delay_ms)
         std::this_thread::sleep_for(std::chrono::milliseconds(rt.test_scan_delay_ms));
-      r.rep = analyze(raw, *rt.analyzer, rt.limits);
+      // the milter neither logs nor returns the message digest: not computed
+      r.rep = analyze(raw, *rt.analyzer, rt.limits, Digest::skip);
       for (const auto& e : r.rep.errors)
         if (e.code == "internal_error") r.err = e.detail;
     } catch (const std::exception& e) {

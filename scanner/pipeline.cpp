@@ -38,12 +38,12 @@ std::string header_text(const mime::ParsedMessage& m, std::string_view name) {
 }  // namespace
 
 MessageReport analyze(const mime::RawMessage& raw, const heuristics::Analyzer& analyzer,
-                      const mime::Limits& limits) {
+                      const mime::Limits& limits, Digest digest) {
   MessageReport r;
   r.where = raw.where;
   r.size = raw.bytes.size();
   try {
-    r.sha256 = sha256_hex(raw.bytes);
+    if (digest == Digest::sha256) r.sha256 = sha256_hex(raw.bytes);
     if (!raw.error.empty()) {
       r.errors.push_back({raw.error_code.empty() ? "unreadable" : raw.error_code, raw.error, true});
       if (raw.bytes.empty()) {

@@ -246,6 +246,13 @@ TEST_CASE("a real generated campaign message through the pipeline gives a comple
   scanner::HtmlReport rep;
   rep.add(ScanRecord{0, &r});
   CHECK(rep.data({})["flagged"].size() == 1);
+
+  // the milter's analysis skips the digest and nothing else: same verdict, score, evidence
+  const MessageReport m = scanner::analyze(raw, analyzer, {}, scanner::Digest::skip);
+  CHECK(m.sha256.empty());
+  CHECK(m.assessment.verdict == r.assessment.verdict);
+  CHECK(m.assessment.score == r.assessment.score);
+  CHECK(parsed_record(ScanRecord{0, &m})["evidence"] == j["evidence"]);
 }
 
 // The JSONL record is written directly (record_to_jsonl), without a DOM; parsed back by
