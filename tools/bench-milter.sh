@@ -57,6 +57,23 @@ wait_port() {
   done
   return 1
 }
+# start_milter LOG ADDR CMD...: runs CMD, which listens on ADDR (Postfix's syntax: inet:HOST:PORT
+# or unix:PATH), in its own session; waits until ADDR is there; points smtpd_milters at it.
+# smtpd is not chrooted here and runs as user postfix: a unix socket is handed to that user.
+start_milter() {
+  local logf=$1 addr=$2 i up=0
+  shift 2
+  [ "${addr#unix:}" != "$addr" ] && rm -f "${addr#unix:}"
+  setsid "$@" > "$logf" 2>&1 &
+  MILTER_PID=$!
+  case $addr in
+    inet:*) wait_port "${addr##*:}" 30 && up=1 ;;
+    unix:*) for ((i = 0; i < 300; i++)); do [ -S "${addr#unix:}" ] && { up=1; break; }; sleep 0.1; done
+            [ $up = 1 ] && chown postfix "${addr#unix:}" ;;
+  esac
+  [ $up = 1 ] || { log "milter did not start on $addr:"; tail -n 5 "$logf" >&2; return 1; }
+  $P -e "smtpd_milters = $addr"
+}
 . "$REPO/tools/bench-peers.sh"
 
 # The instance lives on tmpfs when there is one: on this machine's ext4, Postfix alone took
@@ -146,42 +163,18 @@ run_mode() {
       local bin=$HDRSCAN extra=${HDRSCAN_CONF_EXTRA:-}
       [ "$mode" = hdrscan-b ] && { bin=$HDRSCAN_B; extra=${HDRSCAN_B_CONF_EXTRA:-}; }
       # extra config lines (A/B of a setting: HDRSCAN_B=$HDRSCAN HDRSCAN_B_CONF_EXTRA='io-threads = 2')
-      [ -n "$extra" ] && printf '%s\n' "$extra" >> "$E/hdrscan-milter.conf" && note="config: $extra; "
-      if [ "$mode" = hdrscan-unix ]; then
-        # a unix socket instead of loopback TCP (smtpd is not chrooted here); Postfix's
-        # processes run as user postfix, the socket is created 0660
-        local sock=$ROOT/hdrscan-milter.sock
-        rm -f "$sock"
-        setsid "$bin" milter --config "$E/hdrscan-milter.conf" --listen "unix:$sock" > "$ROOT/log/hdrscan-milter.log" 2>&1 &
-        MILTER_PID=$!
-        for _ in $(seq 300); do [ -S "$sock" ] && break; sleep 0.1; done
-        [ -S "$sock" ] || { log "hdrscan milter did not start:"; tail -n 5 "$ROOT/log/hdrscan-milter.log" >&2; return 1; }
-        chown postfix "$sock"
-        $P -e "smtpd_milters = unix:$sock"
-        note="${note}unix socket; "
-      else
-        setsid "$bin" milter --config "$E/hdrscan-milter.conf" --listen "inet:127.0.0.1:$MILTER_PORT" > "$ROOT/log/hdrscan-milter.log" 2>&1 &
-        MILTER_PID=$!
-        wait_port "$MILTER_PORT" 30 || { log "hdrscan milter did not start:"; tail -n 5 "$ROOT/log/hdrscan-milter.log" >&2; return 1; }
-        $P -e "smtpd_milters = inet:127.0.0.1:$MILTER_PORT"
-      fi
+      [ -n "$extra" ] && printf '%s\n' "$extra" >> "$E/hdrscan-milter.conf" && note="config: ${extra//$'\n'/, }; "
+      local addr="inet:127.0.0.1:$MILTER_PORT"
+      [ "$mode" = hdrscan-unix ] && { addr="unix:$ROOT/hdrscan-milter.sock"; note="${note}unix socket; "; }
+      start_milter "$ROOT/log/hdrscan-milter.log" "$addr" "$bin" milter --config "$E/hdrscan-milter.conf" --listen "$addr" || return 1
       note="${note}policy: tag every verdict"
       [ "$mode" = hdrscan-b ] && note="$note; build B: $HDRSCAN_B"
       ;;
-    null)
-      setsid "$OUT/bench_null_milter" "$NULL_MILTER_PORT" > "$ROOT/log/null-milter.log" 2>&1 &
-      MILTER_PID=$!
-      wait_port "$NULL_MILTER_PORT" 30 || { log "null milter did not start"; return 1; }
-      $P -e "smtpd_milters = inet:127.0.0.1:$NULL_MILTER_PORT"
-      note="floor: tools/bench_null_milter.cpp, same negotiation, adds one header" ;;
-    null-unix)
-      local nsock=$ROOT/null-milter.sock
-      setsid "$OUT/bench_null_milter" "$nsock" > "$ROOT/log/null-milter.log" 2>&1 &
-      MILTER_PID=$!
-      for _ in $(seq 300); do [ -S "$nsock" ] && break; sleep 0.1; done
-      [ -S "$nsock" ] || { log "null milter did not start"; return 1; }
-      $P -e "smtpd_milters = unix:$nsock"
-      note="unix socket; floor: tools/bench_null_milter.cpp, same negotiation, adds one header" ;;
+    null|null-unix)
+      local addr="inet:127.0.0.1:$NULL_MILTER_PORT" arg=$NULL_MILTER_PORT
+      [ "$mode" = null-unix ] && { addr="unix:$ROOT/null-milter.sock"; arg=${addr#unix:}; note="unix socket; "; }
+      start_milter "$ROOT/log/null-milter.log" "$addr" "$OUT/bench_null_milter" "$arg" || return 1
+      note="${note}floor: tools/bench_null_milter.cpp, same negotiation, adds one header" ;;
     rspamd)
       rspamd_start "$OUT/rspamd-milter" "$RSPAMD_MILTER_PORT" "$(nproc)" milter
       # warm-up: regexp/hyperscan caches, before Postfix depends on it
@@ -195,7 +188,7 @@ run_mode() {
   smtp-source -s 2 -m 20 -F "$LOAD_MSG" -f load@example.org -t warm@test.local "127.0.0.1:$SMTP_PORT"
   rm -f "$OUT/load.done"
   local t0 probe secs c0 c1 sid
-  case $mode in hdrscan|hdrscan-b|hdrscan-unix|null|null-unix) sid=$MILTER_PID ;; rspamd) sid=$RSPAMD_SID ;; *) sid="" ;; esac
+  case $mode in rspamd) sid=$RSPAMD_SID ;; *) sid=$MILTER_PID ;; esac
   c0=0; [ -n "$sid" ] && c0=$(sess_cpu "$sid")
   local p0 p1; p0=$(postfix_cpu)
   t0=$(date +%s%N)
@@ -220,10 +213,8 @@ run_mode() {
   postfix -c "$E" stop >/dev/null 2>&1 || true
   for _ in $(seq 100); do postfix -c "$E" status >/dev/null 2>&1 || break; sleep 0.1; done
   PF_UP=0
-  case $mode in
-    hdrscan|hdrscan-b|hdrscan-unix|null|null-unix) kill -TERM "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true; MILTER_PID="" ;;
-    rspamd) rspamd_stop ;;
-  esac
+  if [ -n "$MILTER_PID" ]; then kill -TERM "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true; MILTER_PID=""; fi
+  if [ "$mode" = rspamd ]; then rspamd_stop; fi
   postsuper -c "$E" -d ALL >/dev/null 2>&1 || true
 }
 

@@ -47,7 +47,10 @@ if [ "$BUILD_IT" = 1 ]; then
   cmake --build "$BUILD" -j2 >"$BUILD/build.log" 2>&1 \
     || { tail -40 "$BUILD/build.log" >&2; echo "fuzz-run: build failed" >&2; exit 2; }
 fi
-"$ROOT/tools/fuzz-seeds.sh" "$BUILD/seeds" >"$BUILD/seeds.log" 2>&1 \
+# fuzz-seeds.sh replaces the seed dirs: two runs sharing this build dir (one harness on each
+# core, --only) take turns here instead of deleting each other's seeds mid-write
+( flock 9
+  "$ROOT/tools/fuzz-seeds.sh" "$BUILD/seeds" >"$BUILD/seeds.log" 2>&1 ) 9>"$BUILD/seeds.lock" \
   || { cat "$BUILD/seeds.log" >&2; echo "fuzz-run: seeding failed" >&2; exit 2; }
 
 harnesses=()
