@@ -16,7 +16,7 @@
 
 #include "heuristics/heuristics.hpp"
 #include "heuristics/indicators.hpp"
-#include "mime/fields.hpp"
+#include "mime/fields/fields.hpp"
 #include "mime/message.hpp"
 #include "mime/text.hpp"
 

@@ -9,7 +9,7 @@
 // AuditRecord or a reason for skipping it.
 #include "scanner/audit_reader.hpp"
 
-#include "mime/fields.hpp"
+#include "mime/fields/fields.hpp"
 #include "mime/text.hpp"
 
 #include <algorithm>

@@ -7,7 +7,7 @@
 
 #include "heuristics/heuristics.hpp"
 #include "mime/message.hpp"
-#include "mime/sources.hpp"
+#include "mime/sources/sources.hpp"
 
 namespace CLI { class App; }
 

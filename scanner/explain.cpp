@@ -29,9 +29,9 @@
 #include <optional>
 
 #include "mime/decode.hpp"
-#include "mime/fields.hpp"
+#include "mime/fields/fields.hpp"
 #include "mime/message.hpp"
-#include "mime/sources.hpp"
+#include "mime/sources/sources.hpp"
 #include "scanner/apps.hpp"
 #include "scanner/common.hpp"
 #include "scanner/pipeline.hpp"

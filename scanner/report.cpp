@@ -15,7 +15,7 @@
 #include <set>
 
 #include "mime/decode.hpp"
-#include "mime/fields.hpp"
+#include "mime/fields/fields.hpp"
 #include "mime/net.hpp"
 #include "mime/text.hpp"
 

@@ -46,7 +46,7 @@
 #include <optional>
 #include <thread>
 
-#include "mime/sources.hpp"
+#include "mime/sources/sources.hpp"
 #include "scanner/apps.hpp"
 #include "scanner/common.hpp"
 #include "scanner/pipeline.hpp"

@@ -1,4 +1,4 @@
-// fuzz_fields.cpp: the structured header parsers of mime/fields.hpp, one binary per parser
+// fuzz_fields.cpp: the structured header parsers of mime/fields/fields.hpp, one binary per parser
 // (HDRSCAN_FUZZ_FIELD selects it, see CMakeLists.txt): 0 parse_received, 1
 // parse_authentication_results, 2 parse_tag_list, 3 parse_key_value_list, 4
 // parse_tenant_connecting_ip, 5 parse_received_spf, 6 parse_rfc5322_date, 7 extract_address
@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "fuzz_common.hpp"
-#include "mime/fields.hpp"
+#include "mime/fields/fields.hpp"
 
 #ifndef HDRSCAN_FUZZ_FIELD
 #error "HDRSCAN_FUZZ_FIELD must be defined (0..7)"

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "fuzz_common.hpp"
-#include "mime/sources.hpp"
+#include "mime/sources/sources.hpp"
 
 using namespace hdrscan;
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "fuzz_common.hpp"
-#include "mime/sources.hpp"
+#include "mime/sources/sources.hpp"
 
 using namespace hdrscan;
 

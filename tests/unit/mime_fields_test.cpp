@@ -1,5 +1,5 @@
-// mime_fields_test.cpp: the structured header parsers (mime/fields.hpp) on real header values
-// from ../shared/corpus (dev_m365_legit, dev_relays, ham-spam) and ../shared/docs/examples,
+// mime_fields_test.cpp: the structured header parsers (mime/fields/fields.hpp) on real header
+// values from ../shared/corpus (dev_m365_legit, dev_relays, ham-spam) and ../shared/docs/examples,
 // on malformed and hostile input, plus a sweep over every Received: header of the dev corpus.
 #include <doctest/doctest.h>
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "mime/fields.hpp"
+#include "mime/fields/fields.hpp"
 #include "mime/text.hpp"
 
 using namespace hdrscan::mime;

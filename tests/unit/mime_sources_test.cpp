@@ -1,4 +1,5 @@
-// mime_sources_test.cpp: the input readers of mime/sources.hpp on real and hand-made inputs:
+// mime_sources_test.cpp: the input readers (mime/sources/sources.hpp) on real and hand-made
+// inputs:
 // .eml line endings, every mbox variant (mboxo, mboxrd, mboxcl/cl2 Content-Length framing that
 // checks out and that lies, CRLF), Maildir, directory order, zip (caps, hostile member names,
 // nothing written to disk), pipes (stdin), unreadable entries, and the mbox files of the
@@ -17,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "mime/sources.hpp"
+#include "mime/sources/sources.hpp"
 
 namespace fs = std::filesystem;
 using hdrscan::mime::detect_kind;

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "mime/text.hpp"
-#include "mime/fields.hpp"
+#include "mime/fields/fields.hpp"
 
 namespace hdrscan::mime {
 namespace {

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "mime/text.hpp"
-#include "mime/fields.hpp"
+#include "mime/fields/fields.hpp"
 
 namespace hdrscan::mime {
 namespace {

@@ -1,4 +1,4 @@
-// sources.cpp: the public entry points of mime/sources.hpp: SourceLocation::to_string,
+// sources.cpp: the public entry points of mime/sources/sources.hpp: SourceLocation::to_string,
 // detect_kind, open_source, open_fd_stream, open_mbox_buffer; and file_source, which opens one
 // path by its type and first bytes.
 //
@@ -14,8 +14,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "mime/source_window.hpp"
-#include "mime/sources.hpp"
+#include "mime/sources/source_window.hpp"
+#include "mime/sources/sources.hpp"
 
 namespace hdrscan::mime {
 

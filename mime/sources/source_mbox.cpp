@@ -41,7 +41,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "mime/source_window.hpp"
+#include "mime/sources/source_window.hpp"
 
 namespace hdrscan::mime::detail {
 namespace {

@@ -5,7 +5,7 @@
 // fill() plus one chunk; it compacts (memmove) only when the dead prefix is at least as large
 // as the live bytes, so compaction costs O(1) amortized per byte.
 // Diagnostics: read(2) errors other than EINTR end the input with error() = strerror text.
-#include "mime/source_window.hpp"
+#include "mime/sources/source_window.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -17,7 +17,7 @@
 #include <utility>
 
 #include "mime/text.hpp"
-#include "mime/fields.hpp"
+#include "mime/fields/fields.hpp"
 
 namespace hdrscan::mime {
 namespace {

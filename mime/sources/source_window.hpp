@@ -1,4 +1,4 @@
-// source_window.hpp (internal to mime/): a sliding byte window over one input, the single
+// source_window.hpp (internal to mime/sources/): a sliding byte window over one input, the single
 // way every reader (file, stdin, pipe, zip member, memory) sees its bytes.
 //
 // Purpose: readers address bytes by absolute offset in the input, ask for more with fill()
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "mime/sources.hpp"
+#include "mime/sources/sources.hpp"
 
 namespace hdrscan::mime::detail {
 

@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "mime/text.hpp"
-#include "mime/fields.hpp"
+#include "mime/fields/fields.hpp"
 
 namespace hdrscan::mime {
 namespace {

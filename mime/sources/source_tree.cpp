@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "mime/source_window.hpp"
+#include "mime/sources/source_window.hpp"
 
 namespace hdrscan::mime::detail {
 namespace {

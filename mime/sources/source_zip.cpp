@@ -19,7 +19,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "mime/source_window.hpp"
+#include "mime/sources/source_window.hpp"
 
 namespace hdrscan::mime::detail {
 namespace {
