@@ -1,7 +1,9 @@
 // main.cpp: the hdrscan binary: a CLI11 app whose subcommands (scan, explain, milter, audit)
-// are registered by their own modules (scanner/apps.hpp).
-// Exit status: the subcommand's (0 nothing flagged, 1 flagged, 2 error); a command-line error
-// is 2 (as grep and clamscan do), --help and --version are 0.
+// are registered by their own application folders, each through one header
+// (scanner/<app>/<app>.hpp declaring add_<app>_command); this file is the list of them.
+// Exit status: the subcommand's, the same convention everywhere (0 nothing flagged, 1
+// something at/above the threshold, 2 error); a command-line error is 2 (as grep and clamscan
+// do), --help and --version are 0.
 // Diagnostics: CLI11's parse errors go to standard error with a hint to --help; an exception
 // escaping a subcommand is printed as "hdrscan: error: ..." and gives 2.
 #include <CLI/CLI.hpp>
@@ -11,7 +13,10 @@
 
 #include <string>
 
-#include "scanner/apps.hpp"
+#include "scanner/audit/audit.hpp"
+#include "scanner/explain/explain.hpp"
+#include "scanner/milter/milter.hpp"
+#include "scanner/scan/scan.hpp"
 
 #ifdef HDRSCAN_MIMALLOC
 #include <mimalloc.h>

@@ -4,7 +4,7 @@
 // as little as a milter can: one thread, one epoll loop, no allocation per packet, no
 // analysis. It negotiates exactly what `hdrscan milter` negotiates (protocol v6, actions
 // ADDHDRS|CHGHDRS|QUARANTINE, no-reply on every step before end of message, HDR_LEADSPC,
-// NOUNKNOWN: scanner/milter_protocol.hpp), so Postfix sends it the same packets, and it
+// NOUNKNOWN: scanner/milter/milter_protocol.hpp), so Postfix sends it the same packets, and it
 // answers end of message with one 'h' (add a header, as hdrscan's tag does) and 'c'.
 // Postfix's throughput with this milter is the ceiling for any milter that reads the message.
 //   bench_null_milter PORT        listen on 127.0.0.1:PORT until SIGTERM/SIGINT

@@ -1,6 +1,6 @@
 // fuzz_milter.cpp: the milter packet decoder (PacketReader) and the per-connection Session
-// state machine (scanner/milter_protocol.hpp), driven the way milter_server.cpp drives them:
-// bytes in (in chunks of input-chosen sizes), packets out, Session::on_packet, fail() on a
+// state machine (scanner/milter/milter_protocol.hpp), driven the way milter_server.cpp drives
+// them: bytes in (in chunks of input-chosen sizes), packets out, Session::on_packet, fail() on a
 // framing error, finish_eom() with an input-chosen decision at end of message.
 // Two modes (first byte, bit 0): raw (the input is the byte stream, framing included) or
 // structured (an option negotiation packet first, then the input is read as
@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "fuzz_common.hpp"
-#include "scanner/milter_protocol.hpp"
+#include "scanner/milter/milter_protocol.hpp"
 
 using namespace hdrscan::scanner::milter;
 namespace fuzz = hdrscan::fuzz;

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "heuristics/indicators.hpp"
-#include "scanner/audit.hpp"
+#include "scanner/audit/audit.hpp"
 
 using namespace hdrscan::scanner::audit;
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "scanner/audit_reader.hpp"
+#include "scanner/audit/audit_reader.hpp"
 
 using namespace hdrscan::scanner::audit;
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "heuristics/indicators.hpp"
-#include "scanner/audit.hpp"
+#include "scanner/audit/audit.hpp"
 
 using namespace hdrscan::scanner::audit;
 

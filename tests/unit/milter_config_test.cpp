@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "scanner/milter_config.hpp"
+#include "scanner/milter/milter_config.hpp"
 
 using namespace hdrscan::scanner::milter;
 using hdrscan::heuristics::Verdict;

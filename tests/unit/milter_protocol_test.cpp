@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "scanner/milter_protocol.hpp"
+#include "scanner/milter/milter_protocol.hpp"
 
 using namespace hdrscan::scanner::milter;
 

@@ -1,5 +1,5 @@
 // printers_test.cpp: the output printers (scanner/printers.hpp) and the HTML report's
-// aggregation (scanner/report.hpp) on hand-made reports with hostile strings, and the JSONL
+// aggregation (scanner/scan/report.hpp) on hand-made reports with hostile strings, and the JSONL
 // record of a real generated campaign message run through the shared pipeline.
 #include <doctest/doctest.h>
 
@@ -16,7 +16,7 @@
 #include "scanner/pipeline.hpp"
 #include "tests/support/test_support.hpp"
 #include "scanner/printers.hpp"
-#include "scanner/report.hpp"
+#include "scanner/scan/report.hpp"
 
 using namespace hdrscan;
 using scanner::MessageReport;

@@ -27,7 +27,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "scanner/audit_reader.hpp"
+#include "scanner/audit/audit_reader.hpp"
 
 namespace hdrscan::scanner::audit {
 

@@ -32,8 +32,8 @@
 #include "mime/fields/fields.hpp"
 #include "mime/message.hpp"
 #include "mime/sources/sources.hpp"
-#include "scanner/apps.hpp"
 #include "scanner/common.hpp"
+#include "scanner/explain/explain.hpp"
 #include "scanner/pipeline.hpp"
 #include "scanner/printers.hpp"
 

@@ -35,7 +35,7 @@
 //                                                    sign-ins from one IP, then a success from it
 //   client.swagger_codegen_ua               high     Swagger-Codegen/1.4.0.0/csharp user agent
 //                                           medium   another Swagger-Codegen user agent
-#include "scanner/audit_rules.hpp"
+#include "scanner/audit/audit_rules.hpp"
 
 #include "mime/text.hpp"
 

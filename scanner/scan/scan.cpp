@@ -47,11 +47,11 @@
 #include <thread>
 
 #include "mime/sources/sources.hpp"
-#include "scanner/apps.hpp"
 #include "scanner/common.hpp"
 #include "scanner/pipeline.hpp"
 #include "scanner/printers.hpp"
-#include "scanner/report.hpp"
+#include "scanner/scan/report.hpp"
+#include "scanner/scan/scan.hpp"
 
 namespace hdrscan::scanner {
 namespace {

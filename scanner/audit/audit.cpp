@@ -6,7 +6,7 @@
 // control characters and capped, so a hostile record cannot inject indicator lines.
 // Diagnostics: malformed rows go to `err` as "file:line: reason" (and to jsonl output);
 // unreadable inputs, a bad --indicators file or an unwritable output give exit status 2.
-#include "scanner/audit.hpp"
+#include "scanner/audit/audit.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -21,7 +21,6 @@
 #include <nlohmann/json.hpp>
 
 #include "mime/net.hpp"
-#include "scanner/apps.hpp"
 
 namespace hdrscan::scanner::audit {
 namespace {

@@ -3,7 +3,7 @@
 // plus one JSON data block; all rendering happens in the page's script with DOM APIs.
 // Diagnostics: write() reports file errors; a script error in the page is recorded on the
 // <html> element as data-js-error (and the page then lacks data-rendered="ok").
-#include "scanner/report.hpp"
+#include "scanner/scan/report.hpp"
 
 #include <fmt/format.h>
 

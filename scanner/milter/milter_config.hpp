@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "heuristics/heuristics.hpp"
-#include "scanner/milter_protocol.hpp"
+#include "scanner/milter/milter_protocol.hpp"
 
 namespace hdrscan::scanner::milter {
 

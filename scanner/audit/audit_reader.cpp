@@ -7,7 +7,7 @@
 // splitter that hands one top-level element at a time to the JSON parser) and JSON Lines.
 // Each yields a JSON record plus column overrides, which normalize() turns into an
 // AuditRecord or a reason for skipping it.
-#include "scanner/audit_reader.hpp"
+#include "scanner/audit/audit_reader.hpp"
 
 #include "mime/fields/fields.hpp"
 #include "mime/text.hpp"

@@ -19,8 +19,18 @@
 #include <vector>
 
 #include "heuristics/indicators.hpp"
-#include "scanner/audit_reader.hpp"
-#include "scanner/audit_rules.hpp"
+#include "scanner/audit/audit_reader.hpp"
+#include "scanner/audit/audit_rules.hpp"
+
+namespace CLI { class App; }
+
+namespace hdrscan::scanner {
+
+// Registers "audit" on `app` (the options above); its callback runs run_audit and stores the
+// exit status in `exit_code`.
+void add_audit_command(CLI::App& app, int& exit_code);
+
+}  // namespace hdrscan::scanner
 
 namespace hdrscan::scanner::audit {
 

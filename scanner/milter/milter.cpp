@@ -10,8 +10,8 @@
 
 #include <memory>
 
-#include "scanner/apps.hpp"
-#include "scanner/milter_server.hpp"
+#include "scanner/milter/milter.hpp"
+#include "scanner/milter/milter_server.hpp"
 
 namespace hdrscan::scanner {
 

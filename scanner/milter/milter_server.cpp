@@ -15,7 +15,7 @@
 // scored, so a client cannot make us buffer more than one read (64 KiB) plus one packet.
 // Diagnostics: every failure is logged with the connection's client and contained to that
 // connection: exceptions in handlers close the connection, never the server.
-#include "scanner/milter_server.hpp"
+#include "scanner/milter/milter_server.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -37,8 +37,8 @@
 #include <thread>
 
 #include "scanner/asio.hpp"
-#include "scanner/milter_config.hpp"
-#include "scanner/milter_protocol.hpp"
+#include "scanner/milter/milter_config.hpp"
+#include "scanner/milter/milter_protocol.hpp"
 #include "scanner/pipeline.hpp"
 
 namespace hdrscan::scanner::milter {

@@ -7,7 +7,7 @@
 // Limits: packet data <= kMaxPacketData; kept header/body bytes per SessionLimits.
 // Diagnostics: protocol errors are returned in Output::error; nothing here logs or throws
 // (except std::bad_alloc, which the server catches per connection).
-#include "scanner/milter_protocol.hpp"
+#include "scanner/milter/milter_protocol.hpp"
 
 #include "mime/text.hpp"
 

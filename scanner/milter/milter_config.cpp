@@ -5,7 +5,7 @@
 // positive, an admin releases it with `postsuper -H`), errors -> tempfail.
 // Limits: file <= 1 MiB, lines <= 4096 bytes, numbers <= 2^32-1 (byte sizes accept k/m).
 // Diagnostics: ConfigError("file:line: reason").
-#include "scanner/milter_config.hpp"
+#include "scanner/milter/milter_config.hpp"
 
 #include <cctype>
 #include <fstream>
