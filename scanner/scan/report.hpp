@@ -9,11 +9,12 @@
 // block ("hdrscan.report/1"); the script renders it with DOM APIs only (textContent, never
 // innerHTML), so hostile subjects cannot inject markup, and writes the numbers it computed
 // into data-* attributes so tests can compare the rendered page with the JSONL output.
-// Connecting IPs and tenants are taken from evidence items: an IP literal in the excerpt of a
-// signal starting with "relay." counts as a connecting IP (private addresses skipped); a
-// sending tenant is a tenant id (a GUID after "TenantId=", or any GUID in the excerpt of a
-// signal whose name contains "tenant") or an *.onmicrosoft.com name, in the excerpt of a
-// relay.*, sender.* or *tenant* signal. Each value counts once per message.
+// Connecting IPs and sending tenants come from Assessment::connection, the analyzer's own
+// reading of who connected to the sending Exchange Online tenant (heuristics.hpp), and only
+// for messages whose verdict is not clean: the connecting IP when it parses and is not
+// private; the tenant id (lower-case GUID) and a connecting HELO ending in .onmicrosoft.com
+// (the tenant's own name, lower-cased). Signals are counted over every message. Each value
+// counts once per message.
 // Limits: the flagged table keeps the first `max_flagged_rows` flagged messages (the page says
 // how many were left out); distinct IPs/tenants/signals are capped at `max_keys` (later new
 // keys are counted as "other"); dates outside 1990..2100 count as "no usable date".
