@@ -25,7 +25,8 @@
 # create: the mirror is the first deb.debian.org-style URI in /etc/apt/sources.list* of the
 # host (FRESH_ROOT_MIRROR overrides); the root gets SUITE, SUITE-updates and SUITE-security
 # like a standard install, a policy-rc.d that stops package scripts starting daemons (a
-# chroot has no init; tests start their own instances), and the host's resolv.conf.
+# chroot has no init; tests start their own instances), the host's resolv.conf and an
+# /etc/hosts as a Debian install has.
 # Limits: Linux, root, needs debootstrap (apt-get install debootstrap) and unshare
 # (util-linux). Two `run`s on one root at once share its files (build dirs included): give
 # each concurrent job its own root (cp -a of a created one is fine).
@@ -65,6 +66,9 @@ EOF
   printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"
   chmod 755 "$dir/usr/sbin/policy-rc.d"
   cp -L /etc/resolv.conf "$dir/etc/resolv.conf"
+  # debootstrap writes no /etc/hosts; a Debian install does (localhost must resolve).
+  printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
+    "$(cat "$dir/etc/hostname")" >"$dir/etc/hosts"
   mkdir -p "$dir/work/shared"
   echo "fresh-root: created $dir ($suite)"
   ;;
