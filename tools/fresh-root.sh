@@ -20,7 +20,7 @@
 # network is shared (apt needs the mirror; tests use 127.0.0.1 only). Extra bind mounts:
 # FRESH_ROOT_BIND="HOSTPATH:INSIDE[:ro] ..." (e.g. a folder of .deb files to install).
 # Environment inside: a clean one (HOME=/root, PATH, LANG=C.UTF-8, CI=true,
-# DEBIAN_FRONTEND=noninteractive) plus HDRSCAN_* and FRESH_ROOT_ENV="NAME ..." from the
+# DEBIAN_FRONTEND=noninteractive; no TERM) plus HDRSCAN_* and FRESH_ROOT_ENV="NAME ..." from the
 # caller's.
 # create: the mirror is the first deb.debian.org-style URI in /etc/apt/sources.list* of the
 # host (FRESH_ROOT_MIRROR overrides); the root gets SUITE, SUITE-updates and SUITE-security
@@ -87,7 +87,7 @@ run)
   root=$(cd "$dir" && pwd)
   shared=$(cd "$REPO/.." && pwd)/shared
   env_keep=(HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-            LANG=C.UTF-8 CI=true DEBIAN_FRONTEND=noninteractive TERM=dumb)
+            LANG=C.UTF-8 CI=true DEBIAN_FRONTEND=noninteractive)
   for v in $(compgen -e | grep '^HDRSCAN_' || true) ${FRESH_ROOT_ENV:-}; do
     [ -n "${!v+x}" ] && env_keep+=("$v=${!v}")
   done
