@@ -43,7 +43,8 @@ shift 2
 host_mirror() {
   [ -n "${FRESH_ROOT_MIRROR:-}" ] && { echo "$FRESH_ROOT_MIRROR"; return; }
   local m
-  m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
+  m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+        /etc/apt/sources.list.d/*.sources 2>/dev/null \
       | grep -v '^[[:space:]]*#' | grep -oE 'https?://[^ ]*/debian/?' | grep -v security | head -1)
   echo "${m:-http://deb.debian.org/debian}"
 }
@@ -116,7 +117,8 @@ run)
     envs=()
     while [ "$1" != -- ]; do envs+=("$1"); shift; done
     shift
-    exec chroot "$root" /usr/bin/env -i "${envs[@]}" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@"
+    exec chroot "$root" /usr/bin/env -i "${envs[@]}" \
+      /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@"
   ' fresh-root "$root" "$shared" "$cwd" "${FRESH_ROOT_BIND:-}" "${env_keep[@]}" -- "$@"
   ;;
 destroy)

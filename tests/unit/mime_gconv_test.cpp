@@ -25,7 +25,8 @@ std::set<std::string> loaded_gconv_modules() {
   std::set<std::string> out;
   dl_iterate_phdr([](dl_phdr_info* info, std::size_t, void* p) {
     const std::string name = info->dlpi_name != nullptr ? info->dlpi_name : "";
-    if (name.find("/gconv/") != std::string::npos) static_cast<std::set<std::string>*>(p)->insert(name);
+    auto& out = *static_cast<std::set<std::string>*>(p);
+    if (name.find("/gconv/") != std::string::npos) out.insert(name);
     return 0;
   }, &out);
   return out;
