@@ -154,7 +154,7 @@ class GconvGate {
     std::lock_guard lock(mu_);
     const auto loads_before = loads();
     iconv_t cd = iconv_open("UTF-8", name.c_str());
-    if (cd != none() && loads() != loads_before) pin_new_objects();
+    if (loads() != loads_before) pin_new_objects();  // a failed open may load modules too
     return cd;
   }
   void close(iconv_t cd) {
