@@ -13,17 +13,28 @@
 // browsers do; windows-1252 maps every byte, so nothing is lost, only possibly mis-shown).
 // Invalid sequences become U+FFFD one byte at a time (iconv's //IGNORE would drop them
 // silently). iconv descriptors are cached per thread (bounded), so converting is cheap.
+// gconv modules stay loaded for the life of the process (issue 22): glibc dlcloses a gconv
+// module some iconv_close calls after its last descriptor is closed, so threads that exit
+// together (scan workers, milter threads: their thread_local caches close at thread exit)
+// ran ld.so's unloading at once, serialised by a lock of ld.so that ThreadSanitizer cannot
+// see. Every iconv_open/iconv_close here takes one process-wide mutex, and a shared object
+// that an iconv_open loaded is re-opened RTLD_NOLOAD|RTLD_NODELETE, so no gconv module is
+// ever unloaded, by any thread (tests/unit/mime_gconv_test.cpp). Bounded by the gconv
+// modules installed (about 250 on Debian 12).
 // Diagnostics: decode_base64/decode_quoted_printable return false when they had to repair
 // the input; the converters never fail, U+FFFD marks what could not be read.
 #include "mime/decode.hpp"
 #include "mime/text.hpp"
 
+#include <dlfcn.h>
 #include <iconv.h>
+#include <link.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -128,20 +139,83 @@ std::string iconv_name_for(const std::string& cs) {
   return cs;  // let iconv try the name as written
 }
 
-// Per-thread cache of open iconv descriptors (to UTF-8), bounded.
+// Process-wide gate for iconv_open/iconv_close, which pins the gconv modules they load
+// (head comment). iconv() itself needs no lock: a descriptor is used by one thread only.
+class GconvGate {
+ public:
+  static GconvGate& instance() {
+    // Never destroyed: thread_local caches close their descriptors here at thread (and
+    // process) exit, after static destructors may have run.
+    static GconvGate* gate = new GconvGate;
+    return *gate;
+  }
+  // To UTF-8 from `name`; (iconv_t)-1 when iconv does not know the charset.
+  iconv_t open(const std::string& name) {
+    std::lock_guard lock(mu_);
+    const auto loads_before = loads();
+    iconv_t cd = iconv_open("UTF-8", name.c_str());
+    if (loads() != loads_before) pin_new_objects();  // a failed open may load modules too
+    return cd;
+  }
+  void close(iconv_t cd) {
+    if (cd == none()) return;
+    std::lock_guard lock(mu_);
+    iconv_close(cd);
+  }
+  static iconv_t none() { return reinterpret_cast<iconv_t>(-1); }  // iconv_open's failure
+
+ private:
+  // ld.so's count of objects loaded so far (dlpi_adds), cheap to read.
+  static unsigned long long loads() {
+    unsigned long long adds = 0;
+    dl_iterate_phdr([](dl_phdr_info* info, std::size_t, void* out) {
+      *static_cast<unsigned long long*>(out) = info->dlpi_adds;
+      return 1;  // the first object carries the counter: stop
+    }, &adds);
+    return adds;
+  }
+  static std::vector<std::string> loaded_objects() {
+    std::vector<std::string> names;
+    dl_iterate_phdr([](dl_phdr_info* info, std::size_t, void* out) {
+      if (info->dlpi_name != nullptr && info->dlpi_name[0] == '/')
+        static_cast<std::vector<std::string>*>(out)->emplace_back(info->dlpi_name);
+      return 0;
+    }, &names);
+    return names;
+  }
+  GconvGate() : known_(loaded_objects()) {}
+  // Re-opens RTLD_NOLOAD|RTLD_NODELETE every object loaded since the last look: the gconv
+  // modules the iconv_open under `mu_` just loaded (and, harmlessly, anything another thread
+  // loaded meanwhile). The handles are kept on purpose: they keep the modules loaded.
+  void pin_new_objects() {
+    // dlopen only after dl_iterate_phdr has returned: it holds ld.so's lock.
+    for (auto& n : loaded_objects()) {
+      if (std::find(known_.begin(), known_.end(), n) != known_.end()) continue;
+      dlopen(n.c_str(), RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+      known_.push_back(std::move(n));
+    }
+  }
+
+  std::mutex mu_;
+  // Objects loaded before the first iconv_open, or pinned since; bounded by the shared
+  // objects installed.
+  std::vector<std::string> known_;
+};
+
+// Per-thread cache of open iconv descriptors (to UTF-8), bounded. Opening and closing go
+// through GconvGate; the destructor runs at thread exit.
 class IconvCache {
  public:
   ~IconvCache() {
-    for (auto& e : entries_)
-      if (e.second != reinterpret_cast<iconv_t>(-1)) iconv_close(e.second);
+    for (auto& e : entries_) GconvGate::instance().close(e.second);
   }
   // Returns (iconv_t)-1 when iconv does not know the charset.
   iconv_t get(const std::string& name) {
     for (auto& e : entries_)
       if (e.first == name) return e.second;
-    iconv_t cd = iconv_open("UTF-8", name.c_str());
+    iconv_t cd = GconvGate::instance().open(name);
     if (entries_.size() >= kMaxEntries) {
-      if (entries_.front().second != reinterpret_cast<iconv_t>(-1)) iconv_close(entries_.front().second);
+      GconvGate::instance().close(entries_.front().second);
       entries_.erase(entries_.begin());
     }
     entries_.emplace_back(name, cd);

@@ -9,7 +9,8 @@
 #     sessions, aborts, reloads) under TSan; it skips visibly without miltertest/Postfix.
 # Every report goes to $BUILD/tsan-logs (TSAN log_path), so reports in processes whose stderr
 # a script swallows are still seen. Any report => failure. tools/tsan.supp lists what is
-# suppressed and why (glibc internals only).
+# suppressed and why (nothing at present; an entry must match without libc6-dbg, as on a
+# fresh CI machine: check with tools/fresh-root.sh).
 # Usage: tools/tsan-run.sh [--no-build]
 # Environment: HDRSCAN_TSAN_BUILD (default ../build-tsan next to the repo),
 #   HDRSCAN_SHARED_CORPUS (default ../shared/corpus).

@@ -52,10 +52,14 @@ head -1 all.txt | grep -qF "$first" || fail "text line 1 '$(head -1 all.txt)' la
 run col.txt e.col scan --color always "${inputs[@]}"
 grep -q $'\x1b\\[' col.txt || fail "--color always without escape codes"
 if command -v script >/dev/null; then  # a pseudo-terminal: colour by default, NO_COLOR honoured
-  script -qfc "'$BIN' scan --no-summary '$FIX'" /dev/null >tty.txt 2>&1
+  # The terminal type and NO_COLOR are set here, not taken from the caller (a CI runner or an
+  # editor's shell may have TERM=dumb or NO_COLOR set): a dumb terminal gets no colour.
+  env -u NO_COLOR TERM=xterm script -qfc "'$BIN' scan --no-summary '$FIX'" /dev/null >tty.txt 2>&1
   grep -q $'\x1b\\[' tty.txt || fail "no colour on a terminal"
-  NO_COLOR=1 script -qfc "'$BIN' scan --no-summary '$FIX'" /dev/null >tty2.txt 2>&1
+  env NO_COLOR=1 TERM=xterm script -qfc "'$BIN' scan --no-summary '$FIX'" /dev/null >tty2.txt 2>&1
   grep -q $'\x1b\\[' tty2.txt && fail "colour despite NO_COLOR"
+  env -u NO_COLOR TERM=dumb script -qfc "'$BIN' scan --no-summary '$FIX'" /dev/null >tty3.txt 2>&1
+  grep -q $'\x1b\\[' tty3.txt && fail "colour on TERM=dumb"
 else
   echo "note: script(1) absent: terminal colour not checked"
 fi

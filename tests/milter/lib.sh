@@ -7,9 +7,44 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; [ -n "${MILTER_LOG:-}" ] && [ -f "$MILTER_LOG" ] && { echo "--- milter log (tail)"; tail -n 30 "$MILTER_LOG"; }; [ -n "${PF_ROOT:-}" ] && [ -f "$PF_ROOT/log/maillog" ] && { echo "--- maillog (tail)"; tail -n 30 "$PF_ROOT/log/maillog"; }; exit 1; }
 pass() { echo "ok - $*"; }
 
-# A TCP port on 127.0.0.1 that is free right now.
+# A TCP port on 127.0.0.1 for a test server (milter, Postfix smtpd), free right now and not
+# handed out before by this function (on this machine, until the range wraps). Not from the
+# kernel's ephemeral range (bind to port 0 gives one of those): there every outgoing
+# connection, e.g. Postfix's to a milter being restarted, may take the port between the pick
+# and the server's bind. Ports go round [20000, start of ip_local_port_range) in turn,
+# under a lock, so tests run in parallel (ctest -j2) never get the same one.
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  python3 - <<'PY'
+import fcntl, socket
+try:
+    eph = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError):
+    eph = 32768
+first, last = 20000, eph - 1
+if last - first < 100:  # a machine with an unusual ephemeral range: any port the kernel gives
+    first, last = 10000, 19999
+with open("/tmp/hdrscan-test-ports.last", "a+") as state:
+    fcntl.flock(state, fcntl.LOCK_EX)
+    state.seek(0)
+    text = state.read().strip()
+    port = int(text) if text.isdigit() and first <= int(text) <= last else last
+    for _ in range(last - first + 1):
+        port = port + 1 if port < last else first
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            break
+        except OSError:
+            continue
+        finally:
+            s.close()
+    else:
+        raise SystemExit("free_port: no free port in %d-%d" % (first, last))
+    state.seek(0)
+    state.truncate()
+    state.write(str(port))
+print(port)
+PY
 }
 
 # wait_port PORT [SECONDS]: until something accepts on 127.0.0.1:PORT.
