@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "heuristics/detectors.hpp"
+#include "mime/net.hpp"
 
 namespace hdrscan::heuristics {
 namespace {
@@ -17,29 +18,25 @@ bool random_onmicrosoft(std::string_view domain) {
   std::string d = mime::text::lower(domain);
   const std::string suffix = ".onmicrosoft.com";
   if (d.size() <= suffix.size() || d.compare(d.size() - suffix.size(), suffix.size(), suffix) != 0) return false;
-  std::string label = d.substr(0, d.size() - suffix.size());
-  if (auto dot = label.rfind('.'); dot != std::string::npos) label = label.substr(dot + 1);
+  // The tenant's own name: mime::registrable_domain knows the tenant layout
+  // ("x.contoso.onmicrosoft.com", "contoso.mail.onmicrosoft.com" -> contoso).
+  const std::string tenant = mime::registrable_domain(d);
+  if (tenant.size() <= suffix.size()) return false;
+  const std::string label = tenant.substr(0, tenant.size() - suffix.size());
   int digits = 0;
   for (char c : label) digits += std::isdigit(static_cast<unsigned char>(c)) ? 1 : 0;
   return label.size() >= 6 && digits >= 4;
 }
 
-// Registrable-domain approximation: the last two labels, three when the second-level label is
-// a short public suffix part (co.uk, com.au...). Enough to compare From with the envelope.
+// The organization a domain belongs to, to compare From with the envelope: its registrable
+// domain (Public Suffix List, mime/net.hpp); a name without one (an IP literal, a bare
+// suffix) stands for itself.
 std::string org_domain(std::string_view domain) {
-  std::string d = mime::text::lower(domain);
+  std::string reg = mime::registrable_domain(domain);
+  if (!reg.empty()) return reg;
+  std::string d = mime::text::lower(mime::text::trim(domain));
   while (!d.empty() && d.back() == '.') d.pop_back();
-  std::size_t last = d.rfind('.');
-  if (last == std::string::npos || last == 0) return d;
-  std::size_t second = d.rfind('.', last - 1);
-  if (second == std::string::npos) return d;
-  std::string sld = d.substr(second + 1, last - second - 1);
-  if (sld.size() <= 3 && d.size() - last - 1 == 2) {  // co.uk, com.br
-    std::size_t third = d.rfind('.', second - 1);
-    if (third != std::string::npos && second > 0) return d.substr(third + 1);
-    return d;
-  }
-  return d.substr(second + 1);
+  return d;
 }
 
 // A machine-generated local part: several letter/digit alternations ("4r3pe3nxk068"), many

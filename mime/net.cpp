@@ -1,15 +1,24 @@
 // net.cpp: IPv4/IPv6 address and CIDR value types, parsed with inet_pton only (never the
-// resolver, never DNS).
+// resolver, never DNS); registrable_domain over libpsl's built-in Public Suffix List.
 // Limits: inputs longer than kMaxAddressText characters are rejected before parsing; an IPv6
 // zone id ("fe80::1%4") is accepted and dropped; IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes
 // plain IPv4 so that one host compares equal whatever form a header used.
-// Diagnostics: none; parse_ip/parse_cidr return nullopt on anything they do not accept.
+// registrable_domain uses psl_builtin(): the list compiled into libpsl, never a file, so the
+// result depends only on the libpsl package (Debian 12: libpsl5 0.21.2-1, list of 2023-02-09),
+// is the same in every process, and no message pays for I/O. A newer list on disk
+// (/usr/share/publicsuffix) is ignored on purpose: scores must not change when that file does.
+// Diagnostics: none; parse_ip/parse_cidr return nullopt, registrable_domain an empty string, on
+// anything they do not accept.
 #include "mime/net.hpp"
 
 #include <arpa/inet.h>
+#include <libpsl.h>
 
 #include <charconv>
 #include <cstring>
+
+#include "mime/decode.hpp"
+#include "mime/text.hpp"
 
 namespace hdrscan::mime {
 namespace {
@@ -203,6 +212,55 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
   // The base is kept canonical (host bits cleared) so to_string() names the range.
   mask_to_prefix(cidr.base.bytes, prefix, total_bits);
   return cidr;
+}
+
+namespace {
+
+constexpr std::size_t kMaxHostName = 253;  // RFC 1035 2.3.4, without the trailing dot
+constexpr std::string_view kTenantSuffix = ".onmicrosoft.com";
+constexpr std::string_view kTenantRouting = ".mail.onmicrosoft.com";
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+std::string registrable_domain(std::string_view host) {
+  host = text::trim(host);
+  while (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  if (host.empty() || host.size() > kMaxHostName || parse_ip(host)) return {};
+  std::string name;
+  bool ascii = true;
+  for (char c : host) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F || c == '[' || c == ']' || c == '@' || c == '/') return {};
+    ascii = ascii && u < 0x80;
+  }
+  if (ascii) {
+    name = text::lower(host);
+  } else {  // an internationalized name in UTF-8: Unicode lower case, as libpsl expects
+    const std::string copy(host);
+    if (sanitize_utf8(copy) != copy) return {};  // not UTF-8: not a name
+    char* lowered = nullptr;
+    if (psl_str_to_utf8lower(copy.c_str(), "utf-8", nullptr, &lowered) != PSL_SUCCESS || !lowered) return {};
+    name = lowered;
+    psl_free_string(lowered);
+  }
+  // Microsoft 365 tenants: not on the PSL (checked against Debian's 2023 list and the upstream
+  // list of 2026), but each <tenant>.onmicrosoft.com belongs to one tenant.
+  if (name == kTenantSuffix.substr(1)) return {};  // onmicrosoft.com itself: a suffix here
+  if (ends_with(name, kTenantSuffix)) {
+    std::string_view rest(name);
+    rest.remove_suffix(ends_with(name, kTenantRouting) ? kTenantRouting.size() : kTenantSuffix.size());
+    if (rest.empty()) return {};  // ".onmicrosoft.com": no tenant label
+    const auto dot = rest.rfind('.');
+    return std::string(dot == std::string_view::npos ? rest : rest.substr(dot + 1)) + std::string(kTenantSuffix);
+  }
+  static const psl_ctx_t* const psl = psl_builtin();
+  if (!psl) return name;  // libpsl built without a list: names compare whole (unit-tested not to happen)
+  const char* reg = psl_registrable_domain(psl, name.c_str());
+  return reg ? std::string(reg) : std::string();
 }
 
 }  // namespace hdrscan::mime

@@ -47,6 +47,13 @@ if [ "$BUILD_IT" = 1 ]; then
   cmake --build "$BUILD" -j2 >"$BUILD/build.log" 2>&1 \
     || { tail -40 "$BUILD/build.log" >&2; echo "fuzz-run: build failed" >&2; exit 2; }
 fi
+# Seeds from ../shared/corpus/malformed: required where ../shared exists (exit 2 when missing);
+# only when ../shared is absent as a whole do the harnesses start from corpus/ alone (SKIP line).
+SHARED=${HDRSCAN_SHARED_CORPUS:-$ROOT/../shared/corpus}
+SHARED_FAIL_STATUS=2
+. "$ROOT/tests/support/shared_data.bash"
+shared_part "fuzz seeds from ../shared/corpus/malformed" "$SHARED/malformed" || echo "fuzz-run: seeding from corpus/ only"
+export HDRSCAN_SHARED_CORPUS=$SHARED
 # fuzz-seeds.sh replaces the seed dirs: two runs sharing this build dir (one harness on each
 # core, --only) take turns here instead of deleting each other's seeds mid-write
 ( flock 9

@@ -14,7 +14,8 @@
 # Usage: tools/sanitize-run.sh [--no-build] [--no-ctest] [--no-corpus] [--no-times]
 #        [-- CTEST_ARGS...]
 # Environment: HDRSCAN_ASAN_BUILD (default ../build-asan next to the repo),
-#   HDRSCAN_SHARED_CORPUS (default ../shared/corpus; the corpus step skips visibly without it),
+#   HDRSCAN_SHARED_CORPUS (default ../shared/corpus; the corpus step needs its sets: a missing one
+#   fails the run; it skips, visibly, only when ../shared is absent as a whole),
 #   CC/CXX (default: the system compiler).
 # Exit status: 0 all good; 1 test failures, sanitizer reports, a crash/unexpected exit status
 # of the scan, or fewer records than files; 2 build error.
@@ -22,6 +23,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${HDRSCAN_ASAN_BUILD:-$ROOT/../build-asan}
 SHARED=${HDRSCAN_SHARED_CORPUS:-$ROOT/../shared/corpus}
+. "$ROOT/tests/support/shared_data.bash"
 DO_BUILD=1 DO_CTEST=1 DO_CORPUS=1 DO_TIMES=1
 CTEST_ARGS=()
 while [ $# -gt 0 ]; do
@@ -71,8 +73,9 @@ if [ "$DO_CTEST" = 1 ]; then
 fi
 
 if [ "$DO_CORPUS" = 1 ]; then
-  if [ ! -d "$SHARED" ]; then
-    echo "sanitize-run: SKIP corpus scan: $SHARED absent"
+  if ! shared_part "sanitize-run corpus scan" "$SHARED/ham-spam" "$SHARED/malformed" "$SHARED/dev_relays" \
+       "$SHARED/dev_m365_legit"; then
+    :  # ../shared absent: the SKIP line above says so
   else
     echo "sanitize-run: scan --format jsonl over $SHARED"
     t1=$(date +%s)
@@ -121,7 +124,7 @@ if not ok:
     print('FAIL: every file must give at least one JSON record', file=sys.stderr)
 sys.exit(0 if ok else 1)
 PY
-    if [ "$DO_TIMES" = 1 ] && [ -d "$SHARED/malformed" ]; then
+    if [ "$DO_TIMES" = 1 ]; then
       # Per-message time: each malformed/ file scanned on its own (process start included).
       python3 - "$HDRSCAN" "$SHARED/malformed" <<'PY'
 import os, subprocess, sys, time

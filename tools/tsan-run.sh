@@ -2,7 +2,7 @@
 # tsan-run.sh: ThreadSanitizer over the parts of hdrscan that run threads.
 #  1. builds the hdrscan binary with -fsanitize=thread (build-tsan; mimalloc off: TSan brings
 #     its own allocator);
-#  2. `hdrscan scan` over corpus/ (plus ../shared/corpus/ham-spam when present) with 2 and 7
+#  2. `hdrscan scan` over corpus/ and ../shared/corpus/ham-spam (required where ../shared exists) with 2 and 7
 #     worker threads and an HTML report, and checks the JSONL is byte-identical to a
 #     one-thread run (the scan driver: input walker, workers, in-order writer);
 #  3. the milter against OpenDKIM's miltertest (tests/integration/milter_miltertest.sh: many
@@ -20,6 +20,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${HDRSCAN_TSAN_BUILD:-$ROOT/../build-tsan}
 SHARED=${HDRSCAN_SHARED_CORPUS:-$ROOT/../shared/corpus}
+. "$ROOT/tests/support/shared_data.bash"
 DO_BUILD=1
 [ "${1:-}" = "--no-build" ] && DO_BUILD=0
 mkdir -p "$BUILD"
@@ -41,7 +42,7 @@ export TSAN_OPTIONS="log_path=$LOGS/tsan second_deadlock_stack=1 suppressions=$R
 status=0
 
 inputs=("$ROOT/corpus")
-[ -d "$SHARED/ham-spam" ] && inputs+=("$SHARED/ham-spam")
+shared_part "tsan-run scan of ../shared/corpus/ham-spam" "$SHARED/ham-spam" && inputs+=("$SHARED/ham-spam")
 "$BIN" scan --format jsonl --threads 1 --output "$WORK/t1.jsonl" "${inputs[@]}" 2>"$WORK/t1.err"
 for t in 2 7; do
   "$BIN" scan --format jsonl --threads "$t" --report "$WORK/t$t.html" --output "$WORK/t$t.jsonl" "${inputs[@]}" \

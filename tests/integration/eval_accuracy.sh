@@ -2,10 +2,13 @@
 # eval_accuracy: the accuracy contract of issue 3, measured with tools/eval.
 #  - project corpus, held-out families: recall >= 0.99 and zero false positives;
 #  - project corpus, tune families: the same;
-#  - ../shared/corpus (when present): zero `campaign` verdicts on ham, generic spam,
-#    legitimate Microsoft 365 mail and the malformed-MIME sets; the two examples score campaign, their templates do not.
+#  - ../shared/corpus: zero `campaign` verdicts on ham, generic spam, legitimate Microsoft 365
+#    mail and the malformed-MIME sets; the two examples score campaign, their templates do not.
+#    Where ../shared exists every set named here must be there (missing = FAIL); only when
+#    ../shared is absent as a whole is that part left out, and the test then exits 77 (skipped).
 set -euo pipefail
 HDRSCAN=$1; SRC=$2; SHARED=$3; SCRATCH=$4
+. "$SRC/tests/support/shared_data.bash"
 mkdir -p "$SCRATCH"
 cd "$SRC"
 export HDRSCAN
@@ -13,16 +16,18 @@ echo "== holdout families"
 tools/eval --split holdout --min-recall 0.99 --max-fp 0 --max-list 20
 echo "== tune families"
 tools/eval --split tune --min-recall 0.99 --max-fp 0 --max-list 20
-if [ -d "$SHARED/dev_m365_legit" ]; then
+EXAMPLES=$(dirname "$SHARED")/docs/examples
+if shared_part "shared-corpus accuracy" "$SHARED/dev-index.tsv" "$SHARED/dev_m365_legit" "$SHARED/dev_relays" \
+     "$SHARED/ham-spam" "$SHARED/malformed" "$EXAMPLES/consumer-view.eml" "$EXAMPLES/thirdparty-view.eml" "$EXAMPLES/README.md" \
+     "$SHARED/dev_relays/sample-6423.eml" "$SHARED/dev_m365_legit/pdx86_connector_0001.eml"; then  # the examples' templates
   echo "== shared corpus + examples"
-  tools/eval --no-project --shared-corpus "$SHARED" --examples --max-fp 0 --max-list 20
+  tools/eval --no-project --shared-corpus "$SHARED" --examples "$EXAMPLES" --max-fp 0 --max-list 20
   # The malformed-MIME sets are real mail too (rspamd's test messages include outlook.com
   # mail): none may score campaign. (A real outlook.com message did, through an internal
   # Microsoft IPv6 hop missing from the pack: fixed, see corpus/indicators/builtin.ind.)
-  if [ -d "$SHARED/malformed" ]; then
-    "$HDRSCAN" scan --format jsonl --threads 2 "$SHARED/malformed" >"$SCRATCH/malformed.jsonl" 2>/dev/null \
-      || [ $? -le 1 ]  # 1 = something flagged: the check below says what
-    python3 - "$SCRATCH/malformed.jsonl" <<'PY'
+  "$HDRSCAN" scan --format jsonl --threads 2 "$SHARED/malformed" >"$SCRATCH/malformed.jsonl" 2>/dev/null \
+    || [ $? -le 1 ]  # 1 = something flagged: the check below says what
+  python3 - "$SCRATCH/malformed.jsonl" <<'PY'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 camp = [r["source"]["path"] for r in recs if r["verdict"] == "campaign"]
@@ -30,7 +35,5 @@ assert len(recs) > 1000, len(recs)
 assert not camp, "campaign verdicts on malformed/: %s" % camp[:5]
 print("== malformed/: %d records, 0 campaign, %d suspicious" % (len(recs), sum(r["verdict"] == "suspicious" for r in recs)))
 PY
-  fi
-else
-  echo "SKIP: $SHARED not present; shared-corpus accuracy not measured"
 fi
+shared_exit

@@ -1,83 +1,91 @@
 #!/usr/bin/env bash
-# explain_basic.sh: `hdrscan explain` shows one message's forensic view and agrees with scan:
-# same verdict, score and evidence as the scan record; every Received header appears as a hop
-# with consistent delays; antispam headers decoded pair by pair next to the raw value (IPv6
-# CIP kept whole); every evidence signal listed as a fired check; --index picks the N-th
-# message of an mbox; exit status 1 for campaign, 0 for a look-alike, 2 for bad input.
+# explain_basic.sh: `hdrscan explain` shows one message's forensic view, checked against
+# expectations computed independently of hdrscan (issue 14: explain and scan print the same
+# record, so comparing them could not catch a wrong value):
+#  - tests/integration/explain_expect.py (Python stdlib: email.parser, re, ipaddress) reads each
+#    raw message and checks explain's Received hops (from, by, connecting IP), the decoded
+#    X-Forefront-Antispam-Report pairs (CIP, IPV, SFV, SCL, DIR; split on the first colon, IPv6
+#    CIP kept whole), the tenant id and connecting IP, the Authentication-Results fields;
+#  - the verdict and the exit status (1 for campaign) against the label
+#    (tests/support/expected_verdict.py: corpus/labels.tsv; the ../shared examples are
+#    campaign, their real templates must not be);
+#  - on: the two real examples of ../shared/docs/examples and their real templates (required
+#    where ../shared exists), every corpus/samples/ message, a generated message with an IPv6 CIP;
+#  - the checker is shown to fail on a doctored explain output;
+# plus explain's own structure (hop order and delays, zones, every fired signal listed), the
+# text view, --index on an mbox (same numbering as scan), and exit status 2 for bad input.
 source "$(dirname "$0")/scan_lib.bash"
 
 CAMP="$GEN/consumer-onlist-full/0001.eml"
 LOOK="$GEN/lookalike-hybrid/0001.eml"
 V6=$(grep -l 'CIP:2[0-9a-f]*:' "$GEN"/related-thirdparty-intact/*.eml | head -1)
 [ -n "$V6" ] || fail "no generated message with an IPv6 CIP"
+EXAMPLES=$(dirname "$SHARED")/docs/examples
+EXPECT="$SRC/tests/integration/explain_expect.py"
 
-for f in "$CAMP" "$LOOK" "$V6"; do
-  run x.json x.err explain --format json "$f"; xrc=$RC
-  run s.jsonl s.err scan --format jsonl "$f"
-  python3 - x.json s.jsonl "$f" <<'PYEOF' || fail "explain json vs scan for $f"
-import json, re, sys
-x = json.load(open(sys.argv[1], encoding="utf-8"))
-s = json.loads(open(sys.argv[2], encoding="utf-8").readline())
-raw = open(sys.argv[3], "rb").read()
-assert x["schema"] == "hdrscan.explain/1"
-for k in ("verdict", "score", "evidence", "sha256", "route", "subject", "errors"):
-    assert x[k] == s[k], (k, x[k], s[k])
-# Every Received header of the header block is a hop, oldest first.
-head = raw.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
-n_received = len(re.findall(rb"(?im)^received:", head))
-assert len(x["received"]) == n_received, (len(x["received"]), n_received)
-assert [h["header_index"] for h in x["received"]] == list(range(n_received - 1, -1, -1))
-prev = None
-for h in x["received"]:
-    if h["unix_time"] is not None:
-        if prev is not None:
-            assert h["delay_seconds"] == h["unix_time"] - prev, h
-        prev = h["unix_time"]
-# Zones: on a route that left Exchange Online, every hop has a domain, in route order
-# (origin hops, then the tenant entered at one entry hop, then the receiving side from one
-# exit hop); otherwise none has.
-zones = [h["zone"] for h in x["received"]]
-order = {"origin": 0, "tenant (entry)": 1, "tenant": 2, "receiving (exit)": 3, "receiving": 4}
-if any(z is not None for z in zones):
-    assert all(z in order for z in zones), zones
-    assert [order[z] for z in zones] == sorted(order[z] for z in zones), zones
-    assert zones.count("receiving (exit)") == 1 and zones.count("tenant (entry)") <= 1, zones
-    assert "sending Exchange Online tenant" in x["route"] or "receiving side" in x["route"], x["route"]
-else:
-    assert "receiving side" not in x["route"], x["route"]
-# Checks: every fired signal of the evidence is a fired check with its weight.
-checks = {c["signal"]: c for c in x["checks"]}
-assert checks, "no checks"
-for e in x["evidence"]:
-    assert checks[e["signal"]]["fired"], e["signal"]
-assert sum(1 for c in x["checks"] if c["fired"]) == len({e["signal"] for e in x["evidence"]})
-assert all(c["why"] for c in x["checks"])
-# Antispam: one decoded row per KEY:VALUE pair, split on the first colon only.
-for a in x["antispam"]:
-    pairs = [p for p in a["raw"].split(";") if p.strip()]
-    assert len(a["fields"]) == len(pairs), (a["header"], len(a["fields"]), len(pairs))
-    for f, p in zip(a["fields"], pairs):
-        assert f["key"] == p.split(":", 1)[0].strip() and f["meaning"], (f, p)
-        if f["key"] == "CIP":
-            assert f["value"] == p.split(":", 1)[1].strip(), (f, p)
-        if f["key"] == "IPV" and f["value"] == "CAL":
-            assert "allowed" in f["meaning"], f
-print("ok", sys.argv[3].rsplit("/", 1)[-1], x["verdict"], len(x["received"]), "hops", len(x["checks"]), "checks")
-PYEOF
-  python3 -c "
-import json,sys; x=json.load(open('x.json'))
-assert [h['zone'] for h in x['received']].count('tenant (entry)') == 1, [h['zone'] for h in x['received']]" \
-    || fail "explain: no tenant entry hop found for $f"
-  want=$(py '1 if recs[0]["verdict"] == "campaign" else 0' s.jsonl)
-  expect_eq "$xrc" "$want" "explain exit status for $f"
+# FILE EXPECTED pairs: EXPECTED is the label's verdict, or not-campaign for a real template.
+files=("$SRC"/corpus/samples/*.eml "$CAMP" "$LOOK" "$V6")
+mapfile -t wants < <(python3 "$SRC/tests/support/expected_verdict.py" "$SRC" "${files[@]}") || fail "unlabelled file"
+[ ${#wants[@]} = ${#files[@]} ] && [ ${#files[@]} -ge 10 ] || fail "labels: ${#wants[@]} for ${#files[@]} files"
+cases=()
+for i in "${!files[@]}"; do cases+=("${files[i]}" "${wants[i]}"); done
+if shared_part "explain on the real examples and their templates" "$EXAMPLES/consumer-view.eml" \
+     "$EXAMPLES/thirdparty-view.eml" "$SHARED/dev_relays/sample-6423.eml" "$SHARED/dev_m365_legit/pdx86_connector_0001.eml"; then
+  cases+=("$EXAMPLES/consumer-view.eml" campaign "$EXAMPLES/thirdparty-view.eml" campaign
+          "$SHARED/dev_relays/sample-6423.eml" not-campaign "$SHARED/dev_m365_legit/pdx86_connector_0001.eml" not-campaign)
+fi
+
+checks=()
+for ((i = 0; i < ${#cases[@]}; i += 2)); do
+  f=${cases[i]} want=${cases[i + 1]} n=$((i / 2))
+  run "x$n.json" "x$n.err" explain --format json "$f"
+  expect_eq "$RC" "$([ "$want" = campaign ] && echo 1 || echo 0)" "explain exit status for $f (labelled $want)"
+  checks+=("x$n.json" "$f" "$want")
 done
-run v6.json v6.err explain --format json "$V6"
-python3 -c "
-import json,sys; x=json.load(open('v6.json'))
-cips=[f['value'] for a in x['antispam'] for f in a['fields'] if f['key']=='CIP']
-assert any(':' in c for c in cips), cips
-print('ipv6 CIP kept whole:', [c for c in cips if ':' in c][0])" || fail "IPv6 CIP"
-pass "explain json agrees with scan"
+python3 "$EXPECT" "${checks[@]}" || fail "explain differs from the independent expectations (FAIL lines above)"
+pass "explain json matches independent expectations on $((${#cases[@]} / 2)) messages"
+# The generated messages ($CAMP $LOOK $V6, the last three of files[]) enter their tenant at
+# one hop; the IPv6 CIP is kept whole.
+k=$((${#files[@]} - 3))
+python3 - "x$k.json" "x$((k + 1)).json" "x$((k + 2)).json" <<'PYEOF' || fail "tenant entry hop / IPv6 CIP"
+import json, sys
+for path in sys.argv[1:]:
+    zones = [h["zone"] for h in json.load(open(path))["received"]]
+    assert zones.count("tenant (entry)") == 1, (path, zones)
+x = json.load(open(sys.argv[3]))
+cips = [f["value"] for a in x["antispam"] for f in a["fields"] if f["key"] == "CIP"]
+assert any(":" in c for c in cips), cips
+print("ipv6 CIP kept whole:", [c for c in cips if ":" in c][0])
+PYEOF
+
+# The checker can fail: doctored explain outputs (a hop's IP, a CIP, the tenant id, an auth
+# result, the verdict) of a message that has all of them must each be rejected; the output as
+# explain wrote it passes.
+DOC=$SRC/corpus/samples/related-relay-intact.eml
+DOC_V=$(python3 "$SRC/tests/support/expected_verdict.py" "$SRC" "$DOC") || fail "no label for $DOC"
+run xc.json xc.err explain --format json "$DOC"
+python3 - "$EXPECT" xc.json "$DOC" "$DOC_V" <<'PYEOF' >doctored.out || { cat doctored.out; fail "the checker accepted a doctored explain output"; }
+import copy, importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("explain_expect", sys.argv[1])
+ee = importlib.util.module_from_spec(spec); spec.loader.exec_module(ee)
+orig, eml, want = json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4]
+assert not ee.check_one(sys.argv[2], eml, want), "undoctored output rejected"
+for what in ("hop_ip", "cip", "tenant", "auth", "verdict"):
+    x = copy.deepcopy(orig)
+    if what == "hop_ip":
+        next(h for h in x["received"] if h["from_ip"])["from_ip"] = "192.0.2.254"
+    elif what == "cip":
+        next(f for a in x["antispam"] for f in a["fields"] if f["key"] == "CIP")["value"] = "192.0.2.253"
+    elif what == "tenant":
+        next(t for t in x["tenant_headers"] if "parsed" in t)["parsed"]["tenant_id"] = "00000000-0000-0000-0000-000000000000"
+    elif what == "auth":
+        next(r for a in x["authentication"] for r in a["results"] if r["method"] in ("spf", "dmarc"))["result"] = "neutral"
+    else:
+        x["verdict"] = "clean" if x["verdict"] != "clean" else "campaign"
+    json.dump(x, open("bad-%s.json" % what, "w"))
+    assert ee.check_one("bad-%s.json" % what, eml, want), "doctored %s accepted" % what
+PYEOF
+pass "the checker rejects a doctored hop IP, CIP, tenant id, auth result and verdict"
 
 # Text view: the sections, hops table, decoded values and the verdict.
 run x.txt x.err explain "$CAMP"
@@ -96,13 +104,18 @@ done
 grep -q $'\x1b' x.txt && fail "colour in piped explain output"
 pass "explain text"
 
-# --index: the N-th message of an mbox, same numbering as scan; out of range is an error.
-python3 "$HELP" mbox three.mbox "$LOOK" "$CAMP" "$FIX/hostile-fields.eml" || fail "mbox build"
-run s3.jsonl s3.err scan --format jsonl three.mbox
+# --index: the N-th message of an mbox (0-based, as scan numbers them): the Message-ID of the
+# N-th file put into the mbox; out of range is an error.
+three=("$LOOK" "$CAMP" "$FIX/hostile-fields.eml")
+python3 "$HELP" mbox three.mbox "${three[@]}" || fail "mbox build"
 for i in 0 1 2; do
   run xi.json xi.err explain --format json --index "$i" three.mbox
-  expect_eq "$(python3 -c "import json; x=json.load(open('xi.json')); print(x['sha256'], x['source']['index'])")" \
-            "$(py "recs[$i]['sha256'] + ' ' + str(recs[$i]['source']['index'])" s3.jsonl)" "explain --index $i"
+  want=$(python3 -c "
+import email.parser, email.policy, sys
+m = email.parser.BytesParser(policy=email.policy.compat32).parse(open(sys.argv[1], 'rb'), headersonly=True)
+print(m['Message-ID'].strip(), sys.argv[2])" "${three[$i]}" "$i")
+  expect_eq "$(python3 -c "import json; x=json.load(open('xi.json')); print(x['message_id'], x['source']['index'])")" \
+            "$want" "explain --index $i"
 done
 run xo.txt xo.err explain --index 3 three.mbox
 expect_eq "$RC" 2 "explain --index out of range"
@@ -117,3 +130,4 @@ expect_eq "$RC" 2 "explain with a bad indicator file"
 grep -q 'hdrscan: indicators: .*bad.ind:3' xb.err || fail "explain: indicator error does not name file:line: $(cat xb.err)"
 [ -s xb.txt ] && fail "explain printed a report despite the bad indicator file"
 pass "explain --index, errors (range, missing file, bad indicators), stdin"
+shared_exit

@@ -14,15 +14,16 @@ rm -rf "$SCRATCH"; mkdir -p "$SCRATCH"
 MILTER_LOG=$SCRATCH/milter.log
 trap cleanup EXIT
 
+# The real-session message: the first sample labelled campaign; its expected verdict is the
+# label (lib.sh expected_verdict), not what `hdrscan scan` says.
+mapfile -t SAMPLES < <(labelled_samples)
 EML=; EXPECT=
-for f in "$SRC"/corpus/samples/*.eml "$SRC/tests/milter/clean.eml"; do
-  [ -f "$f" ] || continue
-  read -r v s < <(scan_verdict "$f") || continue
-  EML=$f; EXPECT=$v
-  [ "$v" = campaign ] && break
+for f in "${SAMPLES[@]}"; do
+  v=$(expected_verdict "$f") || fail "no label for $f"
+  if [ "$v" = campaign ]; then EML=$f; EXPECT=$v; break; fi
 done
-[ -n "$EML" ] || fail "no test message"
-echo "# real-session message: $EML ($EXPECT)"
+[ -n "$EML" ] || fail "no sample labelled campaign in corpus/labels.tsv"
+echo "# real-session message: $EML (labelled: $EXPECT)"
 
 MILTER_PORT=$(free_port)
 printf 'read-timeout = 2\nidle-timeout = 3\nstats-file = %s\n' "$SCRATCH/stats.json" >"$SCRATCH/milter.conf"

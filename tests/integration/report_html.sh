@@ -19,7 +19,7 @@ assert n == 1
 open(sys.argv[2], "wb").write(data)
 PYEOF
 inputs=("$GEN" "$FIX" hostile)
-[ -d "$SHARED/dev_relays" ] && inputs+=("$SHARED/dev_relays")
+shared_part "report over the real relays" "$SHARED/dev_relays" && inputs+=("$SHARED/dev_relays")
 run out.jsonl err.txt scan --format jsonl --report report.html "${inputs[@]}"
 [ "$RC" -le 1 ] || fail "scan exit status $RC: $(head -3 err.txt)"
 [ -s report.html ] || fail "no report written"
@@ -61,3 +61,4 @@ run e.jsonl e.err scan --format jsonl --report empty.html empty
 dom empty.html emptydom.html
 grep -q 'data-rendered="ok"' emptydom.html || fail "empty report did not render"
 pass "empty report"
+shared_exit

@@ -7,7 +7,7 @@ source "$(dirname "$0")/scan_lib.bash"
 
 python3 "$HELP" mbox mixed.mbox "$GEN"/consumer-onlist-partial/*.eml "$FIX"/*.eml || fail "mbox build"
 inputs=("$GEN" mixed.mbox "$FIX")
-[ -d "$SHARED/ham-spam/spamassassin/hard_ham" ] && inputs+=("$SHARED/ham-spam/spamassassin/hard_ham")
+shared_part "determinism over real ham" "$SHARED/ham-spam/spamassassin/hard_ham" && inputs+=("$SHARED/ham-spam/spamassassin/hard_ham")
 
 run j1.jsonl e1 scan --format jsonl --threads 1 "${inputs[@]}"; rc1=$RC
 run j2.jsonl e2 scan --format jsonl --threads 2 "${inputs[@]}"; rc2=$RC
@@ -47,3 +47,4 @@ cat mixed.mbox | "$BIN" scan --format jsonl --shard 2/2 - >st2.jsonl
 cat mixed.mbox | "$BIN" scan --format jsonl - >stall.jsonl
 expect_eq "$(py '[r["sha256"] for r in recs]' st2.jsonl)" "$(py '[r["sha256"] for r in recs][1::2]' stall.jsonl)" "stdin shard 2/2"
 pass "stdin shard"
+shared_exit

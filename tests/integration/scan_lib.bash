@@ -6,6 +6,7 @@ BIN=$1
 SRC=$2
 SHARED=$3
 WORK=$4
+. "$SRC/tests/support/shared_data.bash"  # shared_part / shared_exit: the ../shared rule
 HELP="$SRC/tests/integration/scan_helpers.py"
 SCHEMA="$SRC/docs/output-schema.json"
 GEN="$SRC/corpus/generated"
@@ -19,7 +20,7 @@ pass() { echo "ok: $*"; }
 skip() { echo "SKIP: $*" >&2; exit 77; }
 [ -x "$BIN" ] || fail "no hdrscan binary at $BIN"
 command -v python3 >/dev/null || skip "python3 not installed"
-[ -d "$GEN" ] || skip "corpus/generated missing"
+[ -d "$GEN" ] || fail "corpus/generated missing (repository data)"
 
 # run OUT ERR ARGS...: runs hdrscan, sets RC.
 run() {

@@ -2,13 +2,13 @@
 # scan_schema.sh: every JSONL record of `hdrscan scan --format jsonl` validates against the
 # documented schema docs/output-schema.json (checked by a small stdlib validator, which is
 # itself checked to reject broken records), is valid UTF-8 on one line, and carries the
-# versioned "schema" field, on the generated corpus, hostile and broken fixtures, and (when
-# present) the real malformed-mail corpus and the real relays.
+# versioned "schema" field, on the generated corpus, hostile and broken fixtures, the real
+# malformed-mail corpus and the real relays (../shared; skipped only when ../shared is absent).
 source "$(dirname "$0")/scan_lib.bash"
 
 inputs=("$GEN" "$FIX")
-if [ -d "$SHARED/malformed" ]; then inputs+=("$SHARED/malformed" "$SHARED/dev_relays")
-else echo "note: $SHARED absent: schema checked on repository data only"; fi
+shared_part "schema over the real malformed mail and relays" "$SHARED/malformed" "$SHARED/dev_relays" \
+  && inputs+=("$SHARED/malformed" "$SHARED/dev_relays")
 
 run out.jsonl err.txt scan --format jsonl --threads 2 "${inputs[@]}"
 [ "$RC" -le 1 ] || fail "scan exit status $RC: $(head -5 err.txt)"
@@ -23,3 +23,4 @@ expect_eq "$(py '[r["subject"] for r in recs if r["message_id"] == "<hostile-1@p
 # Messages with errors are present and validate too.
 expect_eq "$(py 'sum(1 for r in recs if r["errors"]) > 0' out.jsonl)" True "records with errors present"
 pass "$N records valid"
+shared_exit

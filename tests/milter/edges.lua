@@ -3,11 +3,13 @@
 --
 -- Run (tests/integration/milter_miltertest.sh does it):
 --   miltertest -D sock=inet:PORT@127.0.0.1 -D campaign_eml=FILE -D clean_eml=FILE \
---              -D campaign_verdict=campaign -D clean_verdict=clean -s edges.lua
+--              -D campaign_verdict=campaign -D clean_verdict=clean \
+--              -D campaign_action=quarantine -D clean_action=tag -s edges.lua
 -- The milter under test must run with `max-body-bytes = 100k` (the chunk test checks that a
--- body larger than that is still passed on and tagged) and the default actions
--- (clean -> tag, suspicious -> tag, campaign -> quarantine).
--- Expected verdicts come from `hdrscan scan` on the same files (passed in by the harness).
+-- body larger than that is still passed on and tagged).
+-- Expected verdicts come from the corpus labels, the expected actions from those verdicts and
+-- the milter's config (the harness computes both: tests/milter/lib.sh expected_verdict,
+-- action_for); never from `hdrscan scan`.
 -- Exit status 0 = every check passed; any failed check raises an error (non-zero exit).
 --
 -- Cases: all macros (connect/helo/mail/rcpt, the queue id `i` is checked in the milter's log
@@ -20,6 +22,10 @@ local sock = sock or "inet:8899@127.0.0.1"
 assert(campaign_eml and clean_eml, "pass -D campaign_eml=FILE -D clean_eml=FILE")
 campaign_verdict = campaign_verdict or "campaign"
 clean_verdict = clean_verdict or "clean"
+local action_of = { [campaign_verdict] = campaign_action or "quarantine", [clean_verdict] = clean_action or "tag" }
+for _, a in pairs(action_of) do
+  assert(a == "tag" or a == "quarantine", "edges.lua checks the actions tag and quarantine, not " .. a)
+end
 
 local checks = 0
 local function check(cond, what)
@@ -104,7 +110,7 @@ local function verdict_of(conn)
   return v:match("^%s*(%S+)")
 end
 
--- The EOM result for the configured default actions (campaign -> quarantine, else tag).
+-- The EOM result for the expected verdict and the action the harness derived from the config.
 local function check_eom(conn, expected, label)
   check(mt.eom(conn) == nil, "eom " .. label)
   check(mt.getreply(conn) == SMFIR_CONTINUE, label .. ": eom -> continue")
@@ -114,10 +120,10 @@ local function check_eom(conn, expected, label)
   check(score ~= nil and score:match("^%s*%d+") ~= nil, label .. ": X-Hdrscan-Score has a score: " .. tostring(score))
   check(mt.getheader(conn, "X-Hdrscan-Verdict", 1) == nil, label .. ": exactly one X-Hdrscan-Verdict added")
   check(mt.getheader(conn, "X-Hdrscan-Score", 1) == nil, label .. ": exactly one X-Hdrscan-Score added")
-  if expected == "campaign" then
-    check(mt.eom_check(conn, MT_QUARANTINE), label .. ": campaign quarantined")
+  if action_of[expected] == "quarantine" then
+    check(mt.eom_check(conn, MT_QUARANTINE), label .. ": " .. expected .. " quarantined")
   else
-    check(not mt.eom_check(conn, MT_QUARANTINE), label .. ": not quarantined")
+    check(not mt.eom_check(conn, MT_QUARANTINE), label .. ": " .. expected .. " not quarantined (tag)")
   end
 end
 

@@ -113,7 +113,39 @@ cleanup() {
   if [ -n "${MILTER_PID:-}" ]; then kill -TERM "$MILTER_PID" 2>/dev/null || true; wait "$MILTER_PID" 2>/dev/null || true; fi
 }
 
-# scan_verdict FILE -> "verdict score" from `hdrscan scan --format jsonl`.
+# expected_verdict FILE -> the verdict FILE must get, from the corpus labels, never from the
+# scanner (tests/support/expected_verdict.py: corpus/labels.tsv and the sample names; campaign,
+# related = suspicious, clean; tests/milter/clean.eml is clean by construction).
+expected_verdict() {
+  python3 "$SRC/tests/support/expected_verdict.py" "$SRC" "$1" || fail "no label for $1"
+}
+
+# labelled_samples -> every corpus/samples/*.eml, one a line (nothing when there is none: the
+# caller checks the count; each file's label is checked by expected_verdict).
+labelled_samples() {
+  local f
+  for f in "$SRC"/corpus/samples/*.eml; do
+    [ -f "$f" ] && echo "$f"
+  done
+}
+
+# action_for VERDICT CONF -> the action the milter config CONF gives VERDICT: the last
+# "VERDICT = ACTION" line, else the documented default (docs/milter.md: tag / tag /
+# quarantine); "dry-run:ACTION" when CONF sets dry-run = yes.
+action_for() {
+  local v=$1 conf=$2 a dry
+  case "$v" in clean|suspicious) a=tag ;; campaign) a=quarantine ;; *) fail "action_for: verdict '$v'" ;; esac
+  local set
+  set=$(sed -n "s/^[[:space:]]*$v[[:space:]]*=[[:space:]]*\([a-z]*\)[[:space:]]*\$/\1/p" "$conf" | tail -n1)
+  [ -n "$set" ] && a=$set
+  dry=$(sed -n 's/^[[:space:]]*dry-run[[:space:]]*=[[:space:]]*\([a-z]*\)[[:space:]]*$/\1/p' "$conf" | tail -n1)
+  case "$dry" in yes|true|on|1) a="dry-run:$a" ;; esac
+  echo "$a"
+}
+
+# scan_verdict FILE -> "verdict score" from `hdrscan scan --format jsonl`. Used only for the
+# consistency check (the milter scores a message as `hdrscan scan` does), never as the
+# expectation.
 scan_verdict() {
   "$HDRSCAN" scan --format jsonl "$1" 2>/dev/null | python3 -c '
 import json, sys

@@ -35,9 +35,6 @@ bool fired(const heuristics::Assessment& a, std::string_view signal) {
   return false;
 }
 
-fs::path shared_docs() { return fs::path(HDRSCAN_SHARED_CORPUS).parent_path() / "docs"; }
-fs::path shared_corpus() { return fs::path(HDRSCAN_SHARED_CORPUS); }
-
 // A third-party-view message built from real header lines (the Siemens hybrid template's
 // structure), with the sending tenant's ARC set and verdict either kept or removed.
 std::string thirdparty(bool keep_arc, bool keep_verdict, const std::string& connecting_ip) {
@@ -234,12 +231,8 @@ TEST_CASE("builtin pack: 8 connector IPs, Microsoft ranges, provenance on every 
   for (const auto& e : p.lure_terms) CHECK_FALSE(e.from.source.empty());
 }
 
-TEST_CASE("the two campaign illustrations score campaign; their real templates do not") {
-  fs::path ex = shared_docs() / "examples";
-  if (!fs::exists(ex / "consumer-view.eml")) {
-    MESSAGE("SKIP: ../shared/docs/examples not present");
-    return;
-  }
+TEST_CASE("the two campaign illustrations score campaign; their real templates do not" * test::needs_shared()) {
+  const fs::path ex = test::shared_docs_path("examples");
   for (const char* name : {"consumer-view.eml", "thirdparty-view.eml"}) {
     auto a = assess_bytes(test::slurp(ex / name));
     INFO(name, " score ", a.score, " route ", a.route);
@@ -252,11 +245,7 @@ TEST_CASE("the two campaign illustrations score campaign; their real templates d
   CHECK(fired(consumer, "strip.tenant_arc_missing"));
   CHECK(fired(consumer, "sender.random_onmicrosoft"));
   for (const char* t : {"dev_relays/sample-6423.eml", "dev_m365_legit/pdx86_connector_0001.eml"}) {
-    fs::path p = shared_corpus() / t;
-    if (!fs::exists(p)) {
-      MESSAGE("SKIP: template ", t, " not present");
-      continue;
-    }
+    const fs::path p = test::shared_path(t);
     auto a = assess_bytes(test::slurp(p));
     INFO(t, " score ", a.score, " route ", a.route);
     CHECK(a.verdict != heuristics::Verdict::campaign);
@@ -265,12 +254,8 @@ TEST_CASE("the two campaign illustrations score campaign; their real templates d
   }
 }
 
-TEST_CASE("shared corpus: no campaign verdict on legitimate Microsoft 365 mail, ham or generic spam; relays flagged") {
-  fs::path root = shared_corpus();
-  if (!fs::exists(root / "dev_m365_legit")) {
-    MESSAGE("SKIP: ../shared/corpus not present");
-    return;
-  }
+TEST_CASE("shared corpus: no campaign verdict on legitimate Microsoft 365 mail, ham or generic spam; relays flagged" *
+          test::needs_shared()) {
   auto sweep = [&](const fs::path& dir, int& total, int& campaign, int& flagged) {
     for (const auto& e : fs::recursive_directory_iterator(dir)) {
       if (!e.is_regular_file()) continue;
@@ -284,13 +269,13 @@ TEST_CASE("shared corpus: no campaign verdict on legitimate Microsoft 365 mail, 
     }
   };
   int total = 0, campaign = 0, flagged = 0;
-  sweep(root / "dev_m365_legit", total, campaign, flagged);
-  sweep(root / "ham-spam", total, campaign, flagged);
+  sweep(test::shared_path("dev_m365_legit"), total, campaign, flagged);
+  sweep(test::shared_path("ham-spam"), total, campaign, flagged);
   MESSAGE("legit M365 + ham + generic spam: ", total, " messages, ", flagged, " suspicious-or-higher");
   CHECK(total > 6000);
   CHECK(campaign == 0);
   int rtotal = 0, rcampaign = 0, rflagged = 0;
-  sweep(root / "dev_relays", rtotal, rcampaign, rflagged);
+  sweep(test::shared_path("dev_relays"), rtotal, rcampaign, rflagged);
   MESSAGE("dev_relays: ", rflagged, "/", rtotal, " suspicious or higher, ", rcampaign, " campaign");
   CHECK(rtotal == 80);
   CHECK(rflagged >= 76);  // the technique is visible in (nearly) all of them

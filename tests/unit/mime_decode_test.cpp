@@ -163,12 +163,8 @@ TEST_CASE("rfc2047: real subjects from the SpamAssassin spam corpus") {
         "It's\xC2\xA0Time\xC2\xA0to\xC2\xA0Invest\xC2\xA0your\xC2\xA0Way");
 }
 
-TEST_CASE("rfc2047: every encoded Subject in the spam corpus decodes to valid UTF-8") {
-  const std::filesystem::path dir = std::filesystem::path(HDRSCAN_SHARED_CORPUS) / "ham-spam/spamassassin/spam";
-  if (!std::filesystem::is_directory(dir)) {
-    MESSAGE("skipped: shared corpus not found at " << dir.string());
-    return;
-  }
+TEST_CASE("rfc2047: every encoded Subject in the spam corpus decodes to valid UTF-8" * test::needs_shared()) {
+  const std::filesystem::path dir = test::shared_path("ham-spam/spamassassin/spam");
   std::size_t encoded = 0, decoded_non_ascii = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const std::string text = test::slurp(entry.path());

@@ -10,6 +10,7 @@
 
 #include "mime/fields/fields.hpp"
 #include "mime/text.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace hdrscan::mime;
 
@@ -747,13 +748,10 @@ TEST_CASE("extract_address and address_domain") {
 
 // ---- corpus sweep -------------------------------------------------------------------------
 
-TEST_CASE("corpus sweep: every Received of dev_m365_legit and dev_relays") {
+TEST_CASE("corpus sweep: every Received of dev_m365_legit and dev_relays" * hdrscan::test::needs_shared()) {
   namespace fs = std::filesystem;
-  const fs::path corpus = HDRSCAN_SHARED_CORPUS;
-  if (!fs::is_directory(corpus / "dev_m365_legit") || !fs::is_directory(corpus / "dev_relays")) {
-    MESSAGE("skipped: shared corpus not found at " << corpus.string());
-    return;
-  }
+  const fs::path corpus = hdrscan::test::shared_corpus();
+  for (const char* set : {"dev_m365_legit", "dev_relays"}) hdrscan::test::shared_path(set);
   std::size_t total = 0, good = 0, microsoft = 0, files = 0;
   std::vector<std::string> failures;
   for (const char* set : {"dev_m365_legit", "dev_relays"}) {
@@ -785,13 +783,10 @@ TEST_CASE("corpus sweep: every Received of dev_m365_legit and dev_relays") {
   CHECK(good * 100 >= total * 99);
 }
 
-TEST_CASE("corpus sweep: authentication, signature, SPF and tenant headers of the dev sets") {
+TEST_CASE("corpus sweep: authentication, signature, SPF and tenant headers of the dev sets" * hdrscan::test::needs_shared()) {
   namespace fs = std::filesystem;
-  const fs::path corpus = HDRSCAN_SHARED_CORPUS;
-  if (!fs::is_directory(corpus / "dev_m365_legit") || !fs::is_directory(corpus / "dev_relays")) {
-    MESSAGE("skipped: shared corpus not found at " << corpus.string());
-    return;
-  }
+  const fs::path corpus = hdrscan::test::shared_corpus();
+  for (const char* set : {"dev_m365_legit", "dev_relays"}) hdrscan::test::shared_path(set);
   std::size_t auth = 0, tags = 0, spf = 0, tenant = 0, forefront = 0;
   for (const char* set : {"dev_m365_legit", "dev_relays"}) {
     for (const auto& entry : fs::directory_iterator(corpus / set)) {

@@ -160,16 +160,11 @@ TEST_CASE("a 1 MB header line and 100,000 headers return (linear parser)") {
   CHECK(has_defect(q.defects, "too_many_headers"));
 }
 
-TEST_CASE("shared corpus: every ham-spam and dev message keeps all of its headers") {
-  fs::path root(HDRSCAN_SHARED_CORPUS);
-  if (!fs::exists(root / "ham-spam")) {
-    MESSAGE("SKIP: ../shared/corpus not present");
-    return;
-  }
+TEST_CASE("shared corpus: every ham-spam and dev message keeps all of its headers" * test::needs_shared()) {
   std::size_t files = 0, fields = 0;
   std::map<std::string, int> mismatches;
   for (const char* dir : {"ham-spam", "dev_m365_legit", "dev_relays"}) {
-    for (const auto& e : fs::recursive_directory_iterator(root / dir)) {
+    for (const auto& e : fs::recursive_directory_iterator(test::shared_path(dir))) {
       if (!e.is_regular_file()) continue;
       std::string fname = e.path().filename().string();
       if (fname.rfind("LICENSE", 0) == 0 || fname.rfind("README", 0) == 0) continue;  // not mail
@@ -188,12 +183,8 @@ TEST_CASE("shared corpus: every ham-spam and dev message keeps all of its header
   CHECK(mismatches.empty());
 }
 
-TEST_CASE("malformed corpus: header-side defect counts pinned, no crash") {
-  fs::path dir = fs::path(HDRSCAN_SHARED_CORPUS) / "malformed";
-  if (!fs::exists(dir)) {
-    MESSAGE("SKIP: ../shared/corpus/malformed not present");
-    return;
-  }
+TEST_CASE("malformed corpus: header-side defect counts pinned, no crash" * test::needs_shared()) {
+  const fs::path dir = test::shared_path("malformed");
   std::map<std::string, int> counts;
   int files = 0;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {

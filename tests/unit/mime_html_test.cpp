@@ -30,12 +30,8 @@ bool contains(const std::string& hay, const std::string& needle) { return hay.fi
 
 }  // namespace
 
-TEST_CASE("campaign illustrations: links, images, hidden preheader") {
-  const fs::path dir = fs::path(HDRSCAN_SHARED_CORPUS).parent_path() / "docs/examples";
-  if (!fs::exists(dir / "consumer-view.eml")) {
-    MESSAGE("skipped: ../shared/docs/examples not found at " << dir.string());
-    return;
-  }
+TEST_CASE("campaign illustrations: links, images, hidden preheader" * test::needs_shared()) {
+  const fs::path dir = test::shared_docs_path("examples");
   for (const char* name : {"consumer-view.eml", "thirdparty-view.eml"}) {
     CAPTURE(name);
     const HtmlFacts f = extract_html(body_of(test::slurp(dir / name)));
@@ -65,12 +61,8 @@ TEST_CASE("campaign illustrations: links, images, hidden preheader") {
   }
 }
 
-TEST_CASE("real connector-relay spam (dev_relays)") {
-  const fs::path dir = fs::path(HDRSCAN_SHARED_CORPUS) / "dev_relays";
-  if (!fs::is_directory(dir)) {
-    MESSAGE("skipped: dev_relays not found at " << dir.string());
-    return;
-  }
+TEST_CASE("real connector-relay spam (dev_relays)" * test::needs_shared()) {
+  const fs::path dir = test::shared_path("dev_relays");
   SUBCASE("two images inside the first link") {
     const HtmlFacts f = extract_html(body_of(test::slurp(dir / "sample-7552.eml")));
     REQUIRE(f.links.size() == 2);
@@ -100,13 +92,8 @@ TEST_CASE("real connector-relay spam (dev_relays)") {
   }
 }
 
-TEST_CASE("real newsletter (hard_ham): links and images counted, commented-out markup ignored") {
-  const fs::path file =
-      fs::path(HDRSCAN_SHARED_CORPUS) / "ham-spam/spamassassin/hard_ham/00018.75bf8472753f24aa22df72c7301e07ec.eml";
-  if (!fs::exists(file)) {
-    MESSAGE("skipped: " << file.string() << " not found");
-    return;
-  }
+TEST_CASE("real newsletter (hard_ham): links and images counted, commented-out markup ignored" * test::needs_shared()) {
+  const fs::path file = test::shared_path("ham-spam/spamassassin/hard_ham/00018.75bf8472753f24aa22df72c7301e07ec.eml");
   // Declared ISO-8859-1, 7bit: converted as the MIME tree would.
   const HtmlFacts f = extract_html(to_utf8(body_of(test::slurp(file)), "iso-8859-1"));
   CHECK(f.links.size() == 73);   // <a ... href> outside comments
@@ -117,13 +104,9 @@ TEST_CASE("real newsletter (hard_ham): links and images counted, commented-out m
   CHECK(f.visible_text.size() > 2000);
 }
 
-TEST_CASE("real newsletters: colour hiding judged per element, background images respected") {
-  const fs::path dir = fs::path(HDRSCAN_SHARED_CORPUS) / "ham-spam/spamassassin/hard_ham";
-  const fs::path letter = dir / "00234.12555461ce0bc373baab8daf9280d4ca.eml";
-  if (!fs::exists(letter)) {
-    MESSAGE("skipped: " << letter.string() << " not found");
-    return;
-  }
+TEST_CASE("real newsletters: colour hiding judged per element, background images respected" * test::needs_shared()) {
+  const fs::path dir = test::shared_path("ham-spam/spamassassin/hard_ham");
+  const fs::path letter = test::required_path(dir / "00234.12555461ce0bc373baab8daf9280d4ca.eml");
   // <td bgcolor=#183C8C><font color=#183C8C> wraps a table with bgcolor=#FFFFFF: the letter
   // inside is visible. The HTML part is quoted-printable; decode it the way the tree does.
   std::string message = test::slurp(letter);

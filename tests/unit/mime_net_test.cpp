@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include <libpsl.h>
+
 #include "mime/net.hpp"
 
 using hdrscan::mime::Cidr;
@@ -142,4 +144,71 @@ TEST_CASE("bad CIDR text is rejected") {
     INFO("input: '" << std::string(bad) << "'");
     CHECK_FALSE(parse_cidr(bad));
   }
+}
+
+// ---- registrable_domain (issue 14): the Public Suffix List through libpsl's built-in list --
+
+using hdrscan::mime::registrable_domain;
+
+TEST_CASE("libpsl's built-in list is there and is the one used") {
+  // A libpsl built without a list would make every name its own organization: fail here.
+  REQUIRE(psl_builtin() != nullptr);
+  // Debian 12's libpsl5 0.21.2 carries the list of 2023-02-09 (publicsuffix 20230209.2326).
+  CHECK(psl_builtin_file_time() >= 1675900000);
+  INFO("libpsl " << psl_get_version() << ", built-in list " << psl_builtin_sha1sum());
+  CHECK(registrable_domain("mail.bmw.de") == "bmw.de");
+}
+
+TEST_CASE("registrable domains: ICANN suffixes of one, two and three labels") {
+  CHECK(registrable_domain("mail.bmw.de") == "bmw.de");  // a short second label is not a suffix
+  CHECK(registrable_domain("bmw.de") == "bmw.de");
+  CHECK(registrable_domain("foo.co.uk") == "foo.co.uk");
+  CHECK(registrable_domain("smtp.foo.co.uk") == "foo.co.uk");
+  CHECK(registrable_domain("a.b.example.com") == "example.com");
+  CHECK(registrable_domain("valinux.co.jp") == "valinux.co.jp");
+  CHECK(registrable_domain("t4.cims.jp") == "cims.jp");
+  CHECK(registrable_domain("cs.auckland.ac.nz") == "auckland.ac.nz");
+  CHECK(registrable_domain("piap.lukasiewicz.gov.pl") == "lukasiewicz.gov.pl");
+  CHECK(registrable_domain("leica-geosystems.com.cn") == "leica-geosystems.com.cn");
+  // Real envelope domains of ../shared/corpus/dev_field_m365 the old two-or-three-label guess
+  // got wrong (it kept a short label before a two-letter TLD as part of the suffix).
+  CHECK(registrable_domain("connect.ust.hk") == "ust.hk");  // linux-crypto/00038.eml
+  CHECK(registrable_domain("sch.bme.hu") == "bme.hu");      // linux-hwmon/00096.eml
+  // Microsoft's own hosts.
+  CHECK(registrable_domain("AM6PR02MB1234.eurprd02.prod.outlook.com") == "outlook.com");
+  CHECK(registrable_domain("mail-eopbgr70077.outbound.protection.outlook.com") == "outlook.com");
+}
+
+TEST_CASE("registrable domains: private section entries are public suffixes too") {
+  // The PSL's private section lists names under which independent parties register (DMARC's
+  // organizational domain uses both sections): each is its own organization.
+  CHECK(registrable_domain("x.github.io") == "x.github.io");
+  CHECK(registrable_domain("y.github.io") == "y.github.io");
+  CHECK(registrable_domain("include.uk.com") == "include.uk.com");  // dev_relays/sample-6436.eml
+  CHECK(registrable_domain("app.azurewebsites.net") == "app.azurewebsites.net");
+}
+
+TEST_CASE("registrable domains: Microsoft 365 tenants own their name under onmicrosoft.com") {
+  // onmicrosoft.com is not on the PSL (neither Debian's 2023 list nor upstream's), yet every
+  // <tenant>.onmicrosoft.com is one tenant's: two tenants must not look like one organization.
+  CHECK(registrable_domain("contoso.onmicrosoft.com") == "contoso.onmicrosoft.com");
+  CHECK(registrable_domain("mar20593117.onmicrosoft.com") == "mar20593117.onmicrosoft.com");
+  CHECK(registrable_domain("x.contoso.onmicrosoft.com") == "contoso.onmicrosoft.com");
+  CHECK(registrable_domain("Contoso.Mail.OnMicrosoft.com") == "contoso.onmicrosoft.com");  // hybrid routing
+  CHECK(registrable_domain("fabrikam.onmicrosoft.com") != registrable_domain("contoso.onmicrosoft.com"));
+  CHECK(registrable_domain("onmicrosoft.com").empty());
+  CHECK(registrable_domain(".onmicrosoft.com").empty());
+}
+
+TEST_CASE("registrable domains: case, trailing dot, IDN, and names without one") {
+  CHECK(registrable_domain("MAIL.BMW.DE.") == "bmw.de");
+  CHECK(registrable_domain("  foo.CO.uk ") == "foo.co.uk");
+  CHECK(registrable_domain("www.B\xC3\x9C" "CHER.de") == "b\xC3\xBC" "cher.de");  // UTF-8, lower-cased
+  CHECK(registrable_domain("xn--bcher-kva.de") == "xn--bcher-kva.de");
+  for (const char* none : {"", ".", "com", "co.uk", "github.io", "localhost", "192.0.2.1", "[192.0.2.1]",
+                           "2603:10a6::31", "a b.example.com", "u@example.com", "\xFF\xFE.de"}) {
+    INFO("input: '" << std::string(none) << "'");
+    CHECK(registrable_domain(none).empty());
+  }
+  CHECK(registrable_domain(std::string(300, 'a') + ".com").empty());  // longer than a host name
 }

@@ -22,8 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kCorpus = HDRSCAN_SHARED_CORPUS;
-
 
 std::size_t count_defects(const ParsedMessage& m, std::string_view code) {
   return static_cast<std::size_t>(std::count_if(m.defects.begin(), m.defects.end(), [&](const Defect& d) { return d.code == code; }));
@@ -34,18 +32,10 @@ bool has_defect(const ParsedMessage& m, std::string_view code) { return count_de
 // Checked with an independent validator, not with sanitize_utf8 (which the code under test uses).
 bool valid_utf8(const std::string& s) { return hdrscan::test::strict_utf8(s, true); }
 
-// False (and a visible skip message) when the shared corpus file is absent.
-bool present(const fs::path& p) {
-  if (fs::exists(p)) return true;
-  MESSAGE("skipped: " << p.string() << " not found");
-  return false;
-}
-
 }  // namespace
 
-TEST_CASE("real multipart/alternative (easy_ham, quoted-printable windows-1252)") {
-  const fs::path file = kCorpus / "ham-spam/spamassassin/easy_ham/00062.009f5a1a8fa88f0b38299ad01562bb37.eml";
-  if (!present(file)) return;
+TEST_CASE("real multipart/alternative (easy_ham, quoted-printable windows-1252)" * test::needs_shared()) {
+  const fs::path file = test::shared_path("ham-spam/spamassassin/easy_ham/00062.009f5a1a8fa88f0b38299ad01562bb37.eml");
   const std::string bytes = test::slurp(file);
   const ParsedMessage m = parse_message(bytes);
   CHECK_FALSE(m.has_errors());
@@ -67,9 +57,8 @@ TEST_CASE("real multipart/alternative (easy_ham, quoted-printable windows-1252)"
   CHECK(m.first_html() == &m.parts[2]);
 }
 
-TEST_CASE("real multipart/mixed with attachments, RFC 2231 and RFC 2047 names, attached message") {
-  const fs::path file = kCorpus / "malformed/php_mime_mail_parser_mails/issue274.eml";
-  if (!present(file)) return;
+TEST_CASE("real multipart/mixed with attachments, RFC 2231 and RFC 2047 names, attached message" * test::needs_shared()) {
+  const fs::path file = test::shared_path("malformed/php_mime_mail_parser_mails/issue274.eml");
   const std::string bytes = test::slurp(file);
   const ParsedMessage m = parse_message(bytes);
   CHECK_FALSE(m.has_errors());
@@ -103,9 +92,9 @@ TEST_CASE("real multipart/mixed with attachments, RFC 2231 and RFC 2047 names, a
   CHECK(m.nested[0].raw.rfind("Return-Path: guest@localhost\r\n", 0) == 0);
 }
 
-TEST_CASE("RFC 2231 and RFC 2047 attachment names (mime4j test messages)") {
-  const fs::path dir = kCorpus / "malformed/mime4j_testmsgs/core/src/test/resources/mimetools-testmsgs";
-  if (!present(dir / "attachment-filename-encoding-Latin1.msg")) return;
+TEST_CASE("RFC 2231 and RFC 2047 attachment names (mime4j test messages)" * test::needs_shared()) {
+  const fs::path dir = test::shared_path("malformed/mime4j_testmsgs/core/src/test/resources/mimetools-testmsgs");
+  test::required_path(dir / "attachment-filename-encoding-Latin1.msg");
   for (const char* name : {"attachment-filename-encoding-Latin1.msg", "attachment-filename-encoding-UTF8.msg"}) {
     CAPTURE(name);
     const std::string bytes = test::slurp(dir / name);
@@ -114,17 +103,16 @@ TEST_CASE("RFC 2231 and RFC 2047 attachment names (mime4j test messages)") {
     CHECK(m.parts[2].filename == "attachment.\xC3\xA4\xC3\xB6\xC3\xBC");
     CHECK(m.parts[2].is_attachment());
   }
-  const fs::path qp_name = kCorpus / "malformed/php_mime_mail_parser_mails/m0014";
-  if (!present(qp_name)) return;
+  const fs::path qp_name = test::shared_path("malformed/php_mime_mail_parser_mails/m0014");
   const std::string bytes = test::slurp(qp_name);
   const ParsedMessage m = parse_message(bytes);
   REQUIRE(m.parts.size() == 2);
   CHECK(m.parts[1].filename == "HasenundFr\xC3\xB6sche.txt");  // filename="=?iso-8859-1?Q?...?="
 }
 
-TEST_CASE("nested messages: base64-encoded message/rfc822 owns its bytes, digest defaults") {
-  const fs::path dir = kCorpus / "malformed/mime4j_testmsgs/core/src/test/resources/mimetools-testmsgs";
-  if (!present(dir / "multi-2gifs-base64.msg")) return;
+TEST_CASE("nested messages: base64-encoded message/rfc822 owns its bytes, digest defaults" * test::needs_shared()) {
+  const fs::path dir = test::shared_path("malformed/mime4j_testmsgs/core/src/test/resources/mimetools-testmsgs");
+  test::required_path(dir / "multi-2gifs-base64.msg");
   {
     const std::string bytes = test::slurp(dir / "multi-2gifs-base64.msg");
     ParsedMessage m = parse_message(bytes);
@@ -157,9 +145,9 @@ TEST_CASE("nested messages: base64-encoded message/rfc822 owns its bytes, digest
   }
 }
 
-TEST_CASE("broken boundaries in real test messages") {
-  const fs::path dir = kCorpus / "malformed/mime4j_testmsgs/core/src/test/resources/testmsgs";
-  if (!present(dir / "missing-inner-boundary.msg")) return;
+TEST_CASE("broken boundaries in real test messages" * test::needs_shared()) {
+  const fs::path dir = test::shared_path("malformed/mime4j_testmsgs/core/src/test/resources/testmsgs");
+  test::required_path(dir / "missing-inner-boundary.msg");
   const std::string bytes = test::slurp(dir / "missing-inner-boundary.msg");
   const ParsedMessage m = parse_message(bytes);
   CHECK(has_defect(m, "boundary_not_found"));
@@ -389,16 +377,12 @@ TEST_CASE("limits: body line, parts, nested messages, text size") {
   }
 }
 
-TEST_CASE("every ham-spam and dev message yields its text or HTML, without body errors") {
+TEST_CASE("every ham-spam and dev message yields its text or HTML, without body errors" * test::needs_shared()) {
   std::size_t messages = 0, with_text = 0, body_errors = 0;
   for (const char* sub : {"ham-spam/spamassassin/easy_ham", "ham-spam/spamassassin/easy_ham_2",
                           "ham-spam/spamassassin/hard_ham", "ham-spam/spamassassin/spam",
                           "ham-spam/spamassassin/spam_2", "dev_relays", "dev_m365_legit"}) {
-    const fs::path dir = kCorpus / sub;
-    if (!fs::is_directory(dir)) {
-      MESSAGE("skipped: " << dir.string() << " not found");
-      continue;
-    }
+    const fs::path dir = test::shared_path(sub);
     for (const auto& entry : fs::directory_iterator(dir)) {
       if (!entry.is_regular_file() || entry.path().filename().string().rfind("LICENSE", 0) == 0) continue;
       const std::string bytes = test::slurp(entry.path());
@@ -422,9 +406,8 @@ TEST_CASE("every ham-spam and dev message yields its text or HTML, without body 
   CHECK(body_errors == 0);
 }
 
-TEST_CASE("malformed corpus: no crash, body-side defect counts pinned") {
-  const fs::path dir = kCorpus / "malformed";
-  if (!present(dir)) return;
+TEST_CASE("malformed corpus: no crash, body-side defect counts pinned" * test::needs_shared()) {
+  const fs::path dir = test::shared_path("malformed");
   std::map<std::string, std::size_t> counts;
   std::size_t messages = 0;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
@@ -454,9 +437,8 @@ TEST_CASE("malformed corpus: no crash, body-side defect counts pinned") {
   CHECK(counts["mime_too_deep"] == 0);
 }
 
-TEST_CASE("parsing in several threads gives the same trees (per-thread iconv cache and budgets)") {
-  const fs::path dir = kCorpus / "ham-spam/spamassassin/spam";
-  if (!present(dir)) return;
+TEST_CASE("parsing in several threads gives the same trees (per-thread iconv cache and budgets)" * test::needs_shared()) {
+  const fs::path dir = test::shared_path("ham-spam/spamassassin/spam");
   std::vector<std::string> messages;
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (messages.size() >= 150) break;
