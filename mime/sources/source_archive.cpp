@@ -111,7 +111,10 @@ class MemberWindow final : public BufferedWindow {
       if (r < 0) fail();
       return r < 0 ? -1 : 0;
     }
-    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(n, allowed));
+    // At most kStreamBlock per call: archive_read_data drops what it copied in a call that
+    // ends in an error, so a truncated stream would lose up to a whole request.
+    std::size_t want = static_cast<std::size_t>(
+        std::min<std::uint64_t>(std::min<std::uint64_t>(n, allowed), kStreamBlock));
     la_ssize_t r = archive_read_data(a_, dst, want);
     if (r < 0) {
       fail();

@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       "not_found", "io_error", "empty_input", "truncated", "corrupt", "unsupported_format",
       "encrypted_no_password", "wrong_password", "too_deep", "too_large", "archive_limit"};
   static const char* kMagic[] = {"PK\x03\x04", "\x1f\x8b\x08\x00", "7z\xbc\xaf\x27\x1c",
-                                 "\xfd" "7zXZ"};
+                                 ("\xfd" "7zXZ")};
   const std::uint8_t flags = data[0];
   mime::ReaderOptions opt;
   opt.max_message_bytes = 1u << 20;
