@@ -78,7 +78,7 @@ std::string not_expected_because(const DetectorInput& in, TenantHeader kind) {
 void detect_stripping(const DetectorInput& in, Findings& out) {
   const auto& r = in.route;
   static const char* const ids[] = {"strip.tenant_arc_missing",       "strip.tenant_verdict_missing",
-                                    "strip.tenant_msantispam_missing", "strip.arc_and_verdict_missing",
+                                    "strip.tenant_msantispam_missing", "strip.arc_and_antispam_missing",
                                     "strip.arc_chain_restart",        "strip.partial_set"};
   auto pass_all = [&](const std::string& why) {
     for (auto id : ids) out.pass(id, why);
@@ -158,20 +158,27 @@ void detect_stripping(const DetectorInput& in, Findings& out) {
              std::string("no X-Forefront-Antispam-Report from the sending tenant on mail from Exchange Online") + view +
                  (r.rejected_copies.empty() ? "" : "; copies not the tenant's: " + r.rejected_copies.front()));
   }
+  bool msantispam_missing = false;
   if (const auto* f = r.tenant.ms_antispam_field) {
     out.pass("strip.tenant_msantispam_missing", "present: " + where_of(msg, f));
   } else if (std::string off = not_expected_because(in, TenantHeader::ms_antispam); !off.empty()) {
     out.pass("strip.tenant_msantispam_missing", "absent, and not expected: " + off);
   } else {
+    msantispam_missing = true;
     out.fire("strip.tenant_msantispam_missing", exit_where,
              std::string("no X-Microsoft-Antispam from the sending tenant") + view);
   }
-  // Both main artefacts gone: what the transport rules do, and what no ordinary route
-  // measured does (campaign.md section 2: 0 of 600 legitimate messages lack both).
-  if (arc_missing && verdict_missing)
-    out.fire("strip.arc_and_verdict_missing", exit_where, "neither the tenant's ARC set nor its verdict");
+  // The ARC set AND an antispam header gone: what the transport rules do, and what no
+  // ordinary route measured does (campaign.md section 2: every legitimate message kept
+  // X-Microsoft-Antispam, and the ARC set where it was due, 0 of 600 lacked both).
+  if (arc_missing && (verdict_missing || msantispam_missing))
+    out.fire("strip.arc_and_antispam_missing", exit_where,
+             std::string("the tenant's ARC set and its ") +
+                 (verdict_missing && msantispam_missing ? "X-Forefront-Antispam-Report and X-Microsoft-Antispam"
+                  : verdict_missing                    ? "X-Forefront-Antispam-Report"
+                                                       : "X-Microsoft-Antispam") + " are all missing");
   else
-    out.pass("strip.arc_and_verdict_missing", arc_missing ? "the verdict is present"
+    out.pass("strip.arc_and_antispam_missing", arc_missing ? "the antispam headers are present"
                                                           : "the ARC set is present or not expected");
 
   // The receiving side's own ARC chain: restarting at i=1 cv=none after an Exchange Online

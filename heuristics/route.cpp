@@ -25,13 +25,17 @@ bool is_microsoft_hop(const mime::ReceivedHop& h) {
 }
 
 // Why a copy of the verdict header is not the sending tenant's outbound verdict ("" if it is).
-std::string verdict_copy_problem(const mime::KeyValueList& kv, const Route& r, const TenantHeaders& t) {
+std::string verdict_copy_problem(const mime::KeyValueList& kv, const Route& r, const TenantHeaders& t,
+                                 const IndicatorPack& pack) {
   if (auto dir = kv.get("DIR"); dir && !mime::text::iequals(*dir, "OUT"))
     return "DIR:" + *dir + " (not the sending tenant's outbound verdict)";
   auto cip = kv.get("CIP");
   if (!cip || mime::text::trim(*cip).empty() || mime::text::trim(*cip) == "255.255.255.255") return "";
   auto ip = mime::parse_ip(mime::text::trim(*cip));
   if (!ip) return "CIP:" + *cip + " is not an address";
+  // An internal hop's address (Microsoft's own or private) is how Exchange Online writes
+  // mail submitted inside the tenant; only an outside address must be who connected.
+  if (ip->is_private() || pack.is_microsoft(*ip)) return "";
   bool known = false, matches = false;
   if (r.entry_ip) known = true, matches = matches || *ip == *r.entry_ip;
   if (t.connecting.ip) known = true, matches = matches || *ip == *t.connecting.ip;
@@ -136,9 +140,11 @@ Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
     }
   }
   if (r.left_exchange_online && r.entry_hop >= 0) {
-    // An earlier pass: another hop out of Exchange Online below the tenant's entry.
+    // An earlier pass: below the tenant's entry, the mail was already inside Exchange Online
+    // (its hops, or a hop out of it): it went out to a gateway (DLP, signatures) and back in
+    // through a connector, e.g. ../shared/corpus/dev_field_m365/linux-hwmon/00033.eml.
     for (std::size_t i = static_cast<std::size_t>(r.entry_hop) + 1; i < r.hops.size() && !r.earlier_pass; ++i)
-      r.earlier_pass = is_outbound_protection(r.hops[i].hop);
+      r.earlier_pass = is_outbound_protection(r.hops[i].hop) || is_microsoft_host(r.hops[i].hop.by_host);
   }
   // Tenant hops not visible (a receiver that dropped them): who connected to the tenant is
   // still recorded in the connecting-IP header the receiver stamped, or the verdict's CIP/H.
@@ -160,7 +166,7 @@ Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
   for (auto name : names(TenantHeader::verdict)) {
     for (const auto* f : trusted_fields(msg, r, name)) {
       auto kv = mime::parse_key_value_list(f->value);
-      std::string why = verdict_copy_problem(kv, r, t);
+      std::string why = verdict_copy_problem(kv, r, t, pack);
       if (!why.empty()) {
         if (r.rejected_copies.size() < 8) r.rejected_copies.push_back(where_of(msg, f) + ": " + why);
         continue;
@@ -171,7 +177,11 @@ Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
     }
     if (t.verdict_field) break;
   }
-  for (auto name : names(TenantHeader::ms_antispam)) {
+  // X-Microsoft-Antispam carries no direction: in the consumer view the plain name is the
+  // receiver's own, so only the renamed copy is the tenant's.
+  auto ms_names = r.receiver_is_microsoft ? pack.tenant_header_names(TenantHeader::ms_antispam, true)
+                                          : names(TenantHeader::ms_antispam);
+  for (auto name : ms_names) {
     auto fs = trusted_fields(msg, r, name);
     if (!fs.empty()) {
       t.ms_antispam_field = fs.front();

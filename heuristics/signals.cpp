@@ -41,9 +41,10 @@ constexpr SignalSpec kSignals[] = {
     {"strip.tenant_verdict_missing", Family::stripping, 18,
      "mail left Exchange Online but the sending tenant's X-Forefront-Antispam-Report is missing",
      GateRole::strip_one},
-    {"strip.arc_and_verdict_missing", Family::stripping, 18,
-     "both the tenant's ARC set and its verdict are missing: what the transport rules do "
-     "(0 of 600 legitimate messages, campaign.md section 2)", GateRole::strip_both},
+    {"strip.arc_and_antispam_missing", Family::stripping, 18,
+     "the tenant's ARC set and an antispam header (verdict or X-Microsoft-Antispam) are both "
+     "missing: what the transport rules do (0 of 600 legitimate messages, campaign.md "
+     "section 2)", GateRole::strip_both},
     {"strip.tenant_msantispam_missing", Family::stripping, 4,
      "mail left Exchange Online but the sending tenant's X-Microsoft-Antispam is missing"},
     {"strip.arc_chain_restart", Family::stripping, 0,
