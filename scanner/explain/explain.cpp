@@ -663,7 +663,7 @@ std::string render_text(const json& m, const Style& st) {
                       str(c["why"])});
     }
     if (rows.empty()) o += "  (no detector outcomes recorded)\n";
-    else table(o, {"", "signal", "weight", "why"}, rows, {5, 34, 6, 140});
+    else table(o, {"", "signal", "weight", "why"}, rows, {5, 40, 6, 140});
   }
   if (!m["evidence"].empty()) {
     o += "\n  " + st.b("Evidence") + "\n";
@@ -671,7 +671,7 @@ std::string render_text(const json& m, const Style& st) {
     for (const auto& e : m["evidence"])
       rows.push_back({str(e["signal"]), fmt::format("{:+d}", e["weight"].get<int>()),
                       (str(e["message"]).empty() ? "" : str(e["message"]) + " ") + str(e["where"]), str(e["excerpt"])});
-    table(o, {"signal", "weight", "where", "excerpt"}, rows, {34, 6, 50, 100});
+    table(o, {"signal", "weight", "where", "excerpt"}, rows, {40, 6, 50, 100});
   }
   if (!m["errors"].empty() || !m["defects"].empty()) {
     section("Errors and defects");
