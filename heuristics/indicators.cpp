@@ -69,6 +69,16 @@ bool valid_header_name(std::string_view n) {
   });
 }
 
+// YYYY-MM-DD with a plausible month and day (no calendar check: it is a label, not a time).
+bool is_iso_date(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (s[i] < '0' || s[i] > '9') return false;
+  const int month = (s[5] - '0') * 10 + (s[6] - '0');
+  const int day = (s[8] - '0') * 10 + (s[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
 }  // namespace
 
 std::string_view to_string(TenantHeader k) {
@@ -98,6 +108,7 @@ void IndicatorPack::add_file(const std::string& path) {
 
 void IndicatorPack::add_text(std::string_view text, const std::string& label) {
   IndicatorPack scratch;
+  Stamp stamp{label, {}, {}};
   std::string source;
   std::optional<DateWindow> window;  // @window in force
   bool format_seen = false;
@@ -125,7 +136,14 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
     if (kind == "@format") fail("@format given twice");
     if (kind == "@version") {
       if (rest.empty()) fail("@version needs a value");
-      scratch.versions.push_back(label + " " + std::string(rest));
+      if (!stamp.version.empty()) fail("@version given twice");
+      stamp.version = std::string(rest);
+      continue;
+    }
+    if (kind == "@date") {
+      if (!is_iso_date(rest)) fail("@date must be YYYY-MM-DD, not '" + std::string(rest) + "'");
+      if (!stamp.date.empty()) fail("@date given twice");
+      stamp.date = std::string(rest);
       continue;
     }
     if (kind == "@source") {
@@ -253,7 +271,7 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
     fail("empty indicator file (no '@format hdrscan-indicators 1' line)");
   }
   auto append = [](auto& to, auto& from) { to.insert(to.end(), from.begin(), from.end()); };
-  append(versions, scratch.versions);
+  if (!stamp.version.empty() || !stamp.date.empty()) stamps.push_back(std::move(stamp));
   append(connector_ips, scratch.connector_ips);
   append(microsoft_ranges, scratch.microsoft_ranges);
   append(stripped_headers, scratch.stripped_headers);

@@ -3,7 +3,8 @@
 //
 // File format (line oriented, UTF-8; '#' starts a comment line):
 //   @format hdrscan-indicators 1        first non-comment line
-//   @version 2026.11.27                 pack version (optional)
+//   @version 2026.11.27                 pack version (optional; at most once per file)
+//   @date 2026-11-27                    date of that version, YYYY-MM-DD (optional; once)
 //   @source <free text>                 provenance for the entries that follow (required)
 //   connector-ip <ip-or-cidr> [<from>..<to>]   attacker connector IPs, optionally with the
 //                                       window (UTC dates, YYYY-MM-DD) in which they were the
@@ -97,7 +98,10 @@ class IndicatorPack {
   void add_text(std::string_view text, const std::string& label);
   void add_file(const std::string& path);
 
-  std::vector<std::string> versions;  // "@version" of every loaded file, with label
+  // "@version" / "@date" of every loaded file that has either (`hdrscan --version` prints
+  // the built-in pack's).
+  struct Stamp { std::string label; std::string version; std::string date; };
+  std::vector<Stamp> stamps;
   std::vector<IpIndicator> connector_ips;
   std::vector<IpIndicator> microsoft_ranges;
   std::vector<NameIndicator> stripped_headers;

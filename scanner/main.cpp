@@ -3,7 +3,9 @@
 // (scanner/<app>/<app>.hpp declaring add_<app>_command); this file is the list of them.
 // Exit status: the subcommand's, the same convention everywhere (0 nothing flagged, 1
 // something at/above the threshold, 2 error); a command-line error is 2 (as grep and clamscan
-// do), --help and --version are 0.
+// do), --help and --version are 0. --version prints the program version (CMake's project
+// version, the one the Debian package carries) and the compiled-in indicator pack's
+// @version and @date, the two things a report about a verdict needs.
 // Diagnostics: CLI11's parse errors go to standard error with a hint to --help; an exception
 // escaping a subcommand is printed as "hdrscan: error: ..." and gives 2.
 #include <CLI/CLI.hpp>
@@ -13,6 +15,7 @@
 
 #include <string>
 
+#include "heuristics/indicators.hpp"
 #include "scanner/audit/audit.hpp"
 #include "scanner/explain/explain.hpp"
 #include "scanner/milter/milter.hpp"
@@ -23,20 +26,32 @@
 #endif
 
 #ifndef HDRSCAN_VERSION
-#define HDRSCAN_VERSION "0.1.0"
+#error "HDRSCAN_VERSION comes from project(VERSION) in CMakeLists.txt"
 #endif
+
+namespace {
+
+// Built only when --version is asked for (it parses the built-in pack).
+std::string version_text() {
+  std::string v = "hdrscan " HDRSCAN_VERSION;
+#ifdef HDRSCAN_MIMALLOC
+  const int mv = mi_version();
+  v += " (mimalloc " + std::to_string(mv / 100) + "." + std::to_string(mv / 10 % 10) + "." +
+       std::to_string(mv % 10) + ")";
+#endif
+  for (const auto& s : hdrscan::heuristics::IndicatorPack::builtin().stamps)
+    v += "\nindicator pack " + s.label + ": version " + (s.version.empty() ? "-" : s.version) +
+         ", date " + (s.date.empty() ? "-" : s.date);
+  return v;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"hdrscan: email header forensic scanner for the 2022 Exchange Online "
                "connector-relay sweepstakes campaign",
                "hdrscan"};
-  std::string version = HDRSCAN_VERSION;
-#ifdef HDRSCAN_MIMALLOC
-  const int mv = mi_version();
-  version += " (mimalloc " + std::to_string(mv / 100) + "." + std::to_string(mv / 10 % 10) + "." +
-             std::to_string(mv % 10) + ")";
-#endif
-  app.set_version_flag("--version", version);
+  app.set_version_flag("--version", version_text);
   app.require_subcommand(1);
   app.fallthrough(false);
 

@@ -144,8 +144,8 @@ TEST_CASE("indicator export: the attack's IPs and headers, accepted by the indic
   REQUIRE_NOTHROW(pack.add_file(ind));
   CHECK(pack.connector_ips.size() == 8);
   CHECK(pack.stripped_headers.size() == 12);
-  REQUIRE(!pack.versions.empty());
-  CHECK(pack.versions[0].find("audit-") != std::string::npos);
+  REQUIRE(!pack.stamps.empty());
+  CHECK(pack.stamps[0].version.find("audit-") != std::string::npos);
   CHECK(pack.connector_ips[0].from.source.find("connector Ran_jBelh created 2022-09-01T10:02:11Z") != std::string::npos);
   CHECK(pack.is_stripped_header("arc-message-signature"));
   CHECK(pack.is_stripped_header("X-MS-Exchange-AntiSpam-MessageData"));

@@ -222,6 +222,33 @@ TEST_CASE("bad indicator files name file and line") {
   CHECK(p.size() == 0);  // a failed file adds nothing
 }
 
+TEST_CASE("@version and @date: kept per file, checked, once each") {
+  heuristics::IndicatorPack p;
+  p.add_text("@format hdrscan-indicators 1\n@version 7.1\n@date 2026-02-03\n", "a.ind");
+  p.add_text("@format hdrscan-indicators 1\n@source x\nlure-term prize\n", "nostamp.ind");
+  p.add_text("@format hdrscan-indicators 1\n@date 2025-12-31\n", "b.ind");
+  REQUIRE(p.stamps.size() == 2);  // a file with neither has no stamp
+  CHECK(p.stamps[0].label == "a.ind");
+  CHECK(p.stamps[0].version == "7.1");
+  CHECK(p.stamps[0].date == "2026-02-03");
+  CHECK(p.stamps[1].label == "b.ind");
+  CHECK(p.stamps[1].version.empty());
+  CHECK(p.stamps[1].date == "2025-12-31");
+  CHECK_THROWS_WITH_AS(p.add_text("@format hdrscan-indicators 1\n@date 2026-13-01\n", "d.ind"),
+                       "d.ind:2: @date must be YYYY-MM-DD, not '2026-13-01'",
+                       heuristics::IndicatorError);
+  CHECK_THROWS_WITH_AS(p.add_text("@format hdrscan-indicators 1\n@date 3 Feb 2026\n", "d.ind"),
+                       doctest::Contains("d.ind:2: @date must be"), heuristics::IndicatorError);
+  CHECK_THROWS_WITH_AS(p.add_text("@format hdrscan-indicators 1\n@version 1\n@version 2\n", "v.ind"),
+                       "v.ind:3: @version given twice", heuristics::IndicatorError);
+  CHECK(p.stamps.size() == 2);  // failed files add no stamp
+  auto b = heuristics::IndicatorPack::builtin();
+  REQUIRE(b.stamps.size() == 1);
+  CHECK(b.stamps[0].label == "builtin");
+  CHECK(!b.stamps[0].version.empty());
+  CHECK(b.stamps[0].date.size() == 10);
+}
+
 TEST_CASE("builtin pack: 8 connector IPs, Microsoft ranges, provenance on every entry") {
   auto p = heuristics::IndicatorPack::builtin();
   CHECK(p.connector_ips.size() == 8);

@@ -118,7 +118,7 @@ TEST_CASE("the shipped example config parses and states the defaults") {
   CHECK(c.on_campaign == d.on_campaign);
   CHECK(c.on_error == d.on_error);
   CHECK(c.max_body_bytes == d.max_body_bytes);
-  CHECK(c.listen == "inet:127.0.0.1:8899");
+  CHECK(c.listen == "unix:/var/spool/postfix/hdrscan/hdrscan.sock");
 }
 
 TEST_CASE("missing config file is an error - not defaults") {
