@@ -7,8 +7,8 @@
 //   campaign   score >= thresholds.campaign AND the campaign gate holds: the mail entered an
 //              Exchange Online tenant by a connector relay AND one of: a campaign connector IP
 //              connected to the tenant inside the campaign's window (ioc), part of a set
-//              Exchange Online writes whole is missing (tamper), or the tenant's ARC set and an
-//              antispam header are both missing (both). One missing artefact alone never opens it
+//              Exchange Online writes whole is missing (tamper), or two of the tenant's three
+//              artefacts (ARC set, verdict, X-Microsoft-Antispam) are missing (both). One missing artefact alone never opens it
 //              (legitimate routes lose one: on-premises egress, old mail, gateways), nor does
 //              any single weak signal or whole family.
 //   suspicious score >= thresholds.suspicious (the technique or part of it).
@@ -45,10 +45,10 @@ std::string GateState::why() const {
   if (open())
     return std::string("open: connector relay and ") +
            (ioc ? "a campaign connector IP in the window" : tamper ? "a partly removed ARC set or signed header"
-                                                               : "the ARC set and an antispam header both missing");
+                                                               : "two of the tenant's artefacts (ARC set, verdict, X-Microsoft-Antispam) missing");
   if (!relay) return "closed: no connector-relay evidence (the campaign's mail enters the tenant through one)";
-  return "closed: relay without a campaign connector IP, a partly removed set, or the ARC set and an antispam "
-         "header both missing (one missing artefact is how some legitimate routes look)";
+  return "closed: relay without a campaign connector IP, a partly removed set, or two of the tenant's "
+         "artefacts missing (one missing artefact is how some legitimate routes look)";
 }
 
 Analyzer::Analyzer(std::shared_ptr<const IndicatorPack> pack, Thresholds thresholds)

@@ -63,8 +63,9 @@ struct Route {
   // gateway or signature service and back): the tenant's ARC set and verdict from that
   // earlier pass sit in the origin zone and count.
   bool earlier_pass = false;
-  // The receiving tenant (X-MS-Exchange-CrossTenant-Id on the receiving side) is the
-  // sending tenant: mail that looped back into its own tenant; stripping is not judged.
+  // The receiving side is Exchange Online and its tenant (X-MS-Exchange-CrossTenant-Id) is
+  // the sending tenant: mail that looped back into its own tenant (through a gateway such as
+  // Tessian, e.g. real list mail re-sent from the mailbox); stripping is not judged.
   bool same_tenant_loop = false;
   std::optional<std::int64_t> exo_time;  // Unix seconds, UTC
   std::string exo_time_source;           // "X-MS-Exchange-CrossTenant-OriginalArrivalTime[0]", ...

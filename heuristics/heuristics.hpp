@@ -65,7 +65,7 @@ struct GateState {
   bool relay = false;   // connector-relay evidence
   bool ioc = false;     // a campaign connector IP connected to the tenant in the window
   bool tamper = false;  // part of a set Exchange Online writes whole is missing
-  bool both = false;    // the tenant's ARC set and an antispam header both missing
+  bool both = false;    // two of the tenant's artefacts (ARC set, verdict, X-Microsoft-Antispam) missing
   bool open() const { return relay && (ioc || tamper || both); }
   std::string why() const;  // one line: which parts hold
 };

@@ -189,6 +189,16 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
       if (!k || since != "since" || !t || !rest.empty())
         fail("expect takes <arc-set|verdict|ms-antispam> since <YYYY-MM-DD>");
       scratch.expectations.push_back({*k, *t, std::string(day), from});
+    } else if (kind == "link-rewriter") {
+      std::string_view host = take_word(rest);
+      std::string_view mode = take_word(rest);
+      bool ok = !host.empty() && host.size() <= 253 && rest.empty() &&
+                (mode == "proofpoint-v2" || mode == "proofpoint-v3" || mode == "opaque" ||
+                 (mode.rfind("query=", 0) == 0 && mode.size() > 6));
+      if (!ok) fail("link-rewriter takes <host-suffix> <query=<param>|proofpoint-v2|proofpoint-v3|opaque>");
+      std::string m(mode), param;
+      if (m.rfind("query=", 0) == 0) param = m.substr(6), m = "query";
+      scratch.link_rewriters.push_back({mime::text::lower(host), m, param, from});
     } else if (kind == "egress-without-arc") {
       std::string_view host = take_word(rest);
       if (host.empty() || host.size() > 253 || !rest.empty()) fail("egress-without-arc takes one host name suffix");
@@ -283,6 +293,15 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
   append(tenant_headers, scratch.tenant_headers);
   append(expectations, scratch.expectations);
   append(egress_without_arc, scratch.egress_without_arc);
+  append(link_rewriters, scratch.link_rewriters);
+}
+
+const LinkRewriter* IndicatorPack::link_rewriter(std::string_view host) const {
+  std::string h = mime::text::lower(host);
+  for (const auto& e : link_rewriters)
+    if (h == e.host || (h.size() > e.host.size() && h.ends_with(e.host) && h[h.size() - e.host.size() - 1] == '.'))
+      return &e;
+  return nullptr;
 }
 
 std::vector<std::string_view> IndicatorPack::tenant_header_names(TenantHeader kind, bool consumer) const {
@@ -338,7 +357,7 @@ const DkimKey* IndicatorPack::find_dkim_key(std::string_view selector, std::stri
 std::size_t IndicatorPack::size() const {
   return dkim_keys.size() + connector_ips.size() + microsoft_ranges.size() + stripped_headers.size() +
          stripped_prefixes.size() + lure_terms.size() + bulk_headers.size() + header_rules.size() +
-         tenant_headers.size() + expectations.size() + egress_without_arc.size();
+         tenant_headers.size() + expectations.size() + egress_without_arc.size() + link_rewriters.size();
 }
 
 }  // namespace hdrscan::heuristics

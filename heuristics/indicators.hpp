@@ -27,6 +27,11 @@
 //   egress-without-arc <host-suffix>    a smart host tenants route outbound mail through
 //                                       (outbound connector); Exchange Online does not seal ARC
 //                                       on mail it hands to it
+//   link-rewriter <host-suffix> <query=<param>|proofpoint-v2|proofpoint-v3|opaque>
+//                                       a gateway that rewrites links (Safe Links, URL Defense,
+//                                       ...): the body detectors judge the original URL it
+//                                       carries (`opaque`: none recoverable, the link is skipped);
+//                                       the rewriter's own tokens are not the sender's
 //   header-rule <signal> <weight> <header> <RE2 regex>   analyst rule, MHA style
 //   dkim-key <selector>._domainkey.<domain> <TXT record: v=DKIM1; k=rsa; p=...>
 //                                       a signer's public key the user supplies, for full
@@ -70,6 +75,7 @@ struct TenantHeaderName {
   TenantHeader kind; std::string name; std::string consumer_name;  // consumer "" = same name
   Provenance from;
 };
+struct LinkRewriter { std::string host; std::string mode; std::string param; Provenance from; };
 struct Expectation { TenantHeader kind; std::int64_t since = 0; std::string date; Provenance from; };
 struct NameIndicator { std::string name; Provenance from; };  // header names, lower-cased
 struct LureTerm { std::string term; Provenance from; };      // lower-cased
@@ -113,6 +119,7 @@ class IndicatorPack {
   std::vector<TenantHeaderName> tenant_headers;
   std::vector<Expectation> expectations;
   std::vector<NameIndicator> egress_without_arc;  // host suffixes, lower-cased
+  std::vector<LinkRewriter> link_rewriters;
   const DkimKey* find_dkim_key(std::string_view selector, std::string_view domain) const;
 
   const IpIndicator* match_connector_ip(const mime::IpAddress& ip) const;
@@ -124,6 +131,7 @@ class IndicatorPack {
   // The earliest date since which Exchange Online stamps `kind`; nullptr when not stated.
   const Expectation* expectation(TenantHeader kind) const;
   const NameIndicator* egress_without_arc_host(std::string_view host) const;
+  const LinkRewriter* link_rewriter(std::string_view host) const;
   std::size_t size() const;
 };
 

@@ -188,14 +188,13 @@ Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
       break;
     }
   }
-  // Same tenant on both sides: the receiving side's CrossTenant-Id names the sender's tenant.
-  if (r.left_exchange_online && !t.connecting.tenant_id.empty()) {
-    for (const auto* f : msg.headers.all("X-MS-Exchange-CrossTenant-Id")) {
-      std::size_t idx = static_cast<std::size_t>(f - msg.headers.fields.data());
-      if (r.zone_of(idx) != Zone::receiving) continue;
+  // Same tenant on both sides: the receiving side is Exchange Online and its tenant
+  // (X-MS-Exchange-CrossTenant-Id, the topmost copy the route trusts) is the tenant the mail
+  // was attributed to on entry. At a third-party receiver both name the sender, so only the
+  // Exchange Online receiver counts; at outlook.com the receiver's id is outlook.com's.
+  if (r.left_exchange_online && r.receiver_is_microsoft && !t.connecting.tenant_id.empty()) {
+    if (const auto* f = trusted_field(msg, r, "X-MS-Exchange-CrossTenant-Id"))
       r.same_tenant_loop = mime::text::iequals(mime::text::trim(f->value), mime::text::trim(t.connecting.tenant_id));
-      break;
-    }
   }
   if (r.left_exchange_online) set_exo_time(msg, r);
   return r;

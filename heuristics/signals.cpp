@@ -41,10 +41,10 @@ constexpr SignalSpec kSignals[] = {
     {"strip.tenant_verdict_missing", Family::stripping, 18,
      "mail left Exchange Online but the sending tenant's X-Forefront-Antispam-Report is missing",
      GateRole::strip_one},
-    {"strip.arc_and_antispam_missing", Family::stripping, 18,
-     "the tenant's ARC set and an antispam header (verdict or X-Microsoft-Antispam) are both "
-     "missing: what the transport rules do (0 of 600 legitimate messages, campaign.md "
-     "section 2)", GateRole::strip_both},
+    {"strip.two_artefacts_missing", Family::stripping, 18,
+     "two of the tenant's three artefacts (ARC set where due, X-Forefront-Antispam-Report, "
+     "X-Microsoft-Antispam) are missing: what the transport rules do, no legitimate route "
+     "measured (campaign.md section 2)", GateRole::strip_both},
     {"strip.tenant_msantispam_missing", Family::stripping, 4,
      "mail left Exchange Online but the sending tenant's X-Microsoft-Antispam is missing"},
     {"strip.arc_chain_restart", Family::stripping, 0,

@@ -16,7 +16,7 @@ std::string_view to_string(Family f);
 // relay: the mail entered the tenant through a connector (or the tenant judged it spam and
 // relayed it anyway); ioc: a campaign connector IP connected to the tenant inside the
 // campaign's window; strip_tamper: a part of a set Exchange Online writes whole is missing,
-// or a signed header was removed; strip_both: the ARC set and an antispam header both missing. A single
+// or a signed header was removed; strip_both: two of the tenant's artefacts (ARC set, verdict, X-Microsoft-Antispam) missing. A single
 // missing artefact (strip_one) is scored but never opens the gate alone.
 enum class GateRole { none, relay, ioc, strip_one, strip_both, strip_tamper };
 std::string_view to_string(GateRole g);

@@ -128,14 +128,14 @@ TEST_CASE("margins: a legitimate relay that lost ONE artefact stays 15 points be
   CHECK(heuristics::find_signal("strip.arc_chain_restart")->weight == 0);
 }
 
-TEST_CASE("the ARC set and an antispam header both gone on a connector relay: the transport rules' trace, campaign") {
+TEST_CASE("two of the tenant's artefacts gone on a connector relay: the transport rules' trace, campaign") {
   // No legitimate message measured lacks both (campaign.md section 2; dev_field_m365,
   // dev_m365_legit): relay (capped) + stripping (capped) reach the threshold on their own.
   Shape s;
   s.arc = false;
   s.verdict = false;
   auto a = assess(s);
-  CHECK(fired(a, "strip.arc_and_antispam_missing"));
+  CHECK(fired(a, "strip.two_artefacts_missing"));
   CHECK(a.gate.both);
   CHECK(a.gate.open());
   CHECK(a.score == heuristics::family_cap(heuristics::Family::relay) + heuristics::family_cap(heuristics::Family::stripping));
@@ -258,11 +258,22 @@ TEST_CASE("mail back in its own tenant: stripping not judged") {
   Shape s;
   s.arc = false;
   s.verdict = false;
+  s.receiver = "DB5EUR03FT005.mail.protection.outlook.com";  // Exchange Online receives it again
+  s.receiver_with = "Microsoft SMTP Server id 15.20.4020.17 via Frontend Transport";
   s.receiver_tenant = "38ae3bcd-9579-4fd4-adda-b42e1495d55a";
   auto a = assess(s);
   CHECK_FALSE(fired(a, "strip.tenant_arc_missing"));
-  CHECK_FALSE(fired(a, "strip.arc_and_antispam_missing"));
+  CHECK_FALSE(fired(a, "strip.two_artefacts_missing"));
   CHECK(a.verdict == heuristics::Verdict::clean);
+  // Another tenant receiving it (outlook.com's id) is the consumer view, judged as usual.
+  s.receiver_tenant = "84df9e7f-e9f6-40af-b435-aaaaaaaaaaaa";
+  CHECK(fired(assess(s), "strip.two_artefacts_missing"));
+  // A third-party receiver sees the sender's own id: not a loop.
+  Shape third = s;
+  third.receiver = "mx.example.net";
+  third.receiver_with = "ESMTP";
+  third.receiver_tenant = "38ae3bcd-9579-4fd4-adda-b42e1495d55a";
+  CHECK(fired(assess(third), "strip.two_artefacts_missing"));
 }
 
 TEST_CASE("indicator pack: windows, tenant header names, expectations and egress hosts parse; errors name the line") {
