@@ -9,7 +9,7 @@
 # Seeds larger than 256 KiB are skipped (libFuzzer works on small inputs; the big ones are
 # covered by tests/integration/adversarial.sh and the sanitizer corpus run).
 # Harnesses whose first input byte is a selector (fuzz_message, fuzz_header_block, fuzz_mbox,
-# fuzz_zip, fuzz_decode, fuzz_milter) get seeds with that byte prepended, see their head
+# fuzz_archive, fuzz_decode, fuzz_milter) get seeds with that byte prepended, see their head
 # comments. Existing seed dirs are replaced; findings libFuzzer added to its own working corpus
 # (OUT/../corpus/<harness>) are not touched.
 set -euo pipefail
@@ -21,7 +21,7 @@ if [ ! -d "$SHARED/malformed" ]; then
   echo "fuzz-seeds: $SHARED/malformed absent: seeding from corpus/ only" >&2
 fi
 python3 - "$ROOT/corpus" "$SHARED/malformed" "$OUT" <<'PY'
-import email, email.policy, hashlib, io, os, shutil, struct, sys, zipfile
+import email, email.policy, gzip, hashlib, io, os, shutil, struct, sys, tarfile, zipfile
 
 own, shared, out = sys.argv[1], sys.argv[2], sys.argv[3]
 MAX = 256 * 1024
@@ -167,7 +167,8 @@ for p, d in msgs:
     if p.endswith('.mbox'):
         put('fuzz_mbox', b'\x00' + d)
 
-# zip: a handful of archives (stored, deflated, ../ names, nested zip, mbox member).
+# archives: a handful of zips (stored, deflated, ../ names, nested zip, mbox member), gzip
+# around an mbox and a tar, read from a file (flag 0x04) and as a stream (0x44).
 def mkzip(members, method=zipfile.ZIP_DEFLATED):
     b = io.BytesIO()
     with zipfile.ZipFile(b, 'w', method) as z:
@@ -177,19 +178,30 @@ def mkzip(members, method=zipfile.ZIP_DEFLATED):
 few = [d for _, d in msgs if len(d) < 8192][:40]
 for i in range(0, len(few), 2):
     grp = few[i:i + 2]
-    put('fuzz_zip', b'\x04' + mkzip([('m%d.eml' % k, d) for k, d in enumerate(grp)]))
-    put('fuzz_zip', b'\x04' + mkzip([('../../evil%d.eml' % k, d) for k, d in enumerate(grp)], zipfile.ZIP_STORED))
+    put('fuzz_archive', b'\x04' + mkzip([('m%d.eml' % k, d) for k, d in enumerate(grp)]))
+    put('fuzz_archive', b'\x04' + mkzip([('../../evil%d.eml' % k, d) for k, d in enumerate(grp)], zipfile.ZIP_STORED))
 inner = mkzip([('in.eml', few[0] if few else b'Subject: x\n\nx\n')])
-put('fuzz_zip', b'\x04' + mkzip([('nested.zip', inner), ('a.eml', b'Subject: a\n\nb\n')]))
-put('fuzz_zip', b'\x05' + mkzip([('bomb.eml', b'Subject: z\n\n' + b'A' * 200000)]))
-put('fuzz_zip', b'\x04' + mkzip([('box.mbox', b'From a@b Thu Jan  1 00:00:00 1970\nSubject: 1\n\nx\n'
+put('fuzz_archive', b'\x04' + mkzip([('nested.zip', inner), ('a.eml', b'Subject: a\n\nb\n')]))
+put('fuzz_archive', b'\x05' + mkzip([('bomb.eml', b'Subject: z\n\n' + b'A' * 200000)]))
+put('fuzz_archive', b'\x04' + mkzip([('box.mbox', b'From a@b Thu Jan  1 00:00:00 1970\nSubject: 1\n\nx\n'
                                   b'From a@b Thu Jan  1 00:00:00 1970\nSubject: 2\n\ny\n')]))
 if os.path.isdir(own):
     for d, _, fs in os.walk(own):
         for f in sorted(fs):
             if f.endswith('.zip') and os.path.getsize(os.path.join(d, f)) <= MAX:
                 with open(os.path.join(d, f), 'rb') as fh:
-                    put('fuzz_zip', b'\x04' + fh.read())
+                    put('fuzz_archive', b'\x04' + fh.read())
+box = b'From a@b Thu Jan  1 00:00:00 1970\nSubject: 1\n\nx\nFrom a@b Thu Jan  1 00:00:00 1970\n'
+put('fuzz_archive', b'\x04' + gzip.compress(box + (few[0] if few else b'Subject: 2\n\ny\n')))
+tb = io.BytesIO()
+with tarfile.open(fileobj=tb, mode='w:gz') as t:
+    for k, d in enumerate(few[:3]):
+        ti = tarfile.TarInfo('maildir/cur/%d:2,S' % k)
+        ti.size = len(d)
+        t.addfile(ti, io.BytesIO(d))
+put('fuzz_archive', b'\x04' + tb.getvalue())
+put('fuzz_archive', b'\x44' + tb.getvalue())
+put('fuzz_archive', b'\x44' + mkzip([('nested.zip', inner), ('a.eml.gz', gzip.compress(b'Subject: a\n\nb\n'))]))
 
 # milter: structured records ([cmd][len lo][len hi][data]) of a Postfix-like session, and the
 # same session as raw wire bytes (mode byte 1).
