@@ -440,14 +440,36 @@ json signatures_json(const mime::ParsedMessage& msg) {
   return out;
 }
 
+std::string iso_utc(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+json breakdown_json(const heuristics::Assessment& a) {
+  json out = json::array();
+  for (const auto& f : a.breakdown)
+    out.push_back({{"family", f.family}, {"sum", f.raw}, {"cap", f.cap}, {"points", f.points}});
+  return out;
+}
+
 json build_model(const mime::RawMessage& raw, const MessageReport& rep, const mime::ParsedMessage& msg,
                  const heuristics::Analyzer& analyzer) {
   const auto& a = rep.assessment;
   json checks = json::array();
   for (const auto& c : a.checks) {
+    // A wrapper's checks are named "nested[0]:signal", its evidence signal + message.
+    const std::size_t colon = c.signal.rfind(':');
+    const std::string_view sig = colon == std::string::npos ? std::string_view(c.signal)
+                                                            : std::string_view(c.signal).substr(colon + 1);
+    const std::string_view where = colon == std::string::npos ? std::string_view()
+                                                              : std::string_view(c.signal).substr(0, colon);
     int weight = 0;
     for (const auto& e : a.evidence)
-      if (e.signal == c.signal) weight += e.weight;
+      if (e.signal == sig && e.message == where) weight += e.weight;
     checks.push_back({{"signal", cap(c.signal, 200)}, {"fired", c.fired}, {"weight", weight}, {"why", cap(c.why, 1000)}});
   }
   const json rec = json::parse(record_to_jsonl(ScanRecord{raw.where.index.value_or(0), &rep}));
@@ -475,7 +497,13 @@ json build_model(const mime::RawMessage& raw, const MessageReport& rep, const mi
           {"verdict", rec["verdict"]},
           {"score", rec["score"]},
           {"thresholds", {{"suspicious", analyzer.thresholds().suspicious}, {"campaign", analyzer.thresholds().campaign}}},
-          {"nested_from", rec["nested_from"]}};
+          {"nested_from", rec["nested_from"]},
+          {"score_breakdown", breakdown_json(a)},
+          {"gate", {{"open", a.gate.open()}, {"relay", a.gate.relay}, {"ioc", a.gate.ioc}, {"tamper", a.gate.tamper},
+                    {"both", a.gate.both}, {"why", a.gate.why()}}},
+          {"exo_time", a.exo_time ? json(iso_utc(*a.exo_time)) : json(nullptr)},
+          {"exo_time_source", a.exo_time_source},
+          {"untrusted_copies", a.untrusted_copies}};
 }
 
 // ---- text rendering
@@ -644,7 +672,7 @@ std::string render_text(const json& m, const Style& st) {
                       str(c["why"])});
     }
     if (rows.empty()) o += "  (no detector outcomes recorded)\n";
-    else table(o, {"", "signal", "weight", "why"}, rows, {5, 34, 6, 140});
+    else table(o, {"", "signal", "weight", "why"}, rows, {5, 40, 6, 140});
   }
   if (!m["evidence"].empty()) {
     o += "\n  " + st.b("Evidence") + "\n";
@@ -652,7 +680,7 @@ std::string render_text(const json& m, const Style& st) {
     for (const auto& e : m["evidence"])
       rows.push_back({str(e["signal"]), fmt::format("{:+d}", e["weight"].get<int>()),
                       (str(e["message"]).empty() ? "" : str(e["message"]) + " ") + str(e["where"]), str(e["excerpt"])});
-    table(o, {"signal", "weight", "where", "excerpt"}, rows, {34, 6, 50, 100});
+    table(o, {"signal", "weight", "where", "excerpt"}, rows, {40, 6, 50, 100});
   }
   if (!m["errors"].empty() || !m["defects"].empty()) {
     section("Errors and defects");
@@ -668,6 +696,18 @@ std::string render_text(const json& m, const Style& st) {
   o += fmt::format("  {}  score {} / 100  (suspicious at {}, campaign at {})\n", st.c(code, v), m["score"].get<int>(),
                    m["thresholds"]["suspicious"].get<int>(), m["thresholds"]["campaign"].get<int>());
   if (!str(m["nested_from"]).empty()) o += "  verdict taken from " + clean_text(str(m["nested_from"])) + "\n";
+  {
+    std::string fams;
+    for (const auto& f : m["score_breakdown"]) {
+      fams += (fams.empty() ? "" : " + ") + fmt::format("{} {}", str(f["family"]), f["points"].get<int>());
+      if (f["sum"].get<int>() > f["cap"].get<int>()) fams += fmt::format(" (sum {}, capped)", f["sum"].get<int>());
+    }
+    if (!fams.empty()) o += "  score = " + fams + "\n";
+  }
+  o += "  campaign gate: " + clean_text(str(m["gate"]["why"])) + "\n";
+  if (!m["exo_time"].is_null())
+    o += "  Exchange Online time: " + str(m["exo_time"]) + " (" + clean_text(str(m["exo_time_source"])) + ")\n";
+  for (const auto& u : m["untrusted_copies"]) o += "  not trusted: " + clean_text(str(u)) + "\n";
   return o;
 }
 
