@@ -18,6 +18,13 @@ std::size_t non_space_chars(std::string_view s) {
   return n;
 }
 
+// A URL path token counts as per-message random from this length on. Measured on real mail
+// (2026-12, ../shared/corpus): the longest such token in the real relay spam of dev_relays is
+// 48-63 characters in 71 of its 72 HTML messages; legitimate newsletters' tracking ids in
+// hard_ham are 28-35 (90 of 147) and reach 40+ in 1. 40 separates the two; it does not
+// follow the generator (which writes 30-70).
+constexpr std::size_t kMinPathToken = 40;
+
 // A token that looks machine-generated: long, mixes digits and letters (or upper and lower).
 bool random_token(std::string_view t, std::size_t min_len) {
   if (t.size() < min_len) return false;
@@ -218,7 +225,7 @@ void detect_body(const DetectorInput& in, Findings& out) {
       while (seg_start < u.path.size()) {
         std::size_t e = u.path.find_first_of("/?&=#.-_", seg_start);
         if (e == std::string::npos) e = u.path.size();
-        if (random_token(std::string_view(u.path).substr(seg_start, e - seg_start), 20)) {
+        if (random_token(std::string_view(u.path).substr(seg_start, e - seg_start), kMinPathToken)) {
           ++random_paths;
           hit = true;
           break;

@@ -294,3 +294,20 @@ TEST_CASE("indicator pack: windows, tenant header names, expectations and egress
   CHECK(q.connector_ips[0].window->text == "2020-01-01..2020-01-31");
   CHECK(q.connector_ips[1].window->text == "2021-01-01..2021-01-02");
 }
+
+TEST_CASE("Enhanced Filtering headers stamped by the receiving tenant do not make a relay campaign") {
+  // A receiving tenant with Enhanced Filtering for Connectors stamps these on what it
+  // receives (Microsoft Learn, "Enhanced Filtering for Connectors"); they say where the
+  // RECEIVER's mail came from. With the sender's artefacts intact they change nothing that
+  // matters; with one artefact gone the gate stays closed.
+  for (bool keep_arc : {true, false}) {
+    std::string m = build(Shape{.arc = keep_arc});
+    m.insert(m.find("Date: "), "X-MS-Exchange-SkipListedInternetSender: ip=[203.0.113.5];domain=gw.example.net\r\n"
+                               "X-MS-Exchange-ExternalOriginalInternetSender: ip=[203.0.113.5];domain=gw.example.net\r\n");
+    auto a = analyzer().assess(mime::parse_message(m));
+    CHECK(fired(a, "relay.enhanced_filtering"));
+    CHECK_FALSE(a.gate.open());
+    CHECK(a.verdict != heuristics::Verdict::campaign);
+    CHECK(a.score <= analyzer().thresholds().campaign - kMargin);
+  }
+}
