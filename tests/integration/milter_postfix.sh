@@ -249,7 +249,7 @@ pass "wrapper under campaign = reject: delivered, tagged campaign, nested_from=n
 echo "wrapper-action = reject" >>"$CONF"
 n=$(grep -c "reloaded:" "$MILTER_LOG")
 kill -HUP "$MILTER_PID"
-i=0; until [ "$(grep -c "reloaded:" "$MILTER_LOG")" -gt "$n" ]; do i=$((i+1)); [ $i -lt 100 ] || fail "no reload (wrapper-action)"; sleep 0.1; done
+wait_until 60 "reload (wrapper-action) after SIGHUP" '[ "$(grep -c "reloaded:" "$MILTER_LOG")" -gt "$n" ]'
 [ "$(action_for campaign "$CONF" wrapper)" = reject ] || fail "action_for: wrapper-action = reject not read"
 send wrap-rej "${FILE[wrapper]}" && fail "wrap-rej: swaks succeeded, want a 550 reject (wrapper-action = reject)"
 grep -q "<\*\* *550 5.7.1 hdrscan test: campaign message refused (100% sure)" "$SCRATCH/wrap-rej.swaks" \
