@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <ctime>
 #include <set>
 
 #include "mime/decode.hpp"
@@ -248,6 +249,15 @@ void append_defects(std::string& o, const std::vector<mime::Defect>& ds) {
 
 }  // namespace
 
+std::string iso_utc(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 std::string record_to_jsonl(const ScanRecord& rec) {
   const MessageReport& r = *rec.report;
   const auto& a = r.assessment;
@@ -319,6 +329,31 @@ std::string record_to_jsonl(const ScanRecord& rec) {
     append_json_text(o, a.connection->source);
     o += '}';
   }
+  // Score arithmetic: per family the raw sum, the cap, the points; their sum before the
+  // clamp to 0..100 is `score` for an analysed message. The gate: each condition.
+  o += ",\"score_breakdown\":[";
+  for (std::size_t i = 0; i < a.breakdown.size(); ++i) {
+    const auto& f = a.breakdown[i];
+    if (i) o += ',';
+    o += "{\"family\":";
+    append_json_string(o, f.family);
+    o += ",\"raw\":" + std::to_string(f.raw) + ",\"cap\":" + std::to_string(f.cap) +
+         ",\"points\":" + std::to_string(f.points) + '}';
+  }
+  const auto& g = a.gate;
+  o += "],\"gate\":{\"open\":";
+  o += g.open() ? "true" : "false";
+  o += ",\"relay\":";
+  o += g.relay ? "true" : "false";
+  o += ",\"ioc\":";
+  o += g.ioc ? "true" : "false";
+  o += ",\"tamper\":";
+  o += g.tamper ? "true" : "false";
+  o += ",\"two_artefacts\":";
+  o += g.both ? "true" : "false";
+  o += "},\"exo_time\":";
+  if (a.exo_time) append_json_string(o, iso_utc(*a.exo_time));
+  else o += "null";
   o += '}';
   return o;
 }

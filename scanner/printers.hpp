@@ -75,6 +75,9 @@ struct ScanSummary {
 // order, all strings valid UTF-8, written directly (no DOM). The one definition of the record:
 // explain parses it, and it is byte-identical to nlohmann's own compact serialisation of it
 // (printers_test, fuzz_pipeline).
+// "2022-07-17T09:20:13Z" (UTC) for Unix seconds.
+std::string iso_utc(std::int64_t t);
+
 std::string record_to_jsonl(const ScanRecord& rec);
 // Serialise a JSON value on one line (invalid UTF-8 replaced, never throws).
 std::string dump_line(const nlohmann::json& j);

@@ -440,19 +440,10 @@ json signatures_json(const mime::ParsedMessage& msg) {
   return out;
 }
 
-std::string iso_utc(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 json breakdown_json(const heuristics::Assessment& a) {
   json out = json::array();
   for (const auto& f : a.breakdown)
-    out.push_back({{"family", f.family}, {"sum", f.raw}, {"cap", f.cap}, {"points", f.points}});
+    out.push_back({{"family", f.family}, {"raw", f.raw}, {"cap", f.cap}, {"points", f.points}});
   return out;
 }
 
@@ -500,7 +491,7 @@ json build_model(const mime::RawMessage& raw, const MessageReport& rep, const mi
           {"nested_from", rec["nested_from"]},
           {"score_breakdown", breakdown_json(a)},
           {"gate", {{"open", a.gate.open()}, {"relay", a.gate.relay}, {"ioc", a.gate.ioc}, {"tamper", a.gate.tamper},
-                    {"both", a.gate.both}, {"why", a.gate.why()}}},
+                    {"two_artefacts", a.gate.both}, {"why", a.gate.why()}}},
           {"exo_time", a.exo_time ? json(iso_utc(*a.exo_time)) : json(nullptr)},
           {"exo_time_source", a.exo_time_source},
           {"untrusted_copies", a.untrusted_copies}};
@@ -700,7 +691,7 @@ std::string render_text(const json& m, const Style& st) {
     std::string fams;
     for (const auto& f : m["score_breakdown"]) {
       fams += (fams.empty() ? "" : " + ") + fmt::format("{} {}", str(f["family"]), f["points"].get<int>());
-      if (f["sum"].get<int>() > f["cap"].get<int>()) fams += fmt::format(" (sum {}, capped)", f["sum"].get<int>());
+      if (f["raw"].get<int>() > f["cap"].get<int>()) fams += fmt::format(" (sum {}, capped)", f["raw"].get<int>());
     }
     if (!fams.empty()) o += "  score = " + fams + "\n";
   }

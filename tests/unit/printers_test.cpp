@@ -86,7 +86,7 @@ TEST_CASE("JSONL record: schema fields in order, nullable source fields, UTF-8 m
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
   CHECK(keys == std::vector<std::string>{"schema", "seq", "source", "size", "sha256", "message_id", "date", "from",
                                          "subject", "verdict", "score", "evidence", "errors", "defects", "failed",
-                                         "route", "nested_from", "connection"});
+                                         "route", "nested_from", "connection", "score_breakdown", "gate", "exo_time"});
   CHECK(j["schema"] == "hdrscan.scan/2");
   CHECK(j["connection"]["ip"] == "170.75.174.95");
   CHECK(j["connection"]["tenant_id"] == "28be3916-1e52-460c-b465-99ad2299a6ea");
