@@ -9,7 +9,7 @@
 # Seeds larger than 256 KiB are skipped (libFuzzer works on small inputs; the big ones are
 # covered by tests/integration/adversarial.sh and the sanitizer corpus run).
 # Harnesses whose first input byte is a selector (fuzz_message, fuzz_header_block, fuzz_mbox,
-# fuzz_archive, fuzz_decode, fuzz_milter) get seeds with that byte prepended, see their head
+# fuzz_archive, fuzz_msg, fuzz_rtf, fuzz_decode, fuzz_milter) get seeds with that byte prepended, see their head
 # comments. Existing seed dirs are replaced; findings libFuzzer added to its own working corpus
 # (OUT/../corpus/<harness>) are not touched.
 set -euo pipefail
@@ -202,6 +202,43 @@ with tarfile.open(fileobj=tb, mode='w:gz') as t:
 put('fuzz_archive', b'\x04' + tb.getvalue())
 put('fuzz_archive', b'\x44' + tb.getvalue())
 put('fuzz_archive', b'\x44' + mkzip([('nested.zip', inner), ('a.eml.gz', gzip.compress(b'Subject: a\n\nb\n'))]))
+
+# msg: the real .msg files (read in place from ../shared/corpus/outlook and malformed/), and
+# .msg files written from the project's mail by tests/support/msg_writer.py (flag 0x01: as is).
+# rtf: the specification's compressed example (flag 0x01) and HTML-encapsulating RTF (0x00).
+sys.path.insert(0, os.path.join(os.path.dirname(own), 'tests', 'support'))
+import msg_writer
+outlook = os.path.join(os.path.dirname(shared), 'outlook', 'msg')
+for d in (outlook, shared):
+    if os.path.isdir(d):
+        for base, _, fs in os.walk(d):
+            for f in sorted(fs):
+                p = os.path.join(base, f)
+                if os.path.getsize(p) <= MAX:
+                    with open(p, 'rb') as fh:
+                        head = fh.read()
+                    if head.startswith(b'\xd0\xcf\x11\xe0'):
+                        put('fuzz_msg', b'\x01' + head)
+tmp = os.path.join(out, 'msg-tmp.msg')
+for p, d in msgs[:12]:
+    if p.endswith('.eml') and len(d) < 64 * 1024:
+        src = os.path.join(out, 'msg-tmp.eml')
+        with open(src, 'wb') as fh:
+            fh.write(d)
+        try:
+            msg_writer.write_msg(src, tmp, set())
+            with open(tmp, 'rb') as fh:
+                put('fuzz_msg', b'\x01' + fh.read())
+            with open(src, 'rb') as fh:
+                html = fh.read().decode('latin-1')
+            put('fuzz_rtf', b'\x00' + msg_writer.rtf_for_html(html)[16:])
+        except Exception:
+            pass
+for f in ('msg-tmp.msg', 'msg-tmp.eml'):
+    if os.path.exists(os.path.join(out, f)):
+        os.remove(os.path.join(out, f))
+put('fuzz_rtf', b'\x01' + bytes.fromhex('2d0000002b0000004c5a4675f1c5c7a703000a00726370673132354232'
+                                          '0af32068656c090020627705b06c647d0a800fa0'))
 
 # milter: structured records ([cmd][len lo][len hi][data]) of a Postfix-like session, and the
 # same session as raw wire bytes (mode byte 1).

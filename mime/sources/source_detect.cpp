@@ -169,10 +169,7 @@ std::unique_ptr<MessageSource> open_content(std::unique_ptr<ByteWindow> window,
                             "too_deep");
       return archive_stream_source(std::move(window), std::move(where), opt, depth, content);
     case ContentKind::cfb:
-      return error_source(std::move(where),
-                          "OLE compound file (an Outlook .msg or an Office document): "
-                          "not read by this version",
-                          "unsupported_format");
+      return msg_source(std::move(window), std::move(where), opt);
     case ContentKind::pst:
       return error_source(std::move(where), "Outlook PST/OST: not read by this version",
                           "unsupported_format");
