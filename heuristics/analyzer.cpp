@@ -5,9 +5,12 @@
 // tools/fit-weights on the model computed here; change one and the other together.
 // Verdict:
 //   campaign   score >= thresholds.campaign AND the campaign gate holds: the mail entered an
-//              Exchange Online tenant by a connector relay (relay or known-IP evidence) AND the
-//              tenant's ARC set or antispam verdict is missing (stripping evidence). So no
-//              single weak signal, nor a whole family of them, can reach `campaign` alone.
+//              Exchange Online tenant by a connector relay AND one of: a campaign connector IP
+//              connected to the tenant inside the campaign's window (ioc), part of a set
+//              Exchange Online writes whole is missing (tamper), or two of the tenant's three
+//              artefacts (ARC set, verdict, X-Microsoft-Antispam) are missing (both). One missing artefact alone never opens it
+//              (legitimate routes lose one: on-premises egress, old mail, gateways), nor does
+//              any single weak signal or whole family.
 //   suspicious score >= thresholds.suspicious (the technique or part of it).
 //   clean      otherwise.
 // Wrappers (a report or quarantine export holding the mail as message/rfc822) get the verdict
@@ -36,6 +39,16 @@ std::optional<Verdict> parse_verdict(std::string_view w) {
   if (w == "suspicious") return Verdict::suspicious;
   if (w == "clean") return Verdict::clean;
   return std::nullopt;
+}
+
+std::string GateState::why() const {
+  if (open())
+    return std::string("open: connector relay and ") +
+           (ioc ? "a campaign connector IP in the window" : tamper ? "a partly removed ARC set or signed header"
+                                                               : "two of the tenant's artefacts (ARC set, verdict, X-Microsoft-Antispam) missing");
+  if (!relay) return "closed: no connector-relay evidence (the campaign's mail enters the tenant through one)";
+  return "closed: relay without a campaign connector IP, a partly removed set, or two of the tenant's "
+         "artefacts missing (one missing artefact is how some legitimate routes look)";
 }
 
 Analyzer::Analyzer(std::shared_ptr<const IndicatorPack> pack, Thresholds thresholds)
@@ -71,35 +84,43 @@ Assessment assess_one(const mime::ParsedMessage& msg, const IndicatorPack& pack,
       f.pass(std::string("error.") + name, "detector failed");
     }
   }
-  // Family-capped sum.
+  // Family-capped sum and the gate.
   std::map<Family, int> per_family;
-  bool relay = false, stripping = false;
+  GateState& g = a.gate;
   for (const auto& e : f.evidence) {
     const SignalSpec* s = find_signal(e.signal);
     Family fam = s ? s->family : Family::rule;
     per_family[fam] += e.weight;
-    if (fam == Family::relay || fam == Family::known_ip || fam == Family::abuse) relay = true;
-    if (fam == Family::stripping) stripping = true;
+    switch (s ? s->gate : GateRole::none) {
+      case GateRole::relay: g.relay = true; break;
+      case GateRole::ioc: g.relay = g.ioc = true; break;
+      case GateRole::strip_tamper: g.tamper = true; break;
+      case GateRole::strip_both: g.both = true; break;
+      case GateRole::strip_one: case GateRole::none: break;
+    }
   }
   int score = 0;
-  for (const auto& [fam, sum] : per_family)
-    score += std::min(sum, fam == Family::stripping && !relay ? stripping_cap_without_relay() : family_cap(fam));
+  for (const auto& [fam, sum] : per_family) {
+    int cap = fam == Family::stripping && !g.relay ? stripping_cap_without_relay() : family_cap(fam);
+    int pts = std::min(sum, cap);
+    score += pts;
+    a.breakdown.push_back({std::string(to_string(fam)), sum, cap, pts});
+  }
   a.score = std::clamp(score, 0, 100);
-  if (a.score >= th.campaign && relay && stripping)
+  if (a.score >= th.campaign && g.open())
     a.verdict = Verdict::campaign;
   else if (a.score >= th.suspicious)
     a.verdict = Verdict::suspicious;
   else
     a.verdict = Verdict::clean;
+  a.exo_time = route.exo_time;
+  a.exo_time_source = route.exo_time_source;
+  a.untrusted_copies = route.rejected_copies;
+  for (auto& x : f.rejected) a.untrusted_copies.push_back(std::move(x));
   a.evidence = std::move(f.evidence);
   std::stable_sort(a.evidence.begin(), a.evidence.end(),
                    [](const Evidence& x, const Evidence& y) { return x.weight > y.weight; });
   a.checks = std::move(f.checks);
-  if (a.score >= th.campaign && a.verdict != Verdict::campaign)
-    a.checks.push_back({"gate.campaign", false,
-                        std::string("score reaches the campaign threshold but the gate needs ") +
-                            (relay ? "" : "connector-relay evidence ") + (relay || stripping ? "" : "and ") +
-                            (stripping ? "" : "stripping evidence")});
   return a;
 }
 
@@ -119,6 +140,11 @@ Assessment assess_tree(const mime::ParsedMessage& msg, const IndicatorPack& pack
       a.evidence = std::move(n.evidence);
       a.route = n.route;
       a.connection = std::move(n.connection);
+      a.breakdown = std::move(n.breakdown);
+      a.gate = n.gate;
+      a.exo_time = n.exo_time;
+      a.exo_time_source = std::move(n.exo_time_source);
+      a.untrusted_copies = std::move(n.untrusted_copies);
       a.nested_from = n.nested_from.empty() ? sub : n.nested_from;
       for (auto& c : n.checks) a.checks.push_back({sub + ":" + c.signal, c.fired, c.why});
     }

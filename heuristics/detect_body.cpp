@@ -18,6 +18,13 @@ std::size_t non_space_chars(std::string_view s) {
   return n;
 }
 
+// A URL path token counts as per-message random from this length on. Measured on real mail
+// (2026-12, ../shared/corpus): the longest such token in the real relay spam of dev_relays is
+// 48-63 characters in 71 of its 72 HTML messages; legitimate newsletters' tracking ids in
+// hard_ham are 28-35 (90 of 147) and reach 40+ in 1. 40 separates the two; it does not
+// follow the generator (which writes 30-70).
+constexpr std::size_t kMinPathToken = 40;
+
 // A token that looks machine-generated: long, mixes digits and letters (or upper and lower).
 bool random_token(std::string_view t, std::size_t min_len) {
   if (t.size() < min_len) return false;
@@ -57,6 +64,60 @@ UrlParts split_url(std::string_view url) {
   u.host = mime::text::lower(authority.substr(0, colon));
   u.path = end == std::string_view::npos ? std::string() : std::string(rest.substr(end));
   return u;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i] == '+' ? ' ' : s[i]);
+  }
+  return out;
+}
+
+// The URL a gateway's rewritten link carries; "" when none can be recovered. Formats:
+// Safe Links and most gateways put it in a query parameter (percent-encoded); Proofpoint URL
+// Defense v2 in u= with '-' for '%' and '_' for '/'; v3 between "__" markers
+// (https://urldefense.com/v3/__<url>__;...).
+std::string unwrap_link(std::string_view href, const LinkRewriter& rw) {
+  href = href.substr(0, 8192);
+  if (rw.mode == "opaque") return {};
+  if (rw.mode == "proofpoint-v3") {
+    std::size_t a = href.find("/__");
+    if (a == std::string_view::npos) return {};
+    std::size_t b = href.find("__", a + 3);
+    return std::string(href.substr(a + 3, b == std::string_view::npos ? std::string_view::npos : b - a - 3));
+  }
+  std::string param = rw.mode == "proofpoint-v2" ? "u" : rw.param;
+  std::size_t q = href.find('?');
+  while (q != std::string_view::npos) {
+    std::size_t k = q + 1;
+    if (href.substr(k, param.size() + 1) == param + "=") {
+      std::size_t e = href.find('&', k);
+      std::string v(href.substr(k + param.size() + 1, e == std::string_view::npos ? std::string_view::npos
+                                                                                   : e - k - param.size() - 1));
+      if (rw.mode == "proofpoint-v2")
+        for (char& c : v) c = c == '-' ? '%' : c == '_' ? '/' : c;
+      return percent_decode(v);
+    }
+    q = href.find('&', k);
+  }
+  return {};
 }
 
 // Word characters: ASCII letters/digits and every byte of a UTF-8 sequence (so "glückwunsch"
@@ -135,9 +196,21 @@ void detect_body(const DetectorInput& in, Findings& out) {
     // 3. Random per-message URL tokens.
     std::size_t random_hosts = 0, userinfo = 0, random_paths = 0;
     std::string example;
+    std::size_t unwrapped = 0, skipped = 0;
     for (const auto& l : h.links) {
       UrlParts u = split_url(l.href);
       if (u.host.empty()) continue;
+      // A gateway's rewritten link: judge the URL it carries, not the gateway's own tokens.
+      if (const LinkRewriter* rw = in.pack.link_rewriter(u.host)) {
+        std::string inner = unwrap_link(l.href, *rw);
+        if (inner.empty()) {
+          ++skipped;
+          continue;
+        }
+        ++unwrapped;
+        u = split_url(inner);
+        if (u.host.empty()) continue;
+      }
       bool hit = false;
       if (u.userinfo) {
         ++userinfo;
@@ -152,7 +225,7 @@ void detect_body(const DetectorInput& in, Findings& out) {
       while (seg_start < u.path.size()) {
         std::size_t e = u.path.find_first_of("/?&=#.-_", seg_start);
         if (e == std::string::npos) e = u.path.size();
-        if (random_token(std::string_view(u.path).substr(seg_start, e - seg_start), 20)) {
+        if (random_token(std::string_view(u.path).substr(seg_start, e - seg_start), kMinPathToken)) {
           ++random_paths;
           hit = true;
           break;
@@ -166,7 +239,10 @@ void detect_body(const DetectorInput& in, Findings& out) {
                std::to_string(random_hosts) + " random host(s), " + std::to_string(random_paths) +
                    " random path token(s), " + std::to_string(userinfo) + " user@host link(s); e.g. " + example);
     } else {
-      out.pass("body.random_url_tokens", "links carry no random per-message tokens");
+      out.pass("body.random_url_tokens", "links carry no random per-message tokens" +
+                                             (unwrapped + skipped ? " (" + std::to_string(unwrapped) + " rewritten by a "
+                                              "gateway judged by the URL inside, " + std::to_string(skipped) +
+                                              " opaque ones skipped)" : std::string()));
     }
   } else {
     out.pass("body.linked_images", "no HTML part");

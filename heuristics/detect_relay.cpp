@@ -114,43 +114,80 @@ void detect_known_ips(const DetectorInput& in, Findings& out) {
   const auto& msg = in.msg;
   if (in.pack.connector_ips.empty()) {
     out.pass("relay.known_connector_ip", "indicator pack has no connector IPs");
+    out.pass("relay.known_connector_ip_unconfirmed", "indicator pack has no connector IPs");
     return;
   }
-  struct Candidate { mime::IpAddress ip; const mime::HeaderField* f; };
+  // `connecting`: the address that connected to the sending tenant (the connecting-IP
+  // header, the verdict's CIP, the tenant's entry hop); anything else is where an IP was
+  // merely mentioned (a sender can write X-Sender-IP; older hops are the origin's word).
+  struct Candidate { mime::IpAddress ip; const mime::HeaderField* f; bool connecting; };
   std::vector<Candidate> cands;
-  // IP literals in the free text of every non-origin copy of `name`.
   auto add_from = [&](std::string_view name) {
     for (const auto* f : msg.headers.all(name)) {
       std::size_t idx = static_cast<std::size_t>(f - msg.headers.fields.data());
       if (in.route.zone_of(idx) == Zone::origin) continue;
-      for (const auto& ip : ips_in_text(f->value)) cands.push_back({ip, f});
+      for (const auto& ip : ips_in_text(f->value)) cands.push_back({ip, f, false});
     }
   };
-  const TenantHeaders& tenant = in.route.tenant;
-  if (tenant.connecting.ip) cands.push_back({*tenant.connecting.ip, tenant.connecting_field});
+  const Route& r = in.route;
+  const TenantHeaders& tenant = r.tenant;
+  if (tenant.connecting.ip) cands.push_back({*tenant.connecting.ip, tenant.connecting_field, true});
   if (auto cip = tenant.verdict.get("CIP"))
-    if (auto ip = mime::parse_ip(*cip)) cands.push_back({*ip, tenant.verdict_field});
-  for (const auto& h : in.route.hops)
-    if (h.hop.from_ip) cands.push_back({*h.hop.from_ip, &msg.headers.fields[h.field_index]});
+    if (auto ip = mime::parse_ip(*cip)) cands.push_back({*ip, tenant.verdict_field, true});
+  if (r.entry_hop >= 0 && r.hops[r.entry_hop].hop.from_ip)
+    cands.push_back({*r.hops[r.entry_hop].hop.from_ip, &msg.headers.fields[r.hops[r.entry_hop].field_index], true});
+  for (const auto& h : r.hops)
+    if (h.hop.from_ip) cands.push_back({*h.hop.from_ip, &msg.headers.fields[h.field_index], false});
   for (const auto* f : msg.headers.all("Received-SPF")) {
     auto spf = mime::parse_received_spf(f->value);
-    if (auto ip = mime::parse_ip(spf.prop("client-ip"))) cands.push_back({*ip, f});
+    if (auto ip = mime::parse_ip(spf.prop("client-ip"))) cands.push_back({*ip, f, false});
   }
   add_from("X-Sender-IP");
   add_from("X-Originating-IP");
   add_from("X-MS-Exchange-SkipListedInternetSender");
   add_from("X-MS-Exchange-ExternalOriginalInternetSender");
   add_from("X-MS-Exchange-Authentication-Results");
+  std::string weak;  // the first match that does not confirm
+  const Candidate* weak_at = nullptr;
   for (const auto& c : cands) {
-    if (const IpIndicator* hit = in.pack.match_connector_ip(c.ip)) {
+    const IpIndicator* hit = in.pack.match_connector_ip(c.ip);
+    if (!hit) continue;
+    std::string entry = c.ip.to_string() + " (list entry " + hit->text + ", " + hit->from.file + ":" +
+                        std::to_string(hit->from.line) + ")";
+    std::string when;
+    bool in_window = true;
+    if (hit->window) {
+      if (!r.exo_time) {
+        in_window = false;
+        when = "no Exchange Online time stamp to place it in the window " + hit->window->text;
+      } else if (!hit->window->contains(*r.exo_time)) {
+        in_window = false;
+        when = "outside the window " + hit->window->text + " (" + r.exo_time_source + ")";
+      } else {
+        when = "inside the window " + hit->window->text + " (" + r.exo_time_source + ")";
+      }
+    }
+    if (c.connecting && in_window && r.left_exchange_online) {
       out.fire("relay.known_connector_ip", where_of(msg, c.f),
-               c.ip.to_string() + " (list entry " + hit->text + ", " + hit->from.file + ":" +
-                   std::to_string(hit->from.line) + ") in: " + c.f->value);
+               entry + " connected to the tenant" + (when.empty() ? "" : ", " + when) + "; in: " + c.f->value);
+      out.pass("relay.known_connector_ip_unconfirmed", "confirmed (relay.known_connector_ip)");
       return;
     }
+    if (!weak_at) {
+      weak_at = &c;
+      weak = entry + (c.connecting ? (r.left_exchange_online ? "" : ", route not out of Exchange Online")
+                                   : ", not in a connecting position") +
+             (when.empty() ? "" : ", " + when) + "; in: " + c.f->value;
+    }
   }
-  out.pass("relay.known_connector_ip", "none of " + std::to_string(cands.size()) +
-                                           " IPs seen in the route is on the connector list");
+  out.pass("relay.known_connector_ip", weak_at ? "a listed IP appears, but does not confirm: see "
+                                                 "relay.known_connector_ip_unconfirmed"
+                                               : "none of " + std::to_string(cands.size()) +
+                                                     " IPs seen in the route is on the connector list");
+  if (weak_at)
+    out.fire("relay.known_connector_ip_unconfirmed", where_of(msg, weak_at->f), weak);
+  else
+    out.pass("relay.known_connector_ip_unconfirmed", "no listed IP in the route");
 }
 
 }  // namespace hdrscan::heuristics

@@ -13,7 +13,12 @@ namespace hdrscan::heuristics {
 namespace {
 
 // The tenant label of x.onmicrosoft.com looks generated: letters then many digits
-// ("mar20593117") or a long mix.
+// ("mar20593117"). Measured on real mail (2026-12): the onmicrosoft labels in dev_relays'
+// real relay spam carry 8 digits (66), 5 (4) or fewer (20, mostly letters only); legitimate
+// tenants in dev_field_m365 and the field negatives carry 0-3 (1,300+), and 4-7 in 34, of
+// which 20 are GoDaddy's reseller tenants "NETORG<digits>"/"NETORGFT<digits>" (excluded).
+// So: 5+ digits, not a NETORG tenant. Weak evidence (3 points): the residue of legitimate
+// tenants named like "knightsucfedu39751" is accepted.
 bool random_onmicrosoft(std::string_view domain) {
   std::string d = mime::text::lower(domain);
   const std::string suffix = ".onmicrosoft.com";
@@ -25,7 +30,8 @@ bool random_onmicrosoft(std::string_view domain) {
   const std::string label = tenant.substr(0, tenant.size() - suffix.size());
   int digits = 0;
   for (char c : label) digits += std::isdigit(static_cast<unsigned char>(c)) ? 1 : 0;
-  return label.size() >= 6 && digits >= 4;
+  if (label.rfind("netorg", 0) == 0) return false;
+  return label.size() >= 6 && digits >= 5;
 }
 
 // The organization a domain belongs to, to compare From with the envelope: its registrable

@@ -1,74 +1,194 @@
 // detect_stripping.cpp: the trace of the campaign's transport rules. Mail that left an
 // Exchange Online tenant carries the tenant's ARC set and antispam verdict almost always
 // (599/600 and 600/600 in the legitimate sets measured in campaign.md section 2); their
-// absence on such a route is the discriminating evidence. Deliberately NOT evidence:
-// missing X-MS-Exchange-AntiSpam-MessageData* (normally absent on connector-relayed mail) and
-// ARC/DKIM h= lists naming absent headers (RFC 6376 allows it).
+// absence on such a route is the discriminating evidence. The header names come from the
+// indicator pack (`tenant-header`), and so does WHEN each is expected (`expect ... since`,
+// judged by Exchange Online's own time stamps, Route::exo_time) and where it is not
+// (`egress-without-arc`: a smart host behind an outbound connector gets no ARC set).
+// Not judged at all: mail that looped back into its own tenant (Route::same_tenant_loop).
+// A copy of an ARC header counts only when it is the tenant's: outside the origin zone (or
+// in an earlier Exchange Online pass), signed by d=microsoft.com, with a real signature (a
+// placeholder `b=` written by a sender is not a seal).
+// One ordinary event is counted once: a missing ARC set and the receiver's chain that then
+// restarts at i=1 cv=none are one fact; strip.arc_chain_restart is context (weight 0).
+// Deliberately NOT evidence: missing X-MS-Exchange-AntiSpam-MessageData* (normally absent on
+// connector-relayed mail) and ARC/DKIM h= lists naming absent headers (RFC 6376 allows it).
+#include <ctime>
+
 #include "heuristics/detectors.hpp"
 
 namespace hdrscan::heuristics {
 namespace {
 
-// Fields named `name` in the sending tenant's zone (or the trailer where Exchange stamps).
+// Fields named `name` in the sending tenant's zone or the trailer where Exchange stamps (and
+// the origin zone when the mail made an earlier Exchange Online pass).
 std::vector<const mime::HeaderField*> tenant_fields(const DetectorInput& in, std::string_view name) {
   std::vector<const mime::HeaderField*> out;
   for (const auto* f : in.msg.headers.all(name)) {
     std::size_t idx = static_cast<std::size_t>(f - in.msg.headers.fields.data());
     Zone z = in.route.zone_of(idx);
-    if (z == Zone::tenant || z == Zone::trailer) out.push_back(f);
+    if (z == Zone::tenant || z == Zone::trailer || (z == Zone::origin && in.route.earlier_pass)) out.push_back(f);
   }
   return out;
+}
+
+std::size_t base64_chars(std::string_view v) {
+  std::size_t n = 0;
+  for (char c : v)
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/') ++n;
+  return n;
+}
+
+// "" when `f` is a plausible copy of Exchange Online's ARC header; else why not. A real
+// seal or signature by d=microsoft.com carries an RSA signature (344 base64 characters for
+// the 2048-bit keys Microsoft uses).
+std::string arc_copy_problem(const mime::HeaderField& f) {
+  // The AAR carries no signature; its form changed over the years (2019 copies name no
+  // authserv-id), so only its instance tag is required.
+  if (mime::text::iequals(f.name, "ARC-Authentication-Results"))
+    return mime::parse_tag_list(f.value).get_int("i") || contains_icase(f.value, "i=") ? "" : "no instance tag i=";
+  auto tags = mime::parse_tag_list(f.value);
+  auto d = tags.get("d");
+  if (!d || !mime::text::iequals(*d, "microsoft.com")) return "d=" + d.value_or("(none)") + ", not microsoft.com";
+  auto b = tags.get("b");
+  if (!b || base64_chars(*b) < 100) return "placeholder signature (b= shorter than any RSA signature)";
+  return "";
+}
+
+std::string day_of(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+// Whether Exchange Online stamped `kind` at the time it handled the mail; "" when expected,
+// else why not. Without a time stamp the expectation stands (the campaign's own mail has
+// Exchange Online's stamps; a message without any is judged as today's).
+std::string not_expected_because(const DetectorInput& in, TenantHeader kind) {
+  const Expectation* e = in.pack.expectation(kind);
+  if (!e || !in.route.exo_time || *in.route.exo_time >= e->since) return "";
+  return "Exchange Online handled it on " + day_of(*in.route.exo_time) + " (" + in.route.exo_time_source +
+         "), before it stamped the " + std::string(to_string(kind)) + " on outbound mail (since " + e->date + ", " +
+         e->from.file + ":" + std::to_string(e->from.line) + ")";
 }
 
 }  // namespace
 
 void detect_stripping(const DetectorInput& in, Findings& out) {
   const auto& r = in.route;
-  const char* ids[] = {"strip.tenant_arc_missing", "strip.tenant_verdict_missing",
-                       "strip.tenant_msantispam_missing", "strip.arc_chain_restart", "strip.partial_set"};
+  static const char* const ids[] = {"strip.tenant_arc_missing",       "strip.tenant_verdict_missing",
+                                    "strip.tenant_msantispam_missing", "strip.two_artefacts_missing",
+                                    "strip.arc_chain_restart",        "strip.partial_set"};
+  auto pass_all = [&](const std::string& why) {
+    for (auto id : ids) out.pass(id, why);
+  };
   if (!r.left_exchange_online) {
-    for (auto id : ids) out.pass(id, "the route does not show the mail leaving Exchange Online: nothing to expect");
+    pass_all("the route does not show the mail leaving Exchange Online: nothing to expect");
+    return;
+  }
+  if (r.same_tenant_loop) {
+    pass_all("the receiving side is the sending tenant itself (X-MS-Exchange-CrossTenant-Id): "
+             "mail back in its own tenant, stripping not judged");
     return;
   }
   const auto& msg = in.msg;
-  std::string exit_where = where_of(msg, &msg.headers.fields[r.hops[r.exit_hop].field_index]);
-  auto seals = tenant_fields(in, "ARC-Seal");
-  auto sigs = tenant_fields(in, "ARC-Message-Signature");
-  auto aars = tenant_fields(in, "ARC-Authentication-Results");
-  std::size_t present = (seals.empty() ? 0 : 1) + (sigs.empty() ? 0 : 1) + (aars.empty() ? 0 : 1);
-  if (present == 0) {
-    out.fire("strip.tenant_arc_missing", exit_where,
-             "left Exchange Online at: " + msg.headers.fields[r.hops[r.exit_hop].field_index].value +
-                 " -- no ARC-Seal/ARC-Message-Signature/ARC-Authentication-Results from the sending tenant");
-    out.pass("strip.partial_set", "whole ARC set missing (see strip.tenant_arc_missing)");
-  } else {
-    out.pass("strip.tenant_arc_missing", "sending tenant's ARC set present (" + where_of(msg, seals.empty() ? (sigs.empty() ? aars[0] : sigs[0]) : seals[0]) + ")");
-    if (present < 3) {
-      std::string missing;
-      if (seals.empty()) missing += " ARC-Seal";
-      if (sigs.empty()) missing += " ARC-Message-Signature";
-      if (aars.empty()) missing += " ARC-Authentication-Results";
-      out.fire("strip.partial_set", exit_where, "sending tenant's ARC set lacks:" + missing);
+  const auto& exit_field = msg.headers.fields[r.hops[r.exit_hop].field_index];
+  std::string exit_where = where_of(msg, &exit_field);
+
+  // The ARC set.
+  std::string arc_off = not_expected_because(in, TenantHeader::arc_set);
+  if (arc_off.empty() && r.egress_without_arc)
+    arc_off = "it left Exchange Online into " + r.hops[r.exit_hop].hop.by_host +
+              ", a smart host that gets no ARC set (" + r.egress_without_arc->from.file + ":" +
+              std::to_string(r.egress_without_arc->from.line) + ")";
+  std::size_t present = 0, expected = 0;
+  std::string missing, first_present;
+  for (auto name : in.pack.tenant_header_names(TenantHeader::arc_set, false)) {
+    ++expected;
+    const mime::HeaderField* found = nullptr;
+    for (const auto* f : tenant_fields(in, name)) {
+      std::string why = arc_copy_problem(*f);
+      if (why.empty()) {
+        found = f;
+        break;
+      }
+      if (out.rejected.size() < 8) out.rejected.push_back(where_of(msg, f) + ": " + why);
+    }
+    if (found) {
+      ++present;
+      if (first_present.empty()) first_present = where_of(msg, found);
     } else {
-      out.pass("strip.partial_set", "ARC set complete");
+      missing += (missing.empty() ? "" : ", ") + std::string(name);
     }
   }
-  if (const auto* f = in.route.tenant.verdict_field) {
+  bool arc_missing = false;
+  if (expected == 0) {
+    out.pass("strip.tenant_arc_missing", "the indicator pack names no tenant-header arc-set");
+    out.pass("strip.partial_set", "the indicator pack names no tenant-header arc-set");
+  } else if (present == 0) {
+    if (arc_off.empty()) {
+      arc_missing = true;
+      out.fire("strip.tenant_arc_missing", exit_where,
+               "left Exchange Online at: " + exit_field.value + " -- none of " + missing + " from the sending tenant");
+    } else {
+      out.pass("strip.tenant_arc_missing", "no ARC set, and none expected: " + arc_off);
+    }
+    out.pass("strip.partial_set", "no part of the ARC set present (see strip.tenant_arc_missing)");
+  } else {
+    out.pass("strip.tenant_arc_missing", "sending tenant's ARC set present (" + first_present + ")");
+    // Exchange Online writes the three together or not at all: a part missing is a removal,
+    // whatever the date or the egress.
+    if (present < expected)
+      out.fire("strip.partial_set", exit_where, "sending tenant's ARC set lacks: " + missing);
+    else
+      out.pass("strip.partial_set", "ARC set complete");
+  }
+
+  // The verdict and X-Microsoft-Antispam (found and checked by the route).
+  const char* view = r.receiver_is_microsoft ? " (consumer view: the receiver renames it -Untrusted)" : "";
+  bool verdict_missing = false;
+  if (const auto* f = r.tenant.verdict_field) {
     out.pass("strip.tenant_verdict_missing", "sending tenant's verdict present: " + where_of(msg, f));
+  } else if (std::string off = not_expected_because(in, TenantHeader::verdict); !off.empty()) {
+    out.pass("strip.tenant_verdict_missing", "no verdict, and none expected: " + off);
   } else {
+    verdict_missing = true;
     out.fire("strip.tenant_verdict_missing", exit_where,
-             r.receiver_is_microsoft ? "no X-Forefront-Antispam-Report-Untrusted (the sending tenant's verdict) on a message from Exchange Online"
-                                     : "no X-Forefront-Antispam-Report (the sending tenant's verdict) on a message from Exchange Online");
+             std::string("no X-Forefront-Antispam-Report from the sending tenant on mail from Exchange Online") + view +
+                 (r.rejected_copies.empty() ? "" : "; copies not the tenant's: " + r.rejected_copies.front()));
   }
-  if (const auto* f = in.route.tenant.ms_antispam_field) {
+  bool msantispam_missing = false;
+  if (const auto* f = r.tenant.ms_antispam_field) {
     out.pass("strip.tenant_msantispam_missing", "present: " + where_of(msg, f));
+  } else if (std::string off = not_expected_because(in, TenantHeader::ms_antispam); !off.empty()) {
+    out.pass("strip.tenant_msantispam_missing", "absent, and not expected: " + off);
   } else {
+    msantispam_missing = true;
     out.fire("strip.tenant_msantispam_missing", exit_where,
-             r.receiver_is_microsoft ? "no X-Microsoft-Antispam-Untrusted from the sending tenant"
-                                     : "no X-Microsoft-Antispam from the sending tenant");
+             std::string("no X-Microsoft-Antispam from the sending tenant") + view);
   }
+  // Two of the tenant's three artefacts (ARC set where due, verdict, X-Microsoft-Antispam)
+  // gone: what the transport rules do, and what no ordinary route measured does
+  // (campaign.md section 2: X-Microsoft-Antispam on 600/600 legitimate messages, the ARC set
+  // on 599/600, the verdict on 545/600; dev_field_m365 and 3,000 field negatives: none).
+  const int gone = int(arc_missing) + int(verdict_missing) + int(msantispam_missing);
+  if (gone >= 2) {
+    std::string which;
+    if (arc_missing) which += "the ARC set";
+    if (verdict_missing) which += std::string(which.empty() ? "" : ", ") + "X-Forefront-Antispam-Report";
+    if (msantispam_missing) which += std::string(which.empty() ? "" : ", ") + "X-Microsoft-Antispam";
+    out.fire("strip.two_artefacts_missing", exit_where, "missing from the sending tenant: " + which);
+  } else {
+    out.pass("strip.two_artefacts_missing", gone ? "only one of the tenant's artefacts is missing"
+                                                 : "the tenant's artefacts are present (or not due)");
+  }
+
   // The receiving side's own ARC chain: restarting at i=1 cv=none after an Exchange Online
-  // hop means the tenant's set (normally i=1) was not there when the receiver sealed.
+  // hop means the tenant's set was not there when the receiver sealed. The same fact as a
+  // missing set, so shown as context only.
   const mime::HeaderField* top_seal = nullptr;
   for (const auto* f : msg.headers.all("ARC-Seal")) {
     std::size_t idx = static_cast<std::size_t>(f - msg.headers.fields.data());

@@ -6,10 +6,19 @@
 //   mail entered the tenant at *.mail.protection.outlook.com), and the origin below that.
 // Headers are judged by the domain they sit in; copies of Microsoft headers in the origin zone
 // (forged or replayed) are ignored, and the topmost copy of a Microsoft header is trusted.
+// Which copy of the tenant's verdict is the tenant's (docs/scoring.md "What the detectors
+// trust"): outside the origin zone (or in an earlier Exchange Online pass of the same mail),
+// written for outbound mail (DIR:OUT or no DIR), and naming as CIP the address that connected
+// to the tenant (or none / 255.255.255.255, as Exchange writes for internal submission).
+// Copies that fail are recorded in `rejected_copies` and not used.
+// Time: `exo_time` is when Exchange Online handled the mail, from its own stamps
+// (X-MS-Exchange-CrossTenant-OriginalArrivalTime outside the origin zone, else the tenant's
+// Received hops, else the exit hop); the Date: header and the origin's hops are never used.
 //
 // Detectors: one per signal family, each a pure function (DetectorInput) -> evidence and
 // checks (fired or not, and why). No I/O.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,7 +55,22 @@ struct Route {
   int exit_hop = -1;           // receiving side's hop from *.outbound.protection.outlook.com
   int entry_hop = -1;          // the sending tenant's first hop (into mail.protection.outlook.com)
   bool left_exchange_online = false;
-  bool receiver_is_microsoft = false;  // consumer view (outlook.com etc.)
+  // Consumer view: an Exchange Online host (by name) received the mail from Exchange Online
+  // (outlook.com, another tenant). "with Microsoft SMTP Server" alone is also what
+  // on-premises Exchange writes, so it does not make a consumer view.
+  bool receiver_is_microsoft = false;
+  // Below the tenant's entry hop, the mail had already left Exchange Online once (out to a
+  // gateway or signature service and back): the tenant's ARC set and verdict from that
+  // earlier pass sit in the origin zone and count.
+  bool earlier_pass = false;
+  // The receiving side is Exchange Online and its tenant (X-MS-Exchange-CrossTenant-Id) is
+  // the sending tenant: mail that looped back into its own tenant (through a gateway such as
+  // Tessian, e.g. real list mail re-sent from the mailbox); stripping is not judged.
+  bool same_tenant_loop = false;
+  std::optional<std::int64_t> exo_time;  // Unix seconds, UTC
+  std::string exo_time_source;           // "X-MS-Exchange-CrossTenant-OriginalArrivalTime[0]", ...
+  std::vector<std::string> rejected_copies;  // "<where>: <why>"
+  const NameIndicator* egress_without_arc = nullptr;  // exit into a smart host that gets no ARC
   std::optional<mime::IpAddress> entry_ip;  // who connected to the sending tenant
   std::string entry_helo;
   // Field-index bounds of the sending tenant's zone: (tenant_begin, tenant_end).
@@ -73,6 +97,7 @@ class Findings {
   void pass(std::string_view signal, std::string why);  // checked, did not fire
   std::vector<Evidence> evidence;
   std::vector<SignalCheck> checks;
+  std::vector<std::string> rejected;  // header copies a detector would not trust: "<where>: <why>"
   bool fired(std::string_view signal) const;
 };
 
@@ -89,6 +114,10 @@ void detect_header_rules(const DetectorInput& in, Findings& out);
 bool contains_icase(std::string_view s, std::string_view needle);
 std::string excerpt_of(std::string_view s, std::size_t max = 160);
 std::string where_of(const mime::ParsedMessage& msg, const mime::HeaderField* f);
+// Every field named `name` the route lets count, topmost first: outside the origin zone, and
+// in it too when the mail made an earlier Exchange Online pass.
+std::vector<const mime::HeaderField*> trusted_fields(const mime::ParsedMessage& msg, const Route& route,
+                                                     std::string_view name);
 // The topmost field named `name` not in the origin zone (forged/replayed copies ignored).
 const mime::HeaderField* trusted_field(const mime::ParsedMessage& msg, const Route& route, std::string_view name);
 inline const mime::HeaderField* trusted_field(const DetectorInput& in, std::string_view name) {

@@ -2,6 +2,7 @@
 // scoring. Everything here is a pure function of a parsed message and the indicator pack
 // (no I/O but IndicatorPack::add_file), safe to call from many threads at once.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +52,24 @@ struct TenantConnection {
   std::string source;
 };
 
+// One family's part of the score: the sum of its fired weights, its cap, what it added.
+struct FamilyPoints {
+  std::string family;
+  int raw = 0;
+  int cap = 0;
+  int points = 0;
+};
+
+// The campaign gate (analyzer.cpp): relay AND (ioc OR tamper OR both).
+struct GateState {
+  bool relay = false;   // connector-relay evidence
+  bool ioc = false;     // a campaign connector IP connected to the tenant in the window
+  bool tamper = false;  // part of a set Exchange Online writes whole is missing
+  bool both = false;    // two of the tenant's artefacts (ARC set, verdict, X-Microsoft-Antispam) missing
+  bool open() const { return relay && (ioc || tamper || both); }
+  std::string why() const;  // one line: which parts hold
+};
+
 struct Assessment {
   Verdict verdict = Verdict::clean;
   int score = 0;                 // 0..100
@@ -59,6 +78,11 @@ struct Assessment {
   std::string route;             // short description of the administrative domains seen
   std::optional<TenantConnection> connection;  // when the mail entered a sending tenant
   std::string nested_from;       // when a wrapper took a nested message's verdict
+  std::vector<FamilyPoints> breakdown;  // per family, in family order (fired families only)
+  GateState gate;
+  std::optional<std::int64_t> exo_time;  // when Exchange Online handled it (Unix s, UTC)
+  std::string exo_time_source;           // the header it was read from
+  std::vector<std::string> untrusted_copies;  // header copies not taken as the tenant's, and why
 };
 
 class Analyzer {

@@ -4,6 +4,7 @@
 // and files over 64 MB are rejected; regexes are RE2 (linear time, no catastrophic
 // backtracking on hostile headers).
 #include "heuristics/indicators.hpp"
+#include "mime/fields/fields.hpp"
 #include "mime/text.hpp"
 
 #include <openssl/evp.h>
@@ -28,6 +29,38 @@ std::string_view take_word(std::string_view& s) {
   return w;
 }
 
+// "YYYY-MM-DD" -> Unix seconds at 00:00 UTC.
+std::optional<std::int64_t> parse_day(std::string_view d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return std::nullopt;
+  int v[3] = {0, 0, 0};
+  std::size_t starts[3] = {0, 5, 8}, lens[3] = {4, 2, 2};
+  for (int k = 0; k < 3; ++k)
+    for (std::size_t i = 0; i < lens[k]; ++i) {
+      char c = d[starts[k] + i];
+      if (c < '0' || c > '9') return std::nullopt;
+      v[k] = v[k] * 10 + (c - '0');
+    }
+  if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[0] < 1990 || v[0] > 2200) return std::nullopt;
+  return mime::days_from_civil(v[0], v[1], v[2]) * 86400;
+}
+
+// "<from>..<to>", both inclusive days.
+std::optional<DateWindow> parse_window(std::string_view w) {
+  std::size_t dots = w.find("..");
+  if (dots == std::string_view::npos) return std::nullopt;
+  auto from = parse_day(w.substr(0, dots));
+  auto to = parse_day(w.substr(dots + 2));
+  if (!from || !to || *to < *from) return std::nullopt;
+  return DateWindow{*from, *to + 86400, std::string(w)};
+}
+
+std::optional<TenantHeader> parse_tenant_header_kind(std::string_view k) {
+  if (k == "arc-set") return TenantHeader::arc_set;
+  if (k == "verdict") return TenantHeader::verdict;
+  if (k == "ms-antispam") return TenantHeader::ms_antispam;
+  return std::nullopt;
+}
+
 bool valid_header_name(std::string_view n) {
   if (n.empty() || n.size() > 200) return false;
   return std::all_of(n.begin(), n.end(), [](char c) {
@@ -47,6 +80,15 @@ bool is_iso_date(std::string_view s) {
 }
 
 }  // namespace
+
+std::string_view to_string(TenantHeader k) {
+  switch (k) {
+    case TenantHeader::arc_set: return "arc-set";
+    case TenantHeader::verdict: return "verdict";
+    case TenantHeader::ms_antispam: return "ms-antispam";
+  }
+  return "?";
+}
 
 IndicatorPack IndicatorPack::builtin() {
   IndicatorPack p;
@@ -68,6 +110,7 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
   IndicatorPack scratch;
   Stamp stamp{label, {}, {}};
   std::string source;
+  std::optional<DateWindow> window;  // @window in force
   bool format_seen = false;
   int lineno = 0;
   auto fail = [&](const std::string& why) {
@@ -106,17 +149,60 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
     if (kind == "@source") {
       if (rest.empty()) fail("@source needs a text");
       source = std::string(rest);
+      window.reset();
+      continue;
+    }
+    if (kind == "@window") {
+      if (source.empty()) fail("@window before any @source line");
+      window = parse_window(trim(rest));
+      if (!window) fail("@window takes <YYYY-MM-DD>..<YYYY-MM-DD>");
       continue;
     }
     if (source.empty()) fail("entry before any @source line: every entry needs its provenance");
     Provenance from{label, lineno, source};
     if (kind == "connector-ip" || kind == "microsoft-range") {
       std::string_view v = take_word(rest);
-      if (v.empty() || !rest.empty()) fail(std::string(kind) + " takes exactly one IP or CIDR");
+      std::string_view w = take_word(rest);
+      bool connector = kind == "connector-ip";
+      if (v.empty() || !rest.empty() || (!w.empty() && !connector))
+        fail(connector ? "connector-ip takes one IP or CIDR and an optional <from>..<to> window"
+                       : "microsoft-range takes exactly one IP or CIDR");
       auto c = mime::parse_cidr(v);
       if (!c) fail("bad IP or CIDR '" + std::string(v) + "'");
-      (kind == "connector-ip" ? scratch.connector_ips : scratch.microsoft_ranges)
-          .push_back({*c, std::string(v), from});
+      std::optional<DateWindow> win = connector ? window : std::nullopt;
+      if (!w.empty() && !(win = parse_window(w))) fail("bad window '" + std::string(w) + "' (YYYY-MM-DD..YYYY-MM-DD)");
+      (connector ? scratch.connector_ips : scratch.microsoft_ranges).push_back({*c, std::string(v), from, win});
+    } else if (kind == "tenant-header") {
+      auto k = parse_tenant_header_kind(take_word(rest));
+      std::string_view name = take_word(rest);
+      std::string_view consumer = take_word(rest);
+      if (!k || !valid_header_name(name) || !rest.empty() ||
+          (!consumer.empty() && (consumer.rfind("consumer=", 0) != 0 || !valid_header_name(consumer.substr(9)))))
+        fail("tenant-header takes <arc-set|verdict|ms-antispam> <name> [consumer=<name>]");
+      scratch.tenant_headers.push_back({*k, std::string(name),
+                                        consumer.empty() ? std::string() : std::string(consumer.substr(9)), from});
+    } else if (kind == "expect") {
+      auto k = parse_tenant_header_kind(take_word(rest));
+      std::string_view since = take_word(rest);
+      std::string_view day = take_word(rest);
+      auto t = parse_day(day);
+      if (!k || since != "since" || !t || !rest.empty())
+        fail("expect takes <arc-set|verdict|ms-antispam> since <YYYY-MM-DD>");
+      scratch.expectations.push_back({*k, *t, std::string(day), from});
+    } else if (kind == "link-rewriter") {
+      std::string_view host = take_word(rest);
+      std::string_view mode = take_word(rest);
+      bool ok = !host.empty() && host.size() <= 253 && rest.empty() &&
+                (mode == "proofpoint-v2" || mode == "proofpoint-v3" || mode == "opaque" ||
+                 (mode.rfind("query=", 0) == 0 && mode.size() > 6));
+      if (!ok) fail("link-rewriter takes <host-suffix> <query=<param>|proofpoint-v2|proofpoint-v3|opaque>");
+      std::string m(mode), param;
+      if (m.rfind("query=", 0) == 0) param = m.substr(6), m = "query";
+      scratch.link_rewriters.push_back({mime::text::lower(host), m, param, from});
+    } else if (kind == "egress-without-arc") {
+      std::string_view host = take_word(rest);
+      if (host.empty() || host.size() > 253 || !rest.empty()) fail("egress-without-arc takes one host name suffix");
+      scratch.egress_without_arc.push_back({mime::text::lower(host), from});
     } else if (kind == "stripped-header" || kind == "stripped-prefix") {
       std::string_view v = take_word(rest);
       if (!valid_header_name(v) || !rest.empty()) fail("bad header name '" + std::string(v) + "'");
@@ -204,6 +290,40 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
   append(bulk_headers, scratch.bulk_headers);
   append(header_rules, scratch.header_rules);
   append(dkim_keys, scratch.dkim_keys);
+  append(tenant_headers, scratch.tenant_headers);
+  append(expectations, scratch.expectations);
+  append(egress_without_arc, scratch.egress_without_arc);
+  append(link_rewriters, scratch.link_rewriters);
+}
+
+const LinkRewriter* IndicatorPack::link_rewriter(std::string_view host) const {
+  std::string h = mime::text::lower(host);
+  for (const auto& e : link_rewriters)
+    if (h == e.host || (h.size() > e.host.size() && h.ends_with(e.host) && h[h.size() - e.host.size() - 1] == '.'))
+      return &e;
+  return nullptr;
+}
+
+std::vector<std::string_view> IndicatorPack::tenant_header_names(TenantHeader kind, bool consumer) const {
+  std::vector<std::string_view> out;
+  for (const auto& t : tenant_headers)
+    if (t.kind == kind) out.push_back(consumer && !t.consumer_name.empty() ? t.consumer_name : t.name);
+  return out;
+}
+
+const Expectation* IndicatorPack::expectation(TenantHeader kind) const {
+  const Expectation* best = nullptr;
+  for (const auto& e : expectations)
+    if (e.kind == kind && (!best || e.since > best->since)) best = &e;  // the latest claim wins
+  return best;
+}
+
+const NameIndicator* IndicatorPack::egress_without_arc_host(std::string_view host) const {
+  std::string h = mime::text::lower(host);
+  for (const auto& e : egress_without_arc)
+    if (h == e.name || (h.size() > e.name.size() && h.ends_with(e.name) && h[h.size() - e.name.size() - 1] == '.'))
+      return &e;
+  return nullptr;
 }
 
 const IpIndicator* IndicatorPack::match_connector_ip(const mime::IpAddress& ip) const {
@@ -236,7 +356,8 @@ const DkimKey* IndicatorPack::find_dkim_key(std::string_view selector, std::stri
 
 std::size_t IndicatorPack::size() const {
   return dkim_keys.size() + connector_ips.size() + microsoft_ranges.size() + stripped_headers.size() +
-         stripped_prefixes.size() + lure_terms.size() + bulk_headers.size() + header_rules.size();
+         stripped_prefixes.size() + lure_terms.size() + bulk_headers.size() + header_rules.size() +
+         tenant_headers.size() + expectations.size() + egress_without_arc.size() + link_rewriters.size();
 }
 
 }  // namespace hdrscan::heuristics

@@ -6,12 +6,32 @@
 //   @version 2026.11.27                 pack version (optional; at most once per file)
 //   @date 2026-11-27                    date of that version, YYYY-MM-DD (optional; once)
 //   @source <free text>                 provenance for the entries that follow (required)
-//   connector-ip <ip-or-cidr>           attacker connector IPs
+//   connector-ip <ip-or-cidr> [<from>..<to>]   attacker connector IPs, optionally with the
+//                                       window (UTC dates, YYYY-MM-DD) in which they were the
+//                                       campaign's; outside it an address may have been
+//                                       reassigned (weak evidence only)
+//   @window <from>..<to>                default window for the connector-ip lines that follow,
+//                                       until the next @source
 //   microsoft-range <cidr>              Microsoft's own Exchange Online / M365 ranges
 //   stripped-header <name>              a header the campaign's transport rules removed
 //   stripped-prefix <name-prefix>       ... matched by prefix (chunked variants)
 //   lure-term <word or phrase>          sweepstakes vocabulary (matched on word boundaries)
 //   bulk-header <family> <header>[=<substring>]   bulk-sender residue (Amazon SES, Mailchimp)
+//   tenant-header <arc-set|verdict|ms-antispam> <name> [consumer=<name>]
+//                                       the names under which the sending tenant's ARC set,
+//                                       antispam verdict and X-Microsoft-Antispam travel (in the
+//                                       consumer view a Microsoft receiver renames them)
+//   expect <arc-set|verdict|ms-antispam> since <YYYY-MM-DD>
+//                                       Exchange Online stamps it on outbound mail since then
+//                                       (judged by Exchange Online's own time stamps)
+//   egress-without-arc <host-suffix>    a smart host tenants route outbound mail through
+//                                       (outbound connector); Exchange Online does not seal ARC
+//                                       on mail it hands to it
+//   link-rewriter <host-suffix> <query=<param>|proofpoint-v2|proofpoint-v3|opaque>
+//                                       a gateway that rewrites links (Safe Links, URL Defense,
+//                                       ...): the body detectors judge the original URL it
+//                                       carries (`opaque`: none recoverable, the link is skipped);
+//                                       the rewriter's own tokens are not the sender's
 //   header-rule <signal> <weight> <header> <RE2 regex>   analyst rule, MHA style
 //   dkim-key <selector>._domainkey.<domain> <TXT record: v=DKIM1; k=rsa; p=...>
 //                                       a signer's public key the user supplies, for full
@@ -19,7 +39,9 @@
 //                                       never looks keys up in the DNS)
 // Errors name the file and the line: "indicators.ind:12: bad CIDR '1.2.3.4/33'".
 #pragma once
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -37,7 +59,24 @@ struct Provenance {
   std::string source;  // the @source text in force
 };
 
-struct IpIndicator { mime::Cidr range; std::string text; Provenance from; };
+// A closed interval of UTC days, as Unix seconds [from, to_end).
+struct DateWindow {
+  std::int64_t from = 0, to_end = 0;
+  std::string text;  // "2021-09-01..2022-12-31"
+  bool contains(std::int64_t t) const { return t >= from && t < to_end; }
+};
+struct IpIndicator {
+  mime::Cidr range; std::string text; Provenance from;
+  std::optional<DateWindow> window;  // none: always the campaign's
+};
+enum class TenantHeader { arc_set, verdict, ms_antispam };
+std::string_view to_string(TenantHeader k);
+struct TenantHeaderName {
+  TenantHeader kind; std::string name; std::string consumer_name;  // consumer "" = same name
+  Provenance from;
+};
+struct LinkRewriter { std::string host; std::string mode; std::string param; Provenance from; };
+struct Expectation { TenantHeader kind; std::int64_t since = 0; std::string date; Provenance from; };
 struct NameIndicator { std::string name; Provenance from; };  // header names, lower-cased
 struct LureTerm { std::string term; Provenance from; };      // lower-cased
 struct BulkHeader { std::string family; std::string header; std::string contains; Provenance from; };
@@ -77,11 +116,22 @@ class IndicatorPack {
   std::vector<BulkHeader> bulk_headers;
   std::vector<HeaderRule> header_rules;
   std::vector<DkimKey> dkim_keys;
+  std::vector<TenantHeaderName> tenant_headers;
+  std::vector<Expectation> expectations;
+  std::vector<NameIndicator> egress_without_arc;  // host suffixes, lower-cased
+  std::vector<LinkRewriter> link_rewriters;
   const DkimKey* find_dkim_key(std::string_view selector, std::string_view domain) const;
 
   const IpIndicator* match_connector_ip(const mime::IpAddress& ip) const;
   bool is_microsoft(const mime::IpAddress& ip) const;
   bool is_stripped_header(std::string_view name) const;
+  // Names of the tenant's header of `kind` in the given view (consumer: renamed by a
+  // Microsoft receiver), in pack order.
+  std::vector<std::string_view> tenant_header_names(TenantHeader kind, bool consumer) const;
+  // The earliest date since which Exchange Online stamps `kind`; nullptr when not stated.
+  const Expectation* expectation(TenantHeader kind) const;
+  const NameIndicator* egress_without_arc_host(std::string_view host) const;
+  const LinkRewriter* link_rewriter(std::string_view host) const;
   std::size_t size() const;
 };
 

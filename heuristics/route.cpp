@@ -24,6 +24,63 @@ bool is_microsoft_hop(const mime::ReceivedHop& h) {
   return h.microsoft_smtp_server || is_microsoft_host(h.by_host);
 }
 
+// Why a copy of the verdict header is not the sending tenant's outbound verdict ("" if it is).
+std::string verdict_copy_problem(const mime::KeyValueList& kv, const Route& r, const TenantHeaders& t,
+                                 const IndicatorPack& pack) {
+  if (auto dir = kv.get("DIR"); dir && !mime::text::iequals(*dir, "OUT"))
+    return "DIR:" + *dir + " (not the sending tenant's outbound verdict)";
+  auto cip = kv.get("CIP");
+  if (!cip || mime::text::trim(*cip).empty() || mime::text::trim(*cip) == "255.255.255.255") return "";
+  auto ip = mime::parse_ip(mime::text::trim(*cip));
+  if (!ip) return "CIP:" + *cip + " is not an address";
+  // An internal hop's address (Microsoft's own or private) is how Exchange Online writes
+  // mail submitted inside the tenant; only an outside address must be who connected.
+  if (ip->is_private() || pack.is_microsoft(*ip)) return "";
+  bool known = false, matches = false;
+  if (r.entry_ip) known = true, matches = matches || *ip == *r.entry_ip;
+  if (t.connecting.ip) known = true, matches = matches || *ip == *t.connecting.ip;
+  if (known && !matches)
+    return "CIP:" + *cip + " is not the address that connected to the tenant (" +
+           (r.entry_ip ? r.entry_ip->to_string() : t.connecting.ip->to_string()) + ")";
+  return "";
+}
+
+// "27 Oct 2021 08:16:46.5530 (UTC)" -> the RFC 5322 parser without the fraction.
+std::optional<std::int64_t> parse_arrival_time(std::string_view v) {
+  std::string s(v.substr(0, 200));
+  std::size_t colon = s.rfind(':');
+  if (colon != std::string::npos) {
+    std::size_t dot = s.find('.', colon);
+    if (dot != std::string::npos) {
+      std::size_t e = dot + 1;
+      while (e < s.size() && s[e] >= '0' && s[e] <= '9') ++e;
+      s.erase(dot, e - dot);
+    }
+  }
+  return mime::parse_rfc5322_date(s);
+}
+
+void set_exo_time(const mime::ParsedMessage& msg, Route& r) {
+  for (const auto* f : msg.headers.all("X-MS-Exchange-CrossTenant-OriginalArrivalTime")) {
+    std::size_t idx = static_cast<std::size_t>(f - msg.headers.fields.data());
+    if (r.zone_of(idx) == Zone::origin) continue;
+    if (auto t = parse_arrival_time(f->value)) {
+      r.exo_time = t;
+      r.exo_time_source = where_of(msg, f);
+      return;
+    }
+  }
+  // The tenant's own hops, lowest (entry) first, then the exit hop.
+  int lo = r.entry_hop >= 0 ? r.entry_hop : r.exit_hop;
+  for (int i = lo; i >= r.exit_hop && i >= 0; --i) {
+    if (auto t = r.hops[i].hop.time) {
+      r.exo_time = t;
+      r.exo_time_source = where_of(msg, &msg.headers.fields[r.hops[i].field_index]);
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 bool is_microsoft_host(std::string_view host) {
@@ -58,7 +115,10 @@ Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
   if (r.exit_hop >= 0) {
     r.left_exchange_online = true;
     const auto& exit = r.hops[r.exit_hop].hop;
-    r.receiver_is_microsoft = is_microsoft_hop(exit) || mime::text::iends_with(exit.by_host, ".mail.protection.outlook.com");
+    // Consumer view by host name only (see detectors.hpp).
+    for (int i = 0; i <= r.exit_hop && !r.receiver_is_microsoft; ++i)
+      r.receiver_is_microsoft = is_microsoft_host(r.hops[i].hop.by_host);
+    r.egress_without_arc = pack.egress_without_arc_host(exit.by_host);
     int last_ms = -1;
     for (std::size_t i = r.exit_hop + 1; i < r.hops.size(); ++i) {
       if (!is_microsoft_hop(r.hops[i].hop)) break;
@@ -79,25 +139,64 @@ Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
       r.entry_helo = e.from_helo.empty() ? e.from_host : e.from_helo;
     }
   }
+  if (r.left_exchange_online && r.entry_hop >= 0) {
+    // An earlier pass: below the tenant's entry, the mail was already inside Exchange Online
+    // (its hops, or a hop out of it): it went out to a gateway (DLP, signatures) and back in
+    // through a connector, e.g. ../shared/corpus/dev_field_m365/linux-hwmon/00033.eml.
+    for (std::size_t i = static_cast<std::size_t>(r.entry_hop) + 1; i < r.hops.size() && !r.earlier_pass; ++i)
+      r.earlier_pass = is_outbound_protection(r.hops[i].hop) || is_microsoft_host(r.hops[i].hop.by_host);
+  }
   // Tenant hops not visible (a receiver that dropped them): who connected to the tenant is
   // still recorded in the connecting-IP header the receiver stamped, or the verdict's CIP/H.
   TenantHeaders& t = r.tenant;
   if ((t.connecting_field = trusted_field(msg, r, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")))
     t.connecting = mime::parse_tenant_connecting_ip(t.connecting_field->value);
-  if (r.receiver_is_microsoft) {
-    t.verdict_field = trusted_field(msg, r, "X-Forefront-Antispam-Report-Untrusted");
-    t.ms_antispam_field = trusted_field(msg, r, "X-Microsoft-Antispam-Untrusted");
-  } else {
-    t.verdict_field = trusted_field(msg, r, "X-Forefront-Antispam-Report");
-    if (!t.verdict_field) t.verdict_field = trusted_field(msg, r, "X-Forefront-Antispam-Report-Untrusted");
-    t.ms_antispam_field = trusted_field(msg, r, "X-Microsoft-Antispam");
-    if (!t.ms_antispam_field) t.ms_antispam_field = trusted_field(msg, r, "X-Microsoft-Antispam-Untrusted");
-  }
-  if (t.verdict_field) t.verdict = mime::parse_key_value_list(t.verdict_field->value);
   if (r.left_exchange_online && !r.entry_ip && t.connecting.ip) {
     r.entry_ip = t.connecting.ip;
     r.entry_helo = t.connecting.helo;
   }
+  // The tenant's headers: in the consumer view under the receiver's -Untrusted names first,
+  // then (a receiver that kept them) under their own; at other receivers the reverse.
+  auto names = [&](TenantHeader k) {
+    auto first = pack.tenant_header_names(k, r.receiver_is_microsoft);
+    for (auto n : pack.tenant_header_names(k, !r.receiver_is_microsoft))
+      if (std::find(first.begin(), first.end(), n) == first.end()) first.push_back(n);
+    return first;
+  };
+  for (auto name : names(TenantHeader::verdict)) {
+    for (const auto* f : trusted_fields(msg, r, name)) {
+      auto kv = mime::parse_key_value_list(f->value);
+      std::string why = verdict_copy_problem(kv, r, t, pack);
+      if (!why.empty()) {
+        if (r.rejected_copies.size() < 8) r.rejected_copies.push_back(where_of(msg, f) + ": " + why);
+        continue;
+      }
+      t.verdict_field = f;
+      t.verdict = std::move(kv);
+      break;
+    }
+    if (t.verdict_field) break;
+  }
+  // X-Microsoft-Antispam carries no direction: in the consumer view the plain name is the
+  // receiver's own, so only the renamed copy is the tenant's.
+  auto ms_names = r.receiver_is_microsoft ? pack.tenant_header_names(TenantHeader::ms_antispam, true)
+                                          : names(TenantHeader::ms_antispam);
+  for (auto name : ms_names) {
+    auto fs = trusted_fields(msg, r, name);
+    if (!fs.empty()) {
+      t.ms_antispam_field = fs.front();
+      break;
+    }
+  }
+  // Same tenant on both sides: the receiving side is Exchange Online and its tenant
+  // (X-MS-Exchange-CrossTenant-Id, the topmost copy the route trusts) is the tenant the mail
+  // was attributed to on entry. At a third-party receiver both name the sender, so only the
+  // Exchange Online receiver counts; at outlook.com the receiver's id is outlook.com's.
+  if (r.left_exchange_online && r.receiver_is_microsoft && !t.connecting.tenant_id.empty()) {
+    if (const auto* f = trusted_field(msg, r, "X-MS-Exchange-CrossTenant-Id"))
+      r.same_tenant_loop = mime::text::iequals(mime::text::trim(f->value), mime::text::trim(t.connecting.tenant_id));
+  }
+  if (r.left_exchange_online) set_exo_time(msg, r);
   return r;
 }
 

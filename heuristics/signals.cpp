@@ -14,35 +14,49 @@ constexpr SignalSpec kSignals[] = {
     // How the mail entered the sending tenant: normal for legitimate hybrid mail too.
     {"relay.tenant_connecting_ip", Family::relay, 17,
      "OriginalAttributedTenantConnectingIp names a non-Microsoft IP (mail entered the tenant "
-     "through a connector)"},
+     "through a connector)", GateRole::relay},
     {"relay.hybrid_onprem_anonymous", Family::relay, 1,
-     "FromEntityHeader HybridOnPrem with AuthAs Anonymous (on-premises connector, unauthenticated)"},
+     "FromEntityHeader HybridOnPrem with AuthAs Anonymous (on-premises connector, unauthenticated)", GateRole::relay},
     {"relay.antispam_cal", Family::relay, 3,
-     "the sending tenant's antispam report shows IPV:CAL / DIR:OUT with a non-Microsoft CIP"},
+     "the sending tenant's antispam report shows IPV:CAL / DIR:OUT with a non-Microsoft CIP", GateRole::relay},
     {"relay.first_hop_external", Family::relay, 7,
-     "the sending tenant's first hop came from a non-Microsoft IP into *.mail.protection.outlook.com"},
-    {"relay.tenant_judged_spam", Family::abuse, 15,
-     "the sending tenant's own verdict called it spam (SFV:SPM / SCL>=5) and it was relayed out anyway"},
+     "the sending tenant's first hop came from a non-Microsoft IP into *.mail.protection.outlook.com", GateRole::relay},
+    {"relay.tenant_judged_spam", Family::abuse, 8,
+     "the sending tenant's own verdict called it spam (SFV:SPM / SCL>=5) and it was relayed out anyway", GateRole::relay},
     {"relay.enhanced_filtering", Family::relay, 4,
-     "Enhanced Filtering headers (SkipListedInternetSender / ExternalOriginalInternetSender) present"},
+     "Enhanced Filtering headers (SkipListedInternetSender / ExternalOriginalInternetSender) present", GateRole::relay},
     // Known campaign infrastructure.
-    {"relay.known_connector_ip", Family::known_ip, 11,
-     "an IP on the campaign's connector list connected to the sending tenant"},
+    {"relay.known_connector_ip", Family::known_ip, 30,
+     "an IP on the campaign's connector list connected to the sending tenant (connecting-IP "
+     "header, the verdict's CIP or the tenant's entry hop) inside the list entry's window",
+     GateRole::ioc},
+    {"relay.known_connector_ip_unconfirmed", Family::known_ip, 5,
+     "an IP on the campaign's connector list appears in the route, but not as the address that "
+     "connected to the tenant, or outside the entry's window (addresses get reassigned)",
+     GateRole::relay},
     // The trace of the transport rules.
-    {"strip.tenant_arc_missing", Family::stripping, 39,
-     "mail left Exchange Online but the sending tenant's ARC set is missing (legitimate: 599/600)"},
-    {"strip.tenant_verdict_missing", Family::stripping, 39,
-     "mail left Exchange Online but the sending tenant's X-Forefront-Antispam-Report is missing"},
-    {"strip.tenant_msantispam_missing", Family::stripping, 6,
+    {"strip.tenant_arc_missing", Family::stripping, 18,
+     "mail left Exchange Online when it sealed outbound ARC, but the sending tenant's ARC set "
+     "is missing", GateRole::strip_one},
+    {"strip.tenant_verdict_missing", Family::stripping, 18,
+     "mail left Exchange Online but the sending tenant's X-Forefront-Antispam-Report is missing",
+     GateRole::strip_one},
+    {"strip.two_artefacts_missing", Family::stripping, 18,
+     "two of the tenant's three artefacts (ARC set where due, X-Forefront-Antispam-Report, "
+     "X-Microsoft-Antispam) are missing: what the transport rules do, no legitimate route "
+     "measured (campaign.md section 2)", GateRole::strip_both},
+    {"strip.tenant_msantispam_missing", Family::stripping, 4,
      "mail left Exchange Online but the sending tenant's X-Microsoft-Antispam is missing"},
-    {"strip.arc_chain_restart", Family::stripping, 6,
-     "the receiving side's ARC chain restarts at i=1 cv=none after an Exchange Online hop"},
-    {"strip.partial_set", Family::stripping, 39,
-     "the sending tenant's ARC set is incomplete (some of ARC-Seal / -Message-Signature / "
-     "-Authentication-Results missing)"},
+    {"strip.arc_chain_restart", Family::stripping, 0,
+     "context: the receiving side's ARC chain restarts at i=1 cv=none after an Exchange Online "
+     "hop (the same fact as a missing ARC set, not counted twice)"},
+    {"strip.partial_set", Family::stripping, 30,
+     "the sending tenant's ARC set is incomplete (Exchange Online writes ARC-Seal, "
+     "-Message-Signature and -Authentication-Results together)", GateRole::strip_tamper},
     {"strip.signed_header_removed", Family::stripping, 25,
      "a signature verified with the signer's key (user-supplied) fails, its body hash matches, "
-     "and it signed headers that are now absent: they were removed after signing"},
+     "and it signed headers that are now absent: they were removed after signing",
+     GateRole::strip_tamper},
     // The body.
     {"body.linked_images", Family::body, 0,
      "the visible content is two or three hyperlinked images with little text"},
@@ -77,6 +91,33 @@ constexpr SignalSpec kSignals[] = {
 
 }  // namespace
 
+std::string_view to_string(Family f) {
+  switch (f) {
+    case Family::relay: return "relay";
+    case Family::abuse: return "abuse";
+    case Family::known_ip: return "known_ip";
+    case Family::stripping: return "stripping";
+    case Family::body: return "body";
+    case Family::sender: return "sender";
+    case Family::bulk: return "bulk";
+    case Family::integrity: return "integrity";
+    case Family::rule: return "rule";
+  }
+  return "rule";
+}
+
+std::string_view to_string(GateRole g) {
+  switch (g) {
+    case GateRole::none: return "";
+    case GateRole::relay: return "relay";
+    case GateRole::ioc: return "ioc";
+    case GateRole::strip_one: return "strip_one";
+    case GateRole::strip_both: return "strip_both";
+    case GateRole::strip_tamper: return "strip_tamper";
+  }
+  return "";
+}
+
 int family_cap(Family f) {
   switch (f) {
     case Family::relay: return 20;
@@ -92,7 +133,7 @@ int family_cap(Family f) {
   return 0;
 }
 
-int stripping_cap_without_relay() { return 25; }
+int stripping_cap_without_relay() { return 10; }
 
 std::span<const SignalSpec> all_signals() { return kSignals; }
 

@@ -9,12 +9,24 @@
 namespace hdrscan::heuristics {
 
 enum class Family { relay, abuse, known_ip, stripping, body, sender, bulk, integrity, rule };
+std::string_view to_string(Family f);
+
+// A signal's part in the campaign gate (analyzer.cpp):
+//   campaign needs relay AND (ioc OR strip_tamper OR strip_both).
+// relay: the mail entered the tenant through a connector (or the tenant judged it spam and
+// relayed it anyway); ioc: a campaign connector IP connected to the tenant inside the
+// campaign's window; strip_tamper: a part of a set Exchange Online writes whole is missing,
+// or a signed header was removed; strip_both: two of the tenant's artefacts (ARC set, verdict, X-Microsoft-Antispam) missing. A single
+// missing artefact (strip_one) is scored but never opens the gate alone.
+enum class GateRole { none, relay, ioc, strip_one, strip_both, strip_tamper };
+std::string_view to_string(GateRole g);
 
 struct SignalSpec {
   std::string_view id;
   Family family;
   int weight;
   std::string_view meaning;
+  GateRole gate = GateRole::none;
 };
 
 // Family caps: the most a family contributes, whatever fires inside it.

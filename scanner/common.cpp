@@ -4,17 +4,23 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
 
 namespace hdrscan::scanner {
 
 void AnalysisOptions::add_to(CLI::App& cmd) {
   cmd.add_option("--indicators", add_indicators,
                  "Indicator file to add to the built-in pack (repeatable)")
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile)
+      ->allow_extra_args(false);  // one file per option: the next word is an input again
   cmd.add_option("--replace-indicators", replace_indicators,
                  "Indicator file used INSTEAD of the built-in pack (repeatable)")
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile)
+      ->allow_extra_args(false);
   cmd.add_option("--suspicious-at", thresholds.suspicious,
                  "Score at or above which a message is 'suspicious'")->capture_default_str()
       ->check(CLI::Range(1, 100));
@@ -43,6 +49,12 @@ std::shared_ptr<const heuristics::Analyzer> AnalysisOptions::make_analyzer() con
 }
 
 std::shared_ptr<const heuristics::Analyzer> AnalysisOptions::make_analyzer_or_report() const {
+  // Contradictory thresholds would silently turn scores into the wrong words.
+  if (thresholds.suspicious > thresholds.campaign) {
+    std::fprintf(stderr, "hdrscan: --suspicious-at %d is above --campaign-at %d: the suspicious threshold "
+                 "must not exceed the campaign threshold\n", thresholds.suspicious, thresholds.campaign);
+    return nullptr;
+  }
   try {
     return make_analyzer();
   } catch (const std::exception& e) {
@@ -55,6 +67,43 @@ mime::ReaderOptions AnalysisOptions::reader_options() const {
   mime::ReaderOptions r;
   r.max_message_bytes = std::max(r.max_message_bytes, limits.max_message_bytes);
   return r;
+}
+
+void InputOptions::add_to(CLI::App& cmd) {
+  cmd.add_option("--password", passwords,
+                 "Password for encrypted archive members (repeatable, tried in order; also "
+                 "$HDRSCAN_PASSWORD)")
+      ->type_name("PW")
+      ->allow_extra_args(false);
+  cmd.add_option("--password-file", password_file,
+                 "File with passwords for encrypted archive members, one per line")
+      ->type_name("FILE");
+}
+
+bool InputOptions::apply(mime::ReaderOptions& ropt) const {
+  ropt.passwords = passwords;
+  if (!password_file.empty()) {
+    std::ifstream in(password_file, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "hdrscan: --password-file %s: %s\n", password_file.c_str(),
+                   std::strerror(errno));
+      return false;
+    }
+    constexpr std::size_t kMaxPasswords = 10000, kMaxLine = 4096;
+    std::string line;
+    while (std::getline(in, line) && ropt.passwords.size() < kMaxPasswords) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty() || line.size() > kMaxLine) continue;
+      ropt.passwords.push_back(line);
+    }
+    if (in.bad()) {
+      std::fprintf(stderr, "hdrscan: --password-file %s: read error\n", password_file.c_str());
+      return false;
+    }
+  }
+  if (const char* env = std::getenv("HDRSCAN_PASSWORD"); env && *env)
+    ropt.passwords.emplace_back(env);
+  return true;
 }
 
 }  // namespace hdrscan::scanner

@@ -1,5 +1,6 @@
 // common.hpp: options every application shares (indicator pack, thresholds, limits), so
-// `scan`, `explain` and `milter` read them the same way.
+// `scan`, `explain` and `milter` read them the same way; and the input options of the
+// commands that read files (`scan`, `explain`: archive passwords).
 #pragma once
 #include <memory>
 #include <string>
@@ -29,6 +30,18 @@ struct AnalysisOptions {
   std::shared_ptr<const heuristics::Analyzer> make_analyzer_or_report() const;
   // Reader options matching these limits (a reader never cuts a message the parser accepts).
   mime::ReaderOptions reader_options() const;
+};
+
+// Passwords for encrypted archive members (zip: ZipCrypto, AES). Never written anywhere: they
+// only go to libarchive, which decrypts members in memory.
+struct InputOptions {
+  std::vector<std::string> passwords;  // --password PW (repeatable)
+  std::string password_file;           // --password-file FILE: one password per line
+  void add_to(CLI::App& cmd);
+  // ropt.passwords = --password values in order, then the file's lines (empty lines and a
+  // trailing CR dropped), then $HDRSCAN_PASSWORD. False, with "hdrscan: --password-file FILE:
+  // reason" on standard error, when the file cannot be read (the command then exits 2).
+  bool apply(mime::ReaderOptions& ropt) const;
 };
 
 }  // namespace hdrscan::scanner

@@ -37,6 +37,15 @@ std::string header_text(const mime::ParsedMessage& m, std::string_view name) {
 
 }  // namespace
 
+std::string_view verdict_word(const MessageReport& r) {
+  switch (r.status) {
+    case Status::unreadable: return "unreadable";
+    case Status::not_mail: return "not_mail";
+    case Status::analysed: break;
+  }
+  return heuristics::to_string(r.assessment.verdict);
+}
+
 MessageReport analyze(const mime::RawMessage& raw, const heuristics::Analyzer& analyzer,
                       const mime::Limits& limits, Digest digest) {
   MessageReport r;
@@ -45,11 +54,18 @@ MessageReport analyze(const mime::RawMessage& raw, const heuristics::Analyzer& a
   try {
     if (digest == Digest::sha256) r.sha256 = sha256_hex(raw.bytes);
     if (!raw.error.empty()) {
-      r.errors.push_back({raw.error_code.empty() ? "unreadable" : raw.error_code, raw.error, true});
-      if (raw.bytes.empty()) {
+      const std::string code = raw.error_code.empty() ? "io_error" : raw.error_code;
+      r.errors.push_back({code, raw.error, true});
+      if (raw.bytes.empty() || mime::is_fatal_read_error(code)) {
+        r.status = Status::unreadable;
         r.failed = true;
         return r;
       }
+    }
+    if (!raw.not_mail.empty()) {
+      r.errors.push_back({"not_mail", "not a message: " + raw.not_mail, true});
+      r.status = Status::not_mail;
+      return r;
     }
     if (!raw.note.empty()) {
       // A reader's remark (e.g. an mbox Content-Length that did not check out): shown, not an error.
@@ -65,8 +81,14 @@ MessageReport analyze(const mime::RawMessage& raw, const heuristics::Analyzer& a
     r.assessment = analyzer.assess(msg);
   } catch (const std::exception& e) {
     r.errors.push_back({"internal_error", std::string("internal error: ") + e.what(), true});
+    r.assessment = {};
+    r.status = Status::unreadable;
+    r.failed = true;
   } catch (...) {
     r.errors.push_back({"internal_error", "internal error", true});
+    r.assessment = {};
+    r.status = Status::unreadable;
+    r.failed = true;
   }
   return r;
 }

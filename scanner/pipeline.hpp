@@ -10,16 +10,28 @@
 
 namespace hdrscan::scanner {
 
+// Whether the input unit was analysed. A record's verdict is the analysis' verdict only for
+// `analysed`; otherwise it is the status itself ("unreadable", "not_mail") and has no score.
+enum class Status {
+  analysed,    // read and analysed: verdict clean / suspicious / campaign
+  unreadable,  // could not be read or analysed (errors[] says why); never "clean"
+  not_mail,    // read, but clearly not a message (a binary, an XML manifest, a CSV table)
+};
+
 struct MessageReport {
   mime::SourceLocation where;
+  Status status = Status::analysed;
   std::size_t size = 0;
   std::string sha256;        // of the raw message bytes, hex; empty with Digest::skip
   std::string message_id, date, from, subject;  // decoded header values (UTF-8), capped
   heuristics::Assessment assessment;
   std::vector<mime::Defect> errors;  // read errors and parse errors (is_error defects)
   std::vector<mime::Defect> defects; // tolerated oddities
-  bool failed = false;       // the message could not be read at all
+  bool failed = false;       // status == unreadable (kept as its own field in the record)
 };
+
+// The record's verdict word: "unreadable", "not_mail", or the analysis' verdict.
+std::string_view verdict_word(const MessageReport& r);
 
 // Whether analyze() computes MessageReport::sha256. The verdict never depends on it; scan and
 // explain print it, the milter does not use it (skipping it saves about a third of the
@@ -27,7 +39,10 @@ struct MessageReport {
 enum class Digest { sha256, skip };
 
 // Never throws: an exception escaping the parser or a detector becomes an error entry
-// ("internal_error") with a clean verdict, so one message can never stop a scan.
+// ("internal_error") and the status unreadable, so one message can never stop a scan.
+// A read error that leaves nothing to analyse (mime::is_fatal_read_error) makes the report
+// unreadable without analysis; RawMessage::not_mail makes it not_mail (error code "not_mail"
+// with the reason), also without analysis.
 MessageReport analyze(const mime::RawMessage& raw, const heuristics::Analyzer& analyzer,
                       const mime::Limits& limits = {}, Digest digest = Digest::sha256);
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <ctime>
 #include <set>
 
 #include "mime/decode.hpp"
@@ -33,11 +34,14 @@ class TextPrinter : public Printer {
     std::string line;
     line += paint(kPath, clean_text(r.where.to_string()));
     line += "  ";
-    const char* vc = v == heuristics::Verdict::campaign     ? kRed
+    const char* vc = r.status == Status::unreadable   ? kRed
+                     : r.status == Status::not_mail   ? kDim
+                     : v == heuristics::Verdict::campaign     ? kRed
                      : v == heuristics::Verdict::suspicious ? kYellow
                                                             : kGreen;
-    line += paint(vc, fmt::format("{:<10}", heuristics::to_string(v)));
-    line += fmt::format(" {:>3}", r.assessment.score);
+    line += paint(vc, fmt::format("{:<10}", verdict_word(r)));
+    if (r.status == Status::analysed) line += fmt::format(" {:>3}", r.assessment.score);
+    else line += "   -";
     std::size_t shown = 0;
     for (const auto& e : r.assessment.evidence) {
       if (shown == opt_.top_signals) break;
@@ -53,8 +57,9 @@ class TextPrinter : public Printer {
         if (!codes.empty()) codes += ",";
         codes += clean_text(e.code, 60);
       }
-      line += "  " + paint(kRed, "error: " + codes);
-      if (r.failed && !r.errors.empty()) line += paint(kDim, " (" + clean_text(r.errors[0].detail, 200) + ")");
+      line += "  " + paint(r.status == Status::not_mail ? kDim : kRed, "error: " + codes);
+      if (r.status != Status::analysed)
+        line += paint(kDim, " (" + clean_text(r.errors[0].detail, 200) + ")");
     }
     line += '\n';
     return line;
@@ -63,8 +68,9 @@ class TextPrinter : public Printer {
   void end(const ScanSummary& s) override {
     std::string t;
     t += paint(kDim, "--") + "\n";
-    t += fmt::format("messages: {}  campaign: {}  suspicious: {}  clean: {}\n", s.messages,
-                     s.campaign, s.suspicious, s.clean);
+    t += fmt::format("messages: {}  unreadable: {}  not_mail: {}  campaign: {}  suspicious: {}  "
+                     "clean: {}\n",
+                     s.messages, s.unreadable, s.not_mail, s.campaign, s.suspicious, s.clean);
     std::string codes;
     for (const auto& [code, n] : s.error_codes) codes += fmt::format("{}{} {}", codes.empty() ? "" : ", ", code, n);
     t += fmt::format("errors: {} message{}{}", s.with_errors, s.with_errors == 1 ? "" : "s",
@@ -102,8 +108,8 @@ class CsvPrinter : public Printer {
   explicit CsvPrinter(std::FILE* out) : Printer(out) {}
   void begin() override {
     static const char* header =
-        "seq,path,index,offset,member,size,sha256,message_id,date,from,subject,verdict,score,"
-        "signals,errors,route\n";
+        "seq,path,index,offset,member,folder,size,sha256,message_id,date,from,subject,verdict,"
+        "score,signals,errors,route\n";
     std::fputs(header, out_);
   }
   std::string render(const ScanRecord& rec) const override {
@@ -113,12 +119,15 @@ class CsvPrinter : public Printer {
       signals += fmt::format("{}{}:{:+d}", signals.empty() ? "" : ";", e.signal, e.weight);
     for (const auto& e : r.errors) errors += (errors.empty() ? "" : ";") + e.code;
     auto num = [](const std::optional<std::uint64_t>& v) { return v ? std::to_string(*v) : std::string(); };
+    const std::string score =
+        r.status == Status::analysed ? std::to_string(r.assessment.score) : std::string();
     std::string line = fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", rec.seq, csv_field(r.where.path),
-        num(r.where.index), num(r.where.offset), csv_field(r.where.member), r.size, r.sha256,
-        csv_field(r.message_id, true), csv_field(r.date, true), csv_field(r.from, true),
-        csv_field(r.subject, true), heuristics::to_string(r.assessment.verdict), r.assessment.score,
-        csv_field(signals), csv_field(errors), csv_field(r.assessment.route, true));
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", rec.seq, csv_field(r.where.path),
+        num(r.where.index), num(r.where.offset), csv_field(r.where.member),
+        csv_field(r.where.folder), r.size, r.sha256, csv_field(r.message_id, true),
+        csv_field(r.date, true), csv_field(r.from, true), csv_field(r.subject, true),
+        verdict_word(r), score, csv_field(signals), csv_field(errors),
+        csv_field(r.assessment.route, true));
     return line;
   }
 };
@@ -133,6 +142,7 @@ void Printer::message(const ScanRecord& rec) {
 SummaryItem SummaryItem::of(const MessageReport& r) {
   SummaryItem m;
   m.size = r.size;
+  m.status = r.status;
   m.verdict = r.assessment.verdict;
   m.failed = r.failed;
   for (const auto& e : r.errors)
@@ -144,12 +154,18 @@ SummaryItem SummaryItem::of(const MessageReport& r) {
 void ScanSummary::add(const SummaryItem& m, heuristics::Verdict min_verdict_v) {
   ++messages;
   bytes += m.size;
-  switch (m.verdict) {
-    case heuristics::Verdict::clean: ++clean; break;
-    case heuristics::Verdict::suspicious: ++suspicious; break;
-    case heuristics::Verdict::campaign: ++campaign; break;
+  if (m.status == Status::unreadable) {
+    ++unreadable;
+  } else if (m.status == Status::not_mail) {
+    ++not_mail;
+  } else {
+    switch (m.verdict) {
+      case heuristics::Verdict::clean: ++clean; break;
+      case heuristics::Verdict::suspicious: ++suspicious; break;
+      case heuristics::Verdict::campaign: ++campaign; break;
+    }
+    if (m.verdict >= min_verdict_v) ++flagged;
   }
-  if (m.verdict >= min_verdict_v) ++flagged;
   if (!m.error_codes.empty()) ++with_errors;
   if (m.failed) ++failed;
   for (const auto& c : m.error_codes) {
@@ -161,9 +177,10 @@ void ScanSummary::add(const SummaryItem& m, heuristics::Verdict min_verdict_v) {
 nlohmann::json ScanSummary::to_json() const {
   json codes = json::object();
   for (const auto& [k, v] : error_codes) codes[k] = v;
-  return {{"schema", "hdrscan.summary/1"},
+  return {{"schema", kSummarySchema},
           {"messages", messages},
-          {"verdicts", {{"clean", clean}, {"suspicious", suspicious}, {"campaign", campaign}}},
+          {"verdicts", {{"unreadable", unreadable}, {"not_mail", not_mail}, {"clean", clean},
+                        {"suspicious", suspicious}, {"campaign", campaign}}},
           {"min_verdict", min_verdict},
           {"flagged", flagged},
           {"messages_with_errors", with_errors},
@@ -232,6 +249,15 @@ void append_defects(std::string& o, const std::vector<mime::Defect>& ds) {
 
 }  // namespace
 
+std::string iso_utc(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 std::string record_to_jsonl(const ScanRecord& rec) {
   const MessageReport& r = *rec.report;
   const auto& a = r.assessment;
@@ -247,6 +273,9 @@ std::string record_to_jsonl(const ScanRecord& rec) {
   o += ",\"member\":";
   if (r.where.member.empty()) o += "null";
   else append_json_text(o, r.where.member);
+  o += ",\"folder\":";
+  if (r.where.folder.empty()) o += "null";
+  else append_json_text(o, r.where.folder);
   o += "},\"size\":" + std::to_string(r.size);
   o += ",\"sha256\":";
   append_json_string(o, r.sha256);
@@ -258,8 +287,9 @@ std::string record_to_jsonl(const ScanRecord& rec) {
     append_json_text(o, *v);
   }
   o += ",\"verdict\":";
-  append_json_string(o, heuristics::to_string(a.verdict));
-  o += ",\"score\":" + std::to_string(std::clamp(a.score, 0, 100));
+  append_json_string(o, verdict_word(r));
+  o += ",\"score\":";
+  o += r.status == Status::analysed ? std::to_string(std::clamp(a.score, 0, 100)) : "null";
   o += ",\"evidence\":[";
   for (std::size_t i = 0; i < a.evidence.size(); ++i) {
     const auto& e = a.evidence[i];
@@ -299,6 +329,31 @@ std::string record_to_jsonl(const ScanRecord& rec) {
     append_json_text(o, a.connection->source);
     o += '}';
   }
+  // Score arithmetic: per family the raw sum, the cap, the points; their sum before the
+  // clamp to 0..100 is `score` for an analysed message. The gate: each condition.
+  o += ",\"score_breakdown\":[";
+  for (std::size_t i = 0; i < a.breakdown.size(); ++i) {
+    const auto& f = a.breakdown[i];
+    if (i) o += ',';
+    o += "{\"family\":";
+    append_json_string(o, f.family);
+    o += ",\"raw\":" + std::to_string(f.raw) + ",\"cap\":" + std::to_string(f.cap) +
+         ",\"points\":" + std::to_string(f.points) + '}';
+  }
+  const auto& g = a.gate;
+  o += "],\"gate\":{\"open\":";
+  o += g.open() ? "true" : "false";
+  o += ",\"relay\":";
+  o += g.relay ? "true" : "false";
+  o += ",\"ioc\":";
+  o += g.ioc ? "true" : "false";
+  o += ",\"tamper\":";
+  o += g.tamper ? "true" : "false";
+  o += ",\"two_artefacts\":";
+  o += g.both ? "true" : "false";
+  o += "},\"exo_time\":";
+  if (a.exo_time) append_json_string(o, iso_utc(*a.exo_time));
+  else o += "null";
   o += '}';
   return o;
 }

@@ -1,8 +1,10 @@
 // printers.hpp: output formats of `hdrscan scan`, each a printer over one result type
 // (scanner::MessageReport), ripgrep style: the scan driver walks and analyses, printers only
 // format. Formats: text (one line per message, optional ANSI colour, then a summary), jsonl
-// (one JSON object per message, schema "hdrscan.scan/1", docs/output-schema.json) and csv (the
-// flat subset, RFC 4180 quoting, one physical line per record).
+// (one JSON object per message, schema "hdrscan.scan/2", docs/output-schema.json) and csv (the
+// flat subset, RFC 4180 quoting, one physical line per record). Every format shows the same
+// verdict word (verdict_word: unreadable, not_mail, clean, suspicious, campaign) and no score
+// for a record that was not analysed.
 //
 // Limits: printers never throw on message content; every string is made valid UTF-8 (invalid
 // bytes -> U+FFFD). CSV and text replace control characters by spaces so a record is always
@@ -24,7 +26,8 @@
 
 namespace hdrscan::scanner {
 
-inline constexpr std::string_view kScanSchema = "hdrscan.scan/1";
+inline constexpr std::string_view kScanSchema = "hdrscan.scan/2";
+inline constexpr std::string_view kSummarySchema = "hdrscan.summary/2";
 
 enum class OutputFormat { text, jsonl, csv };
 
@@ -40,7 +43,8 @@ struct ScanRecord {
 // the worker thread that made it.
 struct SummaryItem {
   std::size_t size = 0;
-  heuristics::Verdict verdict = heuristics::Verdict::clean;
+  Status status = Status::analysed;
+  heuristics::Verdict verdict = heuristics::Verdict::clean;  // when analysed
   bool failed = false;
   std::vector<std::string> error_codes;  // distinct, in order of first appearance
   static SummaryItem of(const MessageReport& r);
@@ -49,10 +53,11 @@ struct SummaryItem {
 // Totals for the summary line, --summary-json and the HTML report.
 struct ScanSummary {
   std::uint64_t messages = 0;          // reported messages (this shard)
+  std::uint64_t unreadable = 0, not_mail = 0;  // records without analysis, by status
   std::uint64_t clean = 0, suspicious = 0, campaign = 0;
-  std::uint64_t flagged = 0;           // at or above --min-verdict
+  std::uint64_t flagged = 0;           // analysed, at or above --min-verdict
   std::uint64_t with_errors = 0;       // messages with at least one error entry
-  std::uint64_t failed = 0;            // messages that could not be read at all
+  std::uint64_t failed = 0;            // = unreadable (the summary's historical name)
   std::uint64_t input_errors = 0;      // top-level inputs that could not be opened
   std::map<std::string, std::uint64_t> error_codes;  // error code -> messages
   std::uint64_t bytes = 0;             // raw message bytes analysed
@@ -70,6 +75,9 @@ struct ScanSummary {
 // order, all strings valid UTF-8, written directly (no DOM). The one definition of the record:
 // explain parses it, and it is byte-identical to nlohmann's own compact serialisation of it
 // (printers_test, fuzz_pipeline).
+// "2022-07-17T09:20:13Z" (UTC) for Unix seconds.
+std::string iso_utc(std::int64_t t);
+
 std::string record_to_jsonl(const ScanRecord& rec);
 // Serialise a JSON value on one line (invalid UTF-8 replaced, never throws).
 std::string dump_line(const nlohmann::json& j);

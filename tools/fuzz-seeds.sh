@@ -9,7 +9,7 @@
 # Seeds larger than 256 KiB are skipped (libFuzzer works on small inputs; the big ones are
 # covered by tests/integration/adversarial.sh and the sanitizer corpus run).
 # Harnesses whose first input byte is a selector (fuzz_message, fuzz_header_block, fuzz_mbox,
-# fuzz_zip, fuzz_decode, fuzz_milter) get seeds with that byte prepended, see their head
+# fuzz_archive, fuzz_msg, fuzz_rtf, fuzz_decode, fuzz_milter) get seeds with that byte prepended, see their head
 # comments. Existing seed dirs are replaced; findings libFuzzer added to its own working corpus
 # (OUT/../corpus/<harness>) are not touched.
 set -euo pipefail
@@ -21,7 +21,7 @@ if [ ! -d "$SHARED/malformed" ]; then
   echo "fuzz-seeds: $SHARED/malformed absent: seeding from corpus/ only" >&2
 fi
 python3 - "$ROOT/corpus" "$SHARED/malformed" "$OUT" <<'PY'
-import email, email.policy, hashlib, io, os, shutil, struct, sys, zipfile
+import email, email.policy, gzip, hashlib, io, os, shutil, struct, sys, tarfile, zipfile
 
 own, shared, out = sys.argv[1], sys.argv[2], sys.argv[3]
 MAX = 256 * 1024
@@ -167,7 +167,8 @@ for p, d in msgs:
     if p.endswith('.mbox'):
         put('fuzz_mbox', b'\x00' + d)
 
-# zip: a handful of archives (stored, deflated, ../ names, nested zip, mbox member).
+# archives: a handful of zips (stored, deflated, ../ names, nested zip, mbox member), gzip
+# around an mbox and a tar, read from a file (flag 0x04) and as a stream (0x44).
 def mkzip(members, method=zipfile.ZIP_DEFLATED):
     b = io.BytesIO()
     with zipfile.ZipFile(b, 'w', method) as z:
@@ -177,19 +178,67 @@ def mkzip(members, method=zipfile.ZIP_DEFLATED):
 few = [d for _, d in msgs if len(d) < 8192][:40]
 for i in range(0, len(few), 2):
     grp = few[i:i + 2]
-    put('fuzz_zip', b'\x04' + mkzip([('m%d.eml' % k, d) for k, d in enumerate(grp)]))
-    put('fuzz_zip', b'\x04' + mkzip([('../../evil%d.eml' % k, d) for k, d in enumerate(grp)], zipfile.ZIP_STORED))
+    put('fuzz_archive', b'\x04' + mkzip([('m%d.eml' % k, d) for k, d in enumerate(grp)]))
+    put('fuzz_archive', b'\x04' + mkzip([('../../evil%d.eml' % k, d) for k, d in enumerate(grp)], zipfile.ZIP_STORED))
 inner = mkzip([('in.eml', few[0] if few else b'Subject: x\n\nx\n')])
-put('fuzz_zip', b'\x04' + mkzip([('nested.zip', inner), ('a.eml', b'Subject: a\n\nb\n')]))
-put('fuzz_zip', b'\x05' + mkzip([('bomb.eml', b'Subject: z\n\n' + b'A' * 200000)]))
-put('fuzz_zip', b'\x04' + mkzip([('box.mbox', b'From a@b Thu Jan  1 00:00:00 1970\nSubject: 1\n\nx\n'
+put('fuzz_archive', b'\x04' + mkzip([('nested.zip', inner), ('a.eml', b'Subject: a\n\nb\n')]))
+put('fuzz_archive', b'\x05' + mkzip([('bomb.eml', b'Subject: z\n\n' + b'A' * 200000)]))
+put('fuzz_archive', b'\x04' + mkzip([('box.mbox', b'From a@b Thu Jan  1 00:00:00 1970\nSubject: 1\n\nx\n'
                                   b'From a@b Thu Jan  1 00:00:00 1970\nSubject: 2\n\ny\n')]))
 if os.path.isdir(own):
     for d, _, fs in os.walk(own):
         for f in sorted(fs):
             if f.endswith('.zip') and os.path.getsize(os.path.join(d, f)) <= MAX:
                 with open(os.path.join(d, f), 'rb') as fh:
-                    put('fuzz_zip', b'\x04' + fh.read())
+                    put('fuzz_archive', b'\x04' + fh.read())
+box = b'From a@b Thu Jan  1 00:00:00 1970\nSubject: 1\n\nx\nFrom a@b Thu Jan  1 00:00:00 1970\n'
+put('fuzz_archive', b'\x04' + gzip.compress(box + (few[0] if few else b'Subject: 2\n\ny\n')))
+tb = io.BytesIO()
+with tarfile.open(fileobj=tb, mode='w:gz') as t:
+    for k, d in enumerate(few[:3]):
+        ti = tarfile.TarInfo('maildir/cur/%d:2,S' % k)
+        ti.size = len(d)
+        t.addfile(ti, io.BytesIO(d))
+put('fuzz_archive', b'\x04' + tb.getvalue())
+put('fuzz_archive', b'\x44' + tb.getvalue())
+put('fuzz_archive', b'\x44' + mkzip([('nested.zip', inner), ('a.eml.gz', gzip.compress(b'Subject: a\n\nb\n'))]))
+
+# msg: the real .msg files (read in place from ../shared/corpus/outlook and malformed/), and
+# .msg files written from the project's mail by tests/support/msg_writer.py (flag 0x01: as is).
+# rtf: the specification's compressed example (flag 0x01) and HTML-encapsulating RTF (0x00).
+sys.path.insert(0, os.path.join(os.path.dirname(own), 'tests', 'support'))
+import msg_writer
+outlook = os.path.join(os.path.dirname(shared), 'outlook', 'msg')
+for d in (outlook, shared):
+    if os.path.isdir(d):
+        for base, _, fs in os.walk(d):
+            for f in sorted(fs):
+                p = os.path.join(base, f)
+                if os.path.getsize(p) <= MAX:
+                    with open(p, 'rb') as fh:
+                        head = fh.read()
+                    if head.startswith(b'\xd0\xcf\x11\xe0'):
+                        put('fuzz_msg', b'\x01' + head)
+tmp = os.path.join(out, 'msg-tmp.msg')
+for p, d in msgs[:12]:
+    if p.endswith('.eml') and len(d) < 64 * 1024:
+        src = os.path.join(out, 'msg-tmp.eml')
+        with open(src, 'wb') as fh:
+            fh.write(d)
+        try:
+            msg_writer.write_msg(src, tmp, set())
+            with open(tmp, 'rb') as fh:
+                put('fuzz_msg', b'\x01' + fh.read())
+            with open(src, 'rb') as fh:
+                html = fh.read().decode('latin-1')
+            put('fuzz_rtf', b'\x00' + msg_writer.rtf_for_html(html)[16:])
+        except Exception:
+            pass
+for f in ('msg-tmp.msg', 'msg-tmp.eml'):
+    if os.path.exists(os.path.join(out, f)):
+        os.remove(os.path.join(out, f))
+put('fuzz_rtf', b'\x01' + bytes.fromhex('2d0000002b0000004c5a4675f1c5c7a703000a00726370673132354232'
+                                          '0af32068656c090020627705b06c647d0a800fa0'))
 
 # milter: structured records ([cmd][len lo][len hi][data]) of a Postfix-like session, and the
 # same session as raw wire bytes (mode byte 1).

@@ -1320,9 +1320,9 @@ def generate(seed, root, lookalikes_dir, scale):
             written[rel] = data
             rows.append([rel, label, zview if "zip" in fam else view, fam, split, ";".join(attrs)])
     # demo samples: fixed picks, copied byte for byte
-    picks = [("consumer-onlist-full", 1, "campaign-consumer-1.eml"), ("consumer-offlist-partial", 2, "campaign-consumer-2.eml"),
+    picks = [("consumer-onlist-full", 1, "campaign-consumer-1.eml"), ("consumer-offlist-partial", 5, "campaign-consumer-2.eml"),
              ("thirdparty-onlist-full", 1, "campaign-thirdparty-1.eml"), ("thirdparty-offlist-partial", 3, "campaign-thirdparty-2.eml"),
-             ("wrapped-report", 1, "campaign-wrapped-report.eml"), ("related-consumer-intact", 1, "related-relay-intact.eml"),
+             ("wrapped-report", 2, "campaign-wrapped-report.eml"), ("related-consumer-intact", 1, "related-relay-intact.eml"),
              ("lookalike-hybrid", 1, "clean-hybrid-relay.eml"), ("lookalike-cloud-noverdict", 1, "clean-cloud-mailbox.eml"),
              ("lookalike-spam-nonms", 1, "clean-ordinary-spam.eml")]
     famrow = {r[0]: r for r in rows}

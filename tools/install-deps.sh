@@ -15,7 +15,8 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config \
   libmimetic-dev libboost-dev libboost-system-dev libssl-dev libfmt-dev doctest-dev \
   nlohmann-json3-dev libcli11-dev libarchive-dev libre2-dev libmimalloc-dev libpsl-dev \
-  python3 zip unzip chromium time \
+  python3 zip unzip p7zip-full libarchive-tools libemail-outlook-message-perl \
+  libemail-address-perl chromium time \
   go-md2man bash-completion systemd debhelper lintian \
   postfix swaks miltertest \
   clang libclang-rt-14-dev >/dev/null

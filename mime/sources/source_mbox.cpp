@@ -30,8 +30,10 @@
 //    its rest is skipped while the window is released behind, so memory stays bounded by
 //    max_message_bytes + a chunk whatever the input. Separator lines are examined up to
 //    kLineProbe bytes, a next line up to kHeaderProbe bytes.
-// Diagnostics: read errors end the input; the message cut by one carries error "unreadable";
-//    an archive cap cuts a message with "too_large" / "archive_limit". Never throws.
+// Diagnostics: read errors end the input; the message cut by one carries the window's code
+//    (io_error, corrupt, truncated...); an archive cap cuts a message with "too_large" /
+//    "archive_limit"; an empty input is "empty_input". Never throws. A single-message input
+//    is checked for mail-likeness (not_mail_reason); messages framed by an mbox are not.
 // Speed: "\nFrom " and "\n>" are found 16 bytes at a time (SSE2, scalar elsewhere), header
 //    lines with memchr; bytes are appended in runs, never one by one.
 #include <algorithm>
@@ -41,7 +43,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "mime/sources/source_window.hpp"
+#include "mime/sources/readers.hpp"
 
 namespace hdrscan::mime::detail {
 namespace {
@@ -136,7 +138,7 @@ bool record_window_end(const ByteWindow& w, RawMessage& out) {
     return true;
   }
   if (!w.error().empty()) {
-    out.error_code = "unreadable";
+    out.error_code = w.error_code().empty() ? "io_error" : w.error_code();
     out.error = w.error();
     return true;
   }
@@ -394,6 +396,7 @@ class MboxReader final : public MessageSource {
     out.bytes.clear();
     out.error.clear();
     out.error_code.clear();
+    out.not_mail.clear();
     out.truncated = false;
     out.note = std::move(note);
 
@@ -414,10 +417,10 @@ class MboxReader final : public MessageSource {
       }
     }
     if (copy_end == start && out.error_code.empty()) {
-      out.error_code = "empty";
+      out.error_code = "empty_input";
       out.error = "empty message (a separator line with nothing after it)";
     }
-    if (ends_input && !out.truncated && record_window_end(*w_, out) && out.error_code == "unreadable")
+    if (ends_input && !out.truncated && record_window_end(*w_, out) && !w_->error().empty())
       error_reported_ = true;
 
     std::size_t size = static_cast<std::size_t>(copy_end - start);
@@ -456,7 +459,7 @@ class MboxReader final : public MessageSource {
     out.where.index = index_++;
     out.where.offset = pos_;
     out.error = w_->error();
-    out.error_code = "unreadable";
+    out.error_code = w_->error_code().empty() ? "io_error" : w_->error_code();
     return true;
   }
 
@@ -485,6 +488,7 @@ class SingleReader final : public MessageSource {
     out.error.clear();
     out.error_code.clear();
     out.note.clear();
+    out.not_mail.clear();
     out.truncated = false;
 
     std::uint64_t start = 0;
@@ -517,10 +521,12 @@ class SingleReader final : public MessageSource {
       out.error = "message larger than " + std::to_string(opt_.max_message_bytes) +
                   " bytes; truncated";
     } else if (!record_window_end(*w_, out) && w_->end() == 0) {
-      out.error_code = "empty";
-      out.error = "empty input";
+      out.error_code = "empty_input";
+      out.error = "empty input (zero bytes)";
     }
     if (end > start) out.bytes.assign(w_->at(start), static_cast<std::size_t>(end - start));
+    if (out.error_code.empty() || !is_fatal_read_error(out.error_code))
+      if (!out.bytes.empty()) out.not_mail = not_mail_reason(out.bytes);
     // Drain the rest of a pipe (its writer must not block on us), in bounded memory.
     while (w_->drain_needed()) {
       w_->release(w_->end());
@@ -546,16 +552,6 @@ std::unique_ptr<MessageSource> mbox_reader(std::unique_ptr<ByteWindow> window,
 std::unique_ptr<MessageSource> single_reader(std::unique_ptr<ByteWindow> window,
                                              SourceLocation where, const ReaderOptions& opt) {
   return std::make_unique<SingleReader>(std::move(window), std::move(where), opt);
-}
-
-std::unique_ptr<MessageSource> sniffing_reader(std::unique_ptr<ByteWindow> window,
-                                               SourceLocation where, const ReaderOptions& opt) {
-  window->fill(8);
-  std::size_t avail = static_cast<std::size_t>(std::min<std::uint64_t>(window->end(), 8));
-  const std::string& name = where.member.empty() ? where.path : where.member;
-  if (starts_with_from_line(window->at(0), avail) && !has_single_message_extension(name))
-    return mbox_reader(std::move(window), std::move(where), opt);
-  return single_reader(std::move(window), std::move(where), opt);
 }
 
 }  // namespace hdrscan::mime::detail

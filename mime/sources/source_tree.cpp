@@ -10,9 +10,10 @@
 // Limits: the names of every directory on the current path are held (sorting needs them all):
 // memory grows with the largest directory (a 1M-file Maildir cur/ is about 60 MB of names),
 // never with file sizes.
-// Diagnostics: an entry that cannot be stat'ed (vanished, broken link), a directory that
-// cannot be opened, or a non-regular file (socket, fifo, device) becomes one message with
-// error_code "unreadable" and the reason; the walk goes on.
+// Diagnostics: an entry that cannot be stat'ed (vanished, broken link: not_found), a
+// directory that cannot be opened (io_error), or a non-regular file (socket, fifo, device:
+// unsupported_format, never opened: a fifo could block) becomes one message with the reason;
+// the walk goes on.
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -23,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include "mime/sources/source_window.hpp"
+#include "mime/sources/readers.hpp"
 
 namespace hdrscan::mime::detail {
 namespace {
@@ -47,8 +48,9 @@ class TreeSource final : public MessageSource {
   TreeSource(const std::string& root, const ReaderOptions& opt) : opt_(opt) {
     struct stat st {};
     if (::stat(root.c_str(), &st) != 0) {
-      pending_error_ = error_source(at(root), std::string("cannot stat: ") + std::strerror(errno),
-                                    "unreadable");
+      const int err = errno;
+      pending_error_ = error_source(at(root), std::string("cannot stat: ") + std::strerror(err),
+                                    error_code_of_errno(err));
       return;
     }
     enter(root, st);
@@ -75,8 +77,9 @@ class TreeSource final : public MessageSource {
       bool in_maildir = frame.maildir;
       struct stat st {};
       if (::stat(path.c_str(), &st) != 0) {
-        pending_error_ = error_source(at(path), std::string("cannot stat: ") + std::strerror(errno),
-                                      "unreadable");
+        const int err = errno;
+        pending_error_ = error_source(at(path), std::string("cannot stat: ") + std::strerror(err),
+                                      error_code_of_errno(err));
         continue;
       }
       if (S_ISDIR(st.st_mode)) {
@@ -88,7 +91,8 @@ class TreeSource final : public MessageSource {
       if (S_ISREG(st.st_mode)) {
         inner_ = file_source(path, opt_);
       } else {
-        pending_error_ = error_source(at(path), "not a regular file", "unreadable");
+        pending_error_ = error_source(at(path), "not a regular file (fifo, socket or device): "
+                                      "not read", "unsupported_format");
       }
     }
   }
@@ -111,8 +115,9 @@ class TreeSource final : public MessageSource {
     if (!visited_.insert({st.st_dev, st.st_ino}).second) return;  // a link loop
     DIR* d = ::opendir(dir.c_str());
     if (!d) {
+      const int err = errno;
       pending_error_ = error_source(at(dir), std::string("cannot open directory: ") +
-                                                 std::strerror(errno), "unreadable");
+                                                 std::strerror(err), error_code_of_errno(err));
       return;
     }
     Frame frame;

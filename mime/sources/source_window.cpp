@@ -7,6 +7,8 @@
 // Diagnostics: read(2) errors other than EINTR end the input with error() = strerror text.
 #include "mime/sources/source_window.hpp"
 
+#include "mime/sources/readers.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -99,6 +101,7 @@ class FdWindow final : public BufferedWindow {
       if (got >= 0) return static_cast<long>(got);
       if (errno == EINTR) continue;
       error_ = std::string("read error: ") + std::strerror(errno);
+      error_code_ = error_code_of_errno(errno);
       return -1;
     }
   }
@@ -108,6 +111,7 @@ class FdWindow final : public BufferedWindow {
   bool owned_;
 };
 
+// One message without bytes, carrying an error.
 class ErrorSource final : public MessageSource {
  public:
   ErrorSource(SourceLocation where, std::string error, std::string code)
@@ -143,6 +147,7 @@ std::unique_ptr<MessageSource> error_source(SourceLocation where, std::string er
   return std::make_unique<ErrorSource>(std::move(where), std::move(error), std::move(error_code));
 }
 
+
 bool starts_with_from_line(const char* bytes, std::size_t size) {
   if (size >= 3 && std::memcmp(bytes, "\xEF\xBB\xBF", 3) == 0) {
     bytes += 3;
@@ -151,10 +156,10 @@ bool starts_with_from_line(const char* bytes, std::size_t size) {
   return size >= 5 && std::memcmp(bytes, "From ", 5) == 0;
 }
 
-bool has_single_message_extension(const std::string& path) {
+bool has_single_message_extension(std::string_view path) {
   auto dot = path.rfind('.');
   if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return false;
-  std::string ext = path.substr(dot + 1);
+  std::string ext(path.substr(dot + 1));
   for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return ext == "eml" || ext == "msg";
 }

@@ -6,8 +6,9 @@
 // memory follows the longest message, never the input size (a 10 GB mbox or an endless pipe).
 // Limits: fill() reads in chunks of at least kChunkBytes; a reader that never releases holds
 // everything it filled, so readers bound what they ask for (max_message_bytes + slack).
-// Diagnostics: a read error ends the input (at_eof()) with error() set; a capped archive
-// member ends it with limit_code() set ("too_large" or "archive_limit"). Nothing throws.
+// Diagnostics: a read error ends the input (at_eof()) with error() and error_code() set; a
+// capped archive member ends it with limit_code() set ("too_large" or "archive_limit").
+// Nothing throws. The readers over windows are declared in readers.hpp.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +34,7 @@ class ByteWindow {
   std::uint64_t end() const { return end_; }      // one past the last byte read so far
   bool at_eof() const { return eof_; }            // end() is the end of the input
   const std::string& error() const { return error_; }            // read error, if any
+  const std::string& error_code() const { return error_code_; }  // stable code of error()
   const std::string& limit_code() const { return limit_code_; }  // archive cap hit, if any
   // True when unread bytes must still be consumed after the last message (a pipe: its
   // writer must not block); false when they can simply be left (a file, an archive member).
@@ -44,6 +46,7 @@ class ByteWindow {
   std::uint64_t end_ = 0;
   bool eof_ = false;
   std::string error_;
+  std::string error_code_;  // io_error, corrupt, truncated, wrong_password... (sources.hpp)
   std::string limit_code_;
 };
 
@@ -72,32 +75,5 @@ class BufferedWindow : public ByteWindow {
   std::size_t capacity_ = 0;
   std::size_t start_ = 0;  // index in buf_ of the byte at begin_
 };
-
-// Readers. `where` is copied into every message (path, member); index/offset are set by
-// the mbox reader. `window` must start at offset 0 of the input.
-std::unique_ptr<MessageSource> mbox_reader(std::unique_ptr<ByteWindow> window,
-                                           SourceLocation where, const ReaderOptions& opt);
-// One message: the whole input, a leading "From " line (and UTF-8 BOM) dropped.
-std::unique_ptr<MessageSource> single_reader(std::unique_ptr<ByteWindow> window,
-                                             SourceLocation where, const ReaderOptions& opt);
-// Peeks at the first bytes: "From " (after an optional BOM) -> mbox_reader, unless the member
-// (or path) name ends .eml/.msg; else single_reader.
-std::unique_ptr<MessageSource> sniffing_reader(std::unique_ptr<ByteWindow> window,
-                                               SourceLocation where, const ReaderOptions& opt);
-
-// A source that yields exactly one error message, then ends.
-std::unique_ptr<MessageSource> error_source(SourceLocation where, std::string error,
-                                            std::string error_code);
-
-// Archive (.zip) and tree (directory, Maildir) sources.
-std::unique_ptr<MessageSource> zip_source(const std::string& path, const ReaderOptions& opt);
-std::unique_ptr<MessageSource> tree_source(const std::string& path, const ReaderOptions& opt);
-// Opens one regular file by its first bytes (zip, mbox, eml); errors become messages.
-std::unique_ptr<MessageSource> file_source(const std::string& path, const ReaderOptions& opt);
-
-// True when `bytes` (the start of an input) begins with "From ", after an optional UTF-8 BOM.
-bool starts_with_from_line(const char* bytes, std::size_t size);
-// True when the path names a single-message file by its extension (.eml, .msg).
-bool has_single_message_extension(const std::string& path);
 
 }  // namespace hdrscan::mime::detail

@@ -14,12 +14,20 @@
 // How: one JSON model of the explanation is built first; `--format json` prints it
 // ("hdrscan.explain/1"), the text format renders the same model. The verdict comes from
 // scanner::analyze (the path scan and the milter use), so explain never disagrees with them.
-// Limits: one message (the N-th of the input, 0-based, as `scan` numbers an mbox or a zip);
-// cells are clipped in the text view (the JSON keeps the values, capped at 4 KB each).
-// Exit status: 0 below --min-verdict, 1 at or above it (default campaign), 2 when the input
-// cannot be read, holds no message N, or an option is bad.
+// Which message: FILE is a path, or any location `scan` prints (mime::parse_location:
+// "q.zip!GUID/x.eml", "box.mbox.gz#12@4096", "outer.zip!inner.tar.gz!a.eml"); an existing
+// path is taken as a path even when it looks like a location. Of the messages that match the
+// location (member chain, folder, index and offset as far as given), the N-th (--index,
+// default 0) is explained; without member or index every message matches, so --index N is
+// the N-th message of the input, 0-based.
+// Limits: one message; cells are clipped in the text view (the JSON keeps the values, capped
+// at 4 KB each).
+// Exit status: 0 below --min-verdict (and for an input that is not mail, said on standard
+// error), 1 at or above it (default campaign), 2 when the input cannot be read (the reason
+// and its error code on standard error), holds no such message, or an option is bad.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,12 +51,13 @@ namespace {
 using json = nlohmann::ordered_json;
 
 struct ExplainOptions {
-  std::string path;
+  std::string path;  // a path or a location
   std::uint64_t index = 0;
   std::string format = "text";
   std::string min_verdict = "campaign";
   std::string color = "auto";
   AnalysisOptions analysis;
+  InputOptions input;
 };
 
 std::string cap(std::string_view s, std::size_t n = 4096) { return clean_text(s, n); }
@@ -431,20 +440,34 @@ json signatures_json(const mime::ParsedMessage& msg) {
   return out;
 }
 
+json breakdown_json(const heuristics::Assessment& a) {
+  json out = json::array();
+  for (const auto& f : a.breakdown)
+    out.push_back({{"family", f.family}, {"raw", f.raw}, {"cap", f.cap}, {"points", f.points}});
+  return out;
+}
+
 json build_model(const mime::RawMessage& raw, const MessageReport& rep, const mime::ParsedMessage& msg,
                  const heuristics::Analyzer& analyzer) {
   const auto& a = rep.assessment;
   json checks = json::array();
   for (const auto& c : a.checks) {
+    // A wrapper's checks are named "nested[0]:signal", its evidence signal + message.
+    const std::size_t colon = c.signal.rfind(':');
+    const std::string_view sig = colon == std::string::npos ? std::string_view(c.signal)
+                                                            : std::string_view(c.signal).substr(colon + 1);
+    const std::string_view where = colon == std::string::npos ? std::string_view()
+                                                              : std::string_view(c.signal).substr(0, colon);
     int weight = 0;
     for (const auto& e : a.evidence)
-      if (e.signal == c.signal) weight += e.weight;
+      if (e.signal == sig && e.message == where) weight += e.weight;
     checks.push_back({{"signal", cap(c.signal, 200)}, {"fired", c.fired}, {"weight", weight}, {"why", cap(c.why, 1000)}});
   }
   const json rec = json::parse(record_to_jsonl(ScanRecord{raw.where.index.value_or(0), &rep}));
   json received = hops_json(msg, analyzer.hop_zones(msg));  // the hops shown are msg's own
   return {{"schema", "hdrscan.explain/1"},
           {"source", rec["source"]},
+          {"location", clean_text(rep.where.to_string())},
           {"size", rep.size},
           {"sha256", rep.sha256},
           {"message_id", rec["message_id"]},
@@ -465,7 +488,13 @@ json build_model(const mime::RawMessage& raw, const MessageReport& rep, const mi
           {"verdict", rec["verdict"]},
           {"score", rec["score"]},
           {"thresholds", {{"suspicious", analyzer.thresholds().suspicious}, {"campaign", analyzer.thresholds().campaign}}},
-          {"nested_from", rec["nested_from"]}};
+          {"nested_from", rec["nested_from"]},
+          {"score_breakdown", breakdown_json(a)},
+          {"gate", {{"open", a.gate.open()}, {"relay", a.gate.relay}, {"ioc", a.gate.ioc}, {"tamper", a.gate.tamper},
+                    {"two_artefacts", a.gate.both}, {"why", a.gate.why()}}},
+          {"exo_time", a.exo_time ? json(iso_utc(*a.exo_time)) : json(nullptr)},
+          {"exo_time_source", a.exo_time_source},
+          {"untrusted_copies", a.untrusted_copies}};
 }
 
 // ---- text rendering
@@ -533,9 +562,8 @@ void table(std::string& out, const std::vector<std::string>& head, const std::ve
 std::string render_text(const json& m, const Style& st) {
   std::string o;
   auto section = [&](const std::string& t) { o += "\n" + st.b("== " + t) + "\n"; };
-  o += st.b("hdrscan explain") + "  " + clean_text(str(m["source"]["path"]));
+  o += st.b("hdrscan explain") + "  " + clean_text(str(m["location"]));
   if (!m["source"]["index"].is_null()) o += fmt::format("  (message #{})", m["source"]["index"].get<std::uint64_t>());
-  if (!m["source"]["member"].is_null()) o += "  member " + clean_text(str(m["source"]["member"]));
   o += "\n";
   o += fmt::format("  Message-ID: {}\n  Date:       {}\n  From:       {}\n  Subject:    {}\n  Size:       {} bytes  SHA-256 {}\n",
                    clip(str(m["message_id"]), 200), clip(str(m["date"]), 200), clip(str(m["from"]), 200),
@@ -635,7 +663,7 @@ std::string render_text(const json& m, const Style& st) {
                       str(c["why"])});
     }
     if (rows.empty()) o += "  (no detector outcomes recorded)\n";
-    else table(o, {"", "signal", "weight", "why"}, rows, {5, 34, 6, 140});
+    else table(o, {"", "signal", "weight", "why"}, rows, {5, 40, 6, 140});
   }
   if (!m["evidence"].empty()) {
     o += "\n  " + st.b("Evidence") + "\n";
@@ -643,7 +671,7 @@ std::string render_text(const json& m, const Style& st) {
     for (const auto& e : m["evidence"])
       rows.push_back({str(e["signal"]), fmt::format("{:+d}", e["weight"].get<int>()),
                       (str(e["message"]).empty() ? "" : str(e["message"]) + " ") + str(e["where"]), str(e["excerpt"])});
-    table(o, {"signal", "weight", "where", "excerpt"}, rows, {34, 6, 50, 100});
+    table(o, {"signal", "weight", "where", "excerpt"}, rows, {40, 6, 50, 100});
   }
   if (!m["errors"].empty() || !m["defects"].empty()) {
     section("Errors and defects");
@@ -659,6 +687,18 @@ std::string render_text(const json& m, const Style& st) {
   o += fmt::format("  {}  score {} / 100  (suspicious at {}, campaign at {})\n", st.c(code, v), m["score"].get<int>(),
                    m["thresholds"]["suspicious"].get<int>(), m["thresholds"]["campaign"].get<int>());
   if (!str(m["nested_from"]).empty()) o += "  verdict taken from " + clean_text(str(m["nested_from"])) + "\n";
+  {
+    std::string fams;
+    for (const auto& f : m["score_breakdown"]) {
+      fams += (fams.empty() ? "" : " + ") + fmt::format("{} {}", str(f["family"]), f["points"].get<int>());
+      if (f["raw"].get<int>() > f["cap"].get<int>()) fams += fmt::format(" (sum {}, capped)", f["raw"].get<int>());
+    }
+    if (!fams.empty()) o += "  score = " + fams + "\n";
+  }
+  o += "  campaign gate: " + clean_text(str(m["gate"]["why"])) + "\n";
+  if (!m["exo_time"].is_null())
+    o += "  Exchange Online time: " + str(m["exo_time"]) + " (" + clean_text(str(m["exo_time_source"])) + ")\n";
+  for (const auto& u : m["untrusted_copies"]) o += "  not trusted: " + clean_text(str(u)) + "\n";
   return o;
 }
 
@@ -668,29 +708,52 @@ int run_explain(ExplainOptions& o) {
   const heuristics::Analyzer& analyzer = *analyzer_ptr;
   const auto min_verdict = heuristics::parse_verdict(o.min_verdict).value_or(heuristics::Verdict::campaign);
 
-  const mime::ReaderOptions ropt = o.analysis.reader_options();
+  mime::ReaderOptions ropt = o.analysis.reader_options();
+  if (!o.input.apply(ropt)) return 2;
+  // A path as given when it exists (or "-"), else a location as scan prints it.
+  mime::SourceLocation want;
+  want.path = o.path;
+  struct stat st {};
+  if (o.path != "-" && ::stat(o.path.c_str(), &st) != 0) {
+    if (auto loc = mime::parse_location(o.path)) want = *loc;
+  }
+  auto matches = [&want](const mime::SourceLocation& w) {
+    return w.member == want.member && w.folder == want.folder &&
+           (!want.index || w.index == want.index) && (!want.offset || w.offset == want.offset);
+  };
   std::unique_ptr<mime::MessageSource> src;
   try {
-    src = mime::open_source(o.path, ropt);
+    src = mime::open_source(want.path, ropt);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hdrscan: %s: %s\n", o.path.c_str(), e.what());
     return 2;
   }
   mime::RawMessage raw;
-  std::uint64_t n = 0;
+  std::uint64_t n = 0, seen = 0;
   bool found = false;
+  const bool located = !want.member.empty() || !want.folder.empty() || want.index;
   while (src && src->next(raw)) {
+    ++seen;
+    if (located && !matches(raw.where)) continue;
     if (n++ == o.index) { found = true; break; }
     raw = mime::RawMessage{};
   }
   if (!found) {
-    std::fprintf(stderr, "hdrscan: %s: no message #%llu (the input holds %llu)\n", o.path.c_str(),
-                 static_cast<unsigned long long>(o.index), static_cast<unsigned long long>(n));
+    std::fprintf(stderr, "hdrscan: %s: no message #%llu there (%llu matching, %llu read)\n",
+                 o.path.c_str(), static_cast<unsigned long long>(o.index),
+                 static_cast<unsigned long long>(n), static_cast<unsigned long long>(seen));
     return 2;
   }
-  if (!raw.error.empty() && raw.bytes.empty()) {
-    std::fprintf(stderr, "hdrscan: %s: %s\n", raw.where.to_string().c_str(), raw.error.c_str());
+  src.reset();  // a pipe or an archive is not read further
+  if (!raw.error.empty() && (raw.bytes.empty() || mime::is_fatal_read_error(raw.error_code))) {
+    std::fprintf(stderr, "hdrscan: %s: unreadable (%s): %s\n", raw.where.to_string().c_str(),
+                 raw.error_code.c_str(), raw.error.c_str());
     return 2;
+  }
+  if (!raw.not_mail.empty()) {
+    std::fprintf(stderr, "hdrscan: %s: not_mail: %s\n", raw.where.to_string().c_str(),
+                 raw.not_mail.c_str());
+    return 0;
   }
   const MessageReport rep = analyze(raw, analyzer, o.analysis.limits);
   const mime::ParsedMessage msg = mime::parse_message(raw.bytes, o.analysis.limits);
@@ -718,14 +781,19 @@ int run_explain(ExplainOptions& o) {
 void add_explain_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ExplainOptions>();
   CLI::App* cmd = app.add_subcommand("explain", "Forensic view of one message: hops, domains, decoded headers, every signal");
-  cmd->add_option("FILE", o->path, "Message file (.eml, mbox, zip, Maildir file; - for stdin)")->required();
-  cmd->add_option("-n,--index", o->index, "Which message of an mbox/zip/directory (0-based, as scan numbers them)")
+  cmd->add_option("FILE", o->path,
+                  "Message file (.eml, mbox, archive, Maildir file; - for stdin), or a location "
+                  "as scan prints it (x.zip!member, x.mbox.gz#12@4096)")
+      ->required();
+  cmd->add_option("-n,--index", o->index,
+                  "Which of the messages at FILE (0-based; for an mbox, as scan numbers them)")
       ->capture_default_str();
   cmd->add_option("--format", o->format, "text or json")->capture_default_str()->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--min-verdict", o->min_verdict, "Verdict that makes the exit status 1")
       ->capture_default_str()
       ->check(CLI::IsMember({"suspicious", "campaign"}));
   cmd->add_option("--color", o->color, "auto, always, never")->capture_default_str()->check(CLI::IsMember({"auto", "always", "never"}));
+  o->input.add_to(*cmd);
   o->analysis.add_to(*cmd);
   // An exception escaping run_explain is reported by main() as "hdrscan: error: ..." with status 2.
   cmd->callback([o, &exit_code] { exit_code = run_explain(*o); });

@@ -86,6 +86,14 @@ void HtmlReport::add(const ScanRecord& rec) {
   const MessageReport& r = *rec.report;
   const auto& a = r.assessment;
   ++messages_;
+  if (r.status != Status::analysed) {  // no score, no date: counted, and its error codes
+    ++(r.status == Status::unreadable ? unreadable_ : not_mail_);
+    ++undated_;
+    std::set<std::string> codes;
+    for (const auto& e : r.errors)
+      if (codes.insert(e.code).second) error_codes_.add(mime::sanitize_utf8(e.code), opt_.max_keys);
+    return;
+  }
   const int v = static_cast<int>(a.verdict);
   if (v >= 0 && v < 3) ++verdicts_[v];
   const int score = std::clamp(a.score, 0, 100);
@@ -171,7 +179,8 @@ nlohmann::json HtmlReport::data(const ScanSummary& s) const {
           {"inputs", inputs},
           {"summary", s.to_json()},
           {"messages", messages_},
-          {"verdicts", {{"clean", verdicts_[0]}, {"suspicious", verdicts_[1]}, {"campaign", verdicts_[2]}}},
+          {"verdicts", {{"unreadable", unreadable_}, {"not_mail", not_mail_}, {"clean", verdicts_[0]},
+                        {"suspicious", verdicts_[1]}, {"campaign", verdicts_[2]}}},
           {"histogram", hist},
           {"thresholds", {{"suspicious", opt_.thresholds.suspicious}, {"campaign", opt_.thresholds.campaign}}},
           {"signals", sigs},
@@ -228,7 +237,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:v
 h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
 .mute{color:var(--mute)}.cards{display:flex;gap:12px;flex-wrap:wrap;margin-top:16px}
 .card{border:1px solid var(--line);border-radius:8px;padding:10px 16px;min-width:140px}
-.card .n{font-size:26px;font-weight:600}.card.clean .n{color:var(--clean)}.card.suspicious .n{color:var(--suspicious)}.card.campaign .n{color:var(--campaign)}
+.card .n{font-size:26px;font-weight:600}.card.clean .n{color:var(--clean)}.card.suspicious .n{color:var(--suspicious)}.card.campaign .n{color:var(--campaign)}.card.unreadable .n{color:var(--campaign)}.card.not_mail .n{color:var(--mute)}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-weight:600;background:#f6f7f9}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:24px}@media(max-width:900px){.grid{grid-template-columns:1fr}}
@@ -288,7 +297,7 @@ const char* const kPageScript = R"JS(
   var S = D.summary || {};
   document.getElementById('title').textContent = D.title;
   document.title = D.title;
-  var total = D.verdicts.clean + D.verdicts.suspicious + D.verdicts.campaign;
+  var total = D.messages;
   var meta = document.getElementById('meta');
   meta.textContent = 'Inputs: ' + D.inputs.join(', ') + ' \u2014 ' + fmtN(total) + ' messages' +
       (S.shard ? ', shard ' + S.shard : '') + ', ' + fmtN(S.messages_with_errors || 0) + ' with errors' +
@@ -300,7 +309,7 @@ const char* const kPageScript = R"JS(
   var cards = document.getElementById('verdicts');
   cards.appendChild(el('div', {'class': 'card', 'id': 'card-total', 'data-count': String(total)},
       [el('div', {'class': 'n', text: fmtN(total)}), el('div', {'class': 'mute', text: 'messages'})]));
-  ['campaign', 'suspicious', 'clean'].forEach(function (v) {
+  ['unreadable', 'not_mail', 'campaign', 'suspicious', 'clean'].forEach(function (v) {
     var n = D.verdicts[v];
     cards.appendChild(el('div', {'class': 'card ' + v, 'id': 'card-' + v, 'data-count': String(n)},
         [el('div', {'class': 'n', text: fmtN(n)}), el('div', {'class': 'mute', text: v + ' (' + pct(n, total) + ')'})]));

@@ -1,6 +1,7 @@
 // report.hpp: the self-contained HTML report of a scan (`hdrscan scan --report FILE.html`).
 //
-// Purpose: one page an admin can open offline: verdict counts, score histogram, top signals,
+// Purpose: one page an admin can open offline: verdict counts (unreadable and not_mail
+// first), score histogram (analysed messages), top signals,
 // messages over time (by the Date header, per UTC day), top connecting IPs and sending
 // tenants, and a table of flagged messages with their evidence.
 // How: HtmlReport accumulates aggregates as records stream past (it never keeps all
@@ -60,7 +61,8 @@ class HtmlReport {
   };
   ReportOptions opt_;
   std::uint64_t messages_ = 0;
-  std::uint64_t verdicts_[3] = {0, 0, 0};
+  std::uint64_t verdicts_[3] = {0, 0, 0};  // analysed: clean, suspicious, campaign
+  std::uint64_t unreadable_ = 0, not_mail_ = 0;
   std::uint64_t histogram_[10] = {};        // score 0-9, 10-19, ..., 90-100
   Counter signals_;                          // messages in which a signal fired
   std::map<std::string, std::int64_t> signal_weight_;  // summed weight per signal

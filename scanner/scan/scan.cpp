@@ -21,11 +21,12 @@
 // reads all inputs (reading is cheap next to analysis) but analyses and prints only its own
 // messages, with their global seq in the JSONL/CSV record, so the outputs of shards 1..N
 // together hold exactly the records of an unsharded run (sort by seq to restore its order).
-// Exit status: 2 if an input path could not be read, an option was bad, the indicator pack
-// failed to load or the output could not be written; else 1 if a message was at or above
-// --min-verdict; else 0. Errors on single messages are printed in their record and counted in
-// the summary, and never stop the scan; an unreadable input is reported on standard error and
-// as a failed record, and the scan goes on with the next input.
+// Exit status: 2 if any record is unreadable (an input path that does not exist or cannot be
+// read, an encrypted member without its password, a corrupt archive...), an option was bad,
+// the indicator pack failed to load or the output could not be written; else 1 if a message
+// was at or above --min-verdict; else 0 (not_mail records alone do not change it). Errors never
+// stop the scan: everything else is still scanned first; an input path that cannot be opened
+// is also reported on standard error.
 // Diagnostics: "hdrscan: PATH: reason" on standard error for input and output problems.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -73,6 +74,7 @@ struct ScanOptions {
   std::string progress = "auto";
   bool no_summary = false;
   AnalysisOptions analysis;
+  InputOptions input;
 };
 
 struct Shard {
@@ -177,11 +179,12 @@ class ProgressBar {
   bool drawn_ = false;
 };
 
-bool readable_input(const std::string& path, std::string& why) {
+bool readable_input(const std::string& path, std::string& why, std::string& code) {
   if (path == "-") return true;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || ::access(path.c_str(), R_OK) != 0) {
     why = std::strerror(errno);
+    code = mime::error_code_of_errno(errno);
     return false;
   }
   return true;
@@ -189,8 +192,9 @@ bool readable_input(const std::string& path, std::string& why) {
 
 // Walks the inputs in command-line order and yields, one at a time, the messages of this
 // shard, numbered by their global sequence. An input that cannot be opened, or fails before
-// yielding anything, yields one failed record (error_code "unreadable") so nothing is lost;
-// the reason also goes to standard error. Not thread-safe: the scan driver serialises next().
+// yielding anything, yields one unreadable record (not_found, io_error, internal_error) so
+// nothing is lost; the reason also goes to standard error. Not thread-safe: the scan driver
+// serialises next().
 class InputWalker {
  public:
   InputWalker(const std::vector<std::string>& paths, const mime::ReaderOptions& ropt, Shard shard)
@@ -203,7 +207,8 @@ class InputWalker {
         path_ = &paths_[next_path_++];
         yielded_ = 0;
         error_.clear();
-        if (readable_input(*path_, error_)) {
+        code_ = "internal_error";  // an exception from a reader is a bug
+        if (readable_input(*path_, error_, code_)) {
           try {
             src_ = mime::open_source(*path_, ropt_);
           } catch (const std::exception& e) {
@@ -243,7 +248,7 @@ class InputWalker {
         w.seq = seq_++;
         w.raw.where.path = *path;
         w.raw.error = error_;
-        w.raw.error_code = "unreadable";
+        w.raw.error_code = code_;
         if (w.seq % shard_.n == shard_.k) {
           out = std::move(w);
           return true;
@@ -263,6 +268,7 @@ class InputWalker {
   std::unique_ptr<mime::MessageSource> src_;
   std::uint64_t seq_ = 0, yielded_ = 0, input_errors_ = 0;
   std::string error_;  // why the current input could not be (fully) read
+  std::string code_;   // its error code
 };
 
 int run_scan(ScanOptions& o) {
@@ -288,7 +294,8 @@ int run_scan(ScanOptions& o) {
   if (!analyzer_ptr) return 2;
   const heuristics::Analyzer& analyzer = *analyzer_ptr;
   const mime::Limits limits = o.analysis.limits;
-  const mime::ReaderOptions ropt = o.analysis.reader_options();
+  mime::ReaderOptions ropt = o.analysis.reader_options();
+  if (!o.input.apply(ropt)) return 2;
 
   std::FILE* out = stdout;
   if (!o.output.empty() && o.output != "-") {
@@ -347,7 +354,9 @@ int run_scan(ScanOptions& o) {
     MessageReport r = analyze(w.raw, analyzer, limits);
     w.raw = mime::RawMessage{};  // free the bytes before waiting for the output stage
     const ScanRecord rec{w.seq, &r};
-    if (!o.only_matches || r.assessment.verdict >= min_verdict) f.line = printer->render(rec);
+    // --only-matches never hides an unreadable record: it could be a match.
+    const bool match = r.status == Status::analysed && r.assessment.verdict >= min_verdict;
+    if (!o.only_matches || match || r.status == Status::unreadable) f.line = printer->render(rec);
     f.item = SummaryItem::of(r);
     if (report) f.full.emplace(std::move(r));
     return f;
@@ -473,7 +482,7 @@ int run_scan(ScanOptions& o) {
   if (format != OutputFormat::text || !o.no_summary) printer->end(summary);
 
   int rc = summary.flagged > 0 ? 1 : 0;
-  if (summary.input_errors > 0) rc = 2;
+  if (summary.input_errors > 0 || summary.unreadable > 0) rc = 2;
   if (std::fflush(out) != 0 || std::ferror(out)) {
     if (write_errno != 0) errno = write_errno;
     std::fprintf(stderr, "hdrscan: error writing output%s%s: %s\n", o.output.empty() ? "" : " ",
@@ -504,14 +513,18 @@ int run_scan(ScanOptions& o) {
 
 void add_scan_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ScanOptions>();
-  CLI::App* cmd = app.add_subcommand("scan", "Scan messages (files, directories, mbox, Maildir, zip, - for stdin)");
-  cmd->add_option("PATH", o->paths, "Inputs: .eml, mbox, .zip, directories (recursive, Maildir), - for stdin")
+  CLI::App* cmd = app.add_subcommand(
+      "scan", "Scan messages (files, directories, mbox, Maildir, archives, - for stdin)");
+  cmd->add_option("PATH", o->paths,
+                  "Inputs: .eml, mbox, Maildir, directories (recursive), zip/7z/tar and "
+                  "gzip/bzip2/xz/zstd files (by content), - for stdin")
       ->required();
   cmd->add_option("--format", o->format, "Output format: text, jsonl or csv")->capture_default_str()
       ->check(CLI::IsMember({"text", "jsonl", "csv"}));
   cmd->add_option("-o,--output", o->output, "Write the output to FILE instead of standard output")->type_name("FILE");
   cmd->add_option("-j,--threads", o->threads, "Worker threads (0: all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
-  cmd->add_flag("--only-matches", o->only_matches, "Print only messages at or above --min-verdict");
+  cmd->add_flag("--only-matches", o->only_matches,
+                "Print only messages at or above --min-verdict (and unreadable ones)");
   cmd->add_option("--min-verdict", o->min_verdict,
                   "Verdict that counts as a match (exit status 1, --only-matches)")->capture_default_str()
       ->check(CLI::IsMember({"suspicious", "campaign"}));
@@ -525,6 +538,7 @@ void add_scan_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--progress", o->progress, "Progress bar on standard error: auto (a terminal), always, never")->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));
   cmd->add_flag("--no-summary", o->no_summary, "Text format: no summary after the messages");
+  o->input.add_to(*cmd);
   o->analysis.add_to(*cmd);
   // An exception escaping run_scan is reported by main() as "hdrscan: error: ..." with status 2.
   cmd->callback([o, &exit_code] { exit_code = run_scan(*o); });

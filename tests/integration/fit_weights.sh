@@ -4,7 +4,8 @@
 #  with this hdrscan; tools/fit-weights then (1) re-scores every row with its own copy of the
 #  scoring model and must agree with the scanner's verdict on all of them, and (2) refits the
 #  weights (lambda fixed at the cross-validated value, to keep this short) and must land within
-#  2 points of heuristics/signals.cpp with no false positive on any split. A hand edit of a
+#  2 points of heuristics/signals.cpp (or generalise worse on the held-out half than they do)
+#  with no false positive on any split. A hand edit of a
 #  weight, or a change to the scoring in analyzer.cpp without the same change in the fitter,
 #  fails here. Needs ../shared (the fit's legitimate mail): a missing set there is a failure;
 #  only when ../shared is absent as a whole does the test exit 77 (skipped).
@@ -19,4 +20,4 @@ cd "$SRC"
 tools/eval --hdrscan "$HDRSCAN" --split all --shared-corpus "$SHARED" --examples "$EXAMPLES" \
   --dump "$SCRATCH/features.jsonl" >"$SCRATCH/eval.txt" || { cat "$SCRATCH/eval.txt"; exit 1; }
 [ -s "$SCRATCH/features.jsonl" ]
-tools/fit-weights --dump "$SCRATCH/features.jsonl" --lambda 1e-6 --check 2
+tools/fit-weights --dump "$SCRATCH/features.jsonl" --lambda 1e-5 --check 2

@@ -22,7 +22,10 @@ assert len(rows) == len(recs), (len(rows), len(recs))
 for row, r in zip(rows, recs):
     assert int(row["seq"]) == r["seq"]
     assert row["path"] == r["source"]["path"]
-    assert row["verdict"] == r["verdict"] and int(row["score"]) == r["score"]
+    assert row["verdict"] == r["verdict"]
+    assert (row["score"] == "" and r["score"] is None) or int(row["score"]) == r["score"]
+    assert row["member"] == (r["source"]["member"] or "")
+    assert row["folder"] == (r["source"]["folder"] or "")
     assert row["sha256"] == r["sha256"] and int(row["size"]) == r["size"]
     assert row["signals"] == ";".join("%s:%+d" % (e["signal"], e["weight"]) for e in r["evidence"])
     assert row["errors"] == ";".join(e["code"] for e in r["errors"])
@@ -30,6 +33,7 @@ for row, r in zip(rows, recs):
         assert row["from"].startswith("'="), row["from"]          # formula defused
         assert "\x07" not in row["subject"] and "\ufffd" in row["subject"]
         assert '"claim"' in row["subject"]                         # quotes survive the quoting
+assert any(r["verdict"] == "not_mail" for r in recs), "the fixtures hold a binary: not_mail"
 PYEOF
 pass "csv"
 
@@ -38,7 +42,9 @@ run all.txt e.txt scan "${inputs[@]}"
 expect_eq "$(grep -c -- '^--$' all.txt)" 1 "text: one summary separator"
 expect_eq "$(sed '/^--$/,$d' all.txt | wc -l)" "$N" "text: one line per message"
 line=$(grep '^messages:' all.txt)
-for v in campaign suspicious clean; do
+echo "$line" | grep -q "^messages: $N  unreadable: [0-9]*  not_mail: [0-9]*  campaign:" \
+  || fail "text summary '$line' does not count unreadable and not_mail first"
+for v in unreadable not_mail campaign suspicious clean; do
   want=$(py "sum(1 for r in recs if r['verdict'] == '$v')" all.jsonl)
   echo "$line" | grep -q "$v: $want\b" || fail "text summary '$line' lacks '$v: $want'"
 done
@@ -75,9 +81,9 @@ python3 - sum.json all.jsonl <<'PYEOF' || fail "--summary-json does not match"
 import json, sys
 s = json.load(open(sys.argv[1]))
 recs = [json.loads(l) for l in open(sys.argv[2])]
-assert s["schema"] == "hdrscan.summary/1"
+assert s["schema"] == "hdrscan.summary/2"
 assert s["messages"] == len(recs)
-for v in ("clean", "suspicious", "campaign"):
+for v in ("unreadable", "not_mail", "clean", "suspicious", "campaign"):
     assert s["verdicts"][v] == sum(1 for r in recs if r["verdict"] == v), v
 assert s["flagged"] == s["verdicts"]["campaign"]
 assert s["messages_with_errors"] == sum(1 for r in recs if r["errors"])

@@ -124,7 +124,9 @@ def cmd_selftest(schema_path, jsonl_path):
         ("missing source", lambda r: r.pop("source")),
         ("path null", lambda r: r["source"].__setitem__("path", None)),
         ("extra field", lambda r: r.__setitem__("extra", 1)),
-        ("schema version", lambda r: r.__setitem__("schema", "hdrscan.scan/2")),
+        ("schema version", lambda r: r.__setitem__("schema", "hdrscan.scan/1")),
+        ("score string", lambda r: r.__setitem__("score", "7")),
+        ("folder number", lambda r: r["source"].__setitem__("folder", 3)),
         ("bad sha256", lambda r: r.__setitem__("sha256", "XYZ")),
         ("evidence weight string", lambda r: r.__setitem__("evidence", [{"signal": "a", "weight": "1", "where": "", "excerpt": "", "message": ""}])),
         ("error without code", lambda r: r.__setitem__("errors", [{"detail": "x"}])),
@@ -200,14 +202,15 @@ def cmd_report(dom_path, jsonl_path):
     check("rendered", p.root.get("data-rendered"), "ok")
     total = len(recs)
     check("total", int(p.by_id.get("card-total", {}).get("data-count", -1)), total)
-    for v in ("clean", "suspicious", "campaign"):
+    for v in ("unreadable", "not_mail", "clean", "suspicious", "campaign"):
         check(v, int(p.by_id.get("card-" + v, {}).get("data-count", -1)),
               sum(1 for r in recs if r["verdict"] == v))
     hist = [0] * 10
-    for r in recs:
+    scored = [r for r in recs if r["score"] is not None]
+    for r in scored:
         hist[min(r["score"] // 10, 9)] += 1
     check("histogram", [p.bins.get(i) for i in range(10)], hist)
-    check("histogram sum", int(p.by_id.get("histogram-svg", {}).get("data-sum", -1)), total)
+    check("histogram sum", int(p.by_id.get("histogram-svg", {}).get("data-sum", -1)), len(scored))
     sig = {}
     for r in recs:
         for s in {e["signal"] for e in r["evidence"]}:

@@ -11,12 +11,17 @@ shared_part "schema over the real malformed mail and relays" "$SHARED/malformed"
   && inputs+=("$SHARED/malformed" "$SHARED/dev_relays")
 
 run out.jsonl err.txt scan --format jsonl --threads 2 "${inputs[@]}"
-[ "$RC" -le 1 ] || fail "scan exit status $RC: $(head -5 err.txt)"
+# Exit status 2 exactly when a record is unreadable (the malformed corpus holds an empty file).
+WANT_RC=$(py '2 if any(r["verdict"] == "unreadable" for r in recs) else "0-1"' out.jsonl)
+case "$WANT_RC:$RC" in 2:2|0-1:0|0-1:1) ;; *) fail "scan exit status $RC, expected $WANT_RC: $(head -5 err.txt)" ;; esac
 N=$(wc -l <out.jsonl)
 [ "$N" -ge 900 ] || fail "only $N records"
 python3 "$HELP" validate "$SCHEMA" out.jsonl || fail "records do not validate against $SCHEMA"
 python3 "$HELP" selftest "$SCHEMA" out.jsonl || fail "validator accepts broken records"
-expect_eq "$(py 'all(r["schema"] == "hdrscan.scan/1" for r in recs)' out.jsonl)" True "schema version"
+expect_eq "$(py 'all(r["schema"] == "hdrscan.scan/2" for r in recs)' out.jsonl)" True "schema version"
+# A score exactly when analysed; failed exactly when unreadable.
+expect_eq "$(py 'all((r["score"] is None) == (r["verdict"] in ("unreadable", "not_mail")) and r["failed"] == (r["verdict"] == "unreadable") for r in recs)' out.jsonl)" True "score and failed follow the verdict"
+expect_eq "$(py '"broken-binary.eml" in [r["source"]["path"].split("/")[-1] for r in recs if r["verdict"] == "not_mail"]' out.jsonl)" True "binary fixture is not_mail"
 expect_eq "$(py '[r["seq"] for r in recs] == list(range(len(recs)))' out.jsonl)" True "seq numbers"
 # Invalid UTF-8 in a header became U+FFFD, the rest of the subject is kept.
 expect_eq "$(py '[r["subject"] for r in recs if r["message_id"] == "<hostile-1@prize.example>"][0].startswith("You have WON \ufffd")' out.jsonl)" True "invalid UTF-8 sanitized"

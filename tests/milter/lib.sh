@@ -63,13 +63,24 @@ sys.exit(1)
 PY
 }
 
+# wait_until SECONDS WHAT CONDITION: evaluates the shell CONDITION every 0.1 s until it
+# holds; fails the test ("WHAT: not within SECONDS s") after SECONDS. The limit is for a
+# stuck machine, not a measure: the wait ends as soon as the event happens.
+wait_until() {
+  local limit=$1 what=$2 cond=$3 i=0
+  until eval "$cond"; do
+    i=$((i+1)); [ $i -lt $((limit * 10)) ] || fail "$what: not within $limit s"
+    sleep 0.1
+  done
+}
+
 # start_milter CONFIG [args...]: runs hdrscan milter in the background on $MILTER_PORT,
 # logging to $MILTER_LOG (appended); sets MILTER_PID.
 start_milter() {
   local conf=$1; shift
   "$HDRSCAN" milter --listen "inet:127.0.0.1:$MILTER_PORT" --config "$conf" "$@" >>"$MILTER_LOG" 2>&1 &
   MILTER_PID=$!
-  wait_port "$MILTER_PORT" 20 || fail "milter did not start listening on $MILTER_PORT"
+  wait_port "$MILTER_PORT" 60 || fail "milter did not start listening on $MILTER_PORT in 60 s"
   kill -0 "$MILTER_PID" 2>/dev/null || fail "milter exited at start-up"
 }
 

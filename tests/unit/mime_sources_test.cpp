@@ -3,7 +3,11 @@
 // .eml line endings, every mbox variant (mboxo, mboxrd, mboxcl/cl2 Content-Length framing that
 // checks out and that lies, CRLF), Maildir, directory order, zip (caps, hostile member names,
 // nothing written to disk), pipes (stdin), unreadable entries, and the mbox files of the
-// shared corpus with message counts verified by hand.
+// shared corpus with message counts verified by hand; content detection by magic bytes, the
+// mail-likeness check, locations (escaping, parse_location), archives and compressed files
+// (tar.gz, gzip, xz, nested, encrypted zips, depth and size limits, every failure code).
+// Archives are written with libarchive's writer here; tests/integration/scan_archives.sh
+// builds them with independent tools (zip, 7z, tar, gzip).
 // Scratch files live in a fresh mkdtemp directory under /tmp, removed at the end of each case.
 #include <archive.h>
 #include <archive_entry.h>
@@ -93,6 +97,33 @@ void write_zip(const std::string& path,
   archive_write_free(a);
 }
 
+// Any archive written with libarchive: `format` e.g. ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+// `filter` ARCHIVE_FILTER_NONE/GZIP/XZ, `options` for archive_write_set_options ("" none).
+// The raw format writes the one member's bytes alone (a compressed single file).
+std::string write_archive(const std::string& path, int format, int filter,
+                          const std::vector<std::pair<std::string, std::string>>& members,
+                          const std::string& options = "", const std::string& passphrase = "") {
+  struct archive* a = archive_write_new();
+  REQUIRE(archive_write_set_format(a, format) == ARCHIVE_OK);
+  if (filter != ARCHIVE_FILTER_NONE) REQUIRE(archive_write_add_filter(a, filter) == ARCHIVE_OK);
+  if (!options.empty()) REQUIRE(archive_write_set_options(a, options.c_str()) == ARCHIVE_OK);
+  if (!passphrase.empty()) REQUIRE(archive_write_set_passphrase(a, passphrase.c_str()) == ARCHIVE_OK);
+  REQUIRE(archive_write_open_filename(a, path.c_str()) == ARCHIVE_OK);
+  for (const auto& [name, body] : members) {
+    struct archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, static_cast<la_int64_t>(body.size()));
+    REQUIRE(archive_write_header(a, e) == ARCHIVE_OK);
+    REQUIRE(archive_write_data(a, body.data(), body.size()) == static_cast<la_ssize_t>(body.size()));
+    archive_entry_free(e);
+  }
+  REQUIRE(archive_write_close(a) == ARCHIVE_OK);
+  archive_write_free(a);
+  return path;
+}
+
 const std::string kMsgA = "From: a@example.com\nSubject: A\n\nbody A\n";
 const std::string kMsgB = "From: b@example.com\nSubject: B\n\nbody B\n";
 
@@ -136,10 +167,10 @@ TEST_CASE("eml: any line ending, a leading From line dropped, no trailing newlin
     REQUIRE(all.size() == 1);
     CHECK(all[0].bytes == "Subject: x\n\nlast line");
   }
-  SUBCASE("an empty file is one message with error_code empty") {
+  SUBCASE("an empty file is one message with error_code empty_input") {
     auto all = read_path(dir.write("e.eml", ""));
     REQUIRE(all.size() == 1);
-    CHECK(all[0].error_code == "empty");
+    CHECK(all[0].error_code == "empty_input");
     CHECK(all[0].bytes.empty());
   }
   SUBCASE("over max_message_bytes: yielded truncated, too_large") {
@@ -172,7 +203,7 @@ TEST_CASE("mbox: split at From lines with index and offset, framing line dropped
     REQUIRE(tail.size() == 3);
     CHECK(tail[1].bytes == kMsgB);
     CHECK(tail[2].bytes.empty());
-    CHECK(tail[2].error_code == "empty");
+    CHECK(tail[2].error_code == "empty_input");
   }
   SUBCASE("a separator line longer than a tiny max_message_bytes is still dropped") {
     ReaderOptions tiny;
@@ -382,7 +413,7 @@ TEST_CASE("unreadable inputs are yielded as errors, never thrown or skipped") {
   SUBCASE("a missing path") {
     auto all = read_path((dir.path / "nope.eml").string());
     REQUIRE(all.size() == 1);
-    CHECK(all[0].error_code == "unreadable");
+    CHECK(all[0].error_code == "not_found");
     CHECK(all[0].error.find("No such file") != std::string::npos);
     CHECK(detect_kind((dir.path / "nope.eml").string()) == InputKind::unknown);
   }
@@ -393,7 +424,7 @@ TEST_CASE("unreadable inputs are yielded as errors, never thrown or skipped") {
     REQUIRE(all.size() == 2);
     CHECK(all[0].error.empty());
     CHECK(all[1].where.path == (dir.path / "d/b.eml").string());
-    CHECK(all[1].error_code == "unreadable");
+    CHECK(all[1].error_code == "not_found");
   }
   SUBCASE("a file without read permission") {
     std::string p = dir.write("secret.eml", kMsgA);
@@ -407,17 +438,18 @@ TEST_CASE("unreadable inputs are yielded as errors, never thrown or skipped") {
       if (child == 0) {
         if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(3);
         auto all = read_path(p);
-        ::_exit(all.size() != 1 ? 4 : all[0].error_code != "unreadable" ? 5 : 0);
+        ::_exit(all.size() != 1 ? 4 : all[0].error_code != "io_error" ? 5 : 0);
       }
       int status = 0;
       REQUIRE(::waitpid(child, &status, 0) == child);
       REQUIRE(WIFEXITED(status));
-      CHECK_MESSAGE(WEXITSTATUS(status) == 0, "child as nobody: 3 = could not drop root, 4 = not one record, "
-                                              "5 = no 'unreadable' error; got " << WEXITSTATUS(status));
+      CHECK_MESSAGE(WEXITSTATUS(status) == 0,
+                    "child as nobody: 3 = could not drop root, 4 = not one record, "
+                    "5 = no 'io_error' error; got " << WEXITSTATUS(status));
     } else {
       auto all = read_path(p);
       REQUIRE(all.size() == 1);
-      CHECK(all[0].error_code == "unreadable");
+      CHECK(all[0].error_code == "io_error");
     }
   }
   SUBCASE("a directory link loop ends") {
@@ -441,7 +473,7 @@ TEST_CASE("zip: members streamed, hostile names only labels, caps enforced") {
                   {"box.mbox", box},
                   {"one.eml", box},
                   {"big.eml", "Subject: big\n\n" + std::string(5000, 'x')}});
-  CHECK(detect_kind(zip) == InputKind::zip);
+  CHECK(detect_kind(zip) == InputKind::archive);
   ReaderOptions opt;
   opt.max_archive_member = 1000;
   fs::path before = fs::current_path();
@@ -453,7 +485,7 @@ TEST_CASE("zip: members streamed, hostile names only labels, caps enforced") {
   CHECK(all[0].bytes == kMsgA);
   CHECK(all[1].where.member == "../evil.eml");
   CHECK(all[1].bytes == kMsgB);
-  CHECK(all[2].where.member == "/abs/evil2.eml");
+  CHECK(all[2].where.member == "\\/abs/evil2.eml");  // escaped: a folder starts with "/"
   CHECK(all[3].where.to_string() == zip + "!box.mbox#0@32");
   CHECK(all[3].bytes == kMsgA);
   CHECK(all[4].bytes == kMsgB);
@@ -480,6 +512,7 @@ TEST_CASE("zip: the archive total cap cuts a member and lists the rest as archiv
                   {"3.eml", kMsgA}, {"nested.zip", "PK\x03\x04 not really"}});
   ReaderOptions opt;
   opt.max_archive_total = 1000;
+  opt.max_archive_ratio = 0;  // the fixed cap only
   auto all = read_path(zip, opt);
   REQUIRE(all.size() == 4);
   CHECK(all[0].error.empty());
@@ -488,11 +521,13 @@ TEST_CASE("zip: the archive total cap cuts a member and lists the rest as archiv
   CHECK(all[2].where.member == "3.eml");
   CHECK(all[2].error_code == "archive_limit");
   CHECK(all[3].error_code == "archive_limit");
-  SUBCASE("without the cap the nested zip is reported, not opened") {
+  SUBCASE("without the cap the nested zip is opened, and found broken") {
     auto free = read_path(zip);
     REQUIRE(free.size() == 4);
     CHECK(free[2].bytes == kMsgA);
-    CHECK(free[3].error_code == "nested_archive");
+    CHECK(free[3].where.member == "nested.zip");
+    CHECK(hdrscan::mime::is_fatal_read_error(free[3].error_code));
+    CHECK(free[3].bytes.empty());
   }
 }
 
@@ -514,7 +549,7 @@ TEST_CASE("zip: a member with corrupt data is reported and the next member still
   REQUIRE(all.size() == 3);
   CHECK(all[0].bytes == members[0].second);
   CHECK(all[1].where.member == "1.eml");
-  CHECK(all[1].error_code == "unreadable");
+  CHECK(all[1].error_code == "corrupt");
   CHECK(all[2].bytes == members[2].second);
 }
 
@@ -522,7 +557,8 @@ TEST_CASE("zip: a corrupt archive is one unreadable message") {
   ScratchDir dir;
   auto all = read_path(dir.write("bad.zip", std::string("PK\x03\x04", 4) + std::string(100, '\x7f')));
   REQUIRE(all.size() >= 1);
-  CHECK(all.back().error_code == "unreadable");
+  CHECK(hdrscan::mime::is_fatal_read_error(all.back().error_code));
+  CHECK((all.back().error_code == "truncated" || all.back().error_code == "corrupt"));
 }
 
 TEST_CASE("streams (stdin): read through a pipe in chunks, one message or an mbox") {
@@ -586,8 +622,8 @@ TEST_CASE("a named pipe (process substitution) is read as a stream") {
   SUBCASE("but inside a directory walk it is reported, never opened (it could block)") {
     auto walked = read_path(dir.path.string());
     REQUIRE(walked.size() == 1);
-    CHECK(walked[0].error_code == "unreadable");
-    CHECK(walked[0].error == "not a regular file");
+    CHECK(walked[0].error_code == "unsupported_format");
+    CHECK(walked[0].error.find("not a regular file") == 0);
   }
 }
 
@@ -645,4 +681,253 @@ TEST_CASE("shared corpus: each ham-spam file is one message, its From line dropp
     }
   }
   CHECK(from_lines > 400);
+}
+
+// ---- content detection, mail-likeness, locations, archives (issue 16)
+
+namespace {
+
+const std::string kBox = "From a@example.com Mon Jan  1 00:00:00 2001\n" + kMsgA + "\n" +
+                         "From b@example.com Tue Jan  2 00:00:00 2001\n" + kMsgB;
+
+std::vector<RawMessage> read_buffer(const std::string& bytes, const ReaderOptions& opt = {}) {
+  return read_all(hdrscan::mime::open_buffer(bytes, "buf", opt));
+}
+
+}  // namespace
+
+TEST_CASE("content is detected by its magic bytes, never by its name") {
+  ScratchDir dir;
+  std::string zip = (dir.path / "export.eml").string();  // a zip whatever its name says
+  write_zip(zip, {{"a.eml", kMsgA}});
+  CHECK(detect_kind(zip) == InputKind::archive);
+  auto z = read_path(zip);
+  REQUIRE(z.size() == 1);
+  CHECK(z[0].where.to_string() == zip + "!a.eml");
+  CHECK(z[0].bytes == kMsgA);
+  std::string elf = dir.write("looks-like.eml", std::string("\x7f" "ELF\x02\x01\x01", 7) +
+                                                    std::string(100, '\0'));
+  CHECK(detect_kind(elf) == InputKind::not_mail);
+  auto e = read_path(elf);
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].not_mail == "ELF executable");
+  CHECK(e[0].error.empty());
+  CHECK(e[0].bytes.size() == 107);  // read (its hash is reported), not analysed
+  std::string gz = write_archive((dir.path / "box.txt").string(), ARCHIVE_FORMAT_RAW,
+                                 ARCHIVE_FILTER_GZIP, {{"data", kBox}});
+  CHECK(detect_kind(gz) == InputKind::archive);
+  auto g = read_path(gz);
+  REQUIRE(g.size() == 2);
+  CHECK(g[1].bytes == kMsgB);
+  CHECK(g[1].where.member.empty());  // a compressed file adds no member to the location
+  CHECK(g[1].where.to_string() == gz + "#1@" + std::to_string(kBox.find(kMsgB)));
+  std::string cfb = dir.write("m.msg", std::string("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) +
+                                           std::string(504, '\0'));
+  CHECK(detect_kind(cfb) == InputKind::msg);
+  CHECK(detect_kind(dir.write("x.pst", "!BDN" + std::string(508, '\0'))) == InputKind::pst);
+}
+
+TEST_CASE("mail-likeness: clearly not a message is not_mail; broken or header-only mail is mail") {
+  auto verdict_of = [](const std::string& bytes) {
+    auto all = read_buffer(bytes);
+    REQUIRE(all.size() == 1);
+    return all[0].not_mail;
+  };
+  // Mail: a header block with no body (Get-QuarantineMessageHeader, a clipboard), a NUL in a
+  // header value, a garbage first line, leading blank lines.
+  CHECK(verdict_of("Received: from a.example by b.example; Mon, 2 Jan 2023 03:04:05 +0000\r\n"
+                   "From: x@example.com\r\nSubject: s\r\n") == "");
+  CHECK(verdict_of(std::string("From: \"Bad\0Name\" <a@example.com>\nSubject: x\n\nbody\n", 47)) ==
+        "");
+  CHECK(verdict_of("garbage line without a colon\nX-Mailer: y\n\nbody\n") == "");
+  CHECK(verdict_of("\n\n\nSubject: late\n\nbody\n") == "");
+  // Not mail: an export's Results.csv and Manifest.xml, a README, images, binaries, HTML.
+  CHECK(verdict_of("Received,SenderAddress,RecipientAddress,Subject\n"
+                   "2024-01-01T10:00:00,a@example.com,b@example.com,Hello\n")
+            .find("no mail header field") == 0);
+  CHECK(verdict_of("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Manifest/>\n") == "XML document");
+  CHECK(verdict_of("Dear user,\nplease read this.\nNote: not a header\n")
+            .find("no mail header field") == 0);
+  CHECK(verdict_of(std::string("\x89PNG\r\n\x1A\n\0\0\0\rIHDR", 16)) == "PNG image");
+  CHECK(verdict_of(std::string("\0\1\2\3 junk\n", 9)).find("binary data (NUL bytes)") == 0);
+  CHECK(verdict_of("<!DOCTYPE html><html><body>x</body></html>") == "HTML document");
+  CHECK(verdict_of("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n") == "PDF document");
+}
+
+TEST_CASE("locations: the text form escapes \\ ! # (and a member's leading /), parse_location reads it") {
+  using hdrscan::mime::parse_location;
+  SourceLocation w;
+  w.path = "dir/we!rd#1.zip";
+  w.add_member("GUID/a!b.eml");
+  CHECK(w.member == "GUID/a\\!b.eml");
+  CHECK(w.to_string() == "dir/we\\!rd\\#1.zip!GUID/a\\!b.eml");
+  w.add_member("/abs\\x#y.mbox");
+  w.index = 12;
+  w.offset = 4096;
+  CHECK(w.to_string() == "dir/we\\!rd\\#1.zip!GUID/a\\!b.eml!\\/abs\\\\x\\#y.mbox#12@4096");
+  auto back = parse_location(w.to_string());
+  REQUIRE(back);
+  CHECK(back->path == w.path);
+  CHECK(back->member == w.member);
+  CHECK(back->folder.empty());
+  CHECK(back->index == w.index);
+  CHECK(back->offset == w.offset);
+  SourceLocation pst;
+  pst.path = "box.pst";
+  pst.folder = "/Top of Information Store/Inbox #2";
+  pst.index = 17;
+  CHECK(pst.to_string() == "box.pst!/Top of Information Store/Inbox \\#2#17");
+  auto p = parse_location(pst.to_string());
+  REQUIRE(p);
+  CHECK(p->folder == pst.folder);
+  CHECK(p->member.empty());
+  CHECK(p->index == 17u);
+  auto m = parse_location("x.mbox#3@31964");
+  REQUIRE(m);
+  CHECK(m->path == "x.mbox");
+  CHECK(m->index == 3u);
+  CHECK(m->offset == 31964u);
+  auto z = parse_location("q.zip!GUID1/GUID2.eml");
+  REQUIRE(z);
+  CHECK(z->member == "GUID1/GUID2.eml");
+  CHECK_FALSE(z->index);
+  for (const char* bad : {"", "a\\", "!m", "x.zip!", "x.zip!/f!m", "x#", "x#y", "x#1@", "x#1@2z",
+                          "x#99999999999999999999"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_location(bad));
+  }
+}
+
+TEST_CASE("archives: a tar.gz of a Maildir, an mbox.gz, an .eml.xz, from a file and as a stream") {
+  ScratchDir dir;
+  const std::string tgz = write_archive(
+      (dir.path / "corpus.tar.gz").string(), ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP,
+      {{"maildir/cur/1:2,S", kMsgA}, {"maildir/new/2", kMsgB}, {"maildir/box", kBox}});
+  for (bool stream : {false, true}) {
+    CAPTURE(stream);
+    auto all = stream ? read_buffer(slurp(tgz)) : read_path(tgz);
+    const std::string at = stream ? "buf" : tgz;
+    REQUIRE(all.size() == 4);
+    CHECK(all[0].where.to_string() == at + "!maildir/cur/1:2,S");
+    CHECK(all[0].bytes == kMsgA);
+    CHECK(all[1].where.to_string() == at + "!maildir/new/2");
+    CHECK(all[1].bytes == kMsgB);
+    CHECK(all[2].where.to_string() == at + "!maildir/box#0@44");  // an mbox member is split
+    CHECK(all[3].bytes == kMsgB);
+    for (const auto& m : all) CHECK(m.error.empty());
+  }
+  const std::string xz = write_archive((dir.path / "one.eml.xz").string(), ARCHIVE_FORMAT_RAW,
+                                       ARCHIVE_FILTER_XZ, {{"data", kMsgA}});
+  auto one = read_path(xz);
+  REQUIRE(one.size() == 1);
+  CHECK(one[0].bytes == kMsgA);
+  CHECK(one[0].where.to_string() == xz);
+}
+
+TEST_CASE("archives: nested to the depth limit; a nested zip is read in memory within its cap") {
+  ScratchDir dir;
+  // inner.zip stores its member uncompressed: 20 KB that the tar.gz around it shrinks.
+  const std::string inner = write_archive((dir.path / "inner.zip").string(), ARCHIVE_FORMAT_ZIP,
+                                          ARCHIVE_FILTER_NONE,
+                                          {{"a.eml", kMsgA + std::string(20000, 'x') + "\n"}},
+                                          "zip:compression=store");
+  const std::string mid = write_archive((dir.path / "mid.tar.gz").string(),
+                                        ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP,
+                                        {{"inner.zip", slurp(inner)}, {"b.eml", kMsgB}});
+  const std::string outer = (dir.path / "outer.zip").string();
+  write_zip(outer, {{"mid.tar.gz", slurp(mid)}, {"c.eml.gz", ""}});
+  auto all = read_path(outer);
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].where.to_string() == outer + "!mid.tar.gz!inner.zip!a.eml");
+  CHECK(all[0].bytes.rfind(kMsgA, 0) == 0);
+  CHECK(all[1].where.to_string() == outer + "!mid.tar.gz!b.eml");
+  CHECK(all[1].bytes == kMsgB);
+  CHECK(all[2].error_code == "empty_input");  // a zero-byte member: loud, not skipped
+  ReaderOptions shallow;
+  shallow.max_archive_depth = 2;  // outer.zip and mid.tar.gz are opened, inner.zip is not
+  auto cut = read_path(outer, shallow);
+  REQUIRE(cut.size() == 3);
+  CHECK(cut[0].where.to_string() == outer + "!mid.tar.gz!inner.zip");
+  CHECK(cut[0].error_code == "too_deep");
+  CHECK(cut[1].bytes == kMsgB);
+  ReaderOptions small;
+  small.max_archive_member = 10000;  // inner.zip (20 KB) no longer fits in memory
+  auto big = read_path(outer, small);
+  REQUIRE(!big.empty());
+  bool inner_too_large = false;
+  for (const auto& m : big) {
+    INFO(m.where.to_string() << " " << m.error_code << " " << m.error);
+    if (m.where.member == "mid.tar.gz!inner.zip") inner_too_large = m.error_code == "too_large";
+  }
+  CHECK(inner_too_large);
+}
+
+TEST_CASE("archives: encrypted zip members without, with a wrong, with the right password") {
+  ScratchDir dir;
+  for (const char* method : {"zip:encryption=traditional", "zip:encryption=aes256"}) {
+    CAPTURE(method);
+    const std::string zip = write_archive((dir.path / "q.zip").string(), ARCHIVE_FORMAT_ZIP,
+                                          ARCHIVE_FILTER_NONE,
+                                          {{"GUID1/GUID2.eml", kMsgA}, {"GUID3/GUID4.eml", kMsgB}},
+                                          method, "secret");
+    auto none = read_path(zip);
+    REQUIRE(none.size() == 2);
+    for (const auto& m : none) {
+      CHECK(m.error_code == "encrypted_no_password");
+      CHECK(m.error.find("--password") != std::string::npos);
+      CHECK(m.bytes.empty());
+    }
+    ReaderOptions wrong;
+    wrong.passwords = {"guess"};
+    auto w = read_path(zip, wrong);
+    REQUIRE(w.size() == 2);
+    CHECK(w[0].error_code == "wrong_password");
+    CHECK(w[1].error_code == "wrong_password");
+    ReaderOptions right;
+    right.passwords = {"guess", "secret"};  // tried in turn
+    for (bool stream : {false, true}) {
+      auto r = stream ? read_buffer(slurp(zip), right) : read_path(zip, right);
+      REQUIRE(r.size() == 2);
+      CHECK(r[0].bytes == kMsgA);
+      CHECK(r[0].where.member == "GUID1/GUID2.eml");
+      CHECK(r[1].bytes == kMsgB);
+      CHECK(r[1].error.empty());
+    }
+  }
+}
+
+TEST_CASE("archives: truncated, corrupt and empty inputs get their own codes") {
+  ScratchDir dir;
+  std::string big = kBox + "\n";
+  std::uint64_t x = 88172645463325252ull;  // xorshift: bodies gzip cannot shrink much
+  for (int i = 0; i < 300; ++i) {
+    big += "From x@example.com Mon Jan  1 00:00:00 2001\n" + kMsgA;
+    for (int k = 0; k < 40; ++k) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      big += std::to_string(x) + "\n";
+    }
+    big += "\n";
+  }
+  const std::string gz = slurp(write_archive((dir.path / "b.gz").string(), ARCHIVE_FORMAT_RAW,
+                                             ARCHIVE_FILTER_GZIP, {{"data", big}}));
+  auto cut = read_path(dir.write("cut.mbox.gz", gz.substr(0, gz.size() / 2)));
+  REQUIRE(cut.size() >= 2);
+  CHECK(cut[1].bytes == kMsgB);  // what came before the cut is read
+  CHECK(cut.back().error_code == "truncated");
+  CHECK(hdrscan::mime::is_fatal_read_error(cut.back().error_code));
+  std::string bad = gz;
+  for (std::size_t i = 20; i < 60; ++i) bad[i] = static_cast<char>(bad[i] ^ 0x5a);
+  auto damaged = read_path(dir.write("bad.mbox.gz", bad));
+  REQUIRE(!damaged.empty());
+  CHECK((damaged.back().error_code == "corrupt" || damaged.back().error_code == "truncated"));
+  auto empty_zip = read_path(dir.write("empty.zip", std::string("PK\x05\x06", 4) + std::string(18, '\0')));
+  REQUIRE(empty_zip.size() == 1);
+  CHECK(empty_zip[0].error_code == "empty_input");
+  auto empty_gz = read_path(write_archive((dir.path / "e.gz").string(), ARCHIVE_FORMAT_RAW,
+                                          ARCHIVE_FILTER_GZIP, {{"data", ""}}));
+  REQUIRE(empty_gz.size() == 1);
+  CHECK(empty_gz[0].error_code == "empty_input");
+  auto nothing = read_buffer("");
+  REQUIRE(nothing.size() == 1);
+  CHECK(nothing[0].error_code == "empty_input");  // empty standard input: never clean
 }

@@ -86,8 +86,8 @@ TEST_CASE("JSONL record: schema fields in order, nullable source fields, UTF-8 m
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
   CHECK(keys == std::vector<std::string>{"schema", "seq", "source", "size", "sha256", "message_id", "date", "from",
                                          "subject", "verdict", "score", "evidence", "errors", "defects", "failed",
-                                         "route", "nested_from", "connection"});
-  CHECK(j["schema"] == "hdrscan.scan/1");
+                                         "route", "nested_from", "connection", "score_breakdown", "gate", "exo_time"});
+  CHECK(j["schema"] == "hdrscan.scan/2");
   CHECK(j["connection"]["ip"] == "170.75.174.95");
   CHECK(j["connection"]["tenant_id"] == "28be3916-1e52-460c-b465-99ad2299a6ea");
   CHECK(j["connection"]["source"] == "connecting-ip-header");
@@ -97,6 +97,7 @@ TEST_CASE("JSONL record: schema fields in order, nullable source fields, UTF-8 m
   CHECK(j["source"]["index"].is_null());
   CHECK(j["source"]["offset"].is_null());
   CHECK(j["source"]["member"].is_null());
+  CHECK(j["source"]["folder"].is_null());
   CHECK(j["score"] == 100);  // clamped to the documented range
   CHECK(j["verdict"] == "campaign");
   CHECK(j["evidence"].size() == 4);
@@ -123,19 +124,29 @@ TEST_CASE("CSV fields: RFC 4180 quoting, one line, formulas defused") {
   opt.format = scanner::OutputFormat::csv;
   const std::string out = capture(opt, {ScanRecord{0, &r}, ScanRecord{1, &r}});
   CHECK(std::count(out.begin(), out.end(), '\n') == 3);
-  CHECK(out.rfind("seq,path,index,offset,member,size,sha256,", 0) == 0);
+  CHECK(out.rfind("seq,path,index,offset,member,folder,size,sha256,", 0) == 0);
   CHECK(out.find("\"'=cmd|' /C calc'!A0 <x@example.org>\"") == std::string::npos);  // no comma: unquoted
   CHECK(out.find(",'=cmd|' /C calc'!A0 <x@example.org>,") != std::string::npos);
   CHECK(out.find("relay.known_connector_ip:+30;relay.first_hop_external:+8;") != std::string::npos);
-  CHECK(out.find(",quarantine/export.mbox,7,4096,,1234,") != std::string::npos);
+  CHECK(out.find(",quarantine/export.mbox,7,4096,,,1234,") != std::string::npos);
+  CHECK(out.find(",suspicious,40,") != std::string::npos);
+  MessageReport gone;  // an unreadable record: its verdict word, an empty score
+  gone.where.path = "q.zip";
+  gone.where.add_member("a!b.eml");
+  gone.status = scanner::Status::unreadable;
+  gone.failed = true;
+  gone.errors.push_back({"wrong_password", "Incorrect passphrase", true});
+  const std::string bad = capture(opt, {ScanRecord{5, &gone}});
+  CHECK(bad.find("\n5,q.zip,,,a\\!b.eml,,0,,,,,,unreadable,,,wrong_password,\n") != std::string::npos);
 }
 
 TEST_CASE("text printer: one line per message, top signals, errors, colour only when asked") {
   MessageReport r = sample(heuristics::Verdict::campaign, 92);
   MessageReport bad;
   bad.where.path = "missing.eml";
+  bad.status = scanner::Status::unreadable;
   bad.failed = true;
-  bad.errors.push_back({"unreadable", "No such file\nor directory", true});
+  bad.errors.push_back({"not_found", "No such file\nor directory", true});
   scanner::PrinterOptions opt;
   scanner::ScanSummary s;
   s.add(r, heuristics::Verdict::campaign);
@@ -153,10 +164,11 @@ TEST_CASE("text printer: one line per message, top signals, errors, colour only 
   CHECK(l1.find(" 92") != std::string::npos);
   CHECK(l1.find("relay.known_connector_ip(+30), relay.first_hop_external(+8), strip.tenant_arc_missing(+25), +1 more") !=
         std::string::npos);
-  CHECK(l2.find("error: unreadable (No such file or directory)") != std::string::npos);
+  CHECK(l2.rfind("missing.eml  unreadable   -  error: not_found (No such file or directory)", 0) ==
+        0);
   CHECK(sep == "--");
-  CHECK(l4 == "messages: 2  campaign: 1  suspicious: 0  clean: 1");
-  CHECK(out.find("errors: 1 message (unreadable 1)") != std::string::npos);
+  CHECK(l4 == "messages: 2  unreadable: 1  not_mail: 0  campaign: 1  suspicious: 0  clean: 0");
+  CHECK(out.find("errors: 1 message (not_found 1)") != std::string::npos);
   CHECK(out.find('\x1b') == std::string::npos);
   opt.color = true;
   CHECK(capture(opt, {ScanRecord{0, &r}}).find("\x1b[1;31m") != std::string::npos);
@@ -180,6 +192,72 @@ TEST_CASE("summary: per-verdict counts, threshold, error codes once per message"
   const auto j = s.to_json();
   CHECK(j["verdicts"]["suspicious"] == 1);
   CHECK(j["shard"].is_null());
+}
+
+TEST_CASE("unreadable and not_mail: from the reader's message to the record and the summary") {
+  heuristics::Analyzer analyzer(
+      std::make_shared<heuristics::IndicatorPack>(heuristics::IndicatorPack::builtin()));
+  const std::string path =
+      std::string(HDRSCAN_SOURCE_DIR) + "/corpus/generated/consumer-onlist-full/0001.eml";
+  mime::RawMessage good;
+  good.where.path = path;
+  good.bytes = test::slurp(path);
+  // A fatal read error leaves the message unanalysed even when bytes were read (a member cut
+  // by a CRC error): unreadable, no score, failed.
+  mime::RawMessage cut = good;
+  cut.error = "archive member unreadable: ZIP bad CRC";
+  cut.error_code = "corrupt";
+  const MessageReport u = scanner::analyze(cut, analyzer);
+  CHECK(u.status == scanner::Status::unreadable);
+  CHECK(u.failed);
+  CHECK(u.assessment.evidence.empty());
+  const auto ju = parsed_record(ScanRecord{0, &u});
+  CHECK(ju["verdict"] == "unreadable");
+  CHECK(ju["score"].is_null());
+  CHECK(ju["failed"] == true);
+  CHECK(ju["errors"][0]["code"] == "corrupt");
+  // A size cap is not fatal: the message is analysed on what was read.
+  mime::RawMessage big = good;
+  big.error = "message larger than 64 bytes; truncated";
+  big.error_code = "too_large";
+  const MessageReport t = scanner::analyze(big, analyzer);
+  CHECK(t.status == scanner::Status::analysed);
+  CHECK(scanner::verdict_word(t) == "campaign");
+  // Not mail: the reason as the error "not_mail", no analysis, not failed.
+  mime::RawMessage bin;
+  bin.where.path = "/bin/ls";
+  bin.bytes = std::string("\x7f" "ELF\x02\x01", 6);
+  bin.not_mail = "ELF executable";
+  const MessageReport n = scanner::analyze(bin, analyzer);
+  CHECK(n.status == scanner::Status::not_mail);
+  CHECK_FALSE(n.failed);
+  const auto jn = parsed_record(ScanRecord{1, &n});
+  CHECK(jn["verdict"] == "not_mail");
+  CHECK(jn["score"].is_null());
+  CHECK(jn["errors"][0]["code"] == "not_mail");
+  CHECK(jn["sha256"].get<std::string>().size() == 64);  // the bytes were read: their hash
+  const MessageReport a = scanner::analyze(good, analyzer);
+  scanner::ScanSummary s;
+  for (const auto* r : {&u, &t, &n, &a}) s.add(*r, heuristics::Verdict::suspicious);
+  CHECK(s.messages == 4);
+  CHECK(s.unreadable == 1);
+  CHECK(s.not_mail == 1);
+  CHECK(s.failed == 1);
+  CHECK(s.campaign == 2);
+  CHECK(s.clean == 0);    // neither the unreadable nor the not-mail record counts as clean
+  CHECK(s.flagged == 2);
+  const auto j = s.to_json();
+  CHECK(j["schema"] == "hdrscan.summary/2");
+  CHECK(j["verdicts"]["unreadable"] == 1);
+  CHECK(j["verdicts"]["not_mail"] == 1);
+  scanner::HtmlReport rep;
+  for (const auto* r : {&u, &t, &n, &a}) rep.add(ScanRecord{0, r});
+  const auto data = rep.data(s);
+  CHECK(data["verdicts"]["unreadable"] == 1);
+  CHECK(data["verdicts"]["not_mail"] == 1);
+  int binned = 0;
+  for (const auto& c : data["histogram"]) binned += c.get<int>();
+  CHECK(binned == 2);  // only analysed messages have a score to bin
 }
 
 TEST_CASE("HTML report: aggregates, connecting IPs and tenants of flagged mail, capped flagged table, no markup injection") {
@@ -267,6 +345,7 @@ TEST_CASE("record_to_jsonl round-trips through nlohmann byte for byte") {
   r.subject = nasty;
   r.from = nasty;
   r.where.member = nasty;
+  r.where.folder = "/Top of Information Store/Inbox";
   r.errors = {{"bad_base64", nasty, true}};
   r.defects = {{"odd", "x", false}, {nasty, nasty, false}};
   r.assessment.evidence.push_back({nasty, -3, nasty, nasty, nasty});
@@ -300,6 +379,7 @@ TEST_CASE("record_to_jsonl round-trips through nlohmann byte for byte") {
     CHECK(back["route"] == clean);
     CHECK(back["seq"] == rec.seq);
     CHECK(back["score"] == std::clamp(r.assessment.score, 0, 100));
+    CHECK(back["source"]["folder"] == "/Top of Information Store/Inbox");
     CHECK(back["failed"] == r.failed);
     if (variant == 0) {
       CHECK(back["source"]["member"] == clean);
@@ -313,6 +393,14 @@ TEST_CASE("record_to_jsonl round-trips through nlohmann byte for byte") {
       CHECK(back["connection"].is_null());
     }
   }
+  // an unreadable record: verdict word, null score, the same bytes back
+  r.status = scanner::Status::unreadable;
+  const std::string gone = scanner::record_to_jsonl(ScanRecord{7, &r});
+  const auto gone_back = nlohmann::ordered_json::parse(gone);
+  CHECK(gone_back.dump(-1, ' ', false) == gone);
+  CHECK(gone_back["score"].is_null());
+  CHECK(gone_back["verdict"] == "unreadable");
+  r.status = scanner::Status::analysed;
   // and on a real message through the whole pipeline
   const std::string path = std::string(HDRSCAN_SOURCE_DIR) + "/corpus/generated/consumer-onlist-full/0001.eml";
   mime::RawMessage raw;
