@@ -51,6 +51,10 @@ class TextPrinter : public Printer {
     }
     if (r.assessment.evidence.size() > shown)
       line += fmt::format(", +{} more", r.assessment.evidence.size() - shown);
+    // A wrapper (a report or a user's forward holding the mail as message/rfc822) has the
+    // verdict of a message inside it: say so, or the forwarder looks like the spammer.
+    if (r.status == Status::analysed && !r.assessment.nested_from.empty())
+      line += "  (verdict from attached message " + clean_text(r.assessment.nested_from, 80) + ")";
     if (!r.errors.empty()) {
       std::string codes;
       for (const auto& e : r.errors) {
@@ -109,7 +113,7 @@ class CsvPrinter : public Printer {
   void begin() override {
     static const char* header =
         "seq,path,index,offset,member,folder,size,sha256,message_id,date,from,subject,verdict,"
-        "score,signals,errors,route\n";
+        "score,signals,errors,route,nested_from\n";
     std::fputs(header, out_);
   }
   std::string render(const ScanRecord& rec) const override {
@@ -122,12 +126,12 @@ class CsvPrinter : public Printer {
     const std::string score =
         r.status == Status::analysed ? std::to_string(r.assessment.score) : std::string();
     std::string line = fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", rec.seq, csv_field(r.where.path),
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", rec.seq, csv_field(r.where.path),
         num(r.where.index), num(r.where.offset), csv_field(r.where.member),
         csv_field(r.where.folder), r.size, r.sha256, csv_field(r.message_id, true),
         csv_field(r.date, true), csv_field(r.from, true), csv_field(r.subject, true),
         verdict_word(r), score, csv_field(signals), csv_field(errors),
-        csv_field(r.assessment.route, true));
+        csv_field(r.assessment.route, true), csv_field(r.assessment.nested_from));
     return line;
   }
 };

@@ -69,7 +69,7 @@ exec_start=$(sed -e ':a' -e '/\\$/{N;s/\\\n *//;ba' -e '}' "$unit" | sed -n 's/^
 [ "$exec_start" = "$prefix/bin/hdrscan milter --config $etc/hdrscan/milter.conf" ] ||
   fail "unit ExecStart: $exec_start"
 grep -q '@[A-Za-z_]*@' "$unit" && fail "unit: unreplaced @VARIABLE@"
-grep -qx 'ReadWritePaths=/var/spool/postfix/hdrscan' "$unit" || fail "unit: socket dir not writable"
+grep -qx 'ReadWritePaths=-/var/spool/postfix/hdrscan' "$unit" || fail "unit: socket dir not writable"
 grep -q '^listen = unix:/var/spool/postfix/hdrscan/hdrscan.sock$' "$D$etc/hdrscan/milter.conf" ||
   fail "installed config does not listen on the socket in Postfix's chroot"
 if command -v systemd-analyze >/dev/null; then

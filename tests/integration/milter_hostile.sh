@@ -14,13 +14,14 @@ rm -rf "$SCRATCH"; mkdir -p "$SCRATCH"
 MILTER_LOG=$SCRATCH/milter.log
 trap cleanup EXIT
 
-# The real-session message: the first sample labelled campaign; its expected verdict is the
-# label (lib.sh expected_verdict), not what `hdrscan scan` says.
+# The real-session message: the first sample labelled campaign that is not a wrapper; its
+# expected verdict is the label (lib.sh expected_verdict), not what `hdrscan scan` says.
 mapfile -t SAMPLES < <(labelled_samples)
 EML=; EXPECT=
 for f in "${SAMPLES[@]}"; do
   v=$(expected_verdict "$f") || fail "no label for $f"
-  if [ "$v" = campaign ]; then EML=$f; EXPECT=$v; break; fi
+  # not a wrapper: a forward as attachment is tagged, not held (wrapper-action)
+  if [ "$v" = campaign ] && [ "$(expected_wrapper "$f")" = direct ]; then EML=$f; EXPECT=$v; break; fi
 done
 [ -n "$EML" ] || fail "no sample labelled campaign in corpus/labels.tsv"
 echo "# real-session message: $EML (labelled: $EXPECT)"
