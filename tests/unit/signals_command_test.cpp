@@ -57,8 +57,8 @@ TEST_CASE("signals --format text: a row per signal and the stripping cap without
   while (std::getline(in, line) && !line.empty()) rows.insert(line.substr(0, line.find(' ')));
   for (const auto& s : h::all_signals()) CHECK(rows.count(std::string(s.id)) == 1);
   CHECK(rows.size() == h::all_signals().size());
-  CHECK(text.find("cap is " + std::to_string(h::stripping_cap_without_relay()) + " when no relay") !=
-        std::string::npos);
+  const std::string cap = std::to_string(h::stripping_cap_without_relay());
+  CHECK(text.find("cap is " + cap + " when no relay") != std::string::npos);
 }
 
 TEST_CASE("signals: registered as a subcommand whose --format takes text or json only") {
