@@ -1,6 +1,6 @@
-// signals.hpp (internal to heuristics/): the one table of signal ids, their families, default
-// weights and one-line meanings. Detectors refer to signals by id; scoring and the docs
-// (docs/scoring.md) read weights from here. Weights are score points on a 0..100 scale;
+// signals.hpp: the one table of signal ids, their families, default weights, gate roles and
+// one-line meanings. Detectors refer to signals by id; scoring reads weights from here;
+// `hdrscan signals` (scanner/signals/) prints it, and tools/fit-weights reads that output. Weights are score points on a 0..100 scale;
 // families cap the sum of correlated signals so that no family alone can make a verdict.
 #pragma once
 #include <span>
@@ -39,7 +39,7 @@ int stripping_cap_without_relay();
 
 const SignalSpec* find_signal(std::string_view id);
 
-// The whole table (for the docs generator and the scoring-property tests).
+// The whole table (for `hdrscan signals` and the scoring-property tests).
 std::span<const SignalSpec> all_signals();
 
 }  // namespace hdrscan::heuristics

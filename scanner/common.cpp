@@ -49,6 +49,12 @@ std::shared_ptr<const heuristics::Analyzer> AnalysisOptions::make_analyzer() con
 }
 
 std::shared_ptr<const heuristics::Analyzer> AnalysisOptions::make_analyzer_or_report() const {
+  // Contradictory thresholds would silently turn scores into the wrong words.
+  if (thresholds.suspicious > thresholds.campaign) {
+    std::fprintf(stderr, "hdrscan: --suspicious-at %d is above --campaign-at %d: the suspicious threshold "
+                 "must not exceed the campaign threshold\n", thresholds.suspicious, thresholds.campaign);
+    return nullptr;
+  }
   try {
     return make_analyzer();
   } catch (const std::exception& e) {

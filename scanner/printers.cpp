@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <ctime>
 #include <set>
 
 #include "mime/decode.hpp"
@@ -50,6 +51,10 @@ class TextPrinter : public Printer {
     }
     if (r.assessment.evidence.size() > shown)
       line += fmt::format(", +{} more", r.assessment.evidence.size() - shown);
+    // A wrapper (a report or a user's forward holding the mail as message/rfc822) has the
+    // verdict of a message inside it: say so, or the forwarder looks like the spammer.
+    if (r.status == Status::analysed && !r.assessment.nested_from.empty())
+      line += "  (verdict from attached message " + clean_text(r.assessment.nested_from, 80) + ")";
     if (!r.errors.empty()) {
       std::string codes;
       for (const auto& e : r.errors) {
@@ -108,7 +113,7 @@ class CsvPrinter : public Printer {
   void begin() override {
     static const char* header =
         "seq,path,index,offset,member,folder,size,sha256,message_id,date,from,subject,verdict,"
-        "score,signals,errors,route\n";
+        "score,signals,errors,route,nested_from\n";
     std::fputs(header, out_);
   }
   std::string render(const ScanRecord& rec) const override {
@@ -121,12 +126,12 @@ class CsvPrinter : public Printer {
     const std::string score =
         r.status == Status::analysed ? std::to_string(r.assessment.score) : std::string();
     std::string line = fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", rec.seq, csv_field(r.where.path),
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", rec.seq, csv_field(r.where.path),
         num(r.where.index), num(r.where.offset), csv_field(r.where.member),
         csv_field(r.where.folder), r.size, r.sha256, csv_field(r.message_id, true),
         csv_field(r.date, true), csv_field(r.from, true), csv_field(r.subject, true),
         verdict_word(r), score, csv_field(signals), csv_field(errors),
-        csv_field(r.assessment.route, true));
+        csv_field(r.assessment.route, true), csv_field(r.assessment.nested_from));
     return line;
   }
 };
@@ -248,6 +253,15 @@ void append_defects(std::string& o, const std::vector<mime::Defect>& ds) {
 
 }  // namespace
 
+std::string iso_utc(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 std::string record_to_jsonl(const ScanRecord& rec) {
   const MessageReport& r = *rec.report;
   const auto& a = r.assessment;
@@ -319,6 +333,31 @@ std::string record_to_jsonl(const ScanRecord& rec) {
     append_json_text(o, a.connection->source);
     o += '}';
   }
+  // Score arithmetic: per family the raw sum, the cap, the points; their sum before the
+  // clamp to 0..100 is `score` for an analysed message. The gate: each condition.
+  o += ",\"score_breakdown\":[";
+  for (std::size_t i = 0; i < a.breakdown.size(); ++i) {
+    const auto& f = a.breakdown[i];
+    if (i) o += ',';
+    o += "{\"family\":";
+    append_json_string(o, f.family);
+    o += ",\"raw\":" + std::to_string(f.raw) + ",\"cap\":" + std::to_string(f.cap) +
+         ",\"points\":" + std::to_string(f.points) + '}';
+  }
+  const auto& g = a.gate;
+  o += "],\"gate\":{\"open\":";
+  o += g.open() ? "true" : "false";
+  o += ",\"relay\":";
+  o += g.relay ? "true" : "false";
+  o += ",\"ioc\":";
+  o += g.ioc ? "true" : "false";
+  o += ",\"tamper\":";
+  o += g.tamper ? "true" : "false";
+  o += ",\"two_artefacts\":";
+  o += g.both ? "true" : "false";
+  o += "},\"exo_time\":";
+  if (a.exo_time) append_json_string(o, iso_utc(*a.exo_time));
+  else o += "null";
   o += '}';
   return o;
 }

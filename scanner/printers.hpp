@@ -4,7 +4,8 @@
 // (one JSON object per message, schema "hdrscan.scan/2", docs/output-schema.json) and csv (the
 // flat subset, RFC 4180 quoting, one physical line per record). Every format shows the same
 // verdict word (verdict_word: unreadable, not_mail, clean, suspicious, campaign) and no score
-// for a record that was not analysed.
+// for a record that was not analysed, and says when the verdict came from an attached
+// message (Assessment::nested_from: JSONL field, last CSV column, a note in text).
 //
 // Limits: printers never throw on message content; every string is made valid UTF-8 (invalid
 // bytes -> U+FFFD). CSV and text replace control characters by spaces so a record is always
@@ -75,6 +76,9 @@ struct ScanSummary {
 // order, all strings valid UTF-8, written directly (no DOM). The one definition of the record:
 // explain parses it, and it is byte-identical to nlohmann's own compact serialisation of it
 // (printers_test, fuzz_pipeline).
+// "2022-07-17T09:20:13Z" (UTC) for Unix seconds.
+std::string iso_utc(std::int64_t t);
+
 std::string record_to_jsonl(const ScanRecord& rec);
 // Serialise a JSON value on one line (invalid UTF-8 replaced, never throws).
 std::string dump_line(const nlohmann::json& j);

@@ -3,7 +3,8 @@
 # Idempotent; run as root (or with sudo). Postfix is installed with debconf set to
 # "No configuration" so it never touches the system's own mail set-up: tests start a
 # private loopback instance of their own. go-md2man builds the man pages (docs/man);
-# bash-completion and systemd (systemd-analyze verify) are for tests/integration/install_layout.sh.
+# bash-completion and systemd (systemd-analyze verify) are for tests/integration/install_layout.sh;
+# debhelper and lintian for tools/package (the Debian package).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
@@ -17,7 +18,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libpff-dev libbfio-dev pst-utils \
   python3 zip unzip p7zip-full libarchive-tools libemail-outlook-message-perl \
   libemail-address-perl chromium time \
-  go-md2man bash-completion systemd \
+  go-md2man bash-completion systemd debhelper lintian \
   postfix swaks miltertest \
   clang libclang-rt-14-dev >/dev/null
 # postfix's package starts its own daemon on some set-ups; the tests use a private instance.

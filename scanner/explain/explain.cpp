@@ -8,7 +8,9 @@
 // its -Untrusted copy, X-Microsoft-Antispam) decoded key by key next to their raw values,
 // with the meanings from Microsoft's "Anti-spam message headers" documentation; the Exchange
 // tenant headers (AuthAs, FromEntityHeader, OriginalAttributedTenantConnectingIp...) with
-// their meanings; Authentication-Results / ARC-Authentication-Results / Received-SPF parsed
+// their meanings (which headers, keys and values, and what they mean, is data:
+// corpus/knowledge/header-meanings.tsv, meanings.hpp); Authentication-Results /
+// ARC-Authentication-Results / Received-SPF parsed
 // next to their raw values; the ARC and DKIM signatures present; every detector's outcome
 // (fired or not, and why) and the evidence with weights; then the verdict.
 // How: one JSON model of the explanation is built first; `--format json` prints it
@@ -42,6 +44,7 @@
 #include "mime/sources/sources.hpp"
 #include "scanner/common.hpp"
 #include "scanner/explain/explain.hpp"
+#include "scanner/explain/meanings.hpp"
 #include "scanner/pipeline.hpp"
 #include "scanner/printers.hpp"
 
@@ -68,7 +71,6 @@ bool ieq(std::string_view a, std::string_view b) {
     if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
   return true;
 }
-bool istarts(std::string_view s, std::string_view p) { return s.size() >= p.size() && ieq(s.substr(0, p.size()), p); }
 
 std::string iso_time(std::int64_t t) {
   std::time_t tt = static_cast<std::time_t>(t);
@@ -87,184 +89,16 @@ std::string duration(std::int64_t s) {
   return fmt::format("{}{}d{:02}h", sign, a / 86400, a / 3600 % 24);
 }
 
-// ---- decoder tables (Microsoft Learn, "Anti-spam message headers in Microsoft 365";
-// Exchange "Header firewall"; Authentication-results reason codes; decode-spam-headers).
-
-struct Meaning {
-  const char* key;
-  const char* value;  // nullptr: any value
-  const char* text;
-};
-
-constexpr Meaning kForefront[] = {
-    {"ARC", nullptr, "ARC protocol fields (AAR: authentication results, AMS: message signature, AS: seal)"},
-    {"CAT", nullptr, "category of protection policy applied to the message"},
-    {"CAT", "AMP", "anti-malware"},
-    {"CAT", "BIMP", "brand impersonation"},
-    {"CAT", "BULK", "bulk"},
-    {"CAT", "DIMP", "domain impersonation"},
-    {"CAT", "FTBP", "anti-malware common attachments filter"},
-    {"CAT", "GIMP", "mailbox intelligence based impersonation"},
-    {"CAT", "HPHSH", "high confidence phishing"},
-    {"CAT", "HPHISH", "high confidence phishing"},
-    {"CAT", "HSPM", "high confidence spam"},
-    {"CAT", "INTOS", "intra-organization phishing"},
-    {"CAT", "MALW", "malware"},
-    {"CAT", "OSPM", "outbound spam"},
-    {"CAT", "PHSH", "phishing"},
-    {"CAT", "SAP", "Safe Attachments"},
-    {"CAT", "SPM", "spam"},
-    {"CAT", "SPOOF", "spoofing"},
-    {"CAT", "UIMP", "user impersonation"},
-    {"CAT", "NONE", "no protection policy category"},
-    {"CIP", nullptr, "connecting IP address (the host that handed the message to this Exchange Online side)"},
-    {"CTRY", nullptr, "source country/region, from the connecting IP"},
-    {"DIR", nullptr, "directionality of the message"},
-    {"DIR", "INB", "inbound: the message came into the tenant"},
-    {"DIR", "OUT", "outbound: the message left the tenant (or was relayed through it)"},
-    {"DIR", "INT", "internal: within the tenant"},
-    {"H", nullptr, "HELO/EHLO name of the connecting server"},
-    {"IPV", nullptr, "IP reputation / connection filtering"},
-    {"IPV", "CAL", "spam filtering skipped: the source IP was allowed (IP Allow List or a connector's allow-listed IPs)"},
-    {"IPV", "NLI", "the IP address was not found on any IP reputation list"},
-    {"LANG", nullptr, "language of the message, by country code"},
-    {"PTR", nullptr, "PTR (reverse DNS) record of the connecting IP"},
-    {"SCL", nullptr, "spam confidence level"},
-    {"SCL", "-1", "not spam: filtering skipped (safe sender, IP allow list, mail flow rule or internal)"},
-    {"SCL", "0", "not spam: delivered to the inbox"},
-    {"SCL", "1", "not spam: delivered to the inbox"},
-    {"SCL", "5", "spam: delivered to Junk or quarantined"},
-    {"SCL", "6", "spam: delivered to Junk or quarantined"},
-    {"SCL", "8", "high confidence spam"},
-    {"SCL", "9", "high confidence spam"},
-    {"SFS", nullptr, "spam filter rule ids that matched (Microsoft-internal, undocumented)"},
-    {"SFTY", nullptr, "safety tip / phishing classification"},
-    {"SFTY", "9.19", "domain impersonation"},
-    {"SFTY", "9.20", "user impersonation"},
-    {"SFV", nullptr, "spam filtering verdict"},
-    {"SFV", "BLK", "filtering skipped, blocked: sender on a user's Blocked Senders list"},
-    {"SFV", "NSPM", "not spam: spam filtering marked the message as non-spam"},
-    {"SFE", nullptr, "filtering skipped: sender on a user's Safe Senders list"},
-    {"SFV", "SFE", "filtering skipped and delivered: sender on a user's Safe Senders list"},
-    {"SFV", "SKA", "filtering skipped and delivered: sender on an anti-spam policy's allowed senders/domains list"},
-    {"SFV", "SKB", "marked spam: sender on an anti-spam policy's blocked senders/domains list"},
-    {"SFV", "SKI", "filtering skipped for another reason (for example intra-organization mail)"},
-    {"SFV", "SKN", "marked non-spam before spam filtering (for example by a mail flow rule)"},
-    {"SFV", "SKQ", "released from quarantine"},
-    {"SFV", "SKS", "marked spam before spam filtering (for example by a mail flow rule)"},
-    {"SFV", "SPM", "marked spam by spam filtering"},
-    {"SRV", nullptr, "service verdict"},
-    {"SRV", "BULK", "identified as bulk mail (BCL threshold or a mail flow rule)"},
-    {"X-CustomSpam", nullptr, "an Advanced Spam Filter (ASF) option matched"},
-    {"BCL", nullptr, "bulk complaint level"},
-    {"BCL", "0", "not from a bulk sender"},
-    {"BCL", "1", "bulk sender with few complaints"},
-    {"BCL", "2", "bulk sender with few complaints"},
-    {"BCL", "3", "bulk sender with few complaints"},
-    {"BCL", "4", "bulk sender with a mixed number of complaints"},
-    {"BCL", "5", "bulk sender with a mixed number of complaints"},
-    {"BCL", "6", "bulk sender with a mixed number of complaints"},
-    {"BCL", "7", "bulk sender with a mixed number of complaints"},
-    {"BCL", "8", "bulk sender with many complaints"},
-    {"BCL", "9", "bulk sender with many complaints"},
-    {"PCL", nullptr, "phishing confidence level (0-3 likely not phishing, 4-8 likely phishing)"},
-    {"ARA", nullptr, "anti-spam rule ids (Microsoft-internal)"},
-    {"RULEID", nullptr, "rule id (Microsoft-internal)"},
-    // X-Microsoft-Antispam-Mailbox-Delivery (not documented by Microsoft; meanings as used by
-    // decode-spam-headers and seen in real mail).
-    {"dest", nullptr, "destination folder chosen at mailbox delivery"},
-    {"dest", "I", "Inbox"},
-    {"dest", "J", "Junk Email folder"},
-    {"dest", "C", "a custom folder (a mailbox rule)"},
-    {"RF", nullptr, "resulting folder (for example JunkEmail)"},
-    {"OFR", nullptr, "why the folder was chosen (for example SpamFilterAuthJ: spam filter / authentication sent it to Junk; TrustedListed; CustomRules)"},
-    {"ENG", nullptr, "delivery engine rule ids (Microsoft-internal)"},
-    {"ucf", nullptr, "mailbox delivery flag (undocumented)"},
-    {"jmr", nullptr, "junk mail rule flag (undocumented)"},
-    {"auth", nullptr, "sender authentication flag at mailbox delivery (undocumented)"},
-};
+// ---- the header meanings (data: corpus/knowledge/header-meanings.tsv, meanings.hpp)
 
 std::string meaning_of(std::string_view key, std::string_view value) {
-  std::string key_text, value_text;
-  for (const auto& m : kForefront) {
-    if (!ieq(m.key, key)) continue;
-    if (!m.value) key_text = m.text;
-    else if (ieq(m.value, value)) value_text = m.text;
-  }
+  const auto& m = HeaderMeanings::builtin();
+  const std::string key_text(m.key_meaning(key));
+  const std::string value_text(m.value_meaning(key, value));
   if (key_text.empty() && value_text.empty()) return "(not in the decoder table)";
   if (value_text.empty()) return key_text;
   if (key_text.empty()) return value_text;
   return key_text + ": " + value_text;
-}
-
-struct HeaderMeaning {
-  const char* name;
-  const char* text;
-};
-constexpr HeaderMeaning kTenantHeaders[] = {
-    {"X-MS-Exchange-Organization-AuthAs", "how the receiving organization authenticated the sender"},
-    {"X-MS-Exchange-Organization-AuthSource", "server that evaluated the authentication"},
-    {"X-MS-Exchange-Organization-AuthMechanism", "authentication mechanism code"},
-    {"X-MS-Exchange-Organization-MessageDirectionality", "hybrid internal/external decision"},
-    {"X-MS-Exchange-Organization-SCL", "spam confidence level set by the receiving organization"},
-    {"X-MS-Exchange-Organization-Network-Message-Id", "the organization's message id"},
-    {"X-MS-Exchange-CrossTenant-FromEntityHeader", "where the tenant got the message"},
-    {"X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp", "the IP that connected to the tenant's connector"},
-    {"X-MS-Exchange-CrossTenant-AuthAs", "how the sending tenant authenticated the submitter"},
-    {"X-MS-Exchange-CrossTenant-AuthSource", "server that authenticated the submitter (sending tenant)"},
-    {"X-MS-Exchange-CrossTenant-Id", "tenant id (GUID) the message was attributed to"},
-    {"X-MS-Exchange-CrossTenant-Network-Message-Id", "the tenant's message id"},
-    {"X-MS-Exchange-CrossTenant-OriginalArrivalTime", "arrival time in the tenant"},
-    {"X-MS-Exchange-CrossTenant-MailboxType", "mailbox type of the sender"},
-    {"X-MS-Exchange-Transport-CrossTenantHeadersStripped", "header firewall: the receiver removed the sender's cross-tenant headers"},
-    {"X-MS-Exchange-Transport-CrossTenantHeadersPromoted", "header firewall: cross-tenant headers promoted to organization headers"},
-    {"X-MS-Exchange-Transport-CrossTenantHeadersStamped", "header firewall: cross-tenant headers stamped by this server"},
-    {"X-OriginatorOrg", "originating organization (tenant domain)"},
-    {"X-EOPTenantAttributedMessage", "tenant the message was attributed to (GUID:flags)"},
-    {"X-EOPAttributedMessage", "EOP attribution flag"},
-    {"X-MS-Exchange-SkipListedInternetSender", "Enhanced Filtering: the true source (skip-listed) sender IP"},
-    {"X-MS-Exchange-ExternalOriginalInternetSender", "Enhanced Filtering: the original internet sender IP"},
-    {"X-MS-PublicTrafficType", "traffic type (Email)"},
-    {"X-MS-TrafficTypeDiagnostic", "diagnostic: servers and traffic types the message passed"},
-    {"X-Sender-IP", "sender IP recorded by the receiver"},
-};
-
-struct ValueMeaning {
-  const char* name;
-  const char* value;
-  const char* text;
-};
-constexpr ValueMeaning kTenantValues[] = {
-    {"AuthAs", "Anonymous", "unauthenticated (internet mail, or an on-premises connector without authentication)"},
-    {"AuthAs", "Internal", "authenticated as internal to the organization"},
-    {"AuthAs", "External", "authenticated external sender"},
-    {"AuthAs", "Partner", "authenticated partner (for example a partner connector with TLS)"},
-    {"FromEntityHeader", "Internet", "from the internet"},
-    {"FromEntityHeader", "Hosted", "from a cloud mailbox of the tenant"},
-    {"FromEntityHeader", "HybridOnPrem", "from an on-premises (hybrid) connector: the campaign's entry path, and legitimate hybrid mail's"},
-    {"MessageDirectionality", "Incoming", "external mail coming in"},
-    {"MessageDirectionality", "Originating", "mail originating inside the organization"},
-};
-
-constexpr const char* kCompauthReasons[][2] = {
-    {"000", "failed explicit authentication (DMARC fail with p=quarantine or p=reject)"},
-    {"001", "failed implicit authentication (no or weak authentication records for the sending domain)"},
-    {"002", "the organization prohibits this sender/domain pair from sending spoofed mail"},
-    {"010", "DMARC fail with p=quarantine/reject for one of the organization's accepted domains"},
-};
-
-std::string compauth_reason(std::string_view r) {
-  if (r.size() < 3) return {};
-  for (const auto& c : kCompauthReasons)
-    if (r.substr(0, 3) == c[0]) return c[1];
-  switch (r[0]) {
-    case '1': case '7': return "passed authentication";
-    case '2': return "soft-passed implicit authentication";
-    case '3': return "not checked for composite authentication";
-    case '4': case '9': return "bypassed composite authentication";
-    case '6': return "failed implicit authentication (the sending domain is an accepted domain)";
-    default: return {};
-  }
 }
 
 // ---- the model
@@ -313,11 +147,8 @@ json hops_json(const mime::ParsedMessage& msg, const std::vector<std::pair<std::
 }
 
 json antispam_json(const mime::ParsedMessage& msg) {
-  static const char* names[] = {"X-Forefront-Antispam-Report", "X-Forefront-Antispam-Report-Untrusted",
-                                "X-Microsoft-Antispam", "X-Microsoft-Antispam-Untrusted",
-                                "X-Microsoft-Antispam-Mailbox-Delivery"};
   json out = json::array();
-  for (const char* name : names) {
+  for (const std::string& name : HeaderMeanings::builtin().antispam_headers) {
     auto fields = msg.headers.all(name);
     for (std::size_t i = 0; i < fields.size(); ++i) {
       auto kv = mime::parse_key_value_list(fields[i]->value);
@@ -335,31 +166,18 @@ json antispam_json(const mime::ParsedMessage& msg) {
   return out;
 }
 
-std::string value_meaning(std::string_view header, std::string_view value) {
-  for (const auto& v : kTenantValues) {
-    const std::string_view n = header;
-    const std::string_view suffix = v.name;
-    if (n.size() >= suffix.size() && ieq(n.substr(n.size() - suffix.size()), suffix) && ieq(value, v.value))
-      return v.text;
-  }
-  return {};
-}
-
 json tenant_json(const mime::ParsedMessage& msg) {
+  const auto& m = HeaderMeanings::builtin();
   json out = json::array();
   for (std::size_t i = 0; i < msg.headers.fields.size(); ++i) {
     const auto& f = msg.headers.fields[i];
-    const HeaderMeaning* hm = nullptr;
-    for (const auto& m : kTenantHeaders)
-      if (ieq(f.name, m.name)) hm = &m;
-    const bool family = istarts(f.name, "X-MS-Exchange-CrossTenant-") || istarts(f.name, "X-MS-Exchange-Organization-Auth") ||
-                        istarts(f.name, "X-MS-Exchange-Transport-CrossTenant");
-    if (!hm && !family) continue;
+    const std::string_view meaning = m.header_meaning(f.name);
+    if (meaning.empty() && !m.exchange_family(f.name)) continue;
     json j = {{"header", cap(f.name, 200)},
               {"position", i},
               {"value", cap(f.value)},
-              {"meaning", hm ? hm->text : ""},
-              {"value_meaning", value_meaning(f.name, f.value)}};
+              {"meaning", meaning},
+              {"value_meaning", m.exchange_value(f.name, f.value)}};
     if (ieq(f.name, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
       auto t = mime::parse_tenant_connecting_ip(f.value);
       j["parsed"] = {{"ok", t.ok},
@@ -388,7 +206,7 @@ json auth_json(const mime::ParsedMessage& msg) {
           std::string reason = r.reason;
           const auto p = reason.find("reason=");
           if (p != std::string::npos) reason = reason.substr(p + 7);
-          note = compauth_reason(reason.empty() ? r.prop("reason") : reason);
+          note = HeaderMeanings::builtin().compauth(reason.empty() ? r.prop("reason") : reason);
         }
         results.push_back({{"method", cap(r.method, 100)},
                            {"result", cap(r.result, 100)},
@@ -440,19 +258,10 @@ json signatures_json(const mime::ParsedMessage& msg) {
   return out;
 }
 
-std::string iso_utc(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 json breakdown_json(const heuristics::Assessment& a) {
   json out = json::array();
   for (const auto& f : a.breakdown)
-    out.push_back({{"family", f.family}, {"sum", f.raw}, {"cap", f.cap}, {"points", f.points}});
+    out.push_back({{"family", f.family}, {"raw", f.raw}, {"cap", f.cap}, {"points", f.points}});
   return out;
 }
 
@@ -500,7 +309,7 @@ json build_model(const mime::RawMessage& raw, const MessageReport& rep, const mi
           {"nested_from", rec["nested_from"]},
           {"score_breakdown", breakdown_json(a)},
           {"gate", {{"open", a.gate.open()}, {"relay", a.gate.relay}, {"ioc", a.gate.ioc}, {"tamper", a.gate.tamper},
-                    {"both", a.gate.both}, {"why", a.gate.why()}}},
+                    {"two_artefacts", a.gate.both}, {"why", a.gate.why()}}},
           {"exo_time", a.exo_time ? json(iso_utc(*a.exo_time)) : json(nullptr)},
           {"exo_time_source", a.exo_time_source},
           {"untrusted_copies", a.untrusted_copies}};
@@ -700,7 +509,7 @@ std::string render_text(const json& m, const Style& st) {
     std::string fams;
     for (const auto& f : m["score_breakdown"]) {
       fams += (fams.empty() ? "" : " + ") + fmt::format("{} {}", str(f["family"]), f["points"].get<int>());
-      if (f["sum"].get<int>() > f["cap"].get<int>()) fams += fmt::format(" (sum {}, capped)", f["sum"].get<int>());
+      if (f["raw"].get<int>() > f["cap"].get<int>()) fams += fmt::format(" (sum {}, capped)", f["raw"].get<int>());
     }
     if (!fams.empty()) o += "  score = " + fams + "\n";
   }

@@ -2,7 +2,8 @@
 //
 // Purpose: see milter_config.hpp. Defaults (no config file): clean -> tag,
 // suspicious -> tag, campaign -> quarantine (Postfix hold queue: nothing is lost on a false
-// positive, an admin releases it with `postsuper -H`), errors -> tempfail.
+// positive, an admin releases it with `postsuper -H`), a flagged wrapper (verdict from an
+// attached message: a user's forward to the helpdesk) -> tag, errors -> tempfail.
 // Limits: file <= 1 MiB, lines <= 4096 bytes, numbers <= 2^32-1 (byte sizes accept k/m).
 // Diagnostics: ConfigError("file:line: reason").
 #include "scanner/milter/milter_config.hpp"
@@ -80,10 +81,10 @@ std::string_view to_string(ErrorResult r) {
   return "?";
 }
 
-Action Config::action_for(heuristics::Verdict v) const {
+Action Config::action_for(heuristics::Verdict v, bool wrapper) const {
   switch (v) {
-    case heuristics::Verdict::campaign: return on_campaign;
-    case heuristics::Verdict::suspicious: return on_suspicious;
+    case heuristics::Verdict::campaign: return wrapper ? on_wrapper : on_campaign;
+    case heuristics::Verdict::suspicious: return wrapper ? on_wrapper : on_suspicious;
     case heuristics::Verdict::clean: break;
   }
   return on_clean;
@@ -123,12 +124,16 @@ Config parse_config(std::string_view text, const std::string& label, Config cfg)
       listed_indicators = true;
       if (val.empty()) fail("indicators needs a file name");
       cfg.indicators.emplace_back(val);
-    } else if (key == "clean" || key == "suspicious" || key == "campaign") {
+    } else if (key == "clean" || key == "suspicious" || key == "campaign" ||
+               key == "wrapper-action") {
       Action a;
       if (!parse_action(val, a))
         fail("action must be accept, tag, quarantine, reject or tempfail, not '" +
              std::string(val) + "'");
-      (key == "clean" ? cfg.on_clean : key == "suspicious" ? cfg.on_suspicious : cfg.on_campaign) = a;
+      (key == "clean"        ? cfg.on_clean
+       : key == "suspicious" ? cfg.on_suspicious
+       : key == "campaign"   ? cfg.on_campaign
+                             : cfg.on_wrapper) = a;
     } else if (key == "quarantine-reason") {
       if (val.empty()) fail("quarantine-reason must not be empty");
       if (val.size() > 500) fail("quarantine-reason longer than 500 bytes");
@@ -194,7 +199,8 @@ std::string verdict_header_value(heuristics::Verdict v) {
   return std::string(heuristics::to_string(v));
 }
 
-std::string score_header_value(int score, const std::vector<std::string>& signals) {
+std::string score_header_value(int score, const std::vector<std::string>& signals,
+                               std::string_view nested_from) {
   std::string out = std::to_string(score);
   if (!signals.empty()) {
     out += " signals=";
@@ -203,6 +209,12 @@ std::string score_header_value(int score, const std::vector<std::string>& signal
       out += signals[i];
     }
   }
+  // "nested[0].nested[1]": only what that syntax needs may reach a header.
+  std::string from;
+  for (char c : nested_from.substr(0, 80))
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '[' || c == ']')
+      from.push_back(c);
+  if (!from.empty()) out += " nested_from=" + from;
   return out;
 }
 
@@ -225,18 +237,18 @@ std::vector<std::string> top_signals(const heuristics::Assessment& a, std::size_
 }
 
 EomDecision decide(const Config& cfg, heuristics::Verdict verdict, int score,
-                   const std::vector<std::string>& signals) {
+                   const std::vector<std::string>& signals, std::string_view nested_from) {
   EomDecision d;
   if (cfg.dry_run) {
     d.delete_forged = false;
     d.final = Final::cont;
     return d;
   }
-  Action a = cfg.action_for(verdict);
+  Action a = cfg.action_for(verdict, !nested_from.empty());
   d.delete_forged = true;
   auto tag = [&] {
     d.add_headers.emplace_back(kVerdictHeader, verdict_header_value(verdict));
-    d.add_headers.emplace_back(kScoreHeader, score_header_value(score, signals));
+    d.add_headers.emplace_back(kScoreHeader, score_header_value(score, signals, nested_from));
   };
   switch (a) {
     case Action::accept:
@@ -249,8 +261,9 @@ EomDecision decide(const Config& cfg, heuristics::Verdict verdict, int score,
     case Action::quarantine:
       tag();  // the held copy carries the evidence for whoever reviews the hold queue
       d.quarantine_reason = cfg.quarantine_reason + " (verdict " +
-                            std::string(heuristics::to_string(verdict)) + ", score " +
-                            std::to_string(score) + ")";
+                            std::string(heuristics::to_string(verdict)) +
+                            (nested_from.empty() ? "" : " of an attached message") +
+                            ", score " + std::to_string(score) + ")";
       d.final = Final::cont;
       break;
     case Action::reject:

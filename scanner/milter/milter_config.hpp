@@ -31,6 +31,11 @@ struct Config {
   Action on_clean = Action::tag;
   Action on_suspicious = Action::tag;
   Action on_campaign = Action::quarantine;
+  // A wrapper: a message whose verdict came from a message attached to it (message/rfc822,
+  // Assessment::nested_from), e.g. a user forwarding campaign mail to the helpdesk or an abuse
+  // desk as an attachment. Flagged (suspicious or campaign), it gets this action instead of
+  // the verdict's: the forwarder is not the spammer, so it is delivered tagged by default.
+  Action on_wrapper = Action::tag;
   std::string quarantine_reason = "hdrscan: connector-relay sweepstakes campaign";
   std::string reject_reply =
       "550 5.7.1 Message refused: it matches a known spam campaign (hdrscan)";
@@ -49,7 +54,9 @@ struct Config {
   bool dry_run = false;              // only log what would be done
   std::string stats_file;            // counters written here on SIGUSR1 and at exit
 
-  Action action_for(heuristics::Verdict v) const;
+  // The action for a verdict; `wrapper`: the verdict came from an attached message (a clean
+  // wrapper is clean mail: the clean action).
+  Action action_for(heuristics::Verdict v, bool wrapper = false) const;
 };
 
 class ConfigError : public std::runtime_error {
@@ -61,15 +68,18 @@ class ConfigError : public std::runtime_error {
 Config parse_config(std::string_view text, const std::string& label, Config base = {});
 Config load_config_file(const std::string& path, Config base = {});
 
-// Values of our two headers for an assessment.
+// Values of our two headers for an assessment. A wrapper's score header ends in
+// " nested_from=nested[0]" (the attached message the verdict came from).
 std::string verdict_header_value(heuristics::Verdict v);
-std::string score_header_value(int score, const std::vector<std::string>& top_signals);
+std::string score_header_value(int score, const std::vector<std::string>& top_signals,
+                               std::string_view nested_from = {});
 // The first `n` distinct signal ids with a positive weight, strongest first.
 std::vector<std::string> top_signals(const heuristics::Assessment& a, std::size_t n);
 
-// What to send at end of message for this verdict. `action` is what the config says;
-// dry-run only logs (the returned decision is a plain CONTINUE that changes nothing).
+// What to send at end of message for this verdict. The action is what the config says
+// (action_for; a non-empty `nested_from` marks a wrapper); dry-run only logs (the returned
+// decision is a plain CONTINUE that changes nothing).
 EomDecision decide(const Config& cfg, heuristics::Verdict verdict, int score,
-                   const std::vector<std::string>& signals);
+                   const std::vector<std::string>& signals, std::string_view nested_from = {});
 
 }  // namespace hdrscan::scanner::milter

@@ -486,8 +486,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     const auto& a = rep.assessment;
     auto signals = top_signals(a, rt.cfg.top_signals);
-    EomDecision d = decide(rt.cfg, a.verdict, a.score, signals);
-    Action act = rt.cfg.action_for(a.verdict);
+    EomDecision d = decide(rt.cfg, a.verdict, a.score, signals, a.nested_from);
+    Action act = rt.cfg.action_for(a.verdict, !a.nested_from.empty());
     c.messages++;
     (a.verdict == heuristics::Verdict::campaign     ? c.campaign
      : a.verdict == heuristics::Verdict::suspicious ? c.suspicious
@@ -535,6 +535,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       line += " signals=";
       for (std::size_t i = 0; i < signals->size(); ++i) line += (i ? "," : "") + (*signals)[i];
     }
+    // A wrapper: the verdict (and the action, wrapper-action) came from an attached message.
+    if (rep && !rep->assessment.nested_from.empty())
+      line += " nested_from=" + safe(rep->assessment.nested_from, 80);
     if (!error.empty()) line += " error=\"" + safe(error, 300, true) + "\"";
     log_line(line);
   }

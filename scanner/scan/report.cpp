@@ -151,6 +151,7 @@ void HtmlReport::add(const ScanRecord& rec) {
                           {"from", clean_text(r.from, 200)},
                           {"subject", clean_text(r.subject, 300)},
                           {"route", clean_text(a.route, 300)},
+                          {"nested_from", clean_text(a.nested_from, 60)},
                           {"evidence", ev},
                           {"errors", errs}});
     }
@@ -415,6 +416,7 @@ const char* const kPageScript = R"JS(
           var desc = el('div', {}, [el('div', {'class': 'mono', text: m.location}),
               el('div', {text: 'Subject: ' + m.subject}), el('div', {'class': 'mute', text: 'From: ' + m.from + ' \u2014 ' + m.date}),
               m.route ? el('div', {'class': 'mute', text: 'Route: ' + m.route}) : null,
+              m.nested_from ? el('div', {text: 'Verdict from attached message ' + m.nested_from}) : null,
               m.errors.length ? el('div', {'class': 'v-campaign', text: 'errors: ' + m.errors.join(', ')}) : null]);
           return el('tr', {'class': 'flagged', 'data-seq': String(m.seq), 'data-verdict': m.verdict, 'data-score': String(m.score)},
               [el('td', {'class': 'num', text: String(m.seq)}), el('td', {}, [desc]), el('td', {'class': 'v-' + m.verdict, text: m.verdict}),

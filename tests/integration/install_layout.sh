@@ -69,7 +69,7 @@ exec_start=$(sed -e ':a' -e '/\\$/{N;s/\\\n *//;ba' -e '}' "$unit" | sed -n 's/^
 [ "$exec_start" = "$prefix/bin/hdrscan milter --config $etc/hdrscan/milter.conf" ] ||
   fail "unit ExecStart: $exec_start"
 grep -q '@[A-Za-z_]*@' "$unit" && fail "unit: unreplaced @VARIABLE@"
-grep -qx 'ReadWritePaths=/var/spool/postfix/hdrscan' "$unit" || fail "unit: socket dir not writable"
+grep -qx 'ReadWritePaths=-/var/spool/postfix/hdrscan' "$unit" || fail "unit: socket dir not writable"
 grep -q '^listen = unix:/var/spool/postfix/hdrscan/hdrscan.sock$' "$D$etc/hdrscan/milter.conf" ||
   fail "installed config does not listen on the socket in Postfix's chroot"
 if command -v systemd-analyze >/dev/null; then
@@ -93,7 +93,7 @@ complete_words() {  # complete_words WORD... : the completions of the last word
     _hdrscan; printf "%s\n" "${COMPREPLY[@]}" | sort' \
     bash "$BC" "$D$prefix/share/bash-completion/completions/hdrscan" "$@"
 }
-[ "$(complete_words hdrscan '' | tr '\n' ' ')" = "audit explain milter scan " ] ||
+[ "$(complete_words hdrscan '' | tr '\n' ' ')" = "audit explain milter scan signals " ] ||
   fail "completion of subcommands: $(complete_words hdrscan '' | tr '\n' ' ')"
 complete_words hdrscan scan --only | grep -qx -- --only-matches || fail "completion: --only"
 complete_words hdrscan milter --con | grep -qx -- --config || fail "completion: milter --con"

@@ -13,7 +13,10 @@
 #   restarted; every message is delivered, held, or refused with a 4xx (the sender keeps it,
 #   milter_default_action = tempfail); none is accepted and lost: accepted "pass" ids are all
 #   in the Maildir, accepted "hold" ids are all in the hold queue, nothing got a 5xx or no
-#   answer. An smtp-source run alongside reports its 4xx.
+#   answer. An smtp-source run alongside reports its 4xx. Sessions held open mid-message and
+#   idle (see run_phase) make sure each signal hits open transactions whatever the machine's
+#   speed: at the kill they all get a 4xx; at SIGTERM the drain finishes the mid-message ones
+#   and the idle ones get a 4xx.
 # Bounded: every wait has a limit (a few minutes in all on 2 cores).
 # Args: $1 hdrscan binary, $2 source dir, $3 shared corpus dir (unused), $4 scratch dir.
 set -u
@@ -101,35 +104,76 @@ untagged=$(grep -L -s "^X-Hdrscan-Verdict: clean" $(grep -l -s "^Return-Path: <l
 pass "phase 1: smtp-source 20 sessions x 2000 messages, 3 x SIGHUP: 1000 delivered (tagged), 1000 held, 0 lost ($((T1-T0)) s)"
 
 # --- phases 2 and 3: kill / SIGTERM the milter mid-load, restart -------------------------------
+# Held sessions (smtp_load.py HOLD_DIR MID IDLE) make the signal hit open transactions on any
+# machine, however fast or loaded: MID sessions wait with the whole message sent but its final
+# "." (the MTA holds the transaction open with the milter), IDLE ones wait after EHLO (their
+# milter connection is open, no message yet). The signal is sent only once all are held and
+# 200 messages of the load went through, and they are let go at set points, not after a time:
+#  KILL: both kinds go on while the milter is down; each must get a 4xx (the milter died
+#    under them: milter_default_action = tempfail), never a 250.
+#  TERM: MID ones go on once the drain has started (it waits for them): each must be
+#    scored and accepted (250); IDLE ones go on after the milter has exited: a 4xx (the drain
+#    closed their milter connection).
+HOLD_MID=3 HOLD_IDLE=3
+held_count() { # DIR PREFIX -> how many PREFIX-* files (ready-/done-) the held sessions wrote
+  find "$1" -name "$2-*" 2>/dev/null | wc -l
+}
+# wait_held NAME DIR PREFIX CLIENT_PID: until every held session wrote PREFIX-* (as long as
+# the client runs: it bounds its own waits)
+wait_held() {
+  local all=$((HOLD_MID + HOLD_IDLE))
+  until [ "$(held_count "$2" "$3")" = $all ]; do
+    kill -0 "$4" 2>/dev/null || [ "$(held_count "$2" "$3")" = $all ] \
+      || fail "$1: load client ended with $(held_count "$2" "$3") of $all held sessions" \
+              "at '$3': $(<"$SCRATCH/$1.out")"
+    sleep 0.05
+  done
+}
 run_phase() { # NAME SIGNAL
-  local name=$1 sig=$2 before run=$1
+  local name=$1 sig=$2 before run=$1 hold=$SCRATCH/$1.hold
   before=$(milter_lines)
-  python3 "$SRC/tests/milter/smtp_load.py" "$SMTP_PORT" 16 800 5 "$run" "$SCRATCH/$run.json" 240 >"$SCRATCH/$run.out" 2>&1 &
+  rm -rf "$hold"; mkdir -p "$hold"
+  python3 "$SRC/tests/milter/smtp_load.py" "$SMTP_PORT" 16 800 5 "$run" "$SCRATCH/$run.json" 240 \
+    "$hold" $HOLD_MID $HOLD_IDLE >"$SCRATCH/$run.out" 2>&1 &
   local L=$!
   timeout 240 "$SMTP_SOURCE" -4 -s 4 -m 400 -f "ss-$run@example.org" -t bob@test.local -S "load-pass smtp-source $run" \
     "127.0.0.1:$SMTP_PORT" >"$SCRATCH/ss-$run.out" 2>&1 &
   local S=$!
+  wait_held "$name" "$hold" ready "$L"
+  grep -L -x held "$hold"/ready-* | grep -q . \
+    && fail "$name: a session could not be held: $(grep -v -x held "$hold"/ready-*)"
   # as long as the load client runs (bounded by its own 240 s), not a fixed time
   until [ "$(milter_lines)" -ge $((before + 200)) ]; do
     kill -0 $L 2>/dev/null || fail "$name: load client done before 200 messages reached the milter: $(cat "$SCRATCH/$run.out")"
     sleep 0.05
   done
   kill -"$sig" "$MILTER_PID"
+  if [ "$sig" = TERM ]; then
+    local i=0
+    until grep -q "draining:" "$MILTER_LOG"; do
+      i=$((i+1)); [ $i -lt 1200 ] || fail "$name: no drain logged 60 s after SIGTERM"
+      sleep 0.05
+    done
+    touch "$hold/release-mid"
+  fi
   wait "$MILTER_PID"; local rc=$?
   MILTER_PID=
   if [ "$sig" = TERM ]; then
     [ $rc = 0 ] || fail "$name: milter exit $rc after SIGTERM (want 0 after drain)"
-    grep -q "draining:" "$MILTER_LOG" || fail "$name: no drain logged"
   fi
-  sleep 0.5 # the milter is down: Postfix answers 4xx (milter_default_action = tempfail)
+  # the milter is down: Postfix answers 4xx (milter_default_action = tempfail)
+  touch "$hold/release-mid" "$hold/release-idle"
+  wait_held "$name" "$hold" done "$L"
+  sleep 0.5
   start_milter "$CONF" "${MILTER_ARGS[@]}"
   wait $L || fail "$name: load client failed: $(cat "$SCRATCH/$run.out")"
   wait $S; local src=$?
   wait_queue_settled
   sleep 1
-  python3 - "$SCRATCH/$run.json" "$PF_ROOT" "$run" <<'PY' >"$SCRATCH/$run.check" 2>&1 || { cat "$SCRATCH/$run.check"; fail "$name: accounting"; }
+  python3 - "$SCRATCH/$run.json" "$PF_ROOT" "$run" "$sig" <<'PY' >"$SCRATCH/$run.check" 2>&1 \
+    || { cat "$SCRATCH/$run.check"; fail "$name: accounting"; }
 import glob, json, subprocess, sys
-res, root, run = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+res, root, run, sig = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3], sys.argv[4]
 delivered = set()
 for f in glob.glob(root + "/mail/inbox/new/*") + glob.glob(root + "/mail/inbox/cur/*"):
     with open(f, "rb") as fh:
@@ -147,13 +191,31 @@ for line in q.splitlines():
 acc = res["accepted"]
 acc_pass = {i for i in acc if int(i.rsplit("-", 1)[1]) % 2 == 1}
 acc_hold = [i for i in acc if int(i.rsplit("-", 1)[1]) % 2 == 0]
-print("sent=%d accepted=%d (pass %d, hold %d) tempfail=%d permfail=%d dropped=%d delivered=%d held=%d" % (
+mid = sorted(i for i, k in res["held"].items() if k == "mid")
+idle = sorted(i for i, k in res["held"].items() if k == "idle")
+mid_acc = [i for i in mid if i in acc]
+print("sent=%d accepted=%d (pass %d, hold %d) tempfail=%d permfail=%d dropped=%d delivered=%d"
+      " held=%d; open at the signal: %d mid-message (%d finished with 250),"
+      " %d idle (%d with 4xx)" % (
     res["sent"], len(acc), len(acc_pass), len(acc_hold), len(res["tempfail"]), len(res["permfail"]),
-    len(res["dropped"]), len(delivered), held))
+    len(res["dropped"]), len(delivered), held, len(mid), len(mid_acc), len(idle),
+    len([i for i in idle if i in res["tempfail"]])))
 assert res["sent"] == len(acc) + len(res["tempfail"]) + len(res["permfail"]) + len(res["dropped"])
 assert not res["permfail"], "5xx replies: %s" % res["replies"]
 assert not res["dropped"], "messages without an answer: %s" % res["dropped"][:5]
-assert res["tempfail"], "the kill produced no 4xx at all (it must have hit in-flight messages)"
+assert mid and idle, "no held sessions in the results: %s" % res["held"]
+tempfail = set(res["tempfail"])
+# KILL: the milter died under open transactions: every one must get a 4xx, none a 250.
+# TERM: the drain lets messages in progress finish (docs/milter.md): 250, accounted below.
+for i in mid:
+    if sig == "KILL":
+        assert i in tempfail, "mid-message session %s at SIGKILL: %s" % (
+            i, "accepted" if i in acc else "no 4xx")
+    else:
+        assert i in acc, "mid-message session %s at SIGTERM not finished by the drain: %s" % (
+            i, "4xx" if i in tempfail else "no answer")
+for i in idle:
+    assert i in tempfail, "idle session %s after SIG%s got no 4xx" % (i, sig)
 lost = acc_pass - delivered
 assert not lost, "accepted but not delivered: %s" % sorted(lost)[:10]
 assert delivered <= acc_pass, "delivered but never accepted: %s" % sorted(delivered - acc_pass)[:10]

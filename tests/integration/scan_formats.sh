@@ -29,6 +29,7 @@ for row, r in zip(rows, recs):
     assert row["sha256"] == r["sha256"] and int(row["size"]) == r["size"]
     assert row["signals"] == ";".join("%s:%+d" % (e["signal"], e["weight"]) for e in r["evidence"])
     assert row["errors"] == ";".join(e["code"] for e in r["errors"])
+    assert row["nested_from"] == r["nested_from"]                 # the last column
     if r["message_id"] == "<hostile-1@prize.example>":
         assert row["from"].startswith("'="), row["from"]          # formula defused
         assert "\x07" not in row["subject"] and "\ufffd" in row["subject"]

@@ -63,13 +63,24 @@ sys.exit(1)
 PY
 }
 
+# wait_until SECONDS WHAT CONDITION: evaluates the shell CONDITION every 0.1 s until it
+# holds; fails the test ("WHAT: not within SECONDS s") after SECONDS. The limit is for a
+# stuck machine, not a measure: the wait ends as soon as the event happens.
+wait_until() {
+  local limit=$1 what=$2 cond=$3 i=0
+  until eval "$cond"; do
+    i=$((i+1)); [ $i -lt $((limit * 10)) ] || fail "$what: not within $limit s"
+    sleep 0.1
+  done
+}
+
 # start_milter CONFIG [args...]: runs hdrscan milter in the background on $MILTER_PORT,
 # logging to $MILTER_LOG (appended); sets MILTER_PID.
 start_milter() {
   local conf=$1; shift
   "$HDRSCAN" milter --listen "inet:127.0.0.1:$MILTER_PORT" --config "$conf" "$@" >>"$MILTER_LOG" 2>&1 &
   MILTER_PID=$!
-  wait_port "$MILTER_PORT" 20 || fail "milter did not start listening on $MILTER_PORT"
+  wait_port "$MILTER_PORT" 60 || fail "milter did not start listening on $MILTER_PORT in 60 s"
   kill -0 "$MILTER_PID" 2>/dev/null || fail "milter exited at start-up"
 }
 
@@ -120,6 +131,12 @@ expected_verdict() {
   python3 "$SRC/tests/support/expected_verdict.py" "$SRC" "$1" || fail "no label for $1"
 }
 
+# expected_wrapper FILE -> "wrapper" when the labels say FILE holds the labelled mail as an
+# attached message (message/rfc822: a user's report), else "direct" (expected_verdict.py).
+expected_wrapper() {
+  python3 "$SRC/tests/support/expected_verdict.py" --wrapper "$SRC" "$1" || fail "no label for $1"
+}
+
 # labelled_samples -> every corpus/samples/*.eml, one a line (nothing when there is none: the
 # caller checks the count; each file's label is checked by expected_verdict).
 labelled_samples() {
@@ -129,14 +146,17 @@ labelled_samples() {
   done
 }
 
-# action_for VERDICT CONF -> the action the milter config CONF gives VERDICT: the last
-# "VERDICT = ACTION" line, else the documented default (docs/milter.md: tag / tag /
-# quarantine); "dry-run:ACTION" when CONF sets dry-run = yes.
+# action_for VERDICT CONF [wrapper] -> the action the milter config CONF gives VERDICT: the
+# last "VERDICT = ACTION" line, else the documented default (docs/milter.md: tag / tag /
+# quarantine); for a wrapper (third argument "wrapper": the verdict came from an attached
+# message) flagged suspicious or campaign, the last "wrapper-action = ACTION" line, else tag;
+# "dry-run:ACTION" when CONF sets dry-run = yes.
 action_for() {
-  local v=$1 conf=$2 a dry
+  local v=$1 conf=$2 key=$1 a dry
   case "$v" in clean|suspicious) a=tag ;; campaign) a=quarantine ;; *) fail "action_for: verdict '$v'" ;; esac
+  if [ "${3:-direct}" = wrapper ] && [ "$v" != clean ]; then a=tag; key=wrapper-action; fi
   local set
-  set=$(sed -n "s/^[[:space:]]*$v[[:space:]]*=[[:space:]]*\([a-z]*\)[[:space:]]*\$/\1/p" "$conf" | tail -n1)
+  set=$(sed -n "s/^[[:space:]]*$key[[:space:]]*=[[:space:]]*\([a-z]*\)[[:space:]]*\$/\1/p" "$conf" | tail -n1)
   [ -n "$set" ] && a=$set
   dry=$(sed -n 's/^[[:space:]]*dry-run[[:space:]]*=[[:space:]]*\([a-z]*\)[[:space:]]*$/\1/p' "$conf" | tail -n1)
   case "$dry" in yes|true|on|1) a="dry-run:$a" ;; esac

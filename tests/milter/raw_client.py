@@ -11,8 +11,8 @@ Usage:
       (EOF) instead of hanging or answering garbage. Exit 0 when all were handled.
   raw_client.py halfopen PORT N SECONDS
       Opens N connections that go quiet (nothing sent / half a packet / negotiated then
-      silent) and checks the server closes every one of them within SECONDS (idle and read
-      timeouts). Prints "closed K of N".
+      silent), prints "held N" once all are open, and checks the server closes every one of
+      them within SECONDS (idle and read timeouts). Prints "closed K of N".
 Every socket operation has a timeout; nothing here can block forever.
 """
 import random
@@ -195,6 +195,7 @@ def halfopen(port, n, limit):
             if kind == 3:                  # ... or stalled in the middle of a packet
                 s.sendall(struct.pack(">I", 100) + b"L" + b"x" * 10)
         socks.append(s)
+    print("held %d" % n, flush=True)  # the test waits for this line, not for a time
     end = time.time() + limit
     closed = 0
     for s in socks:

@@ -1,6 +1,6 @@
 // milter_config_test.cpp: the milter config file parser (defaults, every key, errors with
 // file:line) and the verdict -> end-of-message policy (tag / quarantine / reject / accept /
-// tempfail / dry-run), including the shipped example config.
+// tempfail / dry-run, wrappers), including the shipped example config.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -26,6 +26,12 @@ TEST_CASE("defaults: tag clean and suspicious - quarantine campaign - tempfail o
   CHECK(c.action_for(Verdict::clean) == Action::tag);
   CHECK(c.action_for(Verdict::suspicious) == Action::tag);
   CHECK(c.action_for(Verdict::campaign) == Action::quarantine);
+  // A wrapper (the verdict came from an attached message: a user's forward to the helpdesk)
+  // is tagged, whatever its verdict; a clean one is clean mail.
+  CHECK(c.on_wrapper == Action::tag);
+  CHECK(c.action_for(Verdict::campaign, true) == Action::tag);
+  CHECK(c.action_for(Verdict::suspicious, true) == Action::tag);
+  CHECK(c.action_for(Verdict::clean, true) == Action::tag);
   CHECK(c.on_error == ErrorResult::tempfail);
   CHECK(check_smtp_reply(c.reject_reply).empty());
   CHECK_FALSE(c.dry_run);
@@ -41,6 +47,7 @@ TEST_CASE("every key parses") {
       "clean = accept\n"
       "suspicious = quarantine\n"
       "campaign = reject\n"
+      "wrapper-action = quarantine\n"
       "quarantine-reason = held for review\n"
       "reject-reply = 554 5.7.1 Go away\n"
       "on-error = accept\n"
@@ -64,6 +71,7 @@ TEST_CASE("every key parses") {
   CHECK(c.on_clean == Action::accept);
   CHECK(c.on_suspicious == Action::quarantine);
   CHECK(c.on_campaign == Action::reject);
+  CHECK(c.on_wrapper == Action::quarantine);
   CHECK(c.quarantine_reason == "held for review");
   CHECK(c.reject_reply == "554 5.7.1 Go away");
   CHECK(c.on_error == ErrorResult::accept);
@@ -85,6 +93,8 @@ TEST_CASE("every key parses") {
 TEST_CASE("errors name the file and line - a typo never weakens the policy silently") {
   CHECK(error_of("campaign = quarantine\ncampain = reject\n") == "t.conf:2: unknown key 'campain'");
   CHECK(error_of("campaign = delete\n").find("t.conf:1: action must be") == 0);
+  CHECK(error_of("clean = tag\nwrapper-action = drop\n").find("t.conf:2: action must be") == 0);
+  CHECK(error_of("wrapper_action = reject\n") == "t.conf:1: unknown key 'wrapper_action'");
   CHECK(error_of("reject-reply = 451 4.7.1 later\n").find("5xx") != std::string::npos);
   CHECK(error_of("reject-reply = 550 4.7.1 mismatch\n").find("class") != std::string::npos);
   CHECK(error_of("reject-reply = 250 ok\n").find("4xx or 5xx") != std::string::npos);
@@ -116,6 +126,7 @@ TEST_CASE("the shipped example config parses and states the defaults") {
   CHECK(c.on_clean == d.on_clean);
   CHECK(c.on_suspicious == d.on_suspicious);
   CHECK(c.on_campaign == d.on_campaign);
+  CHECK(c.on_wrapper == d.on_wrapper);
   CHECK(c.on_error == d.on_error);
   CHECK(c.max_body_bytes == d.max_body_bytes);
   CHECK(c.listen == "unix:/var/spool/postfix/hdrscan/hdrscan.sock");
@@ -158,6 +169,38 @@ TEST_CASE("policy: reject uses the configured reply - accept and tempfail") {
   CHECK(a.add_headers.empty());
   CHECK(a.delete_forged);  // even unchanged mail never keeps a forged verdict header
   CHECK(decide(c, Verdict::suspicious, 40, {}).final == Final::tempfail);
+}
+
+// Issue 14 item 5: a user forwarding campaign mail as an attachment must not see it rejected.
+TEST_CASE("policy: a wrapper is tagged by default, naming the attached message; wrapper-action changes it") {
+  Config c = parse_config("campaign = reject\n", "t");
+  EomDecision d = decide(c, Verdict::campaign, 97, {"a", "b"}, "nested[0]");
+  CHECK(d.final == Final::cont);
+  CHECK(d.reply_text.empty());
+  CHECK(d.quarantine_reason.empty());
+  REQUIRE(d.add_headers.size() == 2);
+  CHECK(d.add_headers[0].second == "campaign");  // the verdict word stays the verdict
+  CHECK(d.add_headers[1].second == "97 signals=a,b nested_from=nested[0]");
+  // The same message unwrapped gets the campaign action.
+  CHECK(decide(c, Verdict::campaign, 97, {"a"}).final == Final::replycode);
+
+  c = parse_config("wrapper-action = reject\n", "t");
+  CHECK(c.on_campaign == Action::quarantine);
+  EomDecision r = decide(c, Verdict::campaign, 97, {"a"}, "nested[0]");
+  CHECK(r.final == Final::replycode);
+  CHECK(r.reply_text == c.reject_reply);
+  CHECK(decide(c, Verdict::suspicious, 40, {}, "nested[1]").final == Final::replycode);
+  // A clean wrapper (a forward of clean mail) is clean mail: the clean action.
+  EomDecision cl = decide(c, Verdict::clean, 3, {}, "nested[0]");
+  CHECK(cl.final == Final::cont);
+  CHECK(cl.add_headers.size() == 2);
+
+  c = parse_config("wrapper-action = quarantine\n", "t");
+  EomDecision q = decide(c, Verdict::campaign, 88, {}, "nested[0].nested[1]");
+  CHECK(q.quarantine_reason == c.quarantine_reason + " (verdict campaign of an attached message, score 88)");
+  REQUIRE(q.add_headers.size() == 2);
+  CHECK(q.add_headers[1].second == "88 nested_from=nested[0].nested[1]");
+  CHECK(score_header_value(5, {}, "nested[0]\r\nX-Evil: 1") == "5 nested_from=nested[0]XEvil1");
 }
 
 TEST_CASE("policy: dry-run changes nothing") {

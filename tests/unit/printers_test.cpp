@@ -86,7 +86,7 @@ TEST_CASE("JSONL record: schema fields in order, nullable source fields, UTF-8 m
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
   CHECK(keys == std::vector<std::string>{"schema", "seq", "source", "size", "sha256", "message_id", "date", "from",
                                          "subject", "verdict", "score", "evidence", "errors", "defects", "failed",
-                                         "route", "nested_from", "connection"});
+                                         "route", "nested_from", "connection", "score_breakdown", "gate", "exo_time"});
   CHECK(j["schema"] == "hdrscan.scan/2");
   CHECK(j["connection"]["ip"] == "170.75.174.95");
   CHECK(j["connection"]["tenant_id"] == "28be3916-1e52-460c-b465-99ad2299a6ea");
@@ -137,7 +137,7 @@ TEST_CASE("CSV fields: RFC 4180 quoting, one line, formulas defused") {
   gone.failed = true;
   gone.errors.push_back({"wrong_password", "Incorrect passphrase", true});
   const std::string bad = capture(opt, {ScanRecord{5, &gone}});
-  CHECK(bad.find("\n5,q.zip,,,a\\!b.eml,,0,,,,,,unreadable,,,wrong_password,\n") != std::string::npos);
+  CHECK(bad.find("\n5,q.zip,,,a\\!b.eml,,0,,,,,,unreadable,,,wrong_password,,\n") != std::string::npos);
 }
 
 TEST_CASE("text printer: one line per message, top signals, errors, colour only when asked") {
@@ -331,6 +331,59 @@ TEST_CASE("a real generated campaign message through the pipeline gives a comple
   CHECK(m.assessment.verdict == r.assessment.verdict);
   CHECK(m.assessment.score == r.assessment.score);
   CHECK(parsed_record(ScanRecord{0, &m})["evidence"] == j["evidence"]);
+}
+
+// Issue 14 item 5: a user who forwards campaign mail as an attachment (message/rfc822) to the
+// helpdesk is not the spammer. The wrapper takes the attached message's verdict, and every
+// format says so: JSONL and CSV in the field/column nested_from (CSV: the last column, so the
+// column order of older readers holds), text after the signals. A message without an attached
+// one says nothing of the sort.
+TEST_CASE("a wrapper's verdict is marked as an attached message's in JSONL, CSV and text") {
+  heuristics::Analyzer analyzer(std::make_shared<heuristics::IndicatorPack>(heuristics::IndicatorPack::builtin()));
+  auto report = [&](const char* rel) {
+    mime::RawMessage raw;
+    raw.where.path = std::string(HDRSCAN_SOURCE_DIR) + "/corpus/samples/" + rel;
+    raw.bytes = test::slurp(raw.where.path);
+    REQUIRE_MESSAGE(!raw.bytes.empty(), "missing " << raw.where.path);
+    return scanner::analyze(raw, analyzer);
+  };
+  // A user's report holding the campaign mail as message/rfc822 (corpus/labels.tsv: campaign).
+  const MessageReport w = report("campaign-wrapped-report.eml");
+  const MessageReport d = report("campaign-consumer-1.eml");  // the campaign mail itself
+  REQUIRE(w.assessment.verdict == heuristics::Verdict::campaign);
+  REQUIRE(d.assessment.verdict == heuristics::Verdict::campaign);
+  CHECK(parsed_record(ScanRecord{0, &w})["nested_from"] == "nested[0]");
+  CHECK(parsed_record(ScanRecord{1, &d})["nested_from"] == "");
+
+  scanner::PrinterOptions opt;
+  opt.format = scanner::OutputFormat::csv;
+  std::istringstream csv(capture(opt, {ScanRecord{0, &w}, ScanRecord{1, &d}}));
+  std::string head, lw, ld;
+  std::getline(csv, head);
+  std::getline(csv, lw);
+  std::getline(csv, ld);
+  CHECK(head == "seq,path,index,offset,member,folder,size,sha256,message_id,date,from,subject,"
+                "verdict,score,signals,errors,route,nested_from");
+  CHECK(lw.size() > 11);
+  CHECK(lw.substr(lw.size() - 10) == ",nested[0]");
+  CHECK(ld.back() == ',');  // the direct message: an empty last column
+  CHECK(std::count(lw.begin(), lw.end(), ',') >= 17);
+
+  opt.format = scanner::OutputFormat::text;
+  std::istringstream text(capture(opt, {ScanRecord{0, &w}, ScanRecord{1, &d}}));
+  std::getline(text, lw);
+  std::getline(text, ld);
+  CHECK(lw.find("campaign") != std::string::npos);
+  CHECK(lw.find("(verdict from attached message nested[0])") != std::string::npos);
+  CHECK(ld.find("attached") == std::string::npos);
+
+  scanner::HtmlReport rep;
+  rep.add(ScanRecord{0, &w});
+  rep.add(ScanRecord{1, &d});
+  const auto data = rep.data({});
+  REQUIRE(data["flagged"].size() == 2);
+  CHECK(data["flagged"][0]["nested_from"] == "nested[0]");
+  CHECK(data["flagged"][1]["nested_from"] == "");
 }
 
 // The JSONL record is written directly (record_to_jsonl), without a DOM; parsed back by
