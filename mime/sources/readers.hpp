@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mime/sources/source_window.hpp"
 #include "mime/sources/sources.hpp"
@@ -50,6 +51,16 @@ std::string not_mail_reason(std::string_view bytes);
 std::unique_ptr<MessageSource> open_content(std::unique_ptr<ByteWindow> window,
                                             SourceLocation where, const ReaderOptions& opt,
                                             int depth);
+
+// Where the messages of `bytes` start when several were concatenated without mbox separators
+// (source_concat.cpp): starts = {0} for one message; more offsets where a complete transport
+// header block stands where the first message has no headers; `unambiguous` when splitting
+// there is safe (see its head comment), else the input is one message with a defect.
+struct Concatenation {
+  std::vector<std::size_t> starts;
+  bool unambiguous = false;
+};
+Concatenation concatenated_messages(std::string_view bytes);
 
 // Readers. `where` is copied into every message (path, member); index/offset are set by
 // the mbox reader. `window` must start at offset 0 of the input.

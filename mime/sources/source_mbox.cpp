@@ -481,6 +481,7 @@ class SingleReader final : public MessageSource {
       : w_(std::move(window)), where_(std::move(where)), opt_(opt) {}
 
   bool next(RawMessage& out) override {
+    if (next_part_ > 0 && next_part_ < parts_.size()) return yield_part(out);
     if (done_) return false;
     done_ = true;
     out.where = where_;
@@ -532,14 +533,58 @@ class SingleReader final : public MessageSource {
       w_->release(w_->end());
       w_->fill(w_->end() + kSearchChunk);
     }
+    if (out.error.empty() && out.not_mail.empty() && !out.bytes.empty()) {
+      Concatenation cat = concatenated_messages(out.bytes);
+      if (cat.starts.size() > 1 && !cat.unambiguous) {
+        std::string offsets;
+        for (std::size_t k = 1; k < cat.starts.size() && k < 6; ++k)
+          offsets += (k > 1 ? ", " : "") + std::to_string(start + cat.starts[k]);
+        if (!out.note.empty()) out.note += "; ";
+        out.note += "concatenated_messages: likely " + std::to_string(cat.starts.size()) +
+                    " messages in this input (a header block at byte " + offsets +
+                    "), or whole messages quoted in its body: not split";
+      }
+      if (cat.unambiguous) parts_ = std::move(cat.starts);
+      if (parts_.size() > 1) {  // messages concatenated without separators: one record each
+        whole_ = std::move(out.bytes);
+        base_ = start;
+        split_note_ = "concatenated_messages: " + std::to_string(parts_.size()) +
+                      " messages concatenated without mbox separators in this input, split";
+        first_note_ = out.note;
+        return yield_part(out);
+      }
+    }
     return true;
   }
 
  private:
+  // Part next_part_ of a concatenation, as its own message (index = part, offset in the input).
+  bool yield_part(RawMessage& out) {
+    const std::size_t k = next_part_++;
+    const std::size_t begin = parts_[k];
+    const std::size_t end = k + 1 < parts_.size() ? parts_[k + 1] : whole_.size();
+    out = RawMessage{};
+    out.where = where_;
+    out.where.index = k;
+    out.where.offset = base_ + begin;
+    out.bytes.assign(whole_, begin, end - begin);
+    out.note = k == 0 && !first_note_.empty() ? first_note_ + "; " + split_note_ : split_note_;
+    if (next_part_ == parts_.size()) {
+      whole_.clear();
+      whole_.shrink_to_fit();
+    }
+    return true;
+  }
+
   std::unique_ptr<ByteWindow> w_;
   SourceLocation where_;
   ReaderOptions opt_;
   bool done_ = false;
+  std::vector<std::size_t> parts_;  // message starts in whole_ (a concatenation)
+  std::size_t next_part_ = 0;
+  std::string whole_;
+  std::uint64_t base_ = 0;          // offset of whole_[0] in the input
+  std::string split_note_, first_note_;
 };
 
 }  // namespace

@@ -28,7 +28,8 @@
 // then "unreadable"); too_large and archive_limit cut a message that is still analysed.
 // Implementation: sources.cpp (entry points, locations), readers.hpp (content detection and
 // the reader factories, internal), source_window.* (chunked reads), source_mbox.cpp (mbox
-// framing), source_tree.cpp (directories, Maildir), source_archive.cpp (libarchive),
+// framing; single messages split by source_concat.cpp when several were concatenated),
+// source_tree.cpp (directories, Maildir), source_archive.cpp (libarchive),
 // source_msg.cpp (Outlook .msg), source_pst.cpp (PST/OST, libpff).
 #pragma once
 #include <cstdint>

@@ -107,4 +107,15 @@ expect_eq "$(py '[r["seq"] for r in recs]' only.jsonl)" "$(py '[r["seq"] for r i
 expect_eq "$(py 'len(recs)' only.jsonl)" 2 "--only-matches: both campaign samples"
 expect_eq "$RC" 1 "--only-matches exit status"
 pass "only-matches"
+# 9. Messages concatenated without separators (cat *.eml > x): one record each, located
+# x#N@offset, each with the bytes and verdict of its file; explain reaches them by location.
+cat "$C1" "$L1" "$C2" >cat.eml
+run cat.jsonl cat.err scan --format jsonl cat.eml
+expect_eq "$(py '[(r["source"]["index"], r["sha256"]) for r in recs]' cat.jsonl)" \
+  "[(0, '$(sha "$C1")'), (1, '$(sha "$L1")'), (2, '$(sha "$C2")')]" "concatenation: split into its messages"
+expect_eq "$(py 'all(any(d["code"] == "concatenated_messages" for d in r["defects"]) for r in recs)' cat.jsonl)" True \
+  "concatenation: each record says so"
+"$BIN" explain --format json "cat.eml#1" >cat1.json || [ $? = 1 ] || fail "explain cat.eml#1"
+expect_eq "$(python3 -c 'import json; print(json.load(open("cat1.json"))["sha256"])')" "$(sha "$L1")" "explain cat.eml#1"
+pass "concatenated messages"
 echo "scan_inputs: all passed"

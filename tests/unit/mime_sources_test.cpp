@@ -931,3 +931,46 @@ TEST_CASE("archives: truncated, corrupt and empty inputs get their own codes") {
   REQUIRE(nothing.size() == 1);
   CHECK(nothing[0].error_code == "empty_input");  // empty standard input: never clean
 }
+
+TEST_CASE("concatenated messages (cat *.eml > x): split when unambiguous, else a defect") {
+  const std::string gen = std::string(HDRSCAN_SOURCE_DIR) + "/corpus/generated/";
+  const std::string a = hdrscan::test::slurp(gen + "consumer-onlist-full/0001.eml");   // multipart
+  const std::string b = hdrscan::test::slurp(gen + "lookalike-hybrid/0001.eml");
+  const std::string c = hdrscan::test::slurp(gen + "thirdparty-onlist-full/0002.eml");
+  auto all = read_buffer(a + b + c);
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].bytes == a);
+  CHECK(all[1].bytes == b);
+  CHECK(all[2].bytes == c);
+  CHECK(all[1].where.index == 1u);
+  CHECK(all[2].where.offset == a.size() + b.size());
+  CHECK(all[2].where.to_string() == "buf#2@" + std::to_string(a.size() + b.size()));
+  for (const auto& m : all) CHECK(m.note.rfind("concatenated_messages: 3 messages", 0) == 0);
+  // A whole message quoted after a lead-in line is not split: one message, with the defect.
+  const std::string quoted = "Received: from a.example by b.example; Mon, 2 Jan 2023 03:04:05 +0000\n"
+                             "From: x@example.com\nTo: y@example.com\nSubject: fwd\n"
+                             "Date: Mon, 2 Jan 2023 03:04:05 +0000\n\nSee the spam below:\n\n" + b;
+  auto q = read_buffer(quoted);
+  REQUIRE(q.size() == 1);
+  CHECK(q[0].note.find("concatenated_messages: likely 2 messages") != std::string::npos);
+  // Forwarded headers quoted in a plain-text body ("From:" first) and a message/rfc822 part
+  // are not messages concatenated: nothing found.
+  const std::string forwarded = "Received: from a by b; Mon, 2 Jan 2023 03:04:05 +0000\n"
+                                "From: x@example.com\nSubject: fw\nDate: Mon, 2 Jan 2023\n\n"
+                                "-----Original Message-----\nFrom: z@example.com\n"
+                                "Sent: Monday\nTo: x@example.com\nSubject: hi\n\nbody\n";
+  auto f = read_buffer(forwarded);
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].note.empty());
+  const std::string rfc822 = "Received: from a by b; Mon, 2 Jan 2023 03:04:05 +0000\n"
+                             "From: x@example.com\nDate: Mon, 2 Jan 2023\nMIME-Version: 1.0\n"
+                             "Content-Type: multipart/mixed; boundary=\"bb\"\n\n--bb\n"
+                             "Content-Type: message/rfc822\n\n" + b + "\n--bb--\n";
+  auto r = read_buffer(rfc822);
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].note.empty());
+  // Linear on hostile bodies: a million header-like lines without an end are one message.
+  std::string hostile = "Received: x\nFrom: a\nDate: b\nSubject: c\n\n";
+  for (int i = 0; i < 200000; ++i) hostile += "X-A: b\n";
+  CHECK(read_buffer(hostile).size() == 1);
+}
