@@ -9,9 +9,9 @@
 # Seeds larger than 256 KiB are skipped (libFuzzer works on small inputs; the big ones are
 # covered by tests/integration/adversarial.sh and the sanitizer corpus run).
 # Harnesses whose first input byte is a selector (fuzz_message, fuzz_header_block, fuzz_mbox,
-# fuzz_archive, fuzz_msg, fuzz_rtf, fuzz_decode, fuzz_milter) get seeds with that byte prepended, see their head
-# comments. Existing seed dirs are replaced; findings libFuzzer added to its own working corpus
-# (OUT/../corpus/<harness>) are not touched.
+# fuzz_archive, fuzz_msg, fuzz_rtf, fuzz_pst, fuzz_decode, fuzz_milter) get seeds with that
+# byte prepended, see their head comments. Existing seed dirs are replaced; findings libFuzzer
+# added to its own working corpus (OUT/../corpus/<harness>) are not touched.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:-$ROOT/../build-fuzz/seeds}
@@ -237,6 +237,13 @@ for p, d in msgs[:12]:
 for f in ('msg-tmp.msg', 'msg-tmp.eml'):
     if os.path.exists(os.path.join(out, f)):
         os.remove(os.path.join(out, f))
+pst_dir = os.path.join(os.path.dirname(shared), 'outlook', 'pst')
+if os.path.isdir(pst_dir):
+    for f in sorted(os.listdir(pst_dir)):
+        p = os.path.join(pst_dir, f)
+        if f.endswith('.pst') and os.path.getsize(p) <= 2 * MAX:  # the smallest PSTs are 265 KiB
+            with open(p, 'rb') as fh:
+                put('fuzz_pst', b'\x01' + fh.read())
 put('fuzz_rtf', b'\x01' + bytes.fromhex('2d0000002b0000004c5a4675f1c5c7a703000a00726370673132354232'
                                           '0af32068656c090020627705b06c647d0a800fa0'))
 

@@ -165,6 +165,31 @@ std::string text_part(const char* type, const std::string& charset, std::string_
 
 }  // namespace
 
+std::string not_mail_item(std::string_view cls) {
+  auto starts = [&](std::string_view p) {
+    return cls.size() >= p.size() && iequal(cls.substr(0, p.size()), p);
+  };
+  if (cls.empty() || iequal(cls, "IPM") || starts("IPM.Note") || starts("IPM.Post") ||
+      starts("IPM.Schedule.Meeting") || starts("REPORT."))
+    return {};
+  struct Kind {
+    const char* prefix;
+    const char* what;
+  };
+  static constexpr Kind kKinds[] = {
+      {"IPM.Contact", "contact"}, {"IPM.DistList", "distribution list"}, {"IPM.Task", "task"},
+      {"IPM.StickyNote", "sticky note"}, {"IPM.Activity", "journal entry"},
+      {"IPM.Appointment", "appointment"}, {"IPM.Microsoft.ScheduleData", "free/busy data"},
+      {"IPM.Configuration", "configuration item"}};
+  std::string what = "item";
+  for (const auto& k : kKinds)
+    if (starts(k.prefix)) what = k.what;
+  std::string shown(cls.substr(0, 80));
+  for (char& c : shown)
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  return what + " (" + shown + ")";
+}
+
 std::string charset_of_codepage(std::uint32_t cp) {
   switch (cp) {
     case 65001: return "utf-8";
@@ -214,7 +239,13 @@ std::string to_rfc822(const OutlookMessage& m, std::string& notes, int depth) {
       if (!list.empty())
         head += (type == 1 ? "To: " : type == 2 ? "Cc: " : "Bcc: ") + list + "\r\n";
     }
-    if (!m.subject.empty()) head += "Subject: " + header_text(m.subject) + "\r\n";
+    if (!m.subject.empty()) {
+      // [MS-OXCMSG] 2.2.1.46: a subject may start with SOH and the length of its prefix
+      // ("\x01\x05" before "FW: "): the marker is not part of the subject.
+      OutlookText subject = m.subject;
+      if (subject.bytes.size() >= 2 && subject.bytes[0] == '\x01') subject.bytes.erase(0, 2);
+      head += "Subject: " + header_text(subject) + "\r\n";
+    }
     if (m.date) head += "Date: " + rfc5322_date(*m.date) + "\r\n";
     if (!m.message_id.empty()) head += "Message-ID: " + m.message_id + "\r\n";
     if (!m.in_reply_to.empty()) head += "In-Reply-To: " + m.in_reply_to + "\r\n";

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hdrscan::mime::detail {
@@ -65,6 +66,11 @@ struct OutlookMessage {
 };
 
 inline constexpr int kMaxNesting = 8;
+
+// What an Outlook item of message class `cls` (PR_MESSAGE_CLASS) is when it is not mail
+// ("contact (IPM.Contact)"...), or "" for mail: IPM.Note*, IPM.Post*, IPM.Schedule.Meeting*,
+// REPORT.*, a bare "IPM", and an unknown or missing class (read as mail rather than dropped).
+std::string not_mail_item(std::string_view cls);
 
 // The charset name of a Windows code page ("windows-1252" when unknown).
 std::string charset_of_codepage(std::uint32_t codepage);

@@ -8,8 +8,7 @@
 //     -> archive (source_archive.cpp, libarchive; compressed single files included)
 //   "From " (after an optional UTF-8 BOM) -> mbox, unless the name ends .eml/.msg (one message)
 //   OLE compound file -> an Outlook .msg (source_msg.cpp; a compound file that holds no
-//     message, e.g. a Word document, is not_mail); PST/OST ("!BDN") -> not read yet:
-//     unsupported_format
+//     message, e.g. a Word document, is not_mail); PST/OST ("!BDN") -> source_pst.cpp
 //   ELF, PE, Mach-O, PDF, images, SQLite, "<?xml", HTML -> not_mail (with the format's name)
 //   anything else -> one message; it is then checked for mail-likeness (not_mail_reason).
 // Limits: detection looks at kProbeBytes bytes at most; nested containers are opened to
@@ -78,6 +77,12 @@ std::unique_ptr<MessageSource> archive_stream_source(std::unique_ptr<ByteWindow>
 // written as one RFC 5322 message (outlook.hpp).
 std::unique_ptr<MessageSource> msg_source(std::unique_ptr<ByteWindow> window, SourceLocation where,
                                           const ReaderOptions& opt);
+// Outlook PST/OST (source_pst.cpp, libpff): a file opened by name, or a stream read into
+// memory (to max_archive_member).
+std::unique_ptr<MessageSource> pst_file_source(const std::string& path, SourceLocation where,
+                                               const ReaderOptions& opt);
+std::unique_ptr<MessageSource> pst_stream_source(std::unique_ptr<ByteWindow> window,
+                                                 SourceLocation where, const ReaderOptions& opt);
 // Directories and Maildirs (source_tree.cpp).
 std::unique_ptr<MessageSource> tree_source(const std::string& path, const ReaderOptions& opt);
 // Opens one path (file, directory, pipe) by its type and first bytes; errors become messages.

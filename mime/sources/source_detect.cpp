@@ -171,8 +171,7 @@ std::unique_ptr<MessageSource> open_content(std::unique_ptr<ByteWindow> window,
     case ContentKind::cfb:
       return msg_source(std::move(window), std::move(where), opt);
     case ContentKind::pst:
-      return error_source(std::move(where), "Outlook PST/OST: not read by this version",
-                          "unsupported_format");
+      return pst_stream_source(std::move(window), std::move(where), opt);
     case ContentKind::mbox:
       return mbox_reader(std::move(window), std::move(where), opt);
     case ContentKind::binary:  // read as one message: single_reader finds it is not mail

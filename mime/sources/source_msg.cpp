@@ -12,8 +12,8 @@
 // (1042), References (1039), body (1000), HTML (1013), compressed RTF (1009), code pages
 // (3FFD, 3FDE), message class (001A), attachments (3707/3704, 370E, 3712, 3701).
 // Not mail: a compound file without message properties (a Word or Excel document), or an
-// Outlook item of a class that is no message (IPM.Contact, IPM.DistList, IPM.Task,
-// IPM.StickyNote, IPM.Activity): read, reported not_mail.
+// Outlook item of a class that is no message (outlook.hpp, not_mail_item: contacts, tasks,
+// appointments...): read, reported not_mail.
 // Limits: the file is read into memory up to max_archive_member (more: too_large); a stream
 // is read up to max_message_bytes; embedded messages nest to kMaxNesting.
 // Diagnostics: a broken compound file is one message with error_code corrupt and the reason;
@@ -221,15 +221,6 @@ void read_message(const Cfb& cfb, std::uint32_t storage, StorageKind kind, std::
   }
 }
 
-// Message classes of Outlook items that are not messages.
-bool not_a_message_class(std::string_view cls) {
-  static constexpr std::string_view kItems[] = {"IPM.Contact", "IPM.DistList", "IPM.Task",
-                                                "IPM.StickyNote", "IPM.Activity"};
-  for (auto k : kItems)
-    if (cls.size() >= k.size() && cls.compare(0, k.size(), k) == 0) return true;
-  return false;
-}
-
 class MsgSource final : public MessageSource {
  public:
   MsgSource(std::unique_ptr<ByteWindow> window, SourceLocation where, const ReaderOptions& opt)
@@ -268,10 +259,10 @@ class MsgSource final : public MessageSource {
       out.not_mail = "OLE compound file without message properties (an Office document?)";
       return true;
     }
-    const std::string cls = root.ascii(0x001A);
-    if (not_a_message_class(cls)) {
+    const std::string item = not_mail_item(root.ascii(0x001A));
+    if (!item.empty()) {
       out.bytes.assign(bytes);
-      out.not_mail = "Outlook item of class " + cls + ", not a message";
+      out.not_mail = "Outlook " + item + ", not a message";
       return true;
     }
     OutlookMessage m;

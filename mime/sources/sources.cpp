@@ -179,6 +179,10 @@ std::unique_ptr<MessageSource> file_source(const std::string& path, const Reader
       ::close(fd);
       return archive_file_source(path, at_path(path), opt, 0, content);
     }
+    if (content.kind == ContentKind::pst) {  // libpff reads what it needs, by name
+      ::close(fd);
+      return pst_file_source(path, at_path(path), opt);
+    }
   }
   // A regular file, or a pipe or device named on the command line (e.g. <(zcat x.mbox.gz)).
   return open_content(fd_window(fd, true), at_path(path), opt, 0);

@@ -1,5 +1,6 @@
 // sources.hpp: where messages come from. Every input (a .eml, an mbox in any variant, a
-// Maildir, a directory tree, an archive or compressed file, standard input) becomes a
+// Maildir, a directory tree, an archive or compressed file, an Outlook .msg, a PST/OST,
+// standard input) becomes a
 // MessageSource that yields RawMessages one at a time, each knowing exactly where it came from.
 // Kinds are decided by content (magic bytes), never by file name: see readers.hpp.
 // Memory: files are memory-mapped or streamed; a source holds at most one message (bounded by
@@ -27,7 +28,8 @@
 // then "unreadable"); too_large and archive_limit cut a message that is still analysed.
 // Implementation: sources.cpp (entry points, locations), readers.hpp (content detection and
 // the reader factories, internal), source_window.* (chunked reads), source_mbox.cpp (mbox
-// framing), source_tree.cpp (directories, Maildir), source_archive.cpp (libarchive).
+// framing), source_tree.cpp (directories, Maildir), source_archive.cpp (libarchive),
+// source_msg.cpp (Outlook .msg), source_pst.cpp (PST/OST, libpff).
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -232,3 +232,33 @@ TEST_CASE("damaged .msg files: an error with a code, never a crash" *
   REQUIRE(d.size() == 1);
   CHECK(d[0].not_mail.find("without message properties") != std::string::npos);
 }
+
+TEST_CASE("PST: a message read by libpff equals its .msg twin read by the own reader" *
+          hdrscan::test::needs_shared()) {
+  // ruby-msg's msgInMsg.pst and msgreader's msgInMsg.msg hold the same message (an Outlook
+  // test message attached to "I have attachments!"); readpst does not write the attached
+  // message's transport headers, so the .msg reader (checked against msgconvert above) is the
+  // oracle for them here.
+  auto pst = read_all(hdrscan::mime::open_source(
+      hdrscan::test::shared_path("outlook/pst/rubymsg_msgInMsg.pst").string()));
+  auto msg = read_all(hdrscan::mime::open_source(
+      hdrscan::test::shared_path("outlook/msg/msgreaderjs_msgInMsg.msg").string()));
+  REQUIRE(pst.size() == 1);
+  REQUIRE(msg.size() == 1);
+  CHECK(pst[0].where.folder.rfind("/", 0) == 0);
+  CHECK(pst[0].where.index == 0u);
+  const auto a = hdrscan::mime::parse_message(pst[0].bytes);
+  const auto b = hdrscan::mime::parse_message(msg[0].bytes);
+  CHECK(fields_of(pst[0].bytes)["subject"] == fields_of(msg[0].bytes)["subject"]);
+  REQUIRE(a.nested.size() == 1);
+  REQUIRE(b.nested.size() == 1);
+  auto fa = fields_of(std::string(a.nested[0].raw));
+  auto fb = fields_of(std::string(b.nested[0].raw));
+  CHECK(fa.count("received") == 1);
+  for (const char* f : {"content-type", "mime-version"}) {
+    fa.erase(f);
+    fb.erase(f);
+  }
+  CHECK(fa == fb);
+  CHECK(a.nested[0].first_html() != nullptr);  // the attached message's HTML, from its RTF
+}
