@@ -101,7 +101,7 @@ Assessment assess_one(const mime::ParsedMessage& msg, const IndicatorPack& pack,
   }
   int score = 0;
   for (const auto& [fam, sum] : per_family) {
-    int cap = fam == Family::stripping && !g.relay ? stripping_cap_without_relay() : family_cap(fam);
+    int cap = family_cap(fam, g.relay);
     int pts = std::min(sum, cap);
     score += pts;
     a.breakdown.push_back({std::string(to_string(fam)), sum, cap, pts});

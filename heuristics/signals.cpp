@@ -135,6 +135,10 @@ int family_cap(Family f) {
 
 int stripping_cap_without_relay() { return 10; }
 
+int family_cap(Family f, bool relay_evidence) {
+  return f == Family::stripping && !relay_evidence ? stripping_cap_without_relay() : family_cap(f);
+}
+
 std::span<const SignalSpec> all_signals() { return kSignals; }
 
 const SignalSpec* find_signal(std::string_view id) {

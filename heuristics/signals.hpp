@@ -37,6 +37,10 @@ int family_cap(Family f);
 // (campaign.md section 3), so on its own it stays below the suspicious threshold.
 int stripping_cap_without_relay();
 
+// The cap that applies to family `f` when relay evidence (a signal with gate role relay or
+// ioc) did or did not fire: the one place analyzer.cpp and `hdrscan signals` read it from.
+int family_cap(Family f, bool relay_evidence);
+
 const SignalSpec* find_signal(std::string_view id);
 
 // The whole table (for `hdrscan signals` and the scoring-property tests).

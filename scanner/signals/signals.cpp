@@ -35,10 +35,6 @@ std::string_view gate_name(h::GateRole g) {
   return s.empty() ? "none" : s;
 }
 
-int cap_without_relay(h::Family f) {
-  return f == h::Family::stripping ? h::stripping_cap_without_relay() : h::family_cap(f);
-}
-
 std::string render_json() {
   std::string out = "[\n";
   const auto table = h::all_signals();
@@ -49,7 +45,7 @@ std::string render_json() {
     j["family"] = h::to_string(s.family);
     j["weight"] = s.weight;
     j["cap"] = h::family_cap(s.family);
-    j["cap_without_relay"] = cap_without_relay(s.family);
+    j["cap_without_relay"] = h::family_cap(s.family, false);
     j["gate"] = gate_name(s.gate);
     j["meaning"] = s.meaning;
     out += "  " + j.dump() + (i + 1 < table.size() ? ",\n" : "\n");
