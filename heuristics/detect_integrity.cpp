@@ -20,6 +20,7 @@
 #include <tuple>
 
 #include "heuristics/detectors.hpp"
+#include "mime/decode.hpp"
 
 namespace hdrscan::heuristics {
 namespace {
@@ -149,19 +150,8 @@ std::string without_b_value(std::string_view raw) {
   return out;
 }
 
-std::string b64decode(std::string_view in) {
-  std::string clean;
-  for (char c : in)
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') clean.push_back(c);
-  std::string out(clean.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
-  if (n < 0) return {};
-  std::size_t pad = 0;
-  while (pad < 2 && pad < clean.size() && clean[clean.size() - 1 - pad] == '=') ++pad;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  return out;
-}
+// A signature's or body hash's bytes; "" when it is not exact base64 (it then verifies nothing).
+std::string b64decode(std::string_view in) { return mime::decode_base64_exact(in).value_or(""); }
 
 struct Verification {
   bool verified = false;

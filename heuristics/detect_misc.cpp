@@ -20,9 +20,7 @@ void detect_bulk(const DetectorInput& in, Findings& out) {
 void detect_header_rules(const DetectorInput& in, Findings& out) {
   for (const auto& rule : in.pack.header_rules) {
     bool hit = false;
-    for (const auto* f : in.msg.headers.all(rule.header)) {
-      std::size_t idx = static_cast<std::size_t>(f - in.msg.headers.fields.data());
-      if (in.route.zone_of(idx) == Zone::origin) continue;
+    for (const auto* f : fields_in_zones(in.msg, in.route, rule.header, kNotOrigin)) {
       if (RE2::PartialMatch(f->decoded, *rule.regex)) {
         out.fire(rule.signal, where_of(in.msg, f), f->decoded, rule.weight);
         hit = true;

@@ -123,11 +123,8 @@ void detect_known_ips(const DetectorInput& in, Findings& out) {
   struct Candidate { mime::IpAddress ip; const mime::HeaderField* f; bool connecting; };
   std::vector<Candidate> cands;
   auto add_from = [&](std::string_view name) {
-    for (const auto* f : msg.headers.all(name)) {
-      std::size_t idx = static_cast<std::size_t>(f - msg.headers.fields.data());
-      if (in.route.zone_of(idx) == Zone::origin) continue;
+    for (const auto* f : fields_in_zones(msg, in.route, name, kNotOrigin))
       for (const auto& ip : ips_in_text(f->value)) cands.push_back({ip, f, false});
-    }
   };
   const Route& r = in.route;
   const TenantHeaders& tenant = r.tenant;

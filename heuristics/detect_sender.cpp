@@ -88,9 +88,7 @@ void detect_sender(const DetectorInput& in, Findings& out) {
   // Authentication results worth believing: the receiving side's topmost, then the tenant's.
   std::vector<AuthView> auths;
   for (const char* name : {"Authentication-Results", "X-MS-Exchange-Authentication-Results", "ARC-Authentication-Results"}) {
-    for (const auto* f : msg.headers.all(name)) {
-      std::size_t idx = static_cast<std::size_t>(f - msg.headers.fields.data());
-      if (in.route.zone_of(idx) == Zone::origin) continue;
+    for (const auto* f : fields_in_zones(msg, in.route, name, kNotOrigin)) {
       auths.push_back({f, mime::parse_authentication_results(f->value)});
       if (auths.size() > 12) break;
     }

@@ -23,13 +23,9 @@ namespace {
 // Fields named `name` in the sending tenant's zone or the trailer where Exchange stamps (and
 // the origin zone when the mail made an earlier Exchange Online pass).
 std::vector<const mime::HeaderField*> tenant_fields(const DetectorInput& in, std::string_view name) {
-  std::vector<const mime::HeaderField*> out;
-  for (const auto* f : in.msg.headers.all(name)) {
-    std::size_t idx = static_cast<std::size_t>(f - in.msg.headers.fields.data());
-    Zone z = in.route.zone_of(idx);
-    if (z == Zone::tenant || z == Zone::trailer || (z == Zone::origin && in.route.earlier_pass)) out.push_back(f);
-  }
-  return out;
+  const ZoneSet zones = in.route.earlier_pass ? ZoneSet{Zone::tenant, Zone::trailer, Zone::origin}
+                                              : ZoneSet{Zone::tenant, Zone::trailer};
+  return fields_in_zones(in.msg, in.route, name, zones);
 }
 
 std::size_t base64_chars(std::string_view v) {
@@ -189,14 +185,8 @@ void detect_stripping(const DetectorInput& in, Findings& out) {
   // The receiving side's own ARC chain: restarting at i=1 cv=none after an Exchange Online
   // hop means the tenant's set was not there when the receiver sealed. The same fact as a
   // missing set, so shown as context only.
-  const mime::HeaderField* top_seal = nullptr;
-  for (const auto* f : msg.headers.all("ARC-Seal")) {
-    std::size_t idx = static_cast<std::size_t>(f - msg.headers.fields.data());
-    if (r.zone_of(idx) == Zone::receiving) {
-      top_seal = f;
-      break;
-    }
-  }
+  const auto receiving_seals = fields_in_zones(msg, r, "ARC-Seal", {Zone::receiving}, 1);
+  const mime::HeaderField* top_seal = receiving_seals.empty() ? nullptr : receiving_seals.front();
   if (top_seal) {
     auto tags = mime::parse_tag_list(top_seal->value);
     auto i = tags.get_int("i");

@@ -19,6 +19,8 @@
 // checks (fired or not, and why). No I/O.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +39,19 @@ struct RouteHop {
 };
 
 enum class Zone { receiving, tenant, origin, trailer };
+
+// A set of zones, for fields_in_zones.
+struct ZoneSet {
+  unsigned bits = 0;
+  constexpr ZoneSet(std::initializer_list<Zone> zones) {
+    for (Zone z : zones) bits |= 1u << static_cast<unsigned>(z);
+  }
+  constexpr bool has(Zone z) const { return (bits >> static_cast<unsigned>(z)) & 1u; }
+};
+// Where the receiver's and the tenant's headers are believed: anywhere but the origin zone
+// (copies there are the origin's word, forged or replayed).
+inline constexpr ZoneSet kNotOrigin{Zone::receiving, Zone::tenant, Zone::trailer};
+inline constexpr ZoneSet kAnyZone{Zone::receiving, Zone::tenant, Zone::origin, Zone::trailer};
 
 // The sending tenant's own headers, found (topmost copy outside the origin zone) and parsed
 // once per message; every detector reads them from here.
@@ -114,6 +129,11 @@ void detect_header_rules(const DetectorInput& in, Findings& out);
 bool contains_icase(std::string_view s, std::string_view needle);
 std::string excerpt_of(std::string_view s, std::size_t max = 160);
 std::string where_of(const mime::ParsedMessage& msg, const mime::HeaderField* f);
+// The fields named `name` (ASCII case-insensitive) whose route zone is in `zones`, topmost
+// first, at most `max`: the one route-zone filter every detector reads headers through.
+std::vector<const mime::HeaderField*> fields_in_zones(
+    const mime::ParsedMessage& msg, const Route& route, std::string_view name, ZoneSet zones,
+    std::size_t max = std::numeric_limits<std::size_t>::max());
 // Every field named `name` the route lets count, topmost first: outside the origin zone, and
 // in it too when the mail made an earlier Exchange Online pass.
 std::vector<const mime::HeaderField*> trusted_fields(const mime::ParsedMessage& msg, const Route& route,

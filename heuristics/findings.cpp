@@ -65,26 +65,26 @@ std::string where_of(const mime::ParsedMessage& msg, const mime::HeaderField* f)
   return f->name + "[" + std::to_string(nth) + "]";
 }
 
-std::vector<const mime::HeaderField*> trusted_fields(const mime::ParsedMessage& msg, const Route& route,
-                                                     std::string_view name) {
+std::vector<const mime::HeaderField*> fields_in_zones(const mime::ParsedMessage& msg,
+                                                      const Route& route, std::string_view name,
+                                                      ZoneSet zones, std::size_t max) {
   std::vector<const mime::HeaderField*> out;
   const auto& fields = msg.headers.fields;
-  for (std::size_t i = 0; i < fields.size() && out.size() < 64; ++i) {
-    if (!mime::text::iequals(fields[i].name, name)) continue;
-    if (route.zone_of(i) == Zone::origin && !route.earlier_pass) continue;
-    out.push_back(&fields[i]);
-  }
+  for (std::size_t i = 0; i < fields.size() && out.size() < max; ++i)
+    if (mime::text::iequals(fields[i].name, name) && zones.has(route.zone_of(i)))
+      out.push_back(&fields[i]);
   return out;
 }
 
-const mime::HeaderField* trusted_field(const mime::ParsedMessage& msg, const Route& route, std::string_view name) {
-  const auto& fields = msg.headers.fields;
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (!mime::text::iequals(fields[i].name, name)) continue;
-    if (route.zone_of(i) == Zone::origin) continue;
-    return &fields[i];
-  }
-  return nullptr;
+std::vector<const mime::HeaderField*> trusted_fields(const mime::ParsedMessage& msg, const Route& route,
+                                                     std::string_view name) {
+  return fields_in_zones(msg, route, name, route.earlier_pass ? kAnyZone : kNotOrigin, 64);
+}
+
+const mime::HeaderField* trusted_field(const mime::ParsedMessage& msg, const Route& route,
+                                       std::string_view name) {
+  const auto found = fields_in_zones(msg, route, name, kNotOrigin, 1);
+  return found.empty() ? nullptr : found.front();
 }
 
 }  // namespace hdrscan::heuristics

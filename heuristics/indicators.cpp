@@ -4,6 +4,7 @@
 // and files over 64 MB are rejected; regexes are RE2 (linear time, no catastrophic
 // backtracking on hostile headers).
 #include "heuristics/indicators.hpp"
+#include "mime/decode.hpp"
 #include "mime/fields/fields.hpp"
 #include "mime/text.hpp"
 
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace hdrscan::heuristics {
@@ -61,14 +63,6 @@ std::optional<TenantHeader> parse_tenant_header_kind(std::string_view k) {
   return std::nullopt;
 }
 
-bool valid_header_name(std::string_view n) {
-  if (n.empty() || n.size() > 200) return false;
-  return std::all_of(n.begin(), n.end(), [](char c) {
-    unsigned char u = static_cast<unsigned char>(c);
-    return u > 32 && u < 127 && c != ':';
-  });
-}
-
 // YYYY-MM-DD with a plausible month and day (no calendar check: it is a label, not a time).
 bool is_iso_date(std::string_view s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
@@ -80,6 +74,14 @@ bool is_iso_date(std::string_view s) {
 }
 
 }  // namespace
+
+bool valid_header_name(std::string_view n) {
+  if (n.empty() || n.size() > 200) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    unsigned char u = static_cast<unsigned char>(c);
+    return u > 32 && u < 127 && c != ':';
+  });
+}
 
 std::string_view to_string(TenantHeader k) {
   switch (k) {
@@ -261,13 +263,9 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
       if (pp == std::string_view::npos) fail("dkim-key record has no p= tag");
       for (std::size_t i = pp + 2; i < rest.size() && rest[i] != ';'; ++i)
         if (rest[i] != ' ' && rest[i] != '\t' && rest[i] != '"') p64.push_back(rest[i]);
-      std::string der(p64.size(), '\0');
-      int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(der.data()),
-                              reinterpret_cast<const unsigned char*>(p64.data()), static_cast<int>(p64.size()));
-      if (n <= 0) fail("dkim-key p= is not base64");
-      std::size_t pad = 0;
-      while (pad < 2 && pad < p64.size() && p64[p64.size() - 1 - pad] == '=') ++pad;
-      der.resize(static_cast<std::size_t>(n) - pad);
+      const std::optional<std::string> decoded = mime::decode_base64_exact(p64);
+      if (!decoded || decoded->empty()) fail("dkim-key p= is not base64");
+      const std::string& der = *decoded;
       const unsigned char* q = reinterpret_cast<const unsigned char*>(der.data());
       EVP_PKEY* key = d2i_PUBKEY(nullptr, &q, static_cast<long>(der.size()));
       if (!key) fail("dkim-key p= is not a public key (SubjectPublicKeyInfo)");

@@ -137,4 +137,8 @@ class IndicatorPack {
 
 std::string_view builtin_indicator_text();  // generated at build time
 
+// A header name an indicator file may hold (1-200 printable ASCII characters, no ':'): the
+// loader's rule, and `audit --export-indicators` writes only such names.
+bool valid_header_name(std::string_view name);
+
 }  // namespace hdrscan::heuristics

@@ -61,9 +61,8 @@ std::optional<std::int64_t> parse_arrival_time(std::string_view v) {
 }
 
 void set_exo_time(const mime::ParsedMessage& msg, Route& r) {
-  for (const auto* f : msg.headers.all("X-MS-Exchange-CrossTenant-OriginalArrivalTime")) {
-    std::size_t idx = static_cast<std::size_t>(f - msg.headers.fields.data());
-    if (r.zone_of(idx) == Zone::origin) continue;
+  for (const auto* f :
+       fields_in_zones(msg, r, "X-MS-Exchange-CrossTenant-OriginalArrivalTime", kNotOrigin)) {
     if (auto t = parse_arrival_time(f->value)) {
       r.exo_time = t;
       r.exo_time_source = where_of(msg, f);

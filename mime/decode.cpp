@@ -1,4 +1,5 @@
-// decode.cpp: hdrscan's own content decoders (base64, quoted-printable, charsets, RFC 2047).
+// decode.cpp: hdrscan's own content decoders (base64, quoted-printable, charsets, RFC 2047),
+// and the exact base64 of keys and signatures (OpenSSL's, decode_base64_exact).
 //
 // Purpose: turn transfer-encoded, charset-encoded mail text into valid UTF-8 for the
 // detectors, tolerating everything real senders get wrong.
@@ -29,6 +30,7 @@
 #include <dlfcn.h>
 #include <iconv.h>
 #include <link.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
@@ -314,6 +316,23 @@ bool decode_base64(std::string_view in, std::string& out, std::size_t max_out) {
   }
   if (sextets != 0) clean = false;  // missing padding (a lone sextet is lost entirely)
   return clean;
+}
+
+std::optional<std::string> decode_base64_exact(std::string_view in) {
+  std::string clean;
+  clean.reserve(in.size());
+  for (char c : in)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') clean.push_back(c);
+  std::string out(clean.size(), '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(clean.data()),
+                                static_cast<int>(clean.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the padding as decoded zero bytes (3 per quantum): drop them.
+  std::size_t pad = 0;
+  while (pad < 2 && pad < clean.size() && clean[clean.size() - 1 - pad] == '=') ++pad;
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
 }
 
 bool decode_quoted_printable(std::string_view in, std::string& out, std::size_t max_out) {

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,12 @@ namespace hdrscan::mime {
 // Returns false when the input had to be repaired (odd length, junk); output is still usable.
 bool decode_base64(std::string_view in, std::string& out, std::size_t max_out = SIZE_MAX);
 bool decode_quoted_printable(std::string_view in, std::string& out, std::size_t max_out = SIZE_MAX);
+
+// Exact base64 for values that are keys or signatures (DKIM/ARC b= and bh=, a DKIM key's p=):
+// SP, HTAB, CR and LF are skipped (RFC 6376 3.5 folding); any other byte outside the alphabet
+// or a length that is not a multiple of four gives nullopt, since a repaired signature or key
+// would be another one. Decoded by OpenSSL's EVP_DecodeBlock, its padding removed.
+std::optional<std::string> decode_base64_exact(std::string_view in);
 
 // Converts `in` in `charset` to UTF-8 (iconv). Unknown charsets and invalid sequences are
 // replaced by U+FFFD rather than failing; us-ascii/utf-8 pass through (validated).

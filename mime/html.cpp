@@ -48,13 +48,10 @@ constexpr std::size_t kMaxAttrValue = 8192;
 constexpr std::size_t kMaxAttrs = 64;
 constexpr std::size_t kMaxHiddenClasses = 1024;
 
+// HTML's whitespace (the header kind plus form feed).
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
+std::string_view trim(std::string_view s) { return text::trim_if(s, is_space); }
 
 
 // Case-insensitive search for a lower-case needle that starts with '<' (memchr-driven).

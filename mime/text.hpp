@@ -21,11 +21,22 @@ inline char to_lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-inline std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+// C's isspace() in the "C" locale, without the locale: adds \v and \f to is_space (what
+// configuration and audit values are trimmed of).
+inline bool is_c_space(char c) { return is_space(c) || c == '\v' || c == '\f'; }
+
+// `s` without the leading and trailing characters `is_blank` accepts: the one trimming loop.
+// A reader whose syntax defines its own blanks passes them (HTML adds \f; a CSV field keeps
+// its line feeds).
+template <class IsBlank>
+std::string_view trim_if(std::string_view s, IsBlank is_blank) {
+  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
   return s;
 }
+
+// Header whitespace (is_space) trimmed.
+inline std::string_view trim(std::string_view s) { return trim_if(s, is_space); }
 
 inline std::string_view bounded(std::string_view s) {
   return s.size() > kMaxFieldInput ? s.substr(0, kMaxFieldInput) : s;

@@ -1,4 +1,4 @@
-// common.cpp: the analysis options shared by scan, explain and milter.
+// common.cpp: the analysis options shared by scan, explain and milter; terminal colours.
 #include "scanner/common.hpp"
 
 #include <CLI/CLI.hpp>
@@ -10,7 +10,19 @@
 #include <cstring>
 #include <fstream>
 
+#include <unistd.h>
+
 namespace hdrscan::scanner {
+
+bool use_color(std::string_view when, bool to_terminal) {
+  if (when == "always") return true;
+  if (when != "auto" || !to_terminal || std::getenv("NO_COLOR")) return false;
+  const char* term = std::getenv("TERM");
+  return !(term && std::string_view(term) == "dumb");
+}
+
+bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
+bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
 
 void AnalysisOptions::add_to(CLI::App& cmd) {
   cmd.add_option("--indicators", add_indicators,

@@ -1,9 +1,10 @@
 // common.hpp: options every application shares (indicator pack, thresholds, limits), so
-// `scan`, `explain` and `milter` read them the same way; and the input options of the
-// commands that read files (`scan`, `explain`: archive passwords).
+// `scan`, `explain` and `milter` read them the same way; the input options of the commands
+// that read files (`scan`, `explain`: archive passwords); and when text output is coloured.
 #pragma once
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "heuristics/heuristics.hpp"
@@ -31,6 +32,13 @@ struct AnalysisOptions {
   // Reader options matching these limits (a reader never cuts a message the parser accepts).
   mime::ReaderOptions reader_options() const;
 };
+
+// Whether text output gets ANSI colours for --color WHEN (auto, always, never): auto colours
+// only output that goes to a terminal (`to_terminal`), and not when NO_COLOR is set
+// (no-color.org) or TERM is "dumb". The one place scan and explain decide it.
+bool use_color(std::string_view when, bool to_terminal);
+bool stdout_is_terminal();
+bool stderr_is_terminal();
 
 // Passwords for encrypted archive members (zip: ZipCrypto, AES). Never written anywhere: they
 // only go to libarchive, which decrypts members in memory.

@@ -45,14 +45,6 @@ std::string one_line(std::string_view s, std::size_t max = 200) {
   return out;
 }
 
-bool valid_header_name(std::string_view n) {
-  if (n.empty() || n.size() > 200) return false;
-  return std::all_of(n.begin(), n.end(), [](char c) {
-    unsigned char u = static_cast<unsigned char>(c);
-    return u > 32 && u < 127 && c != ':';
-  });
-}
-
 std::string today() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -194,7 +186,7 @@ std::string indicator_text(const std::vector<TenantTimeline>& timelines, const s
     for (const AuditEvent* e : rules) {
       files.insert(e->file);
       for (const auto& h : e->removed_headers) {
-        if (!valid_header_name(h)) {
+        if (!heuristics::valid_header_name(h)) {
           block += "# skipped '" + one_line(h, 80) + "': not a header name\n";
           continue;
         }

@@ -28,10 +28,10 @@ using nlohmann::json;
 
 using mime::text::iequals;
 
+// A CSV/JSON value's blanks: space, tab and a CR left by CRLF line ends (a line feed inside
+// a quoted field is content).
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
+  return mime::text::trim_if(s, [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
 }
 
 // ---------------------------------------------------------------------------------------

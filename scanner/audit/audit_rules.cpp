@@ -57,11 +57,7 @@ constexpr std::size_t kMaxValue = 512;  // evidence values are capped
 
 using mime::text::lower;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
+std::string_view trim(std::string_view s) { return mime::text::trim_if(s, mime::text::is_c_space); }
 
 std::size_t ifind(std::string_view hay, std::string_view needle) {
   auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {

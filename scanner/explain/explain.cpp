@@ -30,7 +30,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -42,6 +41,7 @@
 #include "mime/fields/fields.hpp"
 #include "mime/message.hpp"
 #include "mime/sources/sources.hpp"
+#include "mime/text.hpp"
 #include "scanner/common.hpp"
 #include "scanner/explain/explain.hpp"
 #include "scanner/explain/meanings.hpp"
@@ -65,12 +65,7 @@ struct ExplainOptions {
 
 std::string cap(std::string_view s, std::size_t n = 4096) { return clean_text(s, n); }
 
-bool ieq(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
+using mime::text::iequals;
 
 std::string iso_time(std::int64_t t) {
   std::time_t tt = static_cast<std::time_t>(t);
@@ -178,7 +173,7 @@ json tenant_json(const mime::ParsedMessage& msg) {
               {"value", cap(f.value)},
               {"meaning", meaning},
               {"value_meaning", m.exchange_value(f.name, f.value)}};
-    if (ieq(f.name, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
+    if (iequals(f.name, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
       auto t = mime::parse_tenant_connecting_ip(f.value);
       j["parsed"] = {{"ok", t.ok},
                      {"reason", cap(t.reason, 300)},
@@ -202,7 +197,7 @@ json auth_json(const mime::ParsedMessage& msg) {
         json props = json::object();
         for (const auto& [k, v] : r.props) props[cap(k, 100)] = cap(v, 500);
         std::string note;
-        if (ieq(r.method, "compauth")) {
+        if (iequals(r.method, "compauth")) {
           std::string reason = r.reason;
           const auto p = reason.find("reason=");
           if (p != std::string::npos) reason = reason.substr(p + 7);
@@ -595,10 +590,8 @@ int run_explain(ExplainOptions& o) {
   if (o.format == "json") {
     text = model.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   } else {
-    const char* term = std::getenv("TERM");
     Style st;
-    st.color = o.color == "always" || (o.color == "auto" && ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR") &&
-                                       !(term && std::string_view(term) == "dumb"));
+    st.color = use_color(o.color, stdout_is_terminal());
     text = render_text(model, st);
   }
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {

@@ -12,14 +12,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "mime/text.hpp"
+
 namespace hdrscan::scanner::milter {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
+std::string_view trim(std::string_view s) { return mime::text::trim_if(s, mime::text::is_c_space); }
 
 bool parse_unsigned(std::string_view v, std::uint64_t max, std::uint64_t& out, bool sizes) {
   if (v.empty()) return false;

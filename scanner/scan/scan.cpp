@@ -31,7 +31,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -306,15 +305,12 @@ int run_scan(ScanOptions& o) {
     }
   }
   static char outbuf[1 << 16];
-  const bool out_is_tty = out == stdout && ::isatty(STDOUT_FILENO);
+  const bool out_is_tty = out == stdout && stdout_is_terminal();
   std::setvbuf(out, outbuf, out_is_tty ? _IOLBF : _IOFBF, sizeof outbuf);  // 64 KiB writes
 
   PrinterOptions popt;
   popt.format = format;
-  const char* term = std::getenv("TERM");
-  popt.color = o.color == "always" ||
-               (o.color == "auto" && out_is_tty && !std::getenv("NO_COLOR") &&
-                !(term && std::string_view(term) == "dumb"));
+  popt.color = use_color(o.color, out_is_tty);
   auto printer = make_printer(popt, out);
 
   std::optional<HtmlReport> report;
@@ -328,7 +324,7 @@ int run_scan(ScanOptions& o) {
   // auto: standard error is a terminal and the records do not scroll on that same terminal
   // (a bar redrawn between output lines would garble them).
   const bool progress_on =
-      o.progress == "always" || (o.progress == "auto" && ::isatty(STDERR_FILENO) && !out_is_tty);
+      o.progress == "always" || (o.progress == "auto" && stderr_is_terminal() && !out_is_tty);
   std::optional<InputSizer> sizer;
   if (progress_on) sizer.emplace(o.paths);
   ProgressBar bar(progress_on);
