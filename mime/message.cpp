@@ -295,6 +295,17 @@ ParsedMessage parse_message(std::string_view bytes, const Limits& limits, std::s
   m.body_offset = parse_header_block(bytes, limits, m.headers, m.defects, &m.has_body_separator);
   if (m.headers.fields.empty())
     m.defects.push_back({"no_headers", "no header fields found", true});
+  if (depth == 0 && !m.headers.fields.empty() && !too_large &&
+      m.body().find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    // Get-QuarantineMessageHeader output, a pasted header block: analysed on its headers;
+    // checks that need a body cannot be evaluated (explain says so). No MIME tree: a
+    // multipart Content-Type without its body is not a broken boundary.
+    m.defects.push_back({"headers_only",
+                         m.has_body_separator ? "a header block with an empty body"
+                                              : "a header block without a body",
+                         false});
+    return m;
+  }
   if (too_large || m.body_offset > bytes.size()) return m;
   try {
     build_mime_tree(m, limits, depth);

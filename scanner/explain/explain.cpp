@@ -264,6 +264,11 @@ json build_model(const mime::RawMessage& raw, const MessageReport& rep, const mi
                  const heuristics::Analyzer& analyzer) {
   const auto& a = rep.assessment;
   json checks = json::array();
+  // A header block alone (Get-QuarantineMessageHeader, a clipboard): the checks that read the
+  // body (body.*, the DKIM body hash) could not be evaluated; they are shown so, not as
+  // "not fired". Decided here from the signal ids, which are a published contract.
+  const bool headers_only = std::any_of(msg.defects.begin(), msg.defects.end(),
+                                        [](const mime::Defect& d) { return d.code == "headers_only"; });
   for (const auto& c : a.checks) {
     // A wrapper's checks are named "nested[0]:signal", its evidence signal + message.
     const std::size_t colon = c.signal.rfind(':');
@@ -274,7 +279,15 @@ json build_model(const mime::RawMessage& raw, const MessageReport& rep, const mi
     int weight = 0;
     for (const auto& e : a.evidence)
       if (e.signal == sig && e.message == where) weight += e.weight;
-    checks.push_back({{"signal", cap(c.signal, 200)}, {"fired", c.fired}, {"weight", weight}, {"why", cap(c.why, 1000)}});
+    const bool needs_body = sig.rfind("body.", 0) == 0 || sig == "integrity.body_hash_mismatch";
+    const bool evaluated = !(headers_only && where.empty() && needs_body && !c.fired);
+    checks.push_back({{"signal", cap(c.signal, 200)},
+                      {"fired", c.fired},
+                      {"evaluated", evaluated},
+                      {"weight", weight},
+                      {"why", evaluated ? cap(c.why, 1000)
+                                        : std::string("not evaluated: the input is a header "
+                                                      "block without a body")}});
   }
   const json rec = json::parse(record_to_jsonl(ScanRecord{raw.where.index.value_or(0), &rep}));
   json received = hops_json(msg, analyzer.hop_zones(msg));  // the hops shown are msg's own
@@ -472,7 +485,8 @@ std::string render_text(const json& m, const Style& st) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& c : m["checks"]) {
       const bool fired = c["fired"].get<bool>();
-      rows.push_back({fired ? "FIRED" : "-", str(c["signal"]), fired ? fmt::format("{:+d}", c["weight"].get<int>()) : "",
+      const char* mark = fired ? "FIRED" : c["evaluated"].get<bool>() ? "-" : "n/e";
+      rows.push_back({mark, str(c["signal"]), fired ? fmt::format("{:+d}", c["weight"].get<int>()) : "",
                       str(c["why"])});
     }
     if (rows.empty()) o += "  (no detector outcomes recorded)\n";

@@ -118,4 +118,20 @@ expect_eq "$(py 'all(any(d["code"] == "concatenated_messages" for d in r["defect
 "$BIN" explain --format json "cat.eml#1" >cat1.json || [ $? = 1 ] || fail "explain cat.eml#1"
 expect_eq "$(python3 -c 'import json; print(json.load(open("cat1.json"))["sha256"])')" "$(sha "$L1")" "explain cat.eml#1"
 pass "concatenated messages"
+# 10. A header block alone (Get-QuarantineMessageHeader, a clipboard): analysed on its headers,
+# the defect headers_only, and explain shows the body checks as not evaluated.
+python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); i = d.find(b"\r\n\r\n"); sys.stdout.buffer.write(d[:i + 2])' "$C1" >hdr.txt
+run hdr.jsonl hdr.err scan --format jsonl - <hdr.txt
+expect_eq "$(py '[d["code"] for d in recs[0]["defects"]]' hdr.jsonl)" "['headers_only']" "headers only: the defect"
+expect_eq "$(py 'recs[0]["score"] is not None' hdr.jsonl)" True "headers only: analysed"
+"$BIN" explain --format json hdr.txt >hdr.json || [ $? = 1 ] || fail "explain hdr.txt"
+python3 - hdr.json <<'PYEOF' || fail "headers only: explain does not show body checks as not evaluated"
+import json, sys
+m = json.load(open(sys.argv[1]))
+body = [c for c in m["checks"] if c["signal"].startswith("body.") and not c["fired"]]
+assert body and all(c["evaluated"] is False for c in body), body
+assert all(c["evaluated"] for c in m["checks"] if not c["signal"].startswith(("body.", "integrity.")))
+PYEOF
+"$BIN" explain hdr.txt | grep -q '^  n/e    body\.' || fail "explain text: no n/e marks"
+pass "headers only"
 echo "scan_inputs: all passed"

@@ -220,3 +220,22 @@ TEST_CASE("a MIME delimiter right after the headers (no blank line) starts the b
   CHECK(has_defect(p.defects, "missing_header_separator"));
   CHECK(p.body().rfind("----9-1:2", 0) == 0);
 }
+
+TEST_CASE("headers_only: a header block without a body is said so, and no MIME tree is made") {
+  using hdrscan::mime::parse_message;
+  auto has = [](const auto& m, const char* code) {
+    for (const auto& d : m.defects)
+      if (d.code == code) return true;
+    return false;
+  };
+  for (const char* text : {"Received: from a by b\nSubject: x\n", "Subject: x\r\n\r\n\r\n  \r\n",
+                           "Subject: x\nContent-Type: multipart/mixed; boundary=\"b\"\n\n"}) {
+    CAPTURE(text);
+    const auto m = parse_message(text);
+    CHECK(has(m, "headers_only"));
+    CHECK_FALSE(has(m, "boundary_not_found"));
+    CHECK(m.headers.first("Subject") != nullptr);
+  }
+  CHECK_FALSE(has(parse_message("Subject: x\n\nbody\n"), "headers_only"));
+  CHECK_FALSE(has(parse_message(""), "headers_only"));  // no headers: no_headers, not this
+}
