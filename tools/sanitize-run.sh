@@ -60,7 +60,8 @@ HDRSCAN="$BUILD/scanner/hdrscan"
 # Reports go to files (one per process) as well as stderr; halt on the first UB.
 export ASAN_OPTIONS="log_path=$LOGS/report:detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"
 export UBSAN_OPTIONS="log_path=$LOGS/report:print_stacktrace=1:halt_on_error=1"
-export LSAN_OPTIONS="log_path=$LOGS/report"  # one prefix: the runtimes share log_path
+# tools/lsan.supp: leaks inside third-party libraries, each with its reason.
+export LSAN_OPTIONS="log_path=$LOGS/report:suppressions=$ROOT/tools/lsan.supp"  # one prefix: the runtimes share log_path
 
 if [ "$DO_CTEST" = 1 ]; then
   echo "sanitize-run: ctest under ASan+UBSan"
