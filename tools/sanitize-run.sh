@@ -48,7 +48,7 @@ t0=$(date +%s)
 
 if [ "$DO_BUILD" = 1 ]; then
   echo "sanitize-run: building (ASan+UBSan) in $BUILD"
-  cmake -S "$ROOT" -B "$BUILD" -DHDRSCAN_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  cmake -S "$ROOT" -B "$BUILD" -DHDRSCAN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Check \
     -DHDRSCAN_SHARED_CORPUS="$SHARED" >"$OUT/cmake.log" 2>&1 \
     || { cat "$OUT/cmake.log" >&2; exit 2; }
   cmake --build "$BUILD" -j2 >"$OUT/build.log" 2>&1 \
