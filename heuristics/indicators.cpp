@@ -292,6 +292,11 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
   append(expectations, scratch.expectations);
   append(egress_without_arc, scratch.egress_without_arc);
   append(link_rewriters, scratch.link_rewriters);
+  for (const auto& t : scratch.lure_terms) {
+    std::string first = t.term.substr(0, t.term.find(' '));
+    lure_first_word_max_ = std::max(lure_first_word_max_, first.size());
+    lure_first_words_.insert(std::move(first));
+  }
 }
 
 const LinkRewriter* IndicatorPack::link_rewriter(std::string_view host) const {

@@ -45,6 +45,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "mime/net.hpp"
@@ -132,7 +133,23 @@ class IndicatorPack {
   const Expectation* expectation(TenantHeader kind) const;
   const NameIndicator* egress_without_arc_host(std::string_view host) const;
   const LinkRewriter* link_rewriter(std::string_view host) const;
+  // The first word of a lure term equal to `word` (lower-cased), nullptr when none:
+  // detect_body looks each word of a text up here instead of collecting the text's words
+  // (issue 17). Kept by add_text, the one place lure terms are added.
+  const std::string* lure_first_word(std::string_view word) const {
+    auto it = lure_first_words_.find(word);
+    return it == lure_first_words_.end() ? nullptr : &*it;
+  }
+  std::size_t lure_first_word_max() const { return lure_first_word_max_; }
   std::size_t size() const;
+
+ private:
+  struct ViewHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_set<std::string, ViewHash, std::equal_to<>> lure_first_words_;
+  std::size_t lure_first_word_max_ = 0;
 };
 
 std::string_view builtin_indicator_text();  // generated at build time
