@@ -11,7 +11,8 @@ Measures, on the real-mail files of --mail (default: ../shared/corpus/ham-spam/s
   3. an mbox of --mbox-messages of those messages (written to a temporary directory) scanned
      by hdrscan.dask on a distributed.LocalCluster (127.0.0.1) of 1 and 2 worker processes,
      against the CLI with -j1 and -j2 on it: messages/s and the overhead (cluster start-up is
-     reported apart, not counted).
+     reported apart, not counted), and the mbox read without analysis (what a byte range pays
+     for the messages before it).
 Each figure is the best of --rounds runs. Prints a Markdown table; no assertion (speed is
 measured here, never asserted in tests). The machine's load average is printed with it:
 numbers from a shared, loaded machine are lower bounds.
@@ -134,6 +135,14 @@ def main():
                     k += 1
             msgs = sum(1 for _ in an.scan(mbox))
             size = os.path.getsize(mbox)
+
+            def read_only():  # what a range pays for the messages before it: read, not analysed
+                c0, t0 = self_cpu(), time.perf_counter()
+                assert not list(an.scan(mbox, byte_range=(1 << 62, 1 << 63)))
+                return time.perf_counter() - t0, self_cpu() - c0
+            wall, cpu = best(read_only, o.rounds)
+            row(f"mbox read, nothing analysed ({size / 1e6:.0f} MB: {size / 1e6 / wall:.0f} MB/s)",
+                wall, cpu, msgs)
             for j in (1, 2):
                 wall, cpu = best(lambda: run_cli(o.hdrscan, [f"-j{j}"], [mbox]), o.rounds)
                 row(f"CLI scan -j{j}, mbox of {msgs} messages", wall, cpu, msgs)
