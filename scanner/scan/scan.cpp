@@ -318,6 +318,7 @@ int run_scan(ScanOptions& o) {
     ReportOptions ro;
     ro.inputs = o.paths;
     ro.thresholds = o.analysis.thresholds;
+    ro.min_verdict = min_verdict;  // one "flagged": the report's, the summary's, the exit status's
     report.emplace(std::move(ro));
   }
 
