@@ -502,6 +502,11 @@ std::string render_text(const json& m, const Style& st) {
 
   section("Administrative domains");
   para(o, "  ", str(m["route"]).empty() ? std::string("(none found)") : str(m["route"]), st);
+  if (!str(m["nested_from"]).empty())  // the wrapper's own view (--nested outer)
+    para(o, "  ",
+         "(the route of the attached message " + str(m["nested_from"]) +
+             ", which gave the verdict; the wrapper's own hops above are not segmented)",
+         st);
 
   section("Antispam verdicts (decoded | raw)");
   if (m["antispam"].empty()) o += "  (no X-Forefront-Antispam-Report / X-Microsoft-Antispam(-Mailbox-Delivery) headers)\n";
