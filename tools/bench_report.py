@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""bench_report.py: tools/bench's results (results.tsv, milter.tsv) as a markdown report.
+"""bench_report.py: tools/bench's results (real.tsv, results.tsv, milter.tsv) as markdown.
 
-Reads OUT/results.tsv (name, messages, bytes, seconds, peak_rss_kb, note) and, when present,
-OUT/milter.tsv (mode, messages, seconds, p50_ms, p99_ms, probe_n, note); prints the tables,
-the ratios and the issue-7 targets with the measured value beside each (no pass is assumed:
-each line says met / NOT met from the numbers above it).
+Reads OUT/real.tsv (the real-mail part, tools/bench-real.sh: medians of rounds) and its
+inputs' manifest, OUT/results.tsv (the generated mbox: name, messages, bytes, seconds,
+peak_rss_kb, cpu_seconds, note) and, when present, OUT/milter.tsv (mode, messages, seconds,
+p50_ms, p99_ms, probe_n, note); prints the tables, the ratios and the issue-17 and issue-7
+targets with the measured value beside each (no pass is assumed: each line says met / NOT
+met from the numbers above it).
 """
 import argparse
 import glob
@@ -34,6 +36,8 @@ def main():
     ap.add_argument("--manifest", default="")
     ap.add_argument("--repeat", default="")
     ap.add_argument("--hdrscan", default="")
+    ap.add_argument("--real", default="")
+    ap.add_argument("--real-manifest", default="")
     a = ap.parse_args()
     rows = load(a.results)
     by = {r["name"]: r for r in rows}
@@ -61,14 +65,20 @@ def main():
                % (dt.datetime.utcnow().strftime("%Y-%m-%d %H:%M"), platform.node(), n, cpu, commit or "?", a.hdrscan,
                   a.load_start or "?", a.load_end or "?", a.repeat or "?"))
     out.append("")
-    if a.manifest and os.path.exists(a.manifest):
+    if a.real and os.path.exists(a.real):
+        out.extend(real_report(load(a.real), a.real_manifest, n))
+    if rows:
+        out.append("### The generated mbox (secondary)")
+        out.append("")
+    if rows and a.manifest and os.path.exists(a.manifest):
         mf = load_manifest(a.manifest)
         out.append("Input: `%s`, %s; mix by kind (messages / MB): %s." % (
             os.path.basename(a.mbox), "%d messages, %.0f MB" % (mf["total"][0], mf["total"][1] / 1e6),
             ", ".join("%s %d / %.0f" % (k, v[0], v[1] / 1e6) for k, v in mf.items() if k != "total")))
         out.append("")
-    out.append("| run | input | messages | MB | wall s | messages/s | MB/s | peak RSS MB | CPU s | messages per CPU-s | MB per CPU-s |")
-    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    if rows:
+        out.append("| run | input | messages | MB | wall s | messages/s | MB/s | peak RSS MB | CPU s | messages per CPU-s | MB per CPU-s |")
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         mps, mbs = rate(r)
         cpu = float(r.get("cpu_seconds") or 0)
@@ -77,10 +87,11 @@ def main():
             int(r["peak_rss_kb"]) / 1024, cpu, "%.0f" % (int(r["messages"]) / cpu) if cpu > 0 else "",
             "%.1f" % (int(r["bytes"]) / 1e6 / cpu) if cpu > 0 else ""))
     out.append("")
-    out.append("CPU s = user+system seconds of all the run's processes (all of hdrscan's threads; "
-               "all daemon processes of a peer). On a shared machine CPU seconds "
-               "stay put while wall seconds grow with the other users' load.")
-    out.append("")
+    if rows:
+        out.append("CPU s = user+system seconds of all the run's processes (all of hdrscan's threads; "
+                   "all daemon processes of a peer). On a shared machine CPU seconds "
+                   "stay put while wall seconds grow with the other users' load.")
+        out.append("")
 
     ratios = []
     def cpu_rate(r):
@@ -103,6 +114,7 @@ def main():
     ratio("hdrscan 1 thread / floor (split), MB/s", "hdrscan-mbox-1t", "floor-split", 1, None, "%.3f")
     ratio("hdrscan 1 thread / floor (split + SHA-256), MB/s", "hdrscan-mbox-1t", "floor-sha", 1, None, "%.3f")
     ratio("hdrscan 1 thread / floor (read), MB/s", "hdrscan-mbox-1t", "floor-read", 1, None, "%.3f")
+    ratio("hdrscan / hdrscan-b (--hdrscan-b), 1 thread, MB per CPU-second", "hdrscan-mbox-1t", "hdrscan-b-mbox-1t", 1, None, "%.3f", cpu_rate)
     if ratios:
         out.append("| ratio | runs | value |")
         out.append("|---|---|---:|")
@@ -180,6 +192,91 @@ def main():
         out.extend(targets)
         out.append("")
     print("\n".join(out))
+
+
+def real_report(rows, manifest, nproc):
+    """The real-mail part: inputs, runs (medians of the rounds), ratios, issue-17 targets."""
+    out = ["### Real mail (the main input)", ""]
+    if manifest and os.path.exists(manifest):
+        out.append("| set | messages | MB (files) | median message KB | mean message KB | mbox MB |")
+        out.append("|---|---:|---:|---:|---:|---:|")
+        for m in load(manifest):
+            out.append("| %s | %s | %.1f | %.1f | %.1f | %.1f |" % (
+                m["set"], m["messages"], int(m["bytes"]) / 1e6, float(m["median_size"]) / 1e3,
+                float(m["mean_size"]) / 1e3, int(m["mbox_bytes"]) / 1e6))
+        out.append("")
+    out.append("| run | messages | MB | rounds | wall s (median) | messages/s | MB/s | CPU s (median) | "
+               "messages per CPU-s | MB per CPU-s | peak RSS MB | CPU s of each round |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    by = {}
+    for r in rows:
+        by[r["name"]] = r
+        m, b, w, c = int(r["messages"]), int(r["bytes"]) / 1e6, float(r["wall_s"]), float(r["cpu_s"])
+        rounds = r["rounds"] if not r["name"].startswith("rspamd") else "1"
+        out.append("| %s | %d | %.1f | %s | %.3f | %.0f | %.1f | %.3f | %s | %s | %.1f | %s |" % (
+            r["name"], m, b, rounds, w, m / w if w else 0, b / w if w else 0, c,
+            "%.0f" % (m / c) if c > 0 else "", "%.1f" % (b / c) if c > 0 else "",
+            int(r["peak_rss_kb"] or 0) / 1024, r["cpu_rounds"].replace(",", " ")))
+    out.append("")
+    out.append("hdrscan rows: `--threads N` (the name's last part), medians of the rounds, peak RSS the "
+               "largest round's; rspamd: all its processes' CPU and PSS, one timed pass after a warm-up, "
+               "%d workers driven by `rspamc -n 8`." % nproc)
+    out.append("")
+
+    def per(r, cpu):  # (messages/s, MB/s) by wall or by CPU second
+        t = float(r["cpu_s"] if cpu else r["wall_s"])
+        return (int(r["messages"]) / t, int(r["bytes"]) / 1e6 / t) if t > 0 else (0.0, 0.0)
+    ratios, targets = [], []
+    sets = []
+    for r in rows:
+        if r["set"] not in sets:
+            sets.append(r["set"])
+    for st in sets:
+        for kind in ("mbox", "files"):
+            h = by.get("hdrscan-%s-%s-1t" % (st, kind))
+            if not h:
+                continue
+            if kind == "mbox":
+                for fl in ("split", "sha"):
+                    f = by.get("floor-%s-%s" % (fl, st))
+                    if f and per(f, True)[1] > 0:
+                        ratios.append("| %s mbox: hdrscan 1 thread / floor (%s), MB per CPU-s | %.3f |" % (
+                            st, "split" if fl == "split" else "split + SHA-256", per(h, True)[1] / per(f, True)[1]))
+            rs = by.get("rspamd-%s-files-%dw" % (st, nproc))
+            if kind == "files" and rs:
+                x_wall = per(h, False)[0] / per(rs, False)[0]
+                x_cpu = per(h, True)[0] / per(rs, True)[0]
+                ratios.append("| %s files: hdrscan 1 thread / rspamd, messages/s | %.1f |" % (st, x_wall))
+                ratios.append("| %s files: hdrscan 1 thread / rspamd, messages per CPU-s | %.1f |" % (st, x_cpu))
+                targets.append("- %s files, >= 30x rspamd's messages/s: %.1fx (%s); per CPU-second %.1fx (%s)" % (
+                    st, x_wall, "met" if x_wall >= 30 else "NOT met", x_cpu, "met" if x_cpu >= 30 else "NOT met"))
+            b = by.get("hdrscan-b-%s-%s-1t" % (st, kind))
+            if b and float(h["cpu_s"]) > 0:
+                ratios.append("| %s %s: hdrscan-b CPU s / hdrscan CPU s, 1 thread (> 1: hdrscan faster) | %.3f |" % (
+                    st, kind, float(b["cpu_s"]) / float(h["cpu_s"])))
+    big = by.get("hdrscan-hamspam-big-mbox-1t")
+    if big:
+        mc, bc = per(big, True)
+        mw, bw = per(big, False)
+        targets.insert(0, "- ham-spam mbox repeated to %.0f MB, 1 thread: %.1f MB per CPU-s (>= 150: %s), "
+                       "%.0f messages per CPU-s (>= 25,000: %s); wall %.1f MB/s, %.0f messages/s" % (
+                           int(big["bytes"]) / 1e6, bc, "met" if bc >= 150 else "NOT met", mc,
+                           "met" if mc >= 25000 else "NOT met", bw, mw))
+    big2 = by.get("hdrscan-hamspam-big-mbox-%dt" % nproc)
+    if big and big2:
+        ratios.append("| hamspam-big mbox: %d threads / 1 thread, messages/s (wall) | %.2f |" % (
+            nproc, per(big2, False)[0] / per(big, False)[0]))
+    if ratios:
+        out.append("| ratio | value |")
+        out.append("|---|---:|")
+        out.extend(ratios)
+        out.append("")
+    if targets:
+        out.append("Issue 17 targets (real mail), from the numbers above:")
+        out.append("")
+        out.extend(targets)
+        out.append("")
+    return out
 
 
 def milter_medians(rows, probe_dir, sessions):

@@ -26,7 +26,7 @@ DO_BUILD=1
 mkdir -p "$BUILD"
 BUILD=$(cd "$BUILD" && pwd)
 if [ "$DO_BUILD" = 1 ]; then
-  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHDRSCAN_TESTS=OFF -DHDRSCAN_MIMALLOC=OFF \
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Check -DHDRSCAN_TESTS=OFF -DHDRSCAN_MIMALLOC=OFF \
     -DCMAKE_CXX_FLAGS="-fsanitize=thread" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >"$BUILD/cmake.log" 2>&1 \
     || { cat "$BUILD/cmake.log" >&2; echo "tsan-run: cmake failed" >&2; exit 2; }
   # -Wtsan: GCC notes that atomic_thread_fence (inside Boost.Asio) is not instrumented.

@@ -14,7 +14,12 @@
 // archive or standard input is read through its window, except zip and 7z, which need seeking
 // and are read into memory first (at most max_archive_member bytes, else too_large).
 // Passwords: ReaderOptions::passwords are all given to libarchive, which tries them in turn on
-// each encrypted zip member. An encrypted member without passwords is not read
+// each encrypted zip member and keeps the first that passes the member's check value. A wrong
+// one passes it by chance (ZipCrypto: 1 in 256, AES: 1 in 65,536) and the member's data then
+// fail their CRC, so with several passwords each is first tried alone on a second handle
+// (choose_password: the member read through to its end, within the member cap) and the member
+// is streamed from a handle holding only the one that read it cleanly. An encrypted member
+// without passwords is not read
 // (encrypted_no_password, with a hint naming the options); one that no password decrypts is
 // wrong_password; an encrypted 7z (data or header) is unsupported_format.
 // Limits: at most max_archive_member uncompressed bytes are read per member (not for the raw
@@ -143,24 +148,12 @@ class ArchiveSource final : public MessageSource {
   // its whole content in memory).
   ArchiveSource(const std::string& path, std::unique_ptr<ByteWindow> window, SourceLocation where,
                 const ReaderOptions& opt, int depth, const Content& content)
-      : where_(std::move(where)), opt_(opt), depth_(depth), window_(std::move(window)) {
+      : where_(std::move(where)), opt_(opt), depth_(depth), window_(std::move(window)),
+        path_(path), compression_(content.compression) {
     budget_.member_cap = opt.max_archive_member;
     budget_.total_cap = opt.max_archive_total;
     budget_.ratio = opt.max_archive_ratio;
-    a_ = archive_read_new();
-    if (!content.compression) {
-      archive_read_support_format_zip(a_);
-      archive_read_support_format_7zip(a_);
-      archive_read_support_format_rar(a_);
-      archive_read_support_format_rar5(a_);
-      archive_read_support_format_tar(a_);
-    } else {
-      // A compression layer: a tar inside, or anything else as the raw stream.
-      archive_read_support_filter_all(a_);
-      archive_read_support_format_tar(a_);
-      archive_read_support_format_raw(a_);
-      archive_read_support_format_empty(a_);
-    }
+    a_ = new_handle();
     for (const auto& pw : opt.passwords) archive_read_add_passphrase(a_, pw.c_str());
     int rc = ARCHIVE_FATAL;
     if (!path.empty()) {
@@ -177,7 +170,8 @@ class ArchiveSource final : public MessageSource {
     }
   }
   ~ArchiveSource() override {
-    inner_.reset();  // its window reads through a_
+    inner_.reset();  // its window reads through a_ (or member_a_)
+    if (member_a_) archive_read_free(member_a_);
     archive_read_free(a_);
   }
 
@@ -192,6 +186,8 @@ class ArchiveSource final : public MessageSource {
       if (inner_) {
         if (inner_->next(out)) return true;
         inner_.reset();
+        if (member_a_) archive_read_free(member_a_);
+        member_a_ = nullptr;
       }
       if (finished_) return false;
       struct archive_entry* entry = nullptr;
@@ -266,13 +262,76 @@ class ArchiveSource final : public MessageSource {
       if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0)
         declared = static_cast<std::uint64_t>(archive_entry_size(entry));
       ArchiveBudget& budget = raw ? raw_budget() : budget_;
-      inner_ = open_content(std::make_unique<MemberWindow>(a_, budget, declared, encrypted,
+      if (encrypted && opt_.passwords.size() > 1) member_a_ = choose_password();
+      inner_ = open_content(std::make_unique<MemberWindow>(member_a_ ? member_a_ : a_, budget,
+                                                           declared, encrypted,
                                                            !opt_.passwords.empty()),
                             std::move(where), opt_, depth_ + 1);
     }
   }
 
  private:
+  struct archive* new_handle() const {
+    struct archive* a = archive_read_new();
+    if (!compression_) {
+      archive_read_support_format_zip(a);
+      archive_read_support_format_7zip(a);
+      archive_read_support_format_rar(a);
+      archive_read_support_format_rar5(a);
+      archive_read_support_format_tar(a);
+    } else {
+      // A compression layer: a tar inside, or anything else as the raw stream.
+      archive_read_support_filter_all(a);
+      archive_read_support_format_tar(a);
+      archive_read_support_format_raw(a);
+      archive_read_support_format_empty(a);
+    }
+    return a;
+  }
+
+  // A second handle on this archive holding only `password`, at the current member (the
+  // entry_number_-th header, named last_name_); null when the archive cannot be re-read (a
+  // stream) or the member is not found again.
+  struct archive* open_alone(const std::string& password) const {
+    if (path_.empty() && memory_.empty()) return nullptr;
+    struct archive* a = new_handle();
+    archive_read_add_passphrase(a, password.c_str());
+    int rc = path_.empty() ? archive_read_open_memory(a, memory_.data(), memory_.size())
+                           : archive_read_open_filename(a, path_.c_str(), 64 * 1024);
+    struct archive_entry* entry = nullptr;
+    for (std::uint64_t i = 0; rc == ARCHIVE_OK && i < entry_number_; ++i) {
+      rc = archive_read_next_header(a, &entry);
+      if (rc == ARCHIVE_WARN) rc = ARCHIVE_OK;
+    }
+    const char* name = entry ? archive_entry_pathname_utf8(entry) : nullptr;
+    if (entry && (!name || !*name)) name = archive_entry_pathname(entry);
+    if (rc != ARCHIVE_OK || !name || last_name_ != name) {
+      archive_read_free(a);
+      return nullptr;
+    }
+    return a;
+  }
+
+  // The handle to stream the current encrypted member from: one holding only the first
+  // password that reads the member to its end without error (CRC included), or null (stream
+  // from a_, whose error then says wrong_password). Reads at most the member cap per password.
+  struct archive* choose_password() const {
+    std::string sink(kStreamBlock, '\0');  // per call: scan threads share no buffer
+    for (const auto& pw : opt_.passwords) {
+      struct archive* probe = open_alone(pw);
+      if (!probe) return nullptr;
+      std::uint64_t read = 0;
+      la_ssize_t r = 0;
+      while ((r = archive_read_data(probe, sink.data(), sink.size())) > 0) {
+        read += static_cast<std::uint64_t>(r);
+        if (budget_.member_cap && read >= budget_.member_cap) break;
+      }
+      archive_read_free(probe);
+      if (r >= 0) return open_alone(pw);
+    }
+    return nullptr;
+  }
+
   // The raw stream of a compressed file has no per-member cap (its messages are bounded by
   // the readers); the total (ratio) cap still holds.
   ArchiveBudget& raw_budget() {
@@ -346,6 +405,9 @@ class ArchiveSource final : public MessageSource {
   int depth_;
   std::unique_ptr<ByteWindow> window_;  // null when opened by file name
   std::string memory_;                  // a nested zip/7z, read whole
+  std::string path_;                    // the archive's file name, when opened by name
+  bool compression_ = false;            // a compression layer (tar or raw inside)
+  struct archive* member_a_ = nullptr;  // the current member's own handle (choose_password)
   std::uint64_t stream_pos_ = 0;
   ArchiveBudget budget_;
   struct archive* a_ = nullptr;

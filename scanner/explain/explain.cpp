@@ -29,10 +29,14 @@
 // and its error code on standard error), holds no such message, or an option is bad.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -59,11 +63,15 @@ struct ExplainOptions {
   std::string format = "text";
   std::string min_verdict = "campaign";
   std::string color = "auto";
+  std::string nested;  // --nested PATH ("nested[0].nested[1]"), "outer"; "" = the verdict's
+  bool wide = false;   // --wide: full values, nothing wrapped
   AnalysisOptions analysis;
   InputOptions input;
 };
 
-std::string cap(std::string_view s, std::size_t n = 4096) { return clean_text(s, n); }
+// JSON values are never cut (issue 18): header values are already bounded by the parser's
+// limits (--max-header-line); only control characters and invalid UTF-8 are cleaned.
+std::string full(std::string_view s) { return clean_text(s); }
 
 using mime::text::iequals;
 
@@ -111,22 +119,22 @@ json hops_json(const mime::ParsedMessage& msg, const std::vector<std::pair<std::
     json j = {{"hop", hops.size() + 1},
               {"header_index", k},
               {"ok", h.ok},
-              {"reason", cap(h.reason, 300)},
-              {"from", cap(h.from_host, 300)},
-              {"from_rdns", cap(h.from_rdns, 300)},
+              {"reason", full(h.reason)},
+              {"from", full(h.from_host)},
+              {"from_rdns", full(h.from_rdns)},
               {"from_ip", h.from_ip ? json(h.from_ip->to_string()) : json(nullptr)},
-              {"by", cap(h.by_host, 300)},
+              {"by", full(h.by_host)},
               {"by_ip", h.by_ip ? json(h.by_ip->to_string()) : json(nullptr)},
-              {"with", cap(h.with, 200)},
-              {"id", cap(h.id, 200)},
-              {"for", cap(h.for_addr, 300)},
-              {"via", cap(h.via, 200)},
-              {"date_text", cap(h.date_text, 200)},
+              {"with", full(h.with)},
+              {"id", full(h.id)},
+              {"for", full(h.for_addr)},
+              {"via", full(h.via)},
+              {"date_text", full(h.date_text)},
               {"time", h.time ? json(iso_time(*h.time)) : json(nullptr)},
               {"unix_time", h.time ? json(*h.time) : json(nullptr)},
               {"delay_seconds", nullptr},
               {"zone", nullptr},
-              {"raw", cap(f->value)}};
+              {"raw", full(f->value)}};
     const std::size_t field_index = static_cast<std::size_t>(f - msg.headers.fields.data());
     for (const auto& [fi, z] : zones)
       if (fi == field_index) j["zone"] = z;
@@ -149,13 +157,13 @@ json antispam_json(const mime::ParsedMessage& msg) {
       auto kv = mime::parse_key_value_list(fields[i]->value);
       json items = json::array();
       for (const auto& [k, v] : kv.items)
-        items.push_back({{"key", cap(k, 200)}, {"value", cap(v, 1000)}, {"meaning", meaning_of(k, v)}});
+        items.push_back({{"key", full(k)}, {"value", full(v)}, {"meaning", meaning_of(k, v)}});
       out.push_back({{"header", name},
                      {"index", i},
                      {"ok", kv.ok},
-                     {"reason", cap(kv.reason, 300)},
+                     {"reason", full(kv.reason)},
                      {"fields", items},
-                     {"raw", cap(fields[i]->value)}});
+                     {"raw", full(fields[i]->value)}});
     }
   }
   return out;
@@ -168,18 +176,18 @@ json tenant_json(const mime::ParsedMessage& msg) {
     const auto& f = msg.headers.fields[i];
     const std::string_view meaning = m.header_meaning(f.name);
     if (meaning.empty() && !m.exchange_family(f.name)) continue;
-    json j = {{"header", cap(f.name, 200)},
+    json j = {{"header", full(f.name)},
               {"position", i},
-              {"value", cap(f.value)},
+              {"value", full(f.value)},
               {"meaning", meaning},
               {"value_meaning", m.exchange_value(f.name, f.value)}};
     if (iequals(f.name, "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp")) {
       auto t = mime::parse_tenant_connecting_ip(f.value);
       j["parsed"] = {{"ok", t.ok},
-                     {"reason", cap(t.reason, 300)},
-                     {"tenant_id", cap(t.tenant_id, 100)},
-                     {"ip", t.ip ? json(t.ip->to_string()) : json(cap(t.ip_text, 100))},
-                     {"helo", cap(t.helo, 300)}};
+                     {"reason", full(t.reason)},
+                     {"tenant_id", full(t.tenant_id)},
+                     {"ip", t.ip ? json(t.ip->to_string()) : json(full(t.ip_text))},
+                     {"helo", full(t.helo)}};
     }
     out.push_back(std::move(j));
   }
@@ -195,7 +203,7 @@ json auth_json(const mime::ParsedMessage& msg) {
       json results = json::array();
       for (const auto& r : ar.results) {
         json props = json::object();
-        for (const auto& [k, v] : r.props) props[cap(k, 100)] = cap(v, 500);
+        for (const auto& [k, v] : r.props) props[full(k)] = full(v);
         std::string note;
         if (iequals(r.method, "compauth")) {
           std::string reason = r.reason;
@@ -203,35 +211,35 @@ json auth_json(const mime::ParsedMessage& msg) {
           if (p != std::string::npos) reason = reason.substr(p + 7);
           note = HeaderMeanings::builtin().compauth(reason.empty() ? r.prop("reason") : reason);
         }
-        results.push_back({{"method", cap(r.method, 100)},
-                           {"result", cap(r.result, 100)},
-                           {"reason", cap(r.reason, 500)},
+        results.push_back({{"method", full(r.method)},
+                           {"result", full(r.result)},
+                           {"reason", full(r.reason)},
                            {"props", props},
                            {"note", note}});
       }
       out.push_back({{"header", name},
                      {"index", i},
                      {"ok", ar.ok},
-                     {"reason", cap(ar.reason, 300)},
-                     {"authserv_id", cap(ar.authserv_id, 300)},
+                     {"reason", full(ar.reason)},
+                     {"authserv_id", full(ar.authserv_id)},
                      {"instance", ar.instance ? json(*ar.instance) : json(nullptr)},
                      {"results", results},
-                     {"raw", cap(fields[i]->value)}});
+                     {"raw", full(fields[i]->value)}});
     }
   }
   auto spf = msg.headers.all("Received-SPF");
   for (std::size_t i = 0; i < spf.size(); ++i) {
     auto s = mime::parse_received_spf(spf[i]->value);
     json props = json::object();
-    for (const auto& [k, v] : s.props) props[cap(k, 100)] = cap(v, 500);
+    for (const auto& [k, v] : s.props) props[full(k)] = full(v);
     out.push_back({{"header", "Received-SPF"},
                    {"index", i},
                    {"ok", s.ok},
                    {"reason", ""},
                    {"authserv_id", ""},
                    {"instance", nullptr},
-                   {"results", json::array({{{"method", "spf"}, {"result", cap(s.result, 100)}, {"reason", ""}, {"props", props}, {"note", ""}}})},
-                   {"raw", cap(spf[i]->value)}});
+                   {"results", json::array({{{"method", "spf"}, {"result", full(s.result)}, {"reason", ""}, {"props", props}, {"note", ""}}})},
+                   {"raw", full(spf[i]->value)}});
   }
   return out;
 }
@@ -242,10 +250,10 @@ json signatures_json(const mime::ParsedMessage& msg) {
     auto fields = msg.headers.all(name);
     for (std::size_t i = 0; i < fields.size(); ++i) {
       auto t = mime::parse_tag_list(fields[i]->value);
-      auto get = [&](const char* tag) { auto v = t.get(tag); return v ? json(cap(*v, 300)) : json(nullptr); };
+      auto get = [&](const char* tag) { auto v = t.get(tag); return v ? json(full(*v)) : json(nullptr); };
       json h = json::array();
-      for (const auto& n : t.header_list()) h.push_back(cap(n, 200));
-      out.push_back({{"header", name}, {"index", i}, {"ok", t.ok}, {"reason", cap(t.reason, 300)},
+      for (const auto& n : t.header_list()) h.push_back(full(n));
+      out.push_back({{"header", name}, {"index", i}, {"ok", t.ok}, {"reason", full(t.reason)},
                      {"i", get("i")}, {"d", get("d")}, {"s", get("s")}, {"a", get("a")}, {"cv", get("cv")},
                      {"t", get("t")}, {"signed_headers", h}});
     }
@@ -281,11 +289,11 @@ json build_model(const mime::RawMessage& raw, const MessageReport& rep, const mi
       if (e.signal == sig && e.message == where) weight += e.weight;
     const bool needs_body = sig.rfind("body.", 0) == 0 || sig == "integrity.body_hash_mismatch";
     const bool evaluated = !(headers_only && where.empty() && needs_body && !c.fired);
-    checks.push_back({{"signal", cap(c.signal, 200)},
+    checks.push_back({{"signal", full(c.signal)},
                       {"fired", c.fired},
                       {"evaluated", evaluated},
                       {"weight", weight},
-                      {"why", evaluated ? cap(c.why, 1000)
+                      {"why", evaluated ? full(c.why)
                                         : std::string("not evaluated: the input is a header "
                                                       "block without a body")}});
   }
@@ -320,13 +328,16 @@ json build_model(const mime::RawMessage& raw, const MessageReport& rep, const mi
                     {"two_artefacts", a.gate.both}, {"why", a.gate.why()}}},
           {"exo_time", a.exo_time ? json(iso_utc(*a.exo_time)) : json(nullptr)},
           {"exo_time_source", a.exo_time_source},
-          {"untrusted_copies", a.untrusted_copies}};
+          {"untrusted_copies", a.untrusted_copies},
+          {"nested_messages", json::array()},  // filled for the message explained (run_explain)
+          {"nested", nullptr}};
 }
 
 // ---- text rendering
 
 struct Style {
   bool color = false;
+  std::size_t width = 100;  // columns the text fits in (cells and values wrap); 0 = --wide
   std::string b(const std::string& s) const { return color ? "\x1b[1m" + s + "\x1b[0m" : s; }
   std::string c(const char* code, const std::string& s) const { return color ? std::string(code) + s + "\x1b[0m" : s; }
 };
@@ -338,16 +349,49 @@ std::size_t width(std::string_view s) {  // display columns, counting UTF-8 code
   return w;
 }
 
-std::string clip(std::string_view s, std::size_t n) {
-  std::string t = clean_text(s);
-  if (width(t) <= n) return t;
-  std::string out;
-  std::size_t w = 0;
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    if ((static_cast<unsigned char>(t[i]) & 0xC0) != 0x80 && ++w > n - 1) break;
-    out += t[i];
+std::size_t utf8_len(unsigned char lead) {
+  return lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+}
+
+// `s` in lines of at most `w` columns (w == 0: one line). A line breaks after a space, else one
+// of ";,/&.:=]", when one lies in its second half (header values are lists, host names have
+// labels), else between code points, so nothing is cut: every byte of `s` is in some line.
+std::vector<std::string> wrap(std::string_view s, std::size_t w) {
+  std::vector<std::string> out;
+  if (w == 0 || width(s) <= w) {
+    out.emplace_back(s);
+    return out;
   }
-  return out + "…";
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t cols = 0, j = i, space = std::string_view::npos, brk = space;
+    while (j < s.size() && cols < w) {
+      const std::size_t len = std::min(utf8_len(static_cast<unsigned char>(s[j])), s.size() - j);
+      const char ch = s[j];
+      j += len;
+      ++cols;
+      if (len == 1 && ch == ' ' && cols > w / 2) space = j;
+      else if (len == 1 && ch != 0 && cols > w / 2 && std::strchr(";,/&.:=]", ch)) brk = j;
+    }
+    if (space != std::string_view::npos) brk = space;  // words first
+    const std::size_t end = j >= s.size() ? j : brk != std::string_view::npos ? brk : j;
+    std::string line(s.substr(i, end - i));
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out.push_back(std::move(line));
+    i = end;
+    while (i < s.size() && s[i] == ' ') ++i;
+  }
+  if (out.empty()) out.emplace_back();
+  return out;
+}
+
+// `text` after `lead` ("  Subject:    "), continued under it when it wraps.
+void para(std::string& out, const std::string& lead, std::string_view text, const Style& st) {
+  const std::size_t lw = width(lead);
+  const std::size_t room = st.width == 0 ? 0 : st.width > lw + 20 ? st.width - lw : 20;
+  const auto lines = wrap(clean_text(text), room);
+  for (std::size_t k = 0; k < lines.size(); ++k)
+    out += (k == 0 ? lead : std::string(lw, ' ')) + lines[k] + "\n";
 }
 
 std::string str(const json& j) {
@@ -356,44 +400,84 @@ std::string str(const json& j) {
   return j.dump();
 }
 
+// A table fitted to st.width: columns keep their natural width while the row fits; otherwise
+// the widest column gives up a column at a time (columns of 24 or less only when that is not
+// enough; none below its header or 10 columns) and its cells wrap onto continuation lines. With --wide (width 0) nothing wraps.
 void table(std::string& out, const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows,
-           const std::vector<std::size_t>& maxw) {
-  std::vector<std::size_t> w(head.size());
-  for (std::size_t c = 0; c < head.size(); ++c) w[c] = width(head[c]);
+           const Style& st) {
+  const std::size_t n = head.size();
+  std::vector<std::size_t> w(n);
+  for (std::size_t c = 0; c < n; ++c) w[c] = width(head[c]);
   std::vector<std::vector<std::string>> cells;
   for (const auto& r : rows) {
     std::vector<std::string> cr;
-    for (std::size_t c = 0; c < head.size(); ++c) {
-      cr.push_back(clip(c < r.size() ? r[c] : "", maxw[c]));
+    for (std::size_t c = 0; c < n; ++c) {
+      cr.push_back(clean_text(c < r.size() ? r[c] : ""));
       w[c] = std::max(w[c], width(cr.back()));
     }
     cells.push_back(std::move(cr));
   }
-  auto line = [&](const std::vector<std::string>& r) {
-    std::string l = " ";
-    for (std::size_t c = 0; c < r.size(); ++c) {
-      l += " " + r[c];
-      if (c + 1 < r.size()) l += std::string(w[c] - width(r[c]) + 1, ' ');
+  if (st.width) {
+    std::size_t total = 2 * n;  // "  " before each cell
+    for (std::size_t c = 0; c < n; ++c) total += w[c];
+    // First only the long columns give way (a time or a zone name stays on one line), then any.
+    for (const std::size_t keep_short : {std::size_t{24}, std::size_t{0}}) {
+      std::vector<std::size_t> floor(n);
+      for (std::size_t c = 0; c < n; ++c)
+        floor[c] = w[c] <= keep_short ? w[c] : std::min(w[c], std::max<std::size_t>(width(head[c]), 10));
+      while (total > st.width) {
+        std::size_t best = n;
+        for (std::size_t c = 0; c < n; ++c)
+          if (w[c] > floor[c] && (best == n || w[c] > w[best])) best = c;
+        if (best == n) break;  // cannot fit: the row runs over rather than lose text
+        --w[best];
+        --total;
+      }
     }
-    while (!l.empty() && l.back() == ' ') l.pop_back();
-    out += l + "\n";
+  }
+  auto emit = [&](const std::vector<std::string>& r) {
+    std::vector<std::vector<std::string>> parts(n);
+    std::size_t lines = 1;
+    for (std::size_t c = 0; c < n; ++c) {
+      parts[c] = wrap(r[c], st.width ? w[c] : 0);
+      lines = std::max(lines, parts[c].size());
+    }
+    for (std::size_t k = 0; k < lines; ++k) {
+      std::string l = " ";
+      for (std::size_t c = 0; c < n; ++c) {
+        const std::string& p = k < parts[c].size() ? parts[c][k] : std::string();
+        l += " " + p;
+        if (c + 1 < n) l += std::string(w[c] - std::min(w[c], width(p)) + 1, ' ');
+      }
+      while (!l.empty() && l.back() == ' ') l.pop_back();
+      out += l + "\n";
+    }
   };
-  line(head);
+  emit(head);
   std::vector<std::string> rule;
   for (auto x : w) rule.push_back(std::string(x, '-'));
-  line(rule);
-  for (const auto& r : cells) line(r);
+  emit(rule);
+  for (const auto& r : cells) emit(r);
+}
+
+void identity(std::string& o, const json& m, const Style& st) {
+  std::string where = str(m["location"]);
+  if (!m["source"]["index"].is_null()) where += fmt::format("  (message #{})", m["source"]["index"].get<std::uint64_t>());
+  if (m.contains("nested_path")) where += "  attached message " + str(m["nested_path"]);
+  std::string title;
+  para(title, "hdrscan explain  ", where, st);
+  o += st.b("hdrscan explain") + title.substr(15);
+  para(o, "  Message-ID: ", str(m["message_id"]), st);
+  para(o, "  Date:       ", str(m["date"]), st);
+  para(o, "  From:       ", str(m["from"]), st);
+  para(o, "  Subject:    ", str(m["subject"]), st);
+  o += fmt::format("  Size:       {} bytes\n  SHA-256:    {}\n", m["size"].get<std::uint64_t>(), str(m["sha256"]));
 }
 
 std::string render_text(const json& m, const Style& st) {
   std::string o;
   auto section = [&](const std::string& t) { o += "\n" + st.b("== " + t) + "\n"; };
-  o += st.b("hdrscan explain") + "  " + clean_text(str(m["location"]));
-  if (!m["source"]["index"].is_null()) o += fmt::format("  (message #{})", m["source"]["index"].get<std::uint64_t>());
-  o += "\n";
-  o += fmt::format("  Message-ID: {}\n  Date:       {}\n  From:       {}\n  Subject:    {}\n  Size:       {} bytes  SHA-256 {}\n",
-                   clip(str(m["message_id"]), 200), clip(str(m["date"]), 200), clip(str(m["from"]), 200),
-                   clip(str(m["subject"]), 200), m["size"].get<std::uint64_t>(), str(m["sha256"]));
+  identity(o, m, st);
 
   section("Received hops (oldest first)");
   if (m["received"].empty()) o += "  (no Received headers)\n";
@@ -412,12 +496,17 @@ std::string render_text(const json& m, const Style& st) {
       rows.push_back({std::to_string(h["hop"].get<int>()), h["zone"].is_null() ? "-" : str(h["zone"]), from,
                       str(h["by"]), with, time, delay});
     }
-    table(o, {"#", "domain", "from", "by", "with", "time (UTC)", "delay"}, rows, {3, 16, 56, 44, 46, 40, 20});
+    table(o, {"#", "domain", "from", "by", "with", "time (UTC)", "delay"}, rows, st);
     if (!m["transit_seconds"].is_null()) o += "  total transit: " + duration(m["transit_seconds"].get<std::int64_t>()) + "\n";
   }
 
   section("Administrative domains");
-  o += "  " + (str(m["route"]).empty() ? std::string("(none found)") : clean_text(str(m["route"]))) + "\n";
+  para(o, "  ", str(m["route"]).empty() ? std::string("(none found)") : str(m["route"]), st);
+  if (!str(m["nested_from"]).empty())  // the wrapper's own view (--nested outer)
+    para(o, "  ",
+         "(the route of the attached message " + str(m["nested_from"]) +
+             ", which gave the verdict; the wrapper's own hops above are not segmented)",
+         st);
 
   section("Antispam verdicts (decoded | raw)");
   if (m["antispam"].empty()) o += "  (no X-Forefront-Antispam-Report / X-Microsoft-Antispam(-Mailbox-Delivery) headers)\n";
@@ -425,8 +514,8 @@ std::string render_text(const json& m, const Style& st) {
     o += fmt::format("  {}[{}]\n", str(a["header"]), a["index"].get<int>());
     std::vector<std::vector<std::string>> rows;
     for (const auto& f : a["fields"]) rows.push_back({str(f["key"]), str(f["value"]), str(f["meaning"])});
-    table(o, {"key", "value", "meaning"}, rows, {14, 48, 120});
-    o += "    raw: " + clip(str(a["raw"]), 400) + "\n";
+    table(o, {"key", "value", "meaning"}, rows, st);
+    para(o, "    raw: ", str(a["raw"]), st);
   }
 
   section("Exchange tenant headers");
@@ -443,17 +532,17 @@ std::string render_text(const json& m, const Style& st) {
       }
       rows.push_back({str(t["header"]), str(t["value"]), meaning});
     }
-    table(o, {"header", "value", "meaning"}, rows, {64, 60, 110});
+    table(o, {"header", "value", "meaning"}, rows, st);
   }
 
   section("Authentication (parsed | raw)");
   if (m["authentication"].empty()) o += "  (no Authentication-Results / ARC-Authentication-Results / Received-SPF)\n";
   for (const auto& a : m["authentication"]) {
-    std::string head = fmt::format("  {}[{}]", str(a["header"]), a["index"].get<int>());
+    std::string head = fmt::format("{}[{}]", str(a["header"]), a["index"].get<int>());
     if (!a["instance"].is_null()) head += fmt::format(" i={}", a["instance"].get<int>());
-    if (!str(a["authserv_id"]).empty()) head += " by " + clean_text(str(a["authserv_id"]));
-    if (!a["ok"].get<bool>() && !str(a["reason"]).empty()) head += "  (parse problem: " + clean_text(str(a["reason"])) + ")";
-    o += head + "\n";
+    if (!str(a["authserv_id"]).empty()) head += " by " + str(a["authserv_id"]);
+    if (!a["ok"].get<bool>() && !str(a["reason"]).empty()) head += "  (parse problem: " + str(a["reason"]) + ")";
+    para(o, "  ", head, st);
     std::vector<std::vector<std::string>> rows;
     for (const auto& r : a["results"]) {
       std::string props;
@@ -463,8 +552,8 @@ std::string render_text(const json& m, const Style& st) {
       if (!str(r["note"]).empty()) reason += (reason.empty() ? "" : " — ") + str(r["note"]);
       rows.push_back({str(r["method"]), str(r["result"]), reason, props});
     }
-    table(o, {"method", "result", "reason", "properties"}, rows, {10, 10, 70, 80});
-    o += "    raw: " + clip(str(a["raw"]), 400) + "\n";
+    table(o, {"method", "result", "reason", "properties"}, rows, st);
+    para(o, "    raw: ", str(a["raw"]), st);
   }
 
   section("ARC and DKIM signatures");
@@ -477,7 +566,7 @@ std::string render_text(const json& m, const Style& st) {
       rows.push_back({fmt::format("{}[{}]", str(s["header"]), s["index"].get<int>()), str(s["i"]), str(s["d"]), str(s["s"]),
                       str(s["cv"]), str(s["a"]), h});
     }
-    table(o, {"header", "i", "d", "s", "cv", "a", "h="}, rows, {26, 3, 40, 30, 6, 14, 70});
+    table(o, {"header", "i", "d", "s", "cv", "a", "h="}, rows, st);
   }
 
   section("Signals (every detector, fired or not)");
@@ -490,7 +579,7 @@ std::string render_text(const json& m, const Style& st) {
                       str(c["why"])});
     }
     if (rows.empty()) o += "  (no detector outcomes recorded)\n";
-    else table(o, {"", "signal", "weight", "why"}, rows, {5, 40, 6, 140});
+    else table(o, {"", "signal", "weight", "why"}, rows, st);
   }
   if (!m["evidence"].empty()) {
     o += "\n  " + st.b("Evidence") + "\n";
@@ -498,14 +587,14 @@ std::string render_text(const json& m, const Style& st) {
     for (const auto& e : m["evidence"])
       rows.push_back({str(e["signal"]), fmt::format("{:+d}", e["weight"].get<int>()),
                       (str(e["message"]).empty() ? "" : str(e["message"]) + " ") + str(e["where"]), str(e["excerpt"])});
-    table(o, {"signal", "weight", "where", "excerpt"}, rows, {40, 6, 50, 100});
+    table(o, {"signal", "weight", "where", "excerpt"}, rows, st);
   }
   if (!m["errors"].empty() || !m["defects"].empty()) {
     section("Errors and defects");
     std::vector<std::vector<std::string>> rows;
     for (const auto& e : m["errors"]) rows.push_back({"error", str(e["code"]), str(e["detail"])});
     for (const auto& e : m["defects"]) rows.push_back({"defect", str(e["code"]), str(e["detail"])});
-    table(o, {"kind", "code", "detail"}, rows, {6, 30, 120});
+    table(o, {"kind", "code", "detail"}, rows, st);
   }
 
   section("Verdict");
@@ -520,13 +609,84 @@ std::string render_text(const json& m, const Style& st) {
       fams += (fams.empty() ? "" : " + ") + fmt::format("{} {}", str(f["family"]), f["points"].get<int>());
       if (f["raw"].get<int>() > f["cap"].get<int>()) fams += fmt::format(" (sum {}, capped)", f["raw"].get<int>());
     }
-    if (!fams.empty()) o += "  score = " + fams + "\n";
+    if (!fams.empty()) para(o, "  score = ", fams, st);
   }
-  o += "  campaign gate: " + clean_text(str(m["gate"]["why"])) + "\n";
+  para(o, "  campaign gate: ", str(m["gate"]["why"]), st);
   if (!m["exo_time"].is_null())
-    o += "  Exchange Online time: " + str(m["exo_time"]) + " (" + clean_text(str(m["exo_time_source"])) + ")\n";
-  for (const auto& u : m["untrusted_copies"]) o += "  not trusted: " + clean_text(str(u)) + "\n";
+    para(o, "  Exchange Online time: ", str(m["exo_time"]) + " (" + str(m["exo_time_source"]) + ")", st);
+  for (const auto& u : m["untrusted_copies"]) para(o, "  not trusted: ", str(u), st);
   return o;
+}
+
+// A wrapper (a report or export holding the mail as message/rfc822) briefly, then the full
+// view of the attached message chosen (the one that gave the verdict, or --nested PATH).
+std::string render_wrapper(const json& m, const Style& st) {
+  std::string o;
+  identity(o, m, st);
+  const json& n = m["nested"];
+  o += fmt::format("  Wrapper:    {} Received hop(s) of its own; {} attached message(s):\n", m["received"].size(),
+                   m["nested_messages"].size());
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& x : m["nested_messages"])
+    rows.push_back({x["path"] == n["path"] ? ">" : "", str(x["path"]), str(x["verdict"]),
+                    x["score"].is_null() ? "-" : str(x["score"]), str(x["subject"])});
+  table(o, {"", "attached", "verdict", "score", "subject (each scored on its own)"}, rows, st);
+  std::string verdict = fmt::format("{}, score {}", str(m["verdict"]), m["score"].get<int>());
+  if (!str(m["nested_from"]).empty()) verdict += ", taken from the attached message " + str(m["nested_from"]);
+  para(o, "  Verdict:    ", verdict, st);
+  para(o, "  Shown:      ",
+       fmt::format("{} ({}); --nested PATH shows another attached message, --nested outer the "
+                   "wrapper's own full view",
+                   str(n["path"]), n["chosen_by"] == "verdict" ? "it gave the verdict" : "chosen by --nested"),
+       st);
+  o += "\n" + st.b("=== attached message " + str(n["path"]) + " ===") + "\n";
+  o += render_text(n["view"], st);
+  return o;
+}
+
+// Columns to fit: $COLUMNS when set to a number, else the terminal's width when standard
+// output is one, else 100.
+std::size_t output_width() {
+  if (const char* c = std::getenv("COLUMNS")) {
+    char* end = nullptr;
+    const long v = std::strtol(c, &end, 10);
+    if (end != c && *end == '\0' && v > 0) return static_cast<std::size_t>(std::max(v, 40L));
+  }
+  struct winsize ws {};
+  if (stdout_is_terminal() && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    return std::max<std::size_t>(ws.ws_col, 40);
+  return 100;
+}
+
+// "nested[0].nested[1]" -> that message inside `root`; nullptr when the path is malformed or
+// names no attached message.
+const mime::ParsedMessage* find_nested(const mime::ParsedMessage& root, std::string_view path) {
+  const mime::ParsedMessage* m = &root;
+  while (!path.empty()) {
+    if (path.rfind("nested[", 0) != 0) return nullptr;
+    path.remove_prefix(7);
+    std::size_t i = 0, k = 0;
+    while (k < path.size() && k < 6 && path[k] >= '0' && path[k] <= '9') i = i * 10 + static_cast<std::size_t>(path[k++] - '0');
+    if (k == 0 || k >= path.size() || path[k] != ']' || i >= m->nested.size()) return nullptr;
+    m = &m->nested[i];
+    path.remove_prefix(k + 1);
+    if (!path.empty()) {
+      if (path[0] != '.') return nullptr;
+      path.remove_prefix(1);
+    }
+  }
+  return m;
+}
+
+// Every attached message, depth first, as {path, message} (the analyzer looks 8 levels deep).
+void nested_paths(const mime::ParsedMessage& m, const std::string& prefix, int depth,
+                  std::vector<std::pair<std::string, const mime::ParsedMessage*>>& out) {
+  if (depth >= 8) return;
+  for (std::size_t i = 0; i < m.nested.size(); ++i) {
+    const std::string p = (prefix.empty() ? "" : prefix + ".") + "nested[" + std::to_string(i) + "]";
+    out.emplace_back(p, &m.nested[i]);
+    nested_paths(m.nested[i], p, depth + 1, out);
+  }
 }
 
 int run_explain(ExplainOptions& o) {
@@ -584,7 +744,46 @@ int run_explain(ExplainOptions& o) {
   }
   const MessageReport rep = analyze(raw, analyzer, o.analysis.limits);
   const mime::ParsedMessage msg = mime::parse_message(raw.bytes, o.analysis.limits);
-  const json model = build_model(raw, rep, msg, analyzer);
+  json model = build_model(raw, rep, msg, analyzer);
+
+  // Attached messages: each listed with the verdict it gets on its own; the one that gave the
+  // verdict (or --nested PATH) explained in full, analysed as the message it is.
+  std::vector<std::pair<std::string, const mime::ParsedMessage*>> subs;
+  nested_paths(msg, "", 0, subs);
+  auto alone = [&](const mime::ParsedMessage& sm) {
+    mime::RawMessage r;
+    r.where = raw.where;
+    r.bytes.assign(sm.raw);
+    return r;
+  };
+  std::string known;
+  for (const auto& [p, sm] : subs) {
+    const MessageReport sr = analyze(alone(*sm), analyzer, o.analysis.limits, Digest::skip);
+    const bool ok = sr.status == Status::analysed;
+    model["nested_messages"].push_back({{"path", p},
+                                        {"subject", sr.subject},
+                                        {"verdict", verdict_word(sr)},
+                                        {"score", ok ? json(sr.assessment.score) : json(nullptr)}});
+    known += (known.empty() ? "" : ", ") + p;
+  }
+  const std::string path = o.nested == "outer" ? std::string()
+                           : o.nested.empty()  ? rep.assessment.nested_from
+                                               : o.nested;
+  if (!path.empty()) {
+    const mime::ParsedMessage* sm = find_nested(msg, path);
+    if (!sm) {
+      std::fprintf(stderr, "hdrscan: %s: no attached message %s (attached: %s)\n",
+                   raw.where.to_string().c_str(), path.c_str(), known.empty() ? "none" : known.c_str());
+      return 2;
+    }
+    const mime::RawMessage nraw = alone(*sm);
+    const MessageReport nrep = analyze(nraw, analyzer, o.analysis.limits);
+    const mime::ParsedMessage nmsg = mime::parse_message(nraw.bytes, o.analysis.limits);
+    json view = build_model(nraw, nrep, nmsg, analyzer);
+    view["nested_path"] = path;
+    model["nested"] = {{"path", path}, {"chosen_by", o.nested.empty() ? "verdict" : "option"},
+                       {"view", std::move(view)}};
+  }
 
   std::string text;
   if (o.format == "json") {
@@ -592,7 +791,8 @@ int run_explain(ExplainOptions& o) {
   } else {
     Style st;
     st.color = use_color(o.color, stdout_is_terminal());
-    text = render_text(model, st);
+    st.width = o.wide ? 0 : output_width();
+    text = model["nested"].is_null() ? render_text(model, st) : render_wrapper(model, st);
   }
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
     std::fprintf(stderr, "hdrscan: error writing output\n");
@@ -602,6 +802,14 @@ int run_explain(ExplainOptions& o) {
 }
 
 }  // namespace
+
+nlohmann::ordered_json explain_model(const mime::RawMessage& raw,
+                                     const heuristics::Analyzer& analyzer,
+                                     const mime::Limits& limits) {
+  const MessageReport rep = analyze(raw, analyzer, limits);
+  const mime::ParsedMessage msg = mime::parse_message(raw.bytes, limits);
+  return build_model(raw, rep, msg, analyzer);
+}
 
 void add_explain_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ExplainOptions>();
@@ -617,6 +825,13 @@ void add_explain_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--min-verdict", o->min_verdict, "Verdict that makes the exit status 1")
       ->capture_default_str()
       ->check(CLI::IsMember({"suspicious", "campaign"}));
+  cmd->add_option("--nested", o->nested,
+                  "Which attached message to explain in full: nested[0], nested[0].nested[1] (as the "
+                  "evidence names them); outer = the wrapper itself (default: the one that gave the "
+                  "verdict)")
+      ->type_name("PATH");
+  cmd->add_flag("--wide", o->wide, "Text format: full values on long lines, nothing wrapped "
+                                   "(default: fit $COLUMNS or the terminal, else 100 columns)");
   cmd->add_option("--color", o->color, "auto, always, never")->capture_default_str()->check(CLI::IsMember({"auto", "always", "never"}));
   o->input.add_to(*cmd);
   o->analysis.add_to(*cmd);

@@ -1,6 +1,8 @@
 // report.cpp: the self-contained HTML report (see report.hpp for what it shows and its limits).
-// The page is a fixed template (inline CSS + JS, no external resource, CSP default-src 'none')
-// plus one JSON data block; all rendering happens in the page's script with DOM APIs.
+// The page is rendered here, whole (inline CSS and SVG, every value HTML-escaped, no external
+// resource, CSP default-src 'none'), so it is complete without JavaScript; its one script only
+// adds sorting and filtering. The data also travel as one JSON block ("hdrscan.report/1") for
+// tools.
 // Diagnostics: write() reports file errors; a script error in the page is recorded on the
 // <html> element as data-js-error (and the page then lacks data-rendered="ok").
 #include "scanner/scan/report.hpp"
@@ -8,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -68,6 +71,217 @@ std::string html_escape(std::string_view s) {
   return out;
 }
 
+// ---- the page, rendered here (complete without JavaScript; the script only adds sorting and
+// filtering)
+
+std::string num(std::uint64_t n) {  // 12,345
+  std::string d = std::to_string(n), out;
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    if (i && (d.size() - i) % 3 == 0) out += ',';
+    out += d[i];
+  }
+  return out;
+}
+
+std::string pct(std::uint64_t n, std::uint64_t d) {
+  return d ? fmt::format("{:.1f} %", 100.0 * static_cast<double>(n) / static_cast<double>(d)) : "0 %";
+}
+
+std::string u(const json& j) { return num(j.get<std::uint64_t>()); }
+std::string e(const json& j) { return html_escape(j.is_string() ? j.get<std::string>() : j.dump()); }
+
+// A table with sortable headers; `rows` are whole <tr> elements. "none" when empty.
+std::string table_html(const std::vector<std::pair<std::string, bool>>& head, const std::string& rows,
+                       const std::string& attrs = "") {
+  if (rows.empty()) return "<p class=\"empty\">none</p>";
+  std::string t = "<table class=\"sortable\"" + attrs + "><thead><tr>";
+  for (const auto& [h, numeric] : head) t += std::string("<th") + (numeric ? " class=\"num\"" : "") + ">" + h + "</th>";
+  return t + "</tr></thead><tbody>" + rows + "</tbody></table>";
+}
+
+std::string histogram_svg(const json& D) {
+  const double W = 560, H = 200, pad = 28, bw = (W - pad) / 10;
+  std::uint64_t max = 1, sum = 0;
+  for (const auto& c : D["histogram"]) max = std::max(max, c.get<std::uint64_t>());
+  const int sus = D["thresholds"]["suspicious"], camp = D["thresholds"]["campaign"];
+  std::string bars;
+  for (int i = 0; i < 10; ++i) {
+    const std::uint64_t c = D["histogram"][i];
+    sum += c;
+    const double h = std::round((H - 16) * static_cast<double>(c) / static_cast<double>(max));
+    const char* color = i * 10 >= camp ? "campaign" : i * 10 + 9 >= sus ? "suspicious" : "clean";
+    bars += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" class=\"bin\" "
+                        "style=\"fill:var(--{})\" data-bin=\"{}\" data-count=\"{}\"><title>{}-{}: {}</title></rect>",
+                        pad + i * bw + 2, H - h, bw - 4, h, color, i, c, i * 10, i == 9 ? 100 : i * 10 + 9, c);
+    bars += fmt::format("<text x=\"{:.1f}\" y=\"{:.0f}\" text-anchor=\"middle\">{}</text>", pad + i * bw + bw / 2,
+                        H + 14, i * 10);
+    if (c > 0)
+      bars += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>", pad + i * bw + bw / 2,
+                          H - h - 3, c);
+  }
+  return fmt::format("<svg viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" id=\"histogram-svg\" data-sum=\"{}\">",
+                     W, H + 20, sum) + bars + "</svg>";
+}
+
+// Per day, or per month when the span is over 120 days.
+std::string timeline_html(const json& D) {
+  struct Bucket { std::string key; std::uint64_t n[3] = {0, 0, 0}; };
+  std::vector<Bucket> buckets;
+  bool monthly = false;
+  if (D["days"].size() > 1) {
+    auto day_of = [](const std::string& d) {  // days since 1970 of "YYYY-MM-DD"
+      std::tm tm{};
+      tm.tm_year = std::stoi(d.substr(0, 4)) - 1900;
+      tm.tm_mon = std::stoi(d.substr(5, 2)) - 1;
+      tm.tm_mday = std::stoi(d.substr(8, 2));
+      return static_cast<std::int64_t>(timegm(&tm) / 86400);
+    };
+    monthly = day_of(D["days"].back()["day"]) - day_of(D["days"].front()["day"]) > 120;
+  }
+  std::uint64_t dated = 0;
+  for (const auto& d : D["days"]) {
+    const std::string day = d["day"];
+    const std::string key = monthly ? day.substr(0, 7) : day;
+    if (buckets.empty() || buckets.back().key != key) buckets.push_back({key});
+    int k = 0;
+    for (const char* v : {"clean", "suspicious", "campaign"}) {
+      buckets.back().n[k++] += d[v].get<std::uint64_t>();
+      dated += d[v].get<std::uint64_t>();
+    }
+  }
+  const std::uint64_t undated = D["undated"];
+  std::string o = fmt::format("<div id=\"timeline\" data-dated=\"{}\" data-undated=\"{}\" data-total=\"{}\" "
+                              "data-granularity=\"{}\">",
+                              dated, undated, dated + undated, monthly ? "month" : "day");
+  if (buckets.empty()) {
+    o += "<p class=\"empty\">no dated messages</p>";
+  } else {
+    double W = 560;
+    const double H = 200, pad = 28, bw = std::max(2.0, (W - pad) / static_cast<double>(buckets.size()));
+    W = std::max(W, pad + bw * static_cast<double>(buckets.size()));
+    std::uint64_t max = 1;
+    for (const auto& b : buckets) max = std::max(max, b.n[0] + b.n[1] + b.n[2]);
+    o += fmt::format("<svg viewBox=\"0 0 {:.1f} {}\" width=\"100%\" role=\"img\">", W, H + 20);
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+      const auto& b = buckets[i];
+      double y = H;
+      int k = 0;
+      for (const char* v : {"clean", "suspicious", "campaign"}) {
+        const double h = (H - 10) * static_cast<double>(b.n[k++]) / static_cast<double>(max);
+        if (h <= 0) continue;
+        y -= h;
+        o += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" style=\"fill:var(--{})\"></rect>",
+                         pad + static_cast<double>(i) * bw + 0.5, y, std::max(1.0, bw - 1), h, v);
+      }
+      o += fmt::format("<rect x=\"{:.1f}\" y=\"0\" width=\"{:.1f}\" height=\"{}\" fill=\"transparent\" class=\"bucket\" "
+                       "data-key=\"{}\" data-count=\"{}\"><title>{}: {} campaign, {} suspicious, {} clean</title></rect>",
+                       pad + static_cast<double>(i) * bw, bw, H, html_escape(b.key), b.n[0] + b.n[1] + b.n[2],
+                       html_escape(b.key), b.n[2], b.n[1], b.n[0]);
+    }
+    o += fmt::format("<text x=\"{}\" y=\"{}\">{}</text>", pad, H + 14, html_escape(buckets.front().key));
+    o += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"end\">{}</text></svg>", W, H + 14,
+                     html_escape(buckets.back().key));
+  }
+  return o + "<p class=\"mute\">" + num(undated) + " messages without a usable Date header</p></div>";
+}
+
+std::string top_html(const char* id, const json& rows, const char* label) {
+  std::string r;
+  for (const auto& x : rows)
+    r += "<tr class=\"top\" data-key=\"" + e(x["key"]) + "\" data-count=\"" + e(x["count"]) +
+         "\"><td class=\"mono\">" + e(x["key"]) + "</td><td class=\"num\">" + u(x["count"]) + "</td></tr>";
+  return std::string("<div id=\"") + id + "\">" + table_html({{label, false}, {"messages", true}}, r) + "</div>";
+}
+
+std::string body_html(const json& D, const ScanSummary& S) {
+  const std::uint64_t total = D["messages"];
+  std::string o = fmt::format("<body data-total=\"{}\" data-errors=\"{}\">\n", total, S.with_errors);
+  std::string inputs;
+  for (const auto& p : D["inputs"]) inputs += (inputs.empty() ? "" : ", ") + p.get<std::string>();
+  std::string meta = "Inputs: " + inputs + " \u2014 " + num(total) + " messages";
+  if (!S.shard.empty()) meta += ", shard " + S.shard;
+  meta += ", " + num(S.with_errors) + " with errors";
+  meta += fmt::format(", {:.2f} s", S.elapsed_seconds);
+  const std::string mv = D["flagged_min_verdict"];
+  o += "<header><h1 id=\"title\">" + e(D["title"]) + "</h1><div class=\"mute\" id=\"meta\">" + html_escape(meta) +
+       "</div>\n<p id=\"flagged-definition\" data-min-verdict=\"" + html_escape(mv) + "\" data-flagged=\"" +
+       e(D["flagged_total"]) + "\"><b>Flagged</b> = an analysed message whose verdict is <b>" + html_escape(mv) +
+       "</b>" + (mv == "campaign" ? "" : " or worse") + " (<code>--min-verdict " + html_escape(mv) + "</code>): " +
+       u(D["flagged_total"]) +
+       " here. The same count is <code>flagged</code> in <code>--summary-json</code>, and the scan's exit status "
+       "is 1 when it is not 0 (2 when anything was unreadable). The flagged table, the IPs and the tenants below "
+       "are those of flagged messages.</p></header>\n";
+  o += "<noscript><p class=\"mute\">JavaScript is off: every number and table is on the page; sorting and "
+       "filtering need JavaScript.</p></noscript>\n";
+
+  o += "<section><div class=\"cards\" id=\"verdicts\">";
+  o += fmt::format("<div class=\"card\" id=\"card-total\" data-count=\"{}\"><div class=\"n\">{}</div>"
+                   "<div class=\"mute\">messages</div></div>", total, num(total));
+  for (const char* v : {"unreadable", "not_mail", "campaign", "suspicious", "clean"}) {
+    const std::uint64_t n = D["verdicts"][v];
+    o += fmt::format("<div class=\"card {0}\" id=\"card-{0}\" data-count=\"{1}\"><div class=\"n\">{2}</div>"
+                     "<div class=\"mute\">{0} ({3})</div></div>", v, n, num(n), pct(n, total));
+  }
+  o += "</div></section>\n";
+  o += "<section class=\"grid\">\n<div><h2>Score histogram</h2><div id=\"histogram\">" + histogram_svg(D) +
+       "</div></div>\n<div><h2>Messages over time (Date header, UTC)</h2>" + timeline_html(D) +
+       "</div>\n</section>\n";
+
+  std::string sig;
+  for (const auto& s : D["signals"])
+    sig += "<tr class=\"signal\" data-signal=\"" + e(s["key"]) + "\" data-count=\"" + e(s["count"]) +
+           "\"><td class=\"mono\">" + e(s["key"]) + "</td><td class=\"num\">" + u(s["count"]) + "</td><td class=\"num\">" +
+           pct(s["count"], total) + "</td><td class=\"num\">" + e(s["weight"]) + "</td></tr>";
+  o += "<section><h2>Top signals</h2><div id=\"signals\">" +
+       table_html({{"signal", false}, {"messages", true}, {"share", true}, {"total weight", true}}, sig) +
+       "</div></section>\n";
+  o += "<section class=\"grid\">\n<div><h2>Top connecting IPs</h2>" +
+       top_html("ips", D["ips"], "IP that connected to the sending tenant (flagged mail)") +
+       "</div>\n<div><h2>Top sending tenants</h2>" +
+       top_html("tenants", D["tenants"], "sending tenant: id or onmicrosoft.com HELO (flagged mail)") +
+       "</div>\n</section>\n";
+  o += "<section><h2>Errors</h2>" + top_html("errors", D["error_codes"], "error code") + "</section>\n";
+
+  const std::size_t shown = D["flagged"].size();
+  const std::uint64_t ftotal = D["flagged_total"];
+  std::string rows;
+  for (const auto& m : D["flagged"]) {
+    std::string ev;
+    for (const auto& x : m["evidence"]) {
+      const int w = x["weight"];
+      const std::string msg = x["message"];
+      ev += "<tr><td class=\"mono\">" + e(x["signal"]) + "</td><td class=\"num\">" + (w > 0 ? "+" : "") +
+            std::to_string(w) + "</td><td class=\"mono\">" + html_escape(msg.empty() ? "" : msg + " ") + e(x["where"]) +
+            "</td><td class=\"mono\">" + e(x["excerpt"]) + "</td></tr>";
+    }
+    std::string desc = "<div class=\"mono\">" + e(m["location"]) + "</div><div>Subject: " + e(m["subject"]) +
+                       "</div><div class=\"mute\">From: " + e(m["from"]) + " \u2014 " + e(m["date"]) + "</div>";
+    if (!m["route"].get<std::string>().empty()) desc += "<div class=\"mute\">Route: " + e(m["route"]) + "</div>";
+    if (!m["nested_from"].get<std::string>().empty())
+      desc += "<div>Verdict from attached message " + e(m["nested_from"]) + "</div>";
+    if (!m["errors"].empty()) {
+      std::string errs;
+      for (const auto& x : m["errors"]) errs += (errs.empty() ? "" : ", ") + x.get<std::string>();
+      desc += "<div class=\"v-campaign\">errors: " + html_escape(errs) + "</div>";
+    }
+    const std::string v = m["verdict"];
+    rows += "<tr class=\"flagged\" data-seq=\"" + e(m["seq"]) + "\" data-verdict=\"" + html_escape(v) +
+            "\" data-score=\"" + e(m["score"]) + "\"><td class=\"num\">" + e(m["seq"]) + "</td><td>" + desc +
+            "</td><td class=\"v-" + html_escape(v) + "\">" + html_escape(v) + "</td><td class=\"num\">" + e(m["score"]) +
+            "</td><td><details><summary>" + std::to_string(m["evidence"].size()) +
+            " signals</summary><table class=\"ev\">" + ev + "</table></details></td></tr>";
+  }
+  o += "<section><h2 id=\"flagged-title\">Flagged messages (" + html_escape(mv) + (mv == "campaign" ? "" : " or worse") +
+       "): " + num(ftotal) + (shown < ftotal ? ", first " + num(shown) + " shown" : "") + "</h2>" +
+       fmt::format("<div id=\"flagged\" data-rows=\"{}\" data-total=\"{}\">", shown, ftotal) +
+       table_html({{"#", true}, {"message", false}, {"verdict", false}, {"score", true}, {"evidence", false}}, rows,
+                  " id=\"flagged-table\"") +
+       "</div></section>\n";
+  o += "<footer class=\"mute\" style=\"margin-top:32px\">Generated by hdrscan; self-contained page, no network "
+       "access; complete without JavaScript.</footer>\n";
+  return o;
+}
+
 extern const char* const kPageHead;
 extern const char* const kPageScript;
 
@@ -107,7 +321,7 @@ void HtmlReport::add(const ScanRecord& rec) {
   }
   // Infrastructure of flagged mail: who connected to the sending tenant, and which tenant
   // (Assessment::connection, the analyzer's own reading of the route).
-  if (a.connection && a.verdict != heuristics::Verdict::clean) {
+  if (a.connection && a.verdict >= opt_.min_verdict) {  // flagged mail only
     const auto& c = *a.connection;
     if (auto ip = mime::parse_ip(c.ip); ip && !ip->is_private()) ips.insert(ip->to_string());
     if (!c.tenant_id.empty()) tenants.insert(mime::sanitize_utf8(c.tenant_id));
@@ -199,14 +413,18 @@ nlohmann::json HtmlReport::data(const ScanSummary& s) const {
 }
 
 std::string HtmlReport::render(const ScanSummary& s) const {
+  const json D = data(s);
   std::string page;
   page += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   page += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
           "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n";
   page += "<title>" + html_escape(opt_.title) + "</title>\n";
   page += kPageHead;
+  page += body_html(D, s);
+  page += "<script>window.addEventListener('error',function(e){document.documentElement.setAttribute("
+          "'data-js-error',String(e.message||e));});</script>\n";
   page += "<script id=\"hdrscan-data\" type=\"application/json\">";
-  page += script_safe(dump_line(data(s)));
+  page += script_safe(dump_line(D));
   page += "</script>\n<script>";
   page += kPageScript;
   page += "</script>\n</body>\n</html>\n";
@@ -245,188 +463,55 @@ th{font-weight:600;background:#f6f7f9}td.num,th.num{text-align:right;font-varian
 .v-campaign{color:var(--campaign);font-weight:600}.v-suspicious{color:var(--suspicious);font-weight:600}.v-clean{color:var(--clean)}
 svg text{font:11px system-ui,sans-serif;fill:var(--mute)}code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
 details summary{cursor:pointer}.ev td{font-size:12px}.empty{color:var(--mute);font-style:italic}
+th[data-sort=asc]::after{content:" \25B2"}th[data-sort=desc]::after{content:" \25BC"}
+#flagged-filter{width:100%;max-width:640px;margin:4px 0 8px;padding:4px 8px;font:inherit}
 </style>
 </head>
-<body>
-<header><h1 id="title">hdrscan scan report</h1><div class="mute" id="meta"></div></header>
-<section><div class="cards" id="verdicts"></div></section>
-<section class="grid">
-<div><h2>Score histogram</h2><div id="histogram"></div></div>
-<div><h2>Messages over time (Date header, UTC)</h2><div id="timeline"></div></div>
-</section>
-<section><h2>Top signals</h2><div id="signals"></div></section>
-<section class="grid">
-<div><h2>Top connecting IPs</h2><div id="ips"></div></div>
-<div><h2>Top sending tenants</h2><div id="tenants"></div></div>
-</section>
-<section><h2>Errors</h2><div id="errors"></div></section>
-<section><h2 id="flagged-title">Flagged messages</h2><div id="flagged"></div></section>
-<footer class="mute" style="margin-top:32px">Generated by hdrscan; self-contained page, no network access.</footer>
-<script>window.addEventListener('error',function(e){document.documentElement.setAttribute('data-js-error',String(e.message||e));});</script>
 )HTML";
 
 const char* const kPageScript = R"JS(
 (function () {
   'use strict';
-  var D = JSON.parse(document.getElementById('hdrscan-data').textContent);
-  var SVG = 'http://www.w3.org/2000/svg';
-  function el(tag, attrs, kids) {
-    var e = document.createElement(tag);
-    for (var k in (attrs || {})) { if (k === 'text') e.textContent = attrs[k]; else e.setAttribute(k, attrs[k]); }
-    (kids || []).forEach(function (c) { if (c != null) e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
-    return e;
+  // Everything is rendered by hdrscan; this only adds sorting (click a column header) and a
+  // filter over the flagged messages.
+  var each = function (list, f) { Array.prototype.forEach.call(list, f); };
+  function key(td) {
+    var t = td ? td.textContent.trim() : '';
+    var n = Number(t.replace(/[,+%\s]/g, ''));
+    return t !== '' && !isNaN(n) ? n : t.toLowerCase();
   }
-  function sv(tag, attrs) {
-    var e = document.createElementNS(SVG, tag);
-    for (var k in attrs) { if (k === 'text') e.textContent = attrs[k]; else e.setAttribute(k, attrs[k]); }
-    return e;
-  }
-  function fmtN(n) { return Number(n).toLocaleString('en-US'); }
-  function pct(n, d) { return d > 0 ? (100 * n / d).toFixed(1) + ' %' : '0 %'; }
-  function table(id, headers, rows, attrs) {
-    var box = document.getElementById(id);
-    if (!rows.length) { box.appendChild(el('p', {'class': 'empty', text: 'none'})); return null; }
-    var t = el('table', attrs || {});
-    t.appendChild(el('thead', {}, [el('tr', {}, headers.map(function (h) { return el('th', {'class': h.num ? 'num' : '', text: h.t}); }))]));
-    var tb = el('tbody');
-    rows.forEach(function (r) { tb.appendChild(r); });
-    t.appendChild(tb);
-    box.appendChild(t);
-    return t;
-  }
-
-  var S = D.summary || {};
-  document.getElementById('title').textContent = D.title;
-  document.title = D.title;
-  var total = D.messages;
-  var meta = document.getElementById('meta');
-  meta.textContent = 'Inputs: ' + D.inputs.join(', ') + ' \u2014 ' + fmtN(total) + ' messages' +
-      (S.shard ? ', shard ' + S.shard : '') + ', ' + fmtN(S.messages_with_errors || 0) + ' with errors' +
-      (S.elapsed_seconds != null ? ', ' + Number(S.elapsed_seconds).toFixed(2) + ' s' : '');
-  document.body.setAttribute('data-total', String(total));
-  document.body.setAttribute('data-errors', String(S.messages_with_errors || 0));
-
-  // Verdict cards.
-  var cards = document.getElementById('verdicts');
-  cards.appendChild(el('div', {'class': 'card', 'id': 'card-total', 'data-count': String(total)},
-      [el('div', {'class': 'n', text: fmtN(total)}), el('div', {'class': 'mute', text: 'messages'})]));
-  ['unreadable', 'not_mail', 'campaign', 'suspicious', 'clean'].forEach(function (v) {
-    var n = D.verdicts[v];
-    cards.appendChild(el('div', {'class': 'card ' + v, 'id': 'card-' + v, 'data-count': String(n)},
-        [el('div', {'class': 'n', text: fmtN(n)}), el('div', {'class': 'mute', text: v + ' (' + pct(n, total) + ')'})]));
-  });
-
-  // Score histogram (10 bins of 10 points; the last holds 90-100).
-  (function () {
-    var W = 560, H = 200, pad = 28, bw = (W - pad) / 10;
-    var max = Math.max.apply(null, D.histogram.concat([1]));
-    var svg = sv('svg', {viewBox: '0 0 ' + W + ' ' + (H + 20), width: '100%', role: 'img', 'id': 'histogram-svg'});
-    var sum = 0;
-    D.histogram.forEach(function (c, i) {
-      sum += c;
-      var h = Math.round((H - 16) * c / max);
-      var T = D.thresholds || {suspicious: 35, campaign: 70};
-      var color = i * 10 >= T.campaign ? 'var(--campaign)' : i * 10 + 9 >= T.suspicious ? 'var(--suspicious)' : 'var(--clean)';
-      var r = sv('rect', {x: pad + i * bw + 2, y: H - h, width: bw - 4, height: h, fill: color,
-                          'class': 'bin', 'data-bin': String(i), 'data-count': String(c)});
-      r.appendChild(sv('title', {text: (i * 10) + '-' + (i === 9 ? 100 : i * 10 + 9) + ': ' + c}));
-      svg.appendChild(r);
-      svg.appendChild(sv('text', {x: pad + i * bw + bw / 2, y: H + 14, 'text-anchor': 'middle', text: String(i * 10)}));
-      if (c > 0) svg.appendChild(sv('text', {x: pad + i * bw + bw / 2, y: H - h - 3, 'text-anchor': 'middle', text: String(c)}));
-    });
-    svg.setAttribute('data-sum', String(sum));
-    document.getElementById('histogram').appendChild(svg);
-  })();
-
-  // Messages over time: per day, or per month when the span is long.
-  (function () {
-    var box = document.getElementById('timeline');
-    var buckets = [], byKey = {};
-    var monthly = false;
-    if (D.days.length > 1) {
-      var first = Date.parse(D.days[0].day), last = Date.parse(D.days[D.days.length - 1].day);
-      monthly = (last - first) / 86400000 > 120;
-    }
-    D.days.forEach(function (d) {
-      var key = monthly ? d.day.slice(0, 7) : d.day;
-      if (!byKey[key]) { byKey[key] = {key: key, clean: 0, suspicious: 0, campaign: 0}; buckets.push(byKey[key]); }
-      byKey[key].clean += d.clean; byKey[key].suspicious += d.suspicious; byKey[key].campaign += d.campaign;
-    });
-    var dated = 0;
-    buckets.forEach(function (b) { dated += b.clean + b.suspicious + b.campaign; });
-    box.setAttribute('data-dated', String(dated));
-    box.setAttribute('data-undated', String(D.undated));
-    box.setAttribute('data-total', String(dated + D.undated));
-    box.setAttribute('data-granularity', monthly ? 'month' : 'day');
-    if (!buckets.length) { box.appendChild(el('p', {'class': 'empty', text: 'no dated messages'})); }
-    else {
-      var W = 560, H = 200, pad = 28, bw = Math.max(2, (W - pad) / buckets.length);
-      W = Math.max(W, pad + bw * buckets.length);
-      var max = 1;
-      buckets.forEach(function (b) { max = Math.max(max, b.clean + b.suspicious + b.campaign); });
-      var svg = sv('svg', {viewBox: '0 0 ' + W + ' ' + (H + 20), width: '100%', role: 'img'});
-      buckets.forEach(function (b, i) {
-        var y = H;
-        ['clean', 'suspicious', 'campaign'].forEach(function (v) {
-          var h = (H - 10) * b[v] / max;
-          if (h > 0) { y -= h; svg.appendChild(sv('rect', {x: pad + i * bw + 0.5, y: y, width: Math.max(1, bw - 1), height: h, fill: 'var(--' + v + ')'})); }
+  each(document.querySelectorAll('table.sortable'), function (table) {
+    var ths = table.tHead.rows[0].cells;
+    each(ths, function (th, col) {
+      th.style.cursor = 'pointer';
+      th.title = 'sort by ' + th.textContent;
+      th.addEventListener('click', function () {
+        var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+        var dir = th.getAttribute('data-sort') === 'asc' ? -1 : 1;
+        each(ths, function (h) { h.removeAttribute('data-sort'); });
+        th.setAttribute('data-sort', dir === 1 ? 'asc' : 'desc');
+        rows.sort(function (a, b) {
+          var x = key(a.cells[col]), y = key(b.cells[col]);
+          return (x < y ? -1 : x > y ? 1 : 0) * dir;
         });
-        var t = sv('rect', {x: pad + i * bw, y: 0, width: bw, height: H, fill: 'transparent', 'class': 'bucket',
-                            'data-key': b.key, 'data-count': String(b.clean + b.suspicious + b.campaign)});
-        t.appendChild(sv('title', {text: b.key + ': ' + b.campaign + ' campaign, ' + b.suspicious + ' suspicious, ' + b.clean + ' clean'}));
-        svg.appendChild(t);
+        rows.forEach(function (r) { body.appendChild(r); });
       });
-      svg.appendChild(sv('text', {x: pad, y: H + 14, text: buckets[0].key}));
-      svg.appendChild(sv('text', {x: W, y: H + 14, 'text-anchor': 'end', text: buckets[buckets.length - 1].key}));
-      box.appendChild(svg);
-    }
-    box.appendChild(el('p', {'class': 'mute', text: fmtN(D.undated) + ' messages without a usable Date header'}));
-  })();
-
-  // Top signals.
-  table('signals', [{t: 'signal'}, {t: 'messages', num: 1}, {t: 'share', num: 1}, {t: 'total weight', num: 1}],
-      D.signals.map(function (s) {
-        return el('tr', {'class': 'signal', 'data-signal': s.key, 'data-count': String(s.count)},
-            [el('td', {'class': 'mono', text: s.key}), el('td', {'class': 'num', text: fmtN(s.count)}),
-             el('td', {'class': 'num', text: pct(s.count, total)}), el('td', {'class': 'num', text: String(s.weight)})]);
-      }));
-
-  function topTable(id, rows, label) {
-    table(id, [{t: label}, {t: 'messages', num: 1}], rows.map(function (r) {
-      return el('tr', {'class': 'top', 'data-key': r.key, 'data-count': String(r.count)},
-          [el('td', {'class': 'mono', text: r.key}), el('td', {'class': 'num', text: fmtN(r.count)})]);
-    }));
+    });
+  });
+  var ft = document.getElementById('flagged-table');
+  if (ft) {
+    var box = document.createElement('input');
+    box.type = 'search';
+    box.id = 'flagged-filter';
+    box.placeholder = 'filter the flagged messages (location, subject, signal, verdict...)';
+    box.addEventListener('input', function () {
+      var q = box.value.toLowerCase();
+      each(ft.tBodies[0].rows, function (r) {
+        r.style.display = !q || r.textContent.toLowerCase().indexOf(q) >= 0 ? '' : 'none';
+      });
+    });
+    ft.parentNode.insertBefore(box, ft);
   }
-  topTable('ips', D.ips, 'IP that connected to the sending tenant (flagged mail)');
-  topTable('tenants', D.tenants, 'sending tenant: id or onmicrosoft.com HELO (flagged mail)');
-  topTable('errors', D.error_codes, 'error code');
-
-  // Flagged messages with their evidence.
-  (function () {
-    var shown = D.flagged.length;
-    document.getElementById('flagged-title').textContent = 'Flagged messages (' + D.flagged_min_verdict + ' or worse): ' +
-        fmtN(D.flagged_total) + (shown < D.flagged_total ? ', first ' + fmtN(shown) + ' shown' : '');
-    var t = table('flagged', [{t: '#', num: 1}, {t: 'message'}, {t: 'verdict'}, {t: 'score', num: 1}, {t: 'evidence'}],
-        D.flagged.map(function (m) {
-          var ev = el('table', {'class': 'ev'});
-          m.evidence.forEach(function (e) {
-            ev.appendChild(el('tr', {}, [el('td', {'class': 'mono', text: e.signal}), el('td', {'class': 'num', text: (e.weight > 0 ? '+' : '') + e.weight}),
-                el('td', {'class': 'mono', text: (e.message ? e.message + ' ' : '') + e.where}), el('td', {'class': 'mono', text: e.excerpt})]));
-          });
-          var desc = el('div', {}, [el('div', {'class': 'mono', text: m.location}),
-              el('div', {text: 'Subject: ' + m.subject}), el('div', {'class': 'mute', text: 'From: ' + m.from + ' \u2014 ' + m.date}),
-              m.route ? el('div', {'class': 'mute', text: 'Route: ' + m.route}) : null,
-              m.nested_from ? el('div', {text: 'Verdict from attached message ' + m.nested_from}) : null,
-              m.errors.length ? el('div', {'class': 'v-campaign', text: 'errors: ' + m.errors.join(', ')}) : null]);
-          return el('tr', {'class': 'flagged', 'data-seq': String(m.seq), 'data-verdict': m.verdict, 'data-score': String(m.score)},
-              [el('td', {'class': 'num', text: String(m.seq)}), el('td', {}, [desc]), el('td', {'class': 'v-' + m.verdict, text: m.verdict}),
-               el('td', {'class': 'num', text: String(m.score)}),
-               el('td', {}, [el('details', {}, [el('summary', {text: m.evidence.length + ' signals'}), ev])])]);
-        }));
-    document.getElementById('flagged').setAttribute('data-rows', String(shown));
-    document.getElementById('flagged').setAttribute('data-total', String(D.flagged_total));
-  })();
-
   document.documentElement.setAttribute('data-rendered', 'ok');
 })();
 )JS";

@@ -5,14 +5,15 @@
 // messages over time (by the Date header, per UTC day), top connecting IPs and sending
 // tenants, and a table of flagged messages with their evidence.
 // How: HtmlReport accumulates aggregates as records stream past (it never keeps all
-// messages); write() emits one HTML file with inline CSS, inline JavaScript and inline SVG,
-// and a Content-Security-Policy that forbids every network fetch. The data travel as one JSON
-// block ("hdrscan.report/1"); the script renders it with DOM APIs only (textContent, never
-// innerHTML), so hostile subjects cannot inject markup, and writes the numbers it computed
-// into data-* attributes so tests can compare the rendered page with the JSONL output.
+// messages); write() emits one HTML file, rendered whole on the server side (tables, summary,
+// inline SVG charts; every value HTML-escaped, so hostile subjects cannot inject markup), with
+// inline CSS and a Content-Security-Policy that forbids every network fetch. It is complete
+// without JavaScript; the one inline script only adds sorting and filtering. The numbers are
+// also in data-* attributes so tests compare the page with the JSONL output, and the data in
+// one JSON block ("hdrscan.report/1") for tools. The page states what "flagged" means.
 // Connecting IPs and sending tenants come from Assessment::connection, the analyzer's own
 // reading of who connected to the sending Exchange Online tenant (heuristics.hpp), and only
-// for messages whose verdict is not clean: the connecting IP when it parses and is not
+// for flagged messages (at or above min_verdict): the connecting IP when it parses and is not
 // private; the tenant id (lower-case GUID) and a connecting HELO ending in .onmicrosoft.com
 // (the tenant's own name, lower-cased). Signals are counted over every message. Each value
 // counts once per message.
@@ -37,7 +38,9 @@ struct ReportOptions {
   std::size_t max_flagged_rows = 2000;
   std::size_t max_keys = 50000;
   std::size_t top_n = 20;
-  heuristics::Verdict min_verdict = heuristics::Verdict::suspicious;  // rows in the flagged table
+  // What "flagged" means: analysed at or above this verdict (scan's --min-verdict, the same
+  // count as ScanSummary::flagged and the exit status). The flagged table, IPs and tenants.
+  heuristics::Verdict min_verdict = heuristics::Verdict::campaign;
   heuristics::Thresholds thresholds;  // colours the score histogram
   std::string title = "hdrscan scan report";
   std::vector<std::string> inputs;  // the PATH arguments, shown in the header

@@ -86,7 +86,45 @@ cmp -s q2.jsonl q4.jsonl || fail "HDRSCAN_PASSWORD differs from --password"
 run q5.out q5.err scan --password-file no-such-file "$Q"
 expect_eq "$RC" 2 "unreadable --password-file"
 grep -q 'no-such-file' q5.err || fail "--password-file error does not name the file"
-pass "Defender quarantine download (ZipCrypto): no, wrong, right password; file and env"
+# A wrong password that passes ZipCrypto's one-byte check (1 in 256: the data then fail their
+# CRC) given before the right one: the member is still read with the right one. Found here by
+# decrypting the member's 12-byte encryption header as PKWARE's APPNOTE 6.1 says.
+LUCKY=$(python3 - "$Q" <<'PYEOF'
+import struct, sys, zipfile, zlib
+def raw_crc(c, b):  # one step of the CRC-32 register, no pre/post inversion
+    return zlib.crc32(bytes([b]), c ^ 0xFFFFFFFF) ^ 0xFFFFFFFF
+def passes(pw, head, check):
+    k = [0x12345678, 0x23456789, 0x34567890]
+    def upd(c):
+        k[0] = raw_crc(k[0], c)
+        k[1] = ((k[1] + (k[0] & 0xFF)) * 134775813 + 1) & 0xFFFFFFFF
+        k[2] = raw_crc(k[2], k[1] >> 24)
+    for c in pw: upd(c)
+    last = 0
+    for c in head:
+        t = (k[2] | 2) & 0xFFFF
+        last = c ^ (((t * (t ^ 1)) >> 8) & 0xFF)
+        upd(last)
+    return last == check
+z = zipfile.ZipFile(sys.argv[1])
+info = z.infolist()[0]
+raw = open(sys.argv[1], "rb").read()
+n, e = struct.unpack("<HH", raw[info.header_offset + 26:info.header_offset + 30])
+start = info.header_offset + 30 + n + e
+check = (info._raw_time >> 8) & 0xFF if info.flag_bits & 0x8 else (info.CRC >> 24) & 0xFF
+for i in range(100000):
+    pw = b"lucky-%d" % i
+    if passes(pw, raw[start:start + 12], check):
+        print(pw.decode()); break
+PYEOF
+)
+[ -n "$LUCKY" ] || fail "no password passing the ZipCrypto check found"
+run qL.jsonl qL.err scan --format jsonl --password "$LUCKY" --password "$PW" "$Q"
+expect_eq "$RC" 1 "a wrong password passing the check, then the right one: exit status"
+cmp -s q2.jsonl qL.jsonl || fail "a lucky wrong password first changes the records"
+run qW.jsonl qW.err scan --format jsonl --password "$LUCKY" "$Q"
+check qW.jsonl "[[\"$QA\", \"wrong_password\"], [\"$QB\", \"wrong_password\"]]" "lucky wrong password alone"
+pass "Defender quarantine download (ZipCrypto): no, wrong, right password; file and env; a wrong password passing the check byte"
 
 # 2. Export-QuarantineMessage -CompressOutput -Password: a folder per quarantine GUID (AES),
 # and an eDiscovery export's Manifest.xml and Results.csv next to the mail.

@@ -10,7 +10,7 @@
   mbox OUT FILE...                  write an mboxrd file: a "From " line before each message
                                     (a message's own leading "From " line is replaced),
                                     body lines matching >*From quoted with one more '>'
-  report DOM.html FILE.jsonl        compare the numbers a rendered HTML report wrote into its
+  report DOM.html FILE.jsonl [--min-verdict V] [--no-js]  compare the numbers a rendered HTML report shows in its
                                     DOM with the same numbers computed from the JSONL
 """
 import json
@@ -187,7 +187,12 @@ class _DomNumbers(HTMLParser):
             self.flagged_rows += 1
 
 
-def cmd_report(dom_path, jsonl_path):
+def cmd_report(dom_path, jsonl_path, *opts):
+    """The page's numbers against the JSONL. opts: --min-verdict V (what "flagged" means,
+    default campaign, as scan's), --no-js (the page was loaded with scripts blocked: it must be
+    complete without them, and show that no script ran)."""
+    min_verdict = opts[opts.index("--min-verdict") + 1] if "--min-verdict" in opts else "campaign"
+    no_js = "--no-js" in opts
     p = _DomNumbers()
     p.feed(open(dom_path, encoding="utf-8").read())
     recs = load_jsonl(jsonl_path)
@@ -199,7 +204,7 @@ def cmd_report(dom_path, jsonl_path):
 
     if p.root.get("data-js-error"):
         problems.append("script error: " + p.root["data-js-error"])
-    check("rendered", p.root.get("data-rendered"), "ok")
+    check("rendered", p.root.get("data-rendered"), None if no_js else "ok")
     total = len(recs)
     check("total", int(p.by_id.get("card-total", {}).get("data-count", -1)), total)
     for v in ("unreadable", "not_mail", "clean", "suspicious", "campaign"):
@@ -221,7 +226,10 @@ def cmd_report(dom_path, jsonl_path):
         check("signal " + s, n, sig.get(s))
     top = sorted(sig.values(), reverse=True)[: len(p.signals)]
     check("top signal counts", sorted(p.signals.values(), reverse=True), top)
-    flagged = sum(1 for r in recs if r["verdict"] in ("suspicious", "campaign"))
+    worse = ("campaign",) if min_verdict == "campaign" else ("suspicious", "campaign")
+    flagged = sum(1 for r in recs if r["verdict"] in worse)
+    d = p.by_id.get("flagged-definition", {})
+    check("flagged definition", (d.get("data-min-verdict"), int(d.get("data-flagged", -1))), (min_verdict, flagged))
     check("flagged total", int(p.by_id.get("flagged", {}).get("data-total", -1)), flagged)
     check("flagged rows", p.flagged_rows, min(flagged, 2000))
     check("timeline total", int(p.by_id.get("timeline", {}).get("data-total", -1)), total)

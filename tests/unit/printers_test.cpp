@@ -266,6 +266,7 @@ TEST_CASE("unreadable and not_mail: from the reader's message to the record and 
 TEST_CASE("HTML report: aggregates, connecting IPs and tenants of flagged mail, capped flagged table, no markup injection") {
   scanner::ReportOptions ro;
   ro.max_flagged_rows = 2;
+  ro.min_verdict = heuristics::Verdict::suspicious;  // scan --min-verdict suspicious
   scanner::HtmlReport rep(ro);
   MessageReport a = sample(heuristics::Verdict::campaign, 100), b = sample(heuristics::Verdict::suspicious, 45),
                 c = sample(heuristics::Verdict::campaign, 75), d = sample(heuristics::Verdict::clean, 3);
@@ -306,6 +307,22 @@ TEST_CASE("HTML report: aggregates, connecting IPs and tenants of flagged mail, 
   CHECK(page.find("</script><script>alert(1)") == std::string::npos);
   CHECK(page.find("\\u003c/script\\u003e\\u003cscript\\u003ealert(1)") != std::string::npos);
   CHECK(page.find("default-src 'none'") != std::string::npos);
+  // Rendered by hdrscan (complete without JavaScript): the flagged rows, escaped, and what
+  // "flagged" means.
+  CHECK(page.find("&lt;/script&gt;&lt;script&gt;alert(1)") != std::string::npos);
+  CHECK(page.find("</style>\n</head>\n<body") != std::string::npos);  // no stray CSS as text
+  CHECK(page.find("</style>") == page.rfind("</style>"));
+  CHECK(page.find("data-min-verdict=\"suspicious\" data-flagged=\"3\"") != std::string::npos);
+  std::size_t rows = 0;
+  for (std::size_t p = page.find("<tr class=\"flagged\""); p != std::string::npos; p = page.find("<tr class=\"flagged\"", p + 1))
+    ++rows;
+  CHECK(rows == 2);
+  // The default, as scan's --min-verdict: campaign only, for the table and the IPs.
+  scanner::HtmlReport def;
+  for (const MessageReport* m : {&a, &b, &c, &d}) def.add(ScanRecord{0, m});
+  const auto dd = def.data(s);
+  CHECK(dd["flagged_total"] == 2);
+  CHECK(dd["flagged_min_verdict"] == "campaign");
 }
 
 TEST_CASE("a real generated campaign message through the pipeline gives a complete record") {

@@ -1,0 +1,108 @@
+# bench-real.sh: tools/bench's main part (issue 17), sourced by it: hdrscan on real
+# third-party mail, against the floor and rspamd on the same messages.
+#
+# Inputs (tools/bench_real.py, from $SHARED, built once under $OUT/real): the ham-spam set
+# (SpamAssassin), dev_m365_legit (Microsoft 365 list mail), dev_relays (real phishing), each
+# as one file per message (SET.files/, links to the corpus read in place) and as one mboxrd
+# (SET.mbox); and hamspam-big.mbox, the ham-spam mbox repeated to >= $REAL_MB MB.
+# Runs, page cache hot, each $ROUNDS rounds (rounds interleaved when a second binary is
+# given, --hdrscan-b): hdrscan scan --format jsonl --output /dev/null --threads 1 on every
+# input (and --threads $NPROC on the big mbox); the floor (split, split + SHA-256) on every
+# mbox; rspamd (one timed pass after a warm-up) on every SET.files when peers are on.
+# Each row: median wall seconds, median CPU seconds (user+system), peak RSS (largest of the
+# rounds) and every round's CPU seconds: CPU seconds are the figure to read on a shared
+# machine. Rows go to $REAL_RES (name, set, input, messages, bytes, wall_s, cpu_s,
+# peak_rss_kb, rounds, cpu_rounds, note); the report is bench_report.py's.
+# Uses from tools/bench: OUT, SHARED, HDRSCAN, HDRSCAN_B, ROUNDS, REAL_MB, NPROC, PEERS,
+# REPO, log, now_ns, time_cpu, time_rss, rss_sampler, rspamd_start/stop, sess_cpu.
+
+real_median() { sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%.4f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+real_record() {  # name set input messages bytes walls cpus rss note
+  local wall cpu
+  wall=$(tr ' ' '\n' <<<"$6" | grep -v '^$' | real_median)
+  cpu=$(tr ' ' '\n' <<<"$7" | grep -v '^$' | real_median)
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$wall" "$cpu" "$8" \
+    "$ROUNDS" "$(echo $7 | tr ' ' ',')" "$9" >> "$REAL_RES"
+  log "$1: $4 msgs, $5 bytes, median wall $wall s, median CPU $cpu s, peak RSS $8 KB"
+}
+
+# hdrscan rows for one input: label "" (HDRSCAN) and "b" (HDRSCAN_B), rounds interleaved
+real_hdrscan() {  # set input path threads
+  local set=$1 kind=$2 path=$3 threads=$4 r bins=("$HDRSCAN") labels=("") i
+  [ -n "$HDRSCAN_B" ] && bins+=("$HDRSCAN_B") && labels+=("b")
+  local -A walls=() cpus=() rss=() msgs=()
+  for ((r = 0; r < ROUNDS; r++)); do
+    for i in "${!bins[@]}"; do
+      local t0 t1 rc=0
+      t0=$(now_ns)
+      /usr/bin/time -f '%M %U %S' -o "$OUT/time.out" "${bins[$i]}" scan --format jsonl --output /dev/null \
+        --threads "$threads" --summary-json "$OUT/real-summary.json" "$path" >/dev/null 2>"$OUT/run.err" || rc=$?
+      t1=$(now_ns)
+      [ $rc = 0 ] || [ $rc = 1 ] || { echo "tools/bench: hdrscan failed ($rc) on $path:" >&2; tail -5 "$OUT/run.err" >&2; exit 2; }
+      walls[$i]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}') "
+      cpus[$i]+="$(time_cpu "$OUT/time.out") "
+      local m; m=$(time_rss "$OUT/time.out")
+      [ "${rss[$i]:-0}" -ge "$m" ] || rss[$i]=$m
+      msgs[$i]=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["messages"])' "$OUT/real-summary.json")
+    done
+  done
+  local bytes
+  if [ "$kind" = files ]; then bytes=$(find -L "$path" -type f -printf '%s\n' | awk '{s+=$1} END{print s+0}')
+  else bytes=$(stat -c %s "$path"); fi
+  for i in "${!bins[@]}"; do
+    local name="hdrscan${labels[$i]:+-${labels[$i]}}-$set-$kind-${threads}t"
+    real_record "$name" "$set" "$kind" "${msgs[$i]}" "$bytes" "${walls[$i]}" "${cpus[$i]}" "${rss[$i]}" \
+      "${bins[$i]}"
+  done
+}
+
+real_floor() {  # set mbox mode
+  local r walls="" cpus="" rss=0 line
+  for ((r = 0; r < ROUNDS; r++)); do
+    line=$(/usr/bin/time -f '%M %U %S' -o "$OUT/time.out" "$OUT/bench_floor" "$3" "$2" 2>/dev/null)
+    set -- "$1" "$2" "$3" $line
+    walls+="$6 "; cpus+="$(time_cpu "$OUT/time.out") "
+    local m; m=$(time_rss "$OUT/time.out"); [ "$rss" -ge "$m" ] || rss=$m
+  done
+  real_record "floor-$3-$1" "$1" mbox "$4" "$(stat -c %s "$2")" "$walls" "$cpus" "$rss" "tools/bench_floor.cpp $3"
+}
+
+real_rspamd() {  # set dir (rspamd running)
+  local set=$1 dir=$2 n b c0 c1 t0 t1 scanned
+  n=$(find -L "$dir" -type f | wc -l); b=$(find -L "$dir" -type f -printf '%s\n' | awk '{s+=$1} END{print s+0}')
+  # warm-up (maps, regexp cache) on the first 300 files
+  ls "$dir" | head -300 | sed "s|^|$dir/|" | xargs rspamc -h "127.0.0.1:$RSPAMD_PORT" -n 8 -t 120 > /dev/null 2>&1 || true
+  echo 0 > "$OUT/rspamd.rss"
+  rss_sampler "$RSPAMD_SID" "$OUT/rspamd.rss" & local sampler=$!
+  c0=$(sess_cpu "$RSPAMD_SID"); t0=$(now_ns)
+  rspamc -h "127.0.0.1:$RSPAMD_PORT" -n 8 -t 120 "$dir"/*.eml > "$OUT/rspamc-$set.out" 2>&1 || true
+  t1=$(now_ns); c1=$(sess_cpu "$RSPAMD_SID")
+  kill "$sampler"; wait "$sampler" 2>/dev/null || true
+  scanned=$(grep -c '^Action:' "$OUT/rspamc-$set.out" || true)
+  [ "$scanned" = "$n" ] || log "WARNING: rspamc reported $scanned results for $n files of $set"
+  real_record "rspamd-$set-files-${NPROC}w" "$set" files "$scanned" "$b" \
+    "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}')" "$(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.3f", b-a}')" \
+    "$(cat "$OUT/rspamd.rss")" "rspamc -n 8, $NPROC workers, one timed pass"
+}
+
+real_mail_bench() {
+  local R=$OUT/real set
+  REAL_RES=$OUT/real.tsv
+  log "real-mail inputs from $SHARED (under $R)"
+  python3 "$REPO/tools/bench_real.py" --shared "$SHARED" --out "$R" --big-mb "$REAL_MB"
+  printf 'name\tset\tinput\tmessages\tbytes\twall_s\tcpu_s\tpeak_rss_kb\trounds\tcpu_rounds\tnote\n' > "$REAL_RES"
+  cat "$R"/*.mbox > /dev/null; find -L "$R" -name '*.eml' -type f -exec cat {} + > /dev/null
+  for set in hamspam-big hamspam m365 relays; do
+    real_floor "$set" "$R/$set.mbox" split
+    real_floor "$set" "$R/$set.mbox" sha
+    real_hdrscan "$set" mbox "$R/$set.mbox" 1
+    [ "$set" = hamspam-big ] && real_hdrscan "$set" mbox "$R/$set.mbox" "$NPROC"
+    [ "$set" = hamspam-big ] || real_hdrscan "$set" files "$R/$set.files" 1
+  done
+  if [ "$PEERS" = 1 ]; then
+    rspamd_start "$OUT/rspamd" "$RSPAMD_PORT" "$NPROC" normal
+    for set in hamspam m365 relays; do real_rspamd "$set" "$R/$set.files"; done
+    rspamd_stop
+  fi
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""bench_real.py: tools/bench's real-mail inputs (issue 17), built from ../shared/corpus.
+
+For each set (hamspam = ham-spam/, m365 = dev_m365_legit/, relays = dev_relays/), under OUT:
+  SET.files/   one symbolic link per message file of the set (sorted; the corpus is read in
+               place, never copied), named NNNNNN.eml so peers get the same order;
+  SET.mbox     the same messages as one mboxrd (LF line ends, as Unix tools write mailboxes;
+               a file that starts with an mbox "From " line keeps it as its separator);
+plus hamspam-big.mbox: hamspam.mbox repeated until it is at least --big-mb 10^6 bytes.
+manifest.tsv: set, messages, bytes (of the files), median and mean message size, and the
+mbox's bytes. Files that are not mail (the set's LICENSE, *.md, *.tsv) are left out.
+Rebuilt only when a set's file list or sizes or --big-mb change (key in OUT/key).
+Usage: bench_real.py --shared DIR --out DIR [--big-mb 300]
+"""
+import argparse
+import hashlib
+import os
+import shutil
+import statistics
+import sys
+
+SETS = [("hamspam", "ham-spam"), ("m365", "dev_m365_legit"), ("relays", "dev_relays")]
+SEP = b"From MAILER-DAEMON Thu Jan  1 00:00:00 2004\n"
+
+
+def mail_files(root):
+    out = []
+    for d, _, fs in os.walk(root):
+        for f in fs:
+            if f.startswith("LICENSE") or f.endswith((".md", ".tsv", ".txt")):
+                continue
+            out.append(os.path.join(d, f))
+    return sorted(out)
+
+
+def mboxrd(data):
+    data = data.replace(b"\r\n", b"\n")
+    sep = SEP
+    if data.startswith(b"From "):
+        nl = data.find(b"\n")
+        sep, data = data[:nl + 1], data[nl + 1:]
+    if b"From " in data:
+        lines = data.split(b"\n")
+        for i, l in enumerate(lines):
+            if l.lstrip(b">").startswith(b"From "):
+                lines[i] = b">" + l
+        data = b"\n".join(lines)
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    return sep + data + b"\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shared", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--big-mb", type=float, default=300.0)
+    a = ap.parse_args()
+    lists = {}
+    key = hashlib.sha256(("%g" % a.big_mb).encode())
+    for name, sub in SETS:
+        files = mail_files(os.path.join(a.shared, sub))
+        if not files:
+            sys.exit("bench_real: no mail under %s" % os.path.join(a.shared, sub))
+        lists[name] = files
+        for f in files:
+            key.update(("%s %d\n" % (f, os.path.getsize(f))).encode())
+    key = key.hexdigest()[:16]
+    keyfile = os.path.join(a.out, "key")
+    if os.path.exists(keyfile) and open(keyfile).read().strip() == key:
+        return
+    os.makedirs(a.out, exist_ok=True)
+    rows = []
+    for name, files in lists.items():
+        d = os.path.join(a.out, name + ".files")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        sizes = []
+        mbox_bytes = 0
+        with open(os.path.join(a.out, name + ".mbox"), "wb") as mb:
+            for i, f in enumerate(files):
+                os.symlink(os.path.abspath(f), os.path.join(d, "%06d.eml" % i))
+                data = open(f, "rb").read()
+                sizes.append(len(data))
+                rec = mboxrd(data)
+                mb.write(rec)
+                mbox_bytes += len(rec)
+        rows.append((name, len(files), sum(sizes), statistics.median(sizes),
+                     sum(sizes) / len(sizes), mbox_bytes))
+    src = os.path.join(a.out, "hamspam.mbox")
+    one = os.path.getsize(src)
+    reps = max(1, -(-int(a.big_mb * 1e6) // one))
+    with open(src, "rb") as f:
+        block = f.read()
+    with open(os.path.join(a.out, "hamspam-big.mbox"), "wb") as mb:
+        for _ in range(reps):
+            mb.write(block)
+    h = rows[0]
+    rows.append(("hamspam-big", h[1] * reps, h[2] * reps, h[3], h[4], one * reps))
+    with open(os.path.join(a.out, "manifest.tsv"), "w") as f:
+        f.write("set\tmessages\tbytes\tmedian_size\tmean_size\tmbox_bytes\n")
+        for r in rows:
+            f.write("%s\t%d\t%d\t%.0f\t%.0f\t%d\n" % r)
+    with open(keyfile, "w") as f:
+        f.write(key + "\n")
+    sys.stderr.write("bench_real: %s\n" % ", ".join("%s %d messages" % (r[0], r[1]) for r in rows))
+
+
+if __name__ == "__main__":
+    main()
