@@ -803,6 +803,14 @@ int run_explain(ExplainOptions& o) {
 
 }  // namespace
 
+nlohmann::ordered_json explain_model(const mime::RawMessage& raw,
+                                     const heuristics::Analyzer& analyzer,
+                                     const mime::Limits& limits) {
+  const MessageReport rep = analyze(raw, analyzer, limits);
+  const mime::ParsedMessage msg = mime::parse_message(raw.bytes, limits);
+  return build_model(raw, rep, msg, analyzer);
+}
+
 void add_explain_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ExplainOptions>();
   CLI::App* cmd = app.add_subcommand("explain", "Forensic view of one message: hops, domains, decoded headers, every signal");
