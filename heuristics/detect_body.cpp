@@ -141,21 +141,24 @@ std::string unwrap_link(std::string_view href, const LinkRewriter& rw) {
 
 bool word_byte(char c) { return byte_class(c) & kWord; }
 
-// Adds to `found` (once each) the lure terms' first words that occur as a word of `s` (a run
-// of word bytes, compared lower-cased): a term is tried only when its first word occurs.
-void find_lure_words(std::string_view s, const IndicatorPack& pack,
-                     std::vector<const std::string*>& found) {
+// Adds to `found` (once each) the index in pack.lure_first_words() of every lure term's first
+// word that occurs as a word of `s` (a run of word bytes, compared lower-cased): a term is
+// tried only when its first word occurs.
+void find_lure_words(std::string_view s, const IndicatorPack& pack, std::vector<int>& found) {
   const std::size_t max = pack.lure_first_word_max();
-  char buf[256];
+  const char* p = s.data();
+  const std::size_t n = s.size();
   std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && !word_byte(s[i])) ++i;
+  while (i < n) {
+    while (i < n && !word_byte(p[i])) ++i;
     std::size_t b = i;
-    while (i < s.size() && word_byte(s[i])) ++i;
-    if (i == b || i - b > max || i - b > sizeof buf) continue;
-    for (std::size_t k = b; k < i; ++k) buf[k - b] = mime::text::to_lower(s[k]);
-    const std::string* w = pack.lure_first_word(std::string_view(buf, i - b));
-    if (w && std::find(found.begin(), found.end(), w) == found.end()) found.push_back(w);
+    while (i < n && word_byte(p[i])) ++i;
+    if (i == b || i - b > max || !pack.maybe_lure_first_word(mime::text::to_lower(p[b]), i - b))
+      continue;
+    std::uint64_t h = IndicatorPack::kLureHashSeed;
+    for (std::size_t k = b; k < i; ++k) h = IndicatorPack::lure_hash_step(h, p[k]);
+    int w = pack.lure_first_word(h, std::string_view(p + b, i - b));
+    if (w >= 0 && std::find(found.begin(), found.end(), w) == found.end()) found.push_back(w);
   }
 }
 
@@ -288,7 +291,7 @@ void detect_body(const DetectorInput& in, Findings& out) {
   if (h.present) body = std::string_view(h.visible_text).substr(0, 20000);
   else if (auto* p = msg.first_text()) body = std::string_view(p->text).substr(0, 20000);
   const std::size_t text_size = (has_subject ? subject.size() + 1 : 0) + body.size();
-  std::vector<const std::string*> found;
+  std::vector<int> found;
   find_lure_words(subject, in.pack, found);
   find_lure_words(body, in.pack, found);
   std::vector<std::string> hits;
@@ -297,7 +300,9 @@ void detect_body(const DetectorInput& in, Findings& out) {
     if (found.empty()) break;
     std::size_t sp = t.term.find(' ');
     std::string_view first = std::string_view(t.term).substr(0, sp);
-    if (std::none_of(found.begin(), found.end(), [&](const std::string* w) { return *w == first; }))
+    const auto& fw = in.pack.lure_first_words();
+    if (std::none_of(found.begin(), found.end(),
+                     [&](int w) { return fw[static_cast<std::size_t>(w)] == first; }))
       continue;
     if (sp != std::string::npos && text.empty()) {
       text.reserve(text_size);

@@ -227,7 +227,12 @@ void detect_integrity(const DetectorInput& in, Findings& out) {
       if (fresh) {
         unsigned char digest[EVP_MAX_MD_SIZE];
         unsigned int dlen = 0;
-        EVP_Digest(canon->data(), len, digest, &dlen, md, nullptr);
+        // Fetched once: with EVP_sha1()/EVP_sha256() OpenSSL 3 looks the implementation up
+        // again on every call (issue 17).
+        static EVP_MD* const fetched_sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+        static EVP_MD* const fetched_sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+        EVP_MD* fetched = md == EVP_sha1() ? fetched_sha1 : fetched_sha256;
+        EVP_Digest(canon->data(), len, digest, &dlen, fetched ? fetched : md, nullptr);
         it->second = base64(digest, dlen);
       }
       const std::string& computed = it->second;

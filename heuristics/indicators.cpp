@@ -294,9 +294,35 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
   append(link_rewriters, scratch.link_rewriters);
   for (const auto& t : scratch.lure_terms) {
     std::string first = t.term.substr(0, t.term.find(' '));
+    if (std::find(lure_words_.begin(), lure_words_.end(), first) != lure_words_.end()) continue;
     lure_first_word_max_ = std::max(lure_first_word_max_, first.size());
-    lure_first_words_.insert(std::move(first));
+    lure_words_.push_back(std::move(first));
   }
+  std::size_t n = 16;
+  while (n < 4 * lure_words_.size()) n *= 2;
+  lure_slots_.assign(n, {0, 0});
+  lure_first_len_.fill(0);
+  for (std::size_t i = 0; i < lure_words_.size(); ++i) {
+    const std::string& w = lure_words_[i];
+    if (!w.empty())
+      lure_first_len_[static_cast<unsigned char>(w[0])] |= std::uint64_t{1} << std::min<std::size_t>(w.size(), 63);
+    std::uint64_t h = kLureHashSeed;
+    for (char c : lure_words_[i]) h = lure_hash_step(h, c);
+    std::size_t k = h & (n - 1);
+    while (lure_slots_[k].second) k = (k + 1) & (n - 1);
+    lure_slots_[k] = {h, static_cast<int>(i) + 1};
+  }
+}
+
+int IndicatorPack::lure_first_word(std::uint64_t hash, std::string_view word) const {
+  if (lure_slots_.empty()) return -1;
+  const std::size_t mask = lure_slots_.size() - 1;
+  for (std::size_t k = hash & mask; lure_slots_[k].second; k = (k + 1) & mask) {
+    if (lure_slots_[k].first != hash) continue;
+    const std::string& w = lure_words_[static_cast<std::size_t>(lure_slots_[k].second - 1)];
+    if (w.size() == word.size() && mime::text::iequals(w, word)) return lure_slots_[k].second - 1;
+  }
+  return -1;
 }
 
 const LinkRewriter* IndicatorPack::link_rewriter(std::string_view host) const {

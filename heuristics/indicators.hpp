@@ -39,13 +39,13 @@
 //                                       never looks keys up in the DNS)
 // Errors name the file and the line: "indicators.ind:12: bad CIDR '1.2.3.4/33'".
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "mime/net.hpp"
@@ -133,22 +133,32 @@ class IndicatorPack {
   const Expectation* expectation(TenantHeader kind) const;
   const NameIndicator* egress_without_arc_host(std::string_view host) const;
   const LinkRewriter* link_rewriter(std::string_view host) const;
-  // The first word of a lure term equal to `word` (lower-cased), nullptr when none:
-  // detect_body looks each word of a text up here instead of collecting the text's words
-  // (issue 17). Kept by add_text, the one place lure terms are added.
-  const std::string* lure_first_word(std::string_view word) const {
-    auto it = lure_first_words_.find(word);
-    return it == lure_first_words_.end() ? nullptr : &*it;
+  // The lure terms' first words, distinct, lower-cased, looked up by detect_body once per
+  // word of a text (issue 17): the caller hashes the word with lure_hash_step (lower-casing
+  // as it goes) and gets the word's index in lure_first_words(), or -1. Kept by add_text,
+  // the one place lure terms are added.
+  static constexpr std::uint64_t kLureHashSeed = 0xcbf29ce484222325ull;
+  static std::uint64_t lure_hash_step(std::uint64_t h, char c) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u >= 'A' && u <= 'Z') u = static_cast<unsigned char>(u - 'A' + 'a');
+    return (h ^ u) * 0x100000001b3ull;
   }
+  int lure_first_word(std::uint64_t hash, std::string_view word) const;
+  // False when no lure term's first word starts with `first` (lower-cased) and has `size`
+  // bytes: most words of a text are passed over on this, unhashed.
+  bool maybe_lure_first_word(char first, std::size_t size) const {
+    const std::uint64_t bits = lure_first_len_[static_cast<unsigned char>(first)];
+    return (bits >> (size < 63 ? size : 63)) & 1u;
+  }
+  const std::vector<std::string>& lure_first_words() const { return lure_words_; }
   std::size_t lure_first_word_max() const { return lure_first_word_max_; }
   std::size_t size() const;
 
  private:
-  struct ViewHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_set<std::string, ViewHash, std::equal_to<>> lure_first_words_;
+  std::vector<std::string> lure_words_;
+  // open addressing, a power of two at least 4x lure_words_: (hash, index + 1), 0 = empty
+  std::vector<std::pair<std::uint64_t, int>> lure_slots_;
+  std::array<std::uint64_t, 256> lure_first_len_{};  // by first byte: bit min(size, 63)
   std::size_t lure_first_word_max_ = 0;
 };
 

@@ -36,6 +36,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -65,8 +66,16 @@ int hex_value(unsigned char c) {
 }
 
 bool is_ascii_clean(std::string_view s) {
-  for (unsigned char c : s)
-    if (c >= 0x80 || c == 0) return false;
+  // eight bytes at a time: no byte >= 0x80 and no zero byte
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t v;
+    std::memcpy(&v, s.data() + i, 8);
+    if ((v & kHigh) || ((v - kOnes) & ~v & kHigh)) return false;
+  }
+  for (; i < s.size(); ++i)
+    if (static_cast<unsigned char>(s[i]) >= 0x80 || s[i] == 0) return false;
   return true;
 }
 
@@ -243,11 +252,19 @@ constexpr char16_t kCp1252High[32] = {
 std::string cp1252_to_utf8(std::string_view in) {
   std::string out;
   out.reserve(in.size() + in.size() / 4);
-  for (unsigned char c : in) {
+  for (std::size_t i = 0; i < in.size();) {
+    const unsigned char c = static_cast<unsigned char>(in[i]);
+    if (c != 0 && c < 0x80) {  // an ASCII run, appended at once
+      std::size_t j = i + 1;
+      while (j < in.size() && in[j] != 0 && static_cast<unsigned char>(in[j]) < 0x80) ++j;
+      out.append(in.data() + i, j - i);
+      i = j;
+      continue;
+    }
     if (c == 0) out.append(kReplacement);
-    else if (c < 0x80) out.push_back(static_cast<char>(c));
     else if (c < 0xA0) append_utf8(out, kCp1252High[c - 0x80]);
     else append_utf8(out, c);
+    ++i;
   }
   return out;
 }
@@ -419,24 +436,46 @@ std::string sanitize_utf8(std::string_view in) {
   return out;
 }
 
-std::string to_utf8(std::string_view in, std::string_view charset) {
+namespace {
+
+// to_utf8's one body. With `unchanged` given, an input that needs no conversion is not
+// copied: *unchanged is set and "" returned (a text part's decoded bytes, mostly ASCII: one
+// copy fewer per part).
+std::string to_utf8_impl(std::string_view in, std::string_view charset, bool* unchanged) {
+  auto same = [&] {
+    if (!unchanged) return std::string(in);
+    *unchanged = true;
+    return std::string();
+  };
   const std::string cs = normalise_charset(charset);
   // 7-bit stateful or wide charsets must go through iconv even when every byte is ASCII.
   const bool seven_bit_encoded = cs.rfind("iso-2022", 0) == 0 || cs.rfind("utf-7", 0) == 0 ||
                                  cs.rfind("unicode", 0) == 0 || cs.rfind("utf-16", 0) == 0 ||
                                  cs.rfind("utf-32", 0) == 0 || cs.rfind("ucs", 0) == 0 ||
                                  cs.rfind("hz", 0) == 0;
-  if (!seven_bit_encoded && is_ascii_clean(in)) return std::string(in);
+  if (!seven_bit_encoded && is_ascii_clean(in)) return same();
   const std::string name = iconv_name_for(cs);
   if (name == "UTF-8") return sanitize_utf8(in);
-  if (name.empty()) return is_valid_utf8(in) ? std::string(in) : cp1252_to_utf8(in);
+  if (name.empty()) return is_valid_utf8(in) ? same() : cp1252_to_utf8(in);
   iconv_t cd = iconv_cache().get(name);
   if (cd == reinterpret_cast<iconv_t>(-1))  // unknown to iconv: same fallback as above
-    return is_valid_utf8(in) ? std::string(in) : cp1252_to_utf8(in);
+    return is_valid_utf8(in) ? same() : cp1252_to_utf8(in);
   // glibc takes odd spellings ("utf%8") for its own UTF-8, whose decoder passes sequences
   // beyond U+10FFFF (F5..F7 leads) through: re-check what iconv gave.
   std::string out = iconv_to_utf8(in, cd);
   return is_valid_utf8(out) ? out : sanitize_utf8(out);
+}
+
+}  // namespace
+
+std::string to_utf8(std::string_view in, std::string_view charset) {
+  return to_utf8_impl(in, charset, nullptr);
+}
+
+void to_utf8_in_place(std::string& text, std::string_view charset) {
+  bool unchanged = false;
+  std::string out = to_utf8_impl(text, charset, &unchanged);
+  if (!unchanged) text = std::move(out);
 }
 
 namespace {

@@ -24,6 +24,9 @@ std::optional<std::string> decode_base64_exact(std::string_view in);
 // Converts `in` in `charset` to UTF-8 (iconv). Unknown charsets and invalid sequences are
 // replaced by U+FFFD rather than failing; us-ascii/utf-8 pass through (validated).
 std::string to_utf8(std::string_view in, std::string_view charset);
+// The same in place: `text` = to_utf8(text, charset), left as it is (no copy) when it needs
+// no conversion.
+void to_utf8_in_place(std::string& text, std::string_view charset);
 
 // RFC 2047 encoded-words (=?cs?B?..?= / =?cs?Q?..?=) decoded to UTF-8; whitespace between
 // adjacent encoded-words dropped as the RFC says; the rest passed through (invalid UTF-8 made

@@ -69,8 +69,9 @@ std::size_t ifind(std::string_view hay, std::string_view needle, std::size_t fro
   return std::string_view::npos;
 }
 
-// Decodes HTML character references; `nbsp_as_space` for text (it collapses like a space).
-std::string decode_entities(std::string_view s, bool nbsp_as_space) {
+// Decodes HTML character references into `out` (replaced; its capacity is reused from call to
+// call); `nbsp_as_space` for text (it collapses like a space).
+void decode_entities(std::string_view s, bool nbsp_as_space, std::string& out) {
   static const std::pair<std::string_view, std::uint32_t> kNamed[] = {
       {"amp", '&'},        {"lt", '<'},          {"gt", '>'},          {"quot", '"'},
       {"apos", '\''},      {"nbsp", 0xA0},       {"copy", 0xA9},       {"reg", 0xAE},
@@ -85,8 +86,11 @@ std::string decode_entities(std::string_view s, bool nbsp_as_space) {
       {"aacute", 0xE1},    {"ccedil", 0xE7},     {"uuml", 0xFC},       {"ouml", 0xF6},
       {"auml", 0xE4},      {"szlig", 0xDF},      {"ntilde", 0xF1},     {"rarr", 0x2192},
   };
-  if (s.find('&') == std::string_view::npos) return std::string(s);
-  std::string out;
+  if (s.find('&') == std::string_view::npos) {
+    out.assign(s);
+    return;
+  }
+  out.clear();
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] != '&') {
@@ -120,8 +124,8 @@ std::string decode_entities(std::string_view s, bool nbsp_as_space) {
       continue;
     }
     std::size_t k = j;
-    while (k < s.size() && k - j < 10 && std::isalnum(static_cast<unsigned char>(s[k]))) ++k;
-    const std::string name(s.substr(j, k - j));
+    while (k < s.size() && k - j < 10 && (text::is_alpha(s[k]) || text::is_digit(s[k]))) ++k;
+    const std::string_view name = s.substr(j, k - j);
     bool matched = false;
     for (const auto& [entity, cp] : kNamed) {
       if (name == entity) {
@@ -134,7 +138,6 @@ std::string decode_entities(std::string_view s, bool nbsp_as_space) {
     }
     if (!matched) out.push_back('&');
   }
-  return out;
 }
 
 // ---- CSS: declarations, colours -------------------------------------------------------------
@@ -407,11 +410,16 @@ struct TextSink {
   }
 };
 
-using Attributes = std::vector<std::pair<std::string, std::string>>;
+// The attributes of the tag being read, the first `n` of `items`: one list reused from tag to
+// tag, so its strings keep their capacity (per-tag allocation was a visible cost, issue 17).
+struct Attributes {
+  std::vector<std::pair<std::string, std::string>> items;
+  std::size_t n = 0;
+};
 
 const std::string* attr(const Attributes& attrs, std::string_view name) {
-  for (const auto& [k, v] : attrs)
-    if (k == name) return &v;
+  for (std::size_t i = 0; i < attrs.n; ++i)
+    if (attrs.items[i].first == name) return &attrs.items[i].second;
   return nullptr;
 }
 
@@ -465,7 +473,11 @@ class Extractor {
   int current_link() const { return stack_.empty() ? -1 : stack_.back().link; }
 
   void text(std::string_view raw) {
-    const std::string decoded = decode_entities(raw, true);
+    std::string_view decoded = raw;
+    if (raw.find('&') != std::string_view::npos) {
+      decode_entities(raw, true, text_scratch_);
+      decoded = text_scratch_;
+    }
     if (text_hidden()) {
       hidden_.add(decoded);
       return;
@@ -507,14 +519,17 @@ class Extractor {
     }
     const bool end_tag = next == '/';
     const std::size_t name_begin = lt + (end_tag ? 2 : 1);
-    if (name_begin >= n || !std::isalpha(static_cast<unsigned char>(html_[name_begin]))) {
+    if (name_begin >= n || !text::is_alpha(html_[name_begin])) {
       text("<");
       return lt + 1;
     }
     std::size_t p = name_begin;
-    while (p < n && (std::isalnum(static_cast<unsigned char>(html_[p])) || html_[p] == ':' || html_[p] == '-' || html_[p] == '_')) ++p;
+    while (p < n && (text::is_alpha(html_[p]) || text::is_digit(html_[p]) || html_[p] == ':' ||
+                     html_[p] == '-' || html_[p] == '_'))
+      ++p;
     std::string tag = text::lower(html_.substr(name_begin, std::min<std::size_t>(p - name_begin, 64)));
-    Attributes attrs;
+    Attributes& attrs = attrs_;
+    attrs.n = 0;
     bool self_closing = false;
     bool complete = false;
     p = parse_attributes(p, attrs, self_closing, complete);
@@ -554,9 +569,14 @@ class Extractor {
         ++p;
         continue;
       }
-      std::string name = text::lower(html_.substr(name_begin, std::min<std::size_t>(p - name_begin, 64)));
+      // beyond kMaxAttrs the attribute is read (to skip it) into a spare slot, not kept
+      const bool keep = attrs.n < kMaxAttrs;
+      if (keep && attrs.n == attrs.items.size()) attrs.items.emplace_back();
+      auto& [name, value] = keep ? attrs.items[attrs.n] : spare_attr_;
+      name.assign(html_.data() + name_begin, std::min<std::size_t>(p - name_begin, 64));
+      for (char& c : name) c = text::to_lower(c);
+      value.clear();
       while (p < n && is_space(html_[p])) ++p;
-      std::string value;
       if (p < n && html_[p] == '=') {
         ++p;
         while (p < n && is_space(html_[p])) ++p;
@@ -575,9 +595,9 @@ class Extractor {
           ve = vb + kMaxAttrValue;
           facts_.truncated = true;
         }
-        value = decode_entities(html_.substr(vb, ve - vb), false);
+        decode_entities(html_.substr(vb, ve - vb), false, value);
       }
-      if (attrs.size() < kMaxAttrs) attrs.emplace_back(std::move(name), std::move(value));
+      if (keep) ++attrs.n;
     }
     return n;
   }
@@ -685,6 +705,9 @@ class Extractor {
   bool link_pending_space_ = false;
   std::vector<Element> stack_;
   std::vector<std::string> hidden_classes_;
+  Attributes attrs_;                                  // the current tag's, reused
+  std::pair<std::string, std::string> spare_attr_;   // attributes beyond kMaxAttrs
+  std::string text_scratch_;                          // a text run with entities decoded
 };
 
 }  // namespace

@@ -488,7 +488,8 @@ void decode_text_part(BodyPart& part, std::string_view body, const Limits& limit
   if (decoded.size() > cap) decoded.resize(cap);
   std::string charset = part.charset;
   if (charset.empty() && part.is_html()) charset = sniff_html_charset(decoded);
-  part.text = to_utf8(decoded, charset);
+  to_utf8_in_place(decoded, charset);
+  part.text = std::move(decoded);
   if (part.text.size() > cap) {
     cut_utf8(part.text, cap);
     input_cut = true;

@@ -156,11 +156,13 @@ bool Cidr::contains(const IpAddress& ip) const {
   if (ip.v6 != base.v6) return false;
   const int total_bits = base.v6 ? 128 : 32;
   const int bits = prefix < 0 ? 0 : (prefix > total_bits ? total_bits : prefix);
-  auto masked = ip.bytes;
-  mask_to_prefix(masked, bits, total_bits);
-  auto masked_base = base.bytes;
-  mask_to_prefix(masked_base, bits, total_bits);
-  return masked == masked_base;
+  // Whole bytes of the prefix, then its partial byte, then the bytes past the address's own
+  // length (zero for v4): what masking both copies and comparing them all gave, without the
+  // copies and the loop per bit (a visible cost on real mail, issue 17).
+  const int full = bits / 8, rest = bits % 8, end = total_bits / 8;
+  if (std::memcmp(ip.bytes.data(), base.bytes.data(), static_cast<std::size_t>(full)) != 0) return false;
+  if (rest && ((ip.bytes[full] ^ base.bytes[full]) & (0xFF00u >> rest) & 0xFFu)) return false;
+  return std::memcmp(ip.bytes.data() + end, base.bytes.data() + end, static_cast<std::size_t>(16 - end)) == 0;
 }
 
 std::string Cidr::to_string() const { return base.to_string() + "/" + std::to_string(prefix); }

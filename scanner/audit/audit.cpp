@@ -9,6 +9,7 @@
 #include "scanner/audit/audit.hpp"
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,11 +22,16 @@
 #include <nlohmann/json.hpp>
 
 #include "mime/net.hpp"
+#include "mime/text.hpp"
 
 namespace hdrscan::scanner::audit {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // keys in the documented order (docs/audit.md)
+using mime::text::lower;
+
+// Every JSON Lines record names it; its key sets per type are documented in docs/audit.md.
+constexpr const char* kSchema = "hdrscan.audit/1";
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -63,12 +69,9 @@ std::string provenance(const heuristics::IpIndicator& ind) {
 
 json finding_json(const TenantTimeline& tl, const AuditEvent& e, const Finding& f) {
   json ev = json::array();
-  for (const auto& x : f.evidence) {
-    json item = {{"field", x.field}, {"value", x.value}};
-    if (!x.note.empty()) item["note"] = x.note;
-    ev.push_back(std::move(item));
-  }
-  json j = {{"type", "finding"},
+  for (const auto& x : f.evidence) ev.push_back({{"field", x.field}, {"value", x.value}, {"note", x.note}});
+  return {{"schema", kSchema},
+            {"type", "finding"},
             {"tenant", tl.tenant},
             {"time", e.time},
             {"severity", to_string(f.severity)},
@@ -78,49 +81,264 @@ json finding_json(const TenantTimeline& tl, const AuditEvent& e, const Finding& 
             {"user", e.user},
             {"object", e.object},
             {"source", {{"path", e.file}, {"line", e.line}}},
+            {"client_ip", e.client_ip},
+            {"app_id", e.app_id},
+            {"user_agent", e.user_agent},
+            {"record_id", e.record_id},
             {"evidence", std::move(ev)}};
-  if (!e.client_ip.empty()) j["client_ip"] = e.client_ip;
-  if (!e.app_id.empty()) j["app_id"] = e.app_id;
-  if (!e.user_agent.empty()) j["user_agent"] = e.user_agent;
-  if (!e.record_id.empty()) j["record_id"] = e.record_id;
-  return j;
 }
 
-void print_text(std::ostream& out, const std::vector<TenantTimeline>& tls, Severity show) {
-  for (const auto& tl : tls) {
-    std::size_t total = 0;
-    for (const auto& [s, n] : tl.counts) total += n;
-    out << "tenant " << tl.tenant << ": " << total << " finding" << (total == 1 ? "" : "s")
-        << ", highest " << to_string(tl.max_severity());
+// ---- the per-tenant summary (what an admin checks first), derived from the timeline
+
+struct ConnectorInfo {
+  std::string name, created, created_by, removed;
+  std::vector<std::string> ips, known_ips;
+  bool suspect = false;
+};
+struct AppInfo {
+  std::string app, role, granted_by, time;
+  std::size_t credentials = 0;
+  bool suspect = false;
+};
+struct RuleInfo {
+  std::string name, created, created_by, removed;
+  std::vector<std::string> headers;
+  bool suspect = false;
+};
+struct TenantSummary {
+  std::string domain;  // the most frequent UPN domain ("" when none)
+  std::vector<ConnectorInfo> connectors;
+  std::vector<AppInfo> apps;
+  std::vector<RuleInfo> rules;  // transport rules that remove headers
+};
+
+template <class T>
+T& by_name(std::vector<T>& v, const std::string& name) {
+  for (auto& x : v)
+    if (lower(x.name) == lower(name)) return x;
+  v.push_back({});
+  v.back().name = name;
+  return v.back();
+}
+
+void add_unique(std::vector<std::string>& v, const std::string& s) {
+  if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+}
+
+TenantSummary summarize(const TenantTimeline& tl) {
+  TenantSummary s;
+  std::size_t best = 0;
+  for (const auto& [d, n] : tl.domains)
+    if (n > best) best = n, s.domain = d;
+  for (const auto& e : tl.events) {
+    switch (e.kind) {
+      case EventKind::connector_new: case EventKind::connector_set: {
+        auto& c = by_name(s.connectors, e.object);
+        if (c.created.empty()) c.created = e.time, c.created_by = e.user;
+        for (const auto& ip : e.ips) add_unique(c.ips, ip);
+        for (const auto& f : e.findings)
+          if (f.id == "connector.known_campaign_ip")
+            for (const auto& x : f.evidence) add_unique(c.known_ips, x.value);
+        c.suspect = c.suspect || e.suspect;
+        break;
+      }
+      case EventKind::connector_remove: by_name(s.connectors, e.object).removed = e.time; break;
+      case EventKind::rule_new: case EventKind::rule_set: {
+        if (e.removed_headers.empty()) break;
+        auto& r = by_name(s.rules, e.object);
+        if (r.created.empty()) r.created = e.time, r.created_by = e.user;
+        for (const auto& h : e.removed_headers) add_unique(r.headers, h);
+        r.suspect = r.suspect || e.suspect;
+        break;
+      }
+      case EventKind::rule_remove:
+        for (auto& r : s.rules)
+          if (lower(r.name) == lower(e.object)) r.removed = e.time;
+        break;
+      case EventKind::role_assignment: {
+        std::string role;
+        for (const auto& f : e.findings)
+          if (f.id == "app.exchange_manage_as_app") role = "Exchange.ManageAsApp";
+        s.apps.push_back({e.object, role.empty() ? "an app role" : role, e.user, e.time, 0, e.suspect});
+        break;
+      }
+      case EventKind::credentials:
+        for (auto& a : s.apps)
+          if (lower(a.app) == lower(e.object)) ++a.credentials;
+        break;
+      default: break;
+    }
+  }
+  return s;
+}
+
+std::string list(const std::vector<std::string>& v, std::size_t max = 12) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size() && i < max; ++i) out += (i ? ", " : "") + one_line(v[i], 80);
+  if (v.size() > max) out += fmt::format(" (+{} more)", v.size() - max);
+  return out;
+}
+
+void print_summary(std::ostream& out, const TenantTimeline& tl, const TenantSummary& s) {
+  std::size_t total = 0;
+  for (const auto& [sev, n] : tl.counts) total += n;
+  out << "tenant " << one_line(tl.tenant, 80);
+  if (!s.domain.empty()) out << " (" << one_line(s.domain, 80) << ")";
+  out << ": " << total << " finding" << (total == 1 ? "" : "s");
+  if (total) {
+    out << ", highest " << to_string(tl.max_severity());
     std::string sep = " (";
-    for (Severity s : {Severity::critical, Severity::high, Severity::medium, Severity::low, Severity::info}) {
-      auto it = tl.counts.find(s);
+    for (Severity v : {Severity::critical, Severity::high, Severity::medium, Severity::low, Severity::info}) {
+      auto it = tl.counts.find(v);
       if (it == tl.counts.end()) continue;
-      out << sep << to_string(s) << " " << it->second;
+      out << sep << to_string(v) << " " << it->second;
       sep = ", ";
     }
-    out << (sep == ", " ? ")" : "") << "\n";
-    for (const auto& e : tl.events) {
-      if (e.max_severity() < show) continue;
-      out << "  " << e.time << "  " << one_line(e.operation, 80);
-      if (!e.object.empty()) out << " '" << one_line(e.object, 80) << "'";
-      if (!e.user.empty()) out << " by " << one_line(e.user, 80);
-      if (!e.client_ip.empty()) out << " from " << one_line(e.client_ip, 60);
-      out << "  [" << e.file << ":" << e.line << "]\n";
-      for (const auto& f : e.findings) {
-        if (f.severity < show) continue;
-        std::string sev(to_string(f.severity));
-        sev.resize(8, ' ');
-        out << "    " << sev << " " << f.id << ": " << one_line(f.title, 300) << "\n";
-        for (const auto& x : f.evidence) {
-          out << "             " << one_line(x.field, 80) << " = " << one_line(x.value, 300);
-          if (!x.note.empty()) out << "  (" << one_line(x.note, 300) << ")";
-          out << "\n";
-        }
-      }
-    }
-    out << "\n";
+    out << ")";
   }
+  out << "\n";
+  out << "  seen:        " << (tl.first_seen.empty() ? "-" : tl.first_seen) << " .. "
+      << (tl.last_seen.empty() ? "-" : tl.last_seen) << " (" << tl.records << " record"
+      << (tl.records == 1 ? "" : "s") << ")\n";
+  for (const auto& c : s.connectors) {
+    out << "  connector:   " << one_line(c.name, 80) << (c.suspect ? "  SUSPECT" : "") << ", created "
+        << (c.created.empty() ? "before the export" : c.created) << (c.created_by.empty() ? "" : " by " + one_line(c.created_by, 80))
+        << (c.removed.empty() ? "" : ", removed " + c.removed) << "\n";
+    if (!c.ips.empty()) {
+      out << "               IPs: " << list(c.ips, 16);
+      if (!c.known_ips.empty()) out << "  (" << c.known_ips.size() << " known campaign IP" << (c.known_ips.size() == 1 ? "" : "s") << ")";
+      out << "\n";
+    }
+  }
+  for (const auto& a : s.apps)
+    out << "  app:         " << one_line(a.app, 80) << (a.suspect ? "  SUSPECT" : "") << ": " << a.role << " granted by "
+        << one_line(a.granted_by, 80) << " " << a.time
+        << (a.credentials ? fmt::format(", {} credential{} added", a.credentials, a.credentials == 1 ? "" : "s") : "") << "\n";
+  if (!s.rules.empty()) {
+    std::vector<std::string> names, headers;
+    std::size_t suspect = 0, removed = 0;
+    std::string first, last, by, removed_last;
+    for (const auto& r : s.rules) {
+      names.push_back(r.name);
+      for (const auto& h : r.headers) add_unique(headers, h);
+      suspect += r.suspect;
+      if (!r.removed.empty()) ++removed, removed_last = std::max(removed_last, r.removed);
+      if (first.empty() || (!r.created.empty() && r.created < first)) first = r.created;
+      last = std::max(last, r.created);
+      if (by.empty()) by = r.created_by;
+    }
+    out << "  rules:       " << s.rules.size() << " transport rule" << (s.rules.size() == 1 ? "" : "s")
+        << " removing headers (" << suspect << " removing protective ones): " << list(names, 6) << "; created " << first
+        << (last != first ? " .. " + last : "") << (by.empty() ? "" : " by " + one_line(by, 80))
+        << (removed ? fmt::format("; {} removed, last {}", removed, removed_last) : "") << "\n";
+    out << "               headers removed: " << list(headers, 16) << "\n";
+  }
+  if (s.connectors.empty() && s.apps.empty() && s.rules.empty())
+    out << "  (no inbound connector, app role grant or header-removing rule in the export)\n";
+}
+
+json summary_json(const TenantTimeline& tl, const TenantSummary& s) {
+  json counts = json::object();
+  for (const auto& [v, n] : tl.counts) counts[std::string(to_string(v))] = n;
+  json cs = json::array(), as = json::array(), rs = json::array();
+  for (const auto& c : s.connectors)
+    cs.push_back({{"name", c.name}, {"suspect", c.suspect}, {"created", c.created}, {"created_by", c.created_by},
+                  {"removed", c.removed}, {"ips", c.ips}, {"known_campaign_ips", c.known_ips}});
+  for (const auto& a : s.apps)
+    as.push_back({{"app", a.app}, {"suspect", a.suspect}, {"role", a.role}, {"granted_by", a.granted_by},
+                  {"time", a.time}, {"credentials_added", a.credentials}});
+  for (const auto& r : s.rules)
+    rs.push_back({{"name", r.name}, {"suspect", r.suspect}, {"created", r.created}, {"created_by", r.created_by},
+                  {"removed", r.removed}, {"headers", r.headers}});
+  return {{"schema", kSchema},
+          {"type", "tenant"},
+          {"tenant", tl.tenant},
+          {"domain", s.domain},
+          {"records", tl.records},
+          {"first_seen", tl.first_seen},
+          {"last_seen", tl.last_seen},
+          {"events", tl.events.size()},
+          {"findings", counts},
+          {"max_severity", tl.events.empty() ? json(nullptr) : json(to_string(tl.max_severity()))},
+          {"connectors", cs},
+          {"apps", as},
+          {"transport_rules", rs}};
+}
+
+// ---- the timeline
+
+// Consecutive events of one operation with the same findings are one row with a count; a
+// finding's evidence is printed the first time the finding appears for the tenant, at most 8
+// items. --verbose: every event, every item.
+void print_timeline(std::ostream& out, const TenantTimeline& tl, Severity show, bool verbose) {
+  std::set<std::string> explained;
+  std::size_t shown = 0;
+  const auto& evs = tl.events;
+  auto signature = [&](const AuditEvent& e) {
+    std::string sig = normalize_operation(e.operation);
+    for (const auto& f : e.findings)
+      if (f.severity >= show) sig += "|" + f.id + ":" + std::string(to_string(f.severity));
+    return sig;
+  };
+  for (std::size_t i = 0; i < evs.size();) {
+    const AuditEvent& e = evs[i];
+    std::size_t j = i + 1;
+    if (e.max_severity() < show) {
+      i = j;
+      continue;
+    }
+    if (!verbose) {
+      const std::string sig = signature(e);
+      while (j < evs.size() && evs[j].max_severity() >= show && signature(evs[j]) == sig) ++j;
+    }
+    const std::size_t n = j - i;
+    std::vector<std::string> objects, users, ips;
+    for (std::size_t k = i; k < j; ++k) {
+      if (!evs[k].object.empty()) add_unique(objects, evs[k].object);
+      if (!evs[k].user.empty()) add_unique(users, evs[k].user);
+      if (!evs[k].client_ip.empty()) add_unique(ips, evs[k].client_ip);
+    }
+    ++shown;
+    out << "  " << e.time;
+    if (n > 1) out << " .. " << evs[j - 1].time << "  " << n << "x";
+    out << "  " << one_line(e.operation, 80);
+    if (!objects.empty()) out << " '" << list(objects, 4) << "'";
+    if (!users.empty()) out << " by " << list(users, 3);
+    if (!ips.empty()) out << " from " << list(ips, 3);
+    out << "  [" << e.file << ":" << e.line << (n > 1 ? fmt::format(" +{}", n - 1) : "") << "]\n";
+    for (const auto& f : e.findings) {
+      if (f.severity < show) continue;
+      std::string sev(to_string(f.severity));
+      sev.resize(8, ' ');
+      out << "    " << sev << " " << f.id << ": " << one_line(f.title, 300) << (n > 1 ? fmt::format(" (x{})", n) : "")
+          << "\n";
+      if (!verbose && !explained.insert(f.id).second) continue;
+      const std::size_t max_items = verbose ? f.evidence.size() : 8;
+      for (std::size_t k = 0; k < f.evidence.size() && k < max_items; ++k) {
+        const auto& x = f.evidence[k];
+        out << "             " << one_line(x.field, 80) << " = " << one_line(x.value, 300);
+        if (!x.note.empty()) out << "  (" << one_line(x.note, 300) << ")";
+        out << "\n";
+      }
+      if (f.evidence.size() > max_items)
+        out << "             (" << f.evidence.size() - max_items << " more; --verbose)\n";
+    }
+    i = j;
+  }
+  if (!verbose && shown < evs.size())
+    out << "  (" << evs.size() << " events in " << shown << " rows; evidence shown once per finding; --verbose for every row)\n";
+}
+
+void print_text(std::ostream& out, const std::vector<TenantTimeline>& tls, Severity show, bool verbose) {
+  out << "== Tenants\n";
+  for (const auto& tl : tls) print_summary(out, tl, summarize(tl));
+  for (const auto& tl : tls) {
+    if (tl.events.empty()) continue;
+    out << "\n== Timeline of tenant " << one_line(tl.tenant, 80) << (verbose ? "" : " (repeated findings collapsed)")
+        << "\n";
+    print_timeline(out, tl, show, verbose);
+  }
+  out << "\n";
 }
 
 }  // namespace
@@ -254,16 +472,17 @@ int run_audit(const AuditOptions& opt, std::ostream& out, std::ostream& err) {
   const bool flagged = any && top >= opt.min_severity;
 
   if (jsonl) {
+    for (const auto& tl : timelines) out << dump(summary_json(tl, summarize(tl))) << "\n";
     for (const auto& tl : timelines)
       for (const auto& e : tl.events)
         for (const auto& f : e.findings)
           if (f.severity >= opt.show_severity) out << dump(finding_json(tl, e, f)) << "\n";
     for (const auto& d : diags)
-      out << dump({{"type", "diagnostic"}, {"path", d.file}, {"line", d.line}, {"reason", d.reason},
+      out << dump({{"schema", kSchema}, {"type", "diagnostic"}, {"path", d.file}, {"line", d.line}, {"reason", d.reason},
                    {"level", d.fatal ? "error" : d.warning ? "warning" : "skipped"}})
           << "\n";
   } else {
-    print_text(out, timelines, opt.show_severity);
+    print_text(out, timelines, opt.show_severity, opt.verbose);
   }
 
   if (!opt.export_indicators.empty()) {
@@ -288,9 +507,9 @@ int run_audit(const AuditOptions& opt, std::ostream& out, std::ostream& err) {
       json counts = json::object();
       for (const auto& [s, n] : tl.counts) counts[std::string(to_string(s))] = n;
       tenants.push_back({{"tenant", tl.tenant}, {"events", tl.events.size()}, {"findings", counts},
-                         {"max_severity", to_string(tl.max_severity())}});
+                         {"max_severity", tl.events.empty() ? json(nullptr) : json(to_string(tl.max_severity()))}});
     }
-    out << dump({{"type", "summary"}, {"files", files}, {"records", records}, {"skipped", skipped},
+    out << dump({{"schema", kSchema}, {"type", "summary"}, {"files", files}, {"records", records}, {"skipped", skipped},
                  {"duplicates", analyzer.duplicates()}, {"dropped", analyzer.dropped()},
                  {"tenants", tenants}, {"min_severity", to_string(opt.min_severity)},
                  {"exit_status", exit_status}})
@@ -299,7 +518,9 @@ int run_audit(const AuditOptions& opt, std::ostream& out, std::ostream& err) {
     out << "audit: " << opt.inputs.size() << " file" << (opt.inputs.size() == 1 ? "" : "s") << ", " << records
         << " records, " << skipped << " malformed rows skipped, " << timelines.size() << " tenant"
         << (timelines.size() == 1 ? "" : "s") << "; highest severity " << (any ? to_string(top) : "none")
-        << " (threshold " << to_string(opt.min_severity) << ")\n";
+        << " (threshold " << to_string(opt.min_severity) << "): exit status " << exit_status
+        << (exit_status == 2 ? ", an input could not be read" : exit_status == 1 ? ", a finding at or above the threshold" : "")
+        << "\n";
   }
   out.flush();
   if (!out) {
@@ -347,6 +568,8 @@ void add_audit_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--show-severity", st->show_severity, "print findings at/above this level")
       ->check(CLI::IsMember(levels))
       ->capture_default_str();
+  cmd->add_flag("-v,--verbose", st->opt.verbose,
+                "text: every event and all its evidence, repeated findings not collapsed");
   cmd->add_option("--indicators", st->opt.indicator_files,
                   "indicator file adding known connector IPs and stripped headers (repeatable)");
   cmd->add_option("--max-record-size", st->opt.limits.max_record_bytes,

@@ -41,6 +41,7 @@ struct AuditOptions {
   std::string export_indicators;             // "" = none
   Severity min_severity = Severity::high;    // exit status 1 at/above this
   Severity show_severity = Severity::info;   // findings printed at/above this
+  bool verbose = false;                      // text: every event and its evidence, uncollapsed
   std::vector<std::string> indicator_files;  // added to the builtin pack (known IPs, headers)
   ReadLimits limits;
 };

@@ -573,6 +573,23 @@ std::optional<AuditEvent> assess_record(const AuditRecord& r, const RuleConfig& 
 }
 
 void AuditAnalyzer::add(const AuditRecord& rec) {
+  const std::string tenant = rec.organization_id.empty() ? "unknown" : lower(rec.organization_id);
+  auto it = seen_tenants_.find(tenant);
+  if (it == seen_tenants_.end() && seen_tenants_.size() < 10000) {
+    it = seen_tenants_.emplace(tenant, Seen{}).first;
+    tenant_order_.push_back(tenant);
+  }
+  if (it != seen_tenants_.end()) {
+    Seen& s = it->second;
+    if (rec.epoch && (s.first == 0 || rec.epoch < s.first)) s.first = rec.epoch;
+    if (rec.epoch > s.last) s.last = rec.epoch;
+    ++s.records;
+    const auto at = rec.user_id.rfind('@');
+    if (at != std::string::npos && at + 1 < rec.user_id.size() && rec.user_id.size() - at < 256) {
+      std::string d = lower(std::string_view(rec.user_id).substr(at + 1));
+      if (s.domains.count(d) || s.domains.size() < 64) ++s.domains[d];
+    }
+  }
   if (auto ev = assess_record(rec, cfg_)) add_event(std::move(*ev));
 }
 
@@ -602,6 +619,23 @@ std::vector<TenantTimeline> AuditAnalyzer::finish() {
   }
   events_.clear();
   seen_.clear();
+  for (const auto& t : tenant_order_)
+    if (!index.count(t)) {
+      index.emplace(t, out.size());
+      out.push_back({t, {}, {}});
+    }
+  for (auto& tl : out) {
+    auto it = seen_tenants_.find(tl.tenant);
+    if (it == seen_tenants_.end()) continue;
+    tl.records = it->second.records;
+    if (it->second.records) {
+      tl.first_seen = format_time(it->second.first);
+      tl.last_seen = format_time(it->second.last);
+    }
+    tl.domains = std::move(it->second.domains);
+  }
+  seen_tenants_.clear();
+  tenant_order_.clear();
 
   for (auto& tl : out) {
     auto& evs = tl.events;

@@ -94,6 +94,11 @@ struct TenantTimeline {
   std::string tenant;
   std::vector<AuditEvent> events;           // by time, then file and line
   std::map<Severity, std::size_t> counts;   // findings per severity
+  // Every record of the tenant in the inputs (relevant or not): how many, the first and last
+  // time, and the domains of its users' UPNs with their counts (at most 64 domains).
+  std::size_t records = 0;
+  std::string first_seen, last_seen;        // "YYYY-MM-DDTHH:MM:SSZ", "" without records
+  std::map<std::string, std::size_t> domains;
   Severity max_severity() const;
 };
 
@@ -102,14 +107,22 @@ class AuditAnalyzer {
   explicit AuditAnalyzer(RuleConfig cfg) : cfg_(std::move(cfg)) {}
   void add(const AuditRecord& rec);
   void add_event(AuditEvent ev);  // already assessed (tests)
-  // Correlates and returns the timelines, tenants in order of first appearance.
+  // Correlates and returns the timelines, tenants in order of first appearance (those with
+  // relevant events first, then those whose records held nothing of interest).
   std::vector<TenantTimeline> finish();
   std::size_t dropped() const { return dropped_; }
   std::size_t duplicates() const { return duplicates_; }
   const RuleConfig& config() const { return cfg_; }
 
  private:
+  struct Seen {
+    std::size_t records = 0;
+    std::int64_t first = 0, last = 0;
+    std::map<std::string, std::size_t> domains;
+  };
   RuleConfig cfg_;
+  std::map<std::string, Seen> seen_tenants_;  // every record's tenant (bounded: see add)
+  std::vector<std::string> tenant_order_;
   std::vector<AuditEvent> events_;
   std::unordered_set<std::string> seen_;  // tenant + record Id of the kept events
   std::size_t dropped_ = 0, duplicates_ = 0;

@@ -502,6 +502,11 @@ std::string render_text(const json& m, const Style& st) {
 
   section("Administrative domains");
   para(o, "  ", str(m["route"]).empty() ? std::string("(none found)") : str(m["route"]), st);
+  if (!str(m["nested_from"]).empty())  // the wrapper's own view (--nested outer)
+    para(o, "  ",
+         "(the route of the attached message " + str(m["nested_from"]) +
+             ", which gave the verdict; the wrapper's own hops above are not segmented)",
+         st);
 
   section("Antispam verdicts (decoded | raw)");
   if (m["antispam"].empty()) o += "  (no X-Forefront-Antispam-Report / X-Microsoft-Antispam(-Mailbox-Delivery) headers)\n";
@@ -797,6 +802,14 @@ int run_explain(ExplainOptions& o) {
 }
 
 }  // namespace
+
+nlohmann::ordered_json explain_model(const mime::RawMessage& raw,
+                                     const heuristics::Analyzer& analyzer,
+                                     const mime::Limits& limits) {
+  const MessageReport rep = analyze(raw, analyzer, limits);
+  const mime::ParsedMessage msg = mime::parse_message(raw.bytes, limits);
+  return build_model(raw, rep, msg, analyzer);
+}
 
 void add_explain_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ExplainOptions>();

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -78,8 +79,21 @@ TEST_CASE("text output: a timeline per tenant with evidence") {
   opt.inputs = {corpus("attack.jsonl"), corpus("benign.jsonl")};
   Run r = run(opt);
   CHECK(r.status == 1);
-  CHECK(r.out.find("tenant ") == 0);
-  CHECK(r.out.find("highest critical") != std::string::npos);
+  // The per-tenant summary first (issue 18): tenant and domain, first/last seen, the
+  // connector with its IPs, the app and who granted it, the header-stripping rules.
+  CHECK(r.out.find("== Tenants\ntenant ") == 0);
+  CHECK(r.out.find("(fabrikam.example): 104 findings, highest critical") != std::string::npos);
+  CHECK(r.out.find("seen:        2022-06-14T03:10:00Z .. 2022-09-01T18:40:31Z (38 records)") != std::string::npos);
+  CHECK(r.out.find("connector:   Ran_jBelh  SUSPECT, created 2022-09-01T10:02:11Z") != std::string::npos);
+  CHECK(r.out.find("(8 known campaign IPs)") != std::string::npos);
+  CHECK(r.out.find("app:         Fabrikam Mail Sync  SUSPECT: Exchange.ManageAsApp granted by "
+                   "it-admin@fabrikam.example") != std::string::npos);
+  CHECK(r.out.find("rules:       12 transport rules removing headers (12 removing protective ones)") !=
+        std::string::npos);
+  CHECK(r.out.find("(contoso.example)") != std::string::npos);
+  CHECK(r.out.find("== Tenants") < r.out.find("== Timeline"));
+  // Repeated findings collapsed: the 12 removals are one row.
+  CHECK(r.out.find("12x  Remove-TransportRule 'Test01, Test02, Test03, Test04 (+8 more)'") != std::string::npos);
   CHECK(r.out.find("New-InboundConnector 'Ran_jBelh'") != std::string::npos);
   CHECK(r.out.find("Parameters.SenderIPAddresses = 170.75.174.97  (known campaign IP: builtin:") != std::string::npos);
   // the connector comes before its rules, the rules before their removal
@@ -94,6 +108,17 @@ TEST_CASE("text output: a timeline per tenant with evidence") {
   Run c = run(opt);
   CHECK(c.out.find("connector.known_campaign_ip") != std::string::npos);
   CHECK(c.out.find("connector.ran_name") == std::string::npos);
+  // --verbose: every event its own row, every evidence item.
+  opt.show_severity = Severity::info;
+  opt.verbose = true;
+  Run v = run(opt);
+  std::size_t removals = 0;
+  for (auto p = v.out.find("  Remove-TransportRule 'Test0"); p != std::string::npos;
+       p = v.out.find("  Remove-TransportRule 'Test0", p + 1))
+    ++removals;
+  CHECK(removals == 12);
+  CHECK(v.out.find("more; --verbose") == std::string::npos);
+  CHECK(v.out.size() > r.out.size());
 }
 
 TEST_CASE("jsonl output: findings, diagnostics with file and line, summary last") {
@@ -131,6 +156,44 @@ TEST_CASE("jsonl output: findings, diagnostics with file and line, summary last"
   CHECK(last["skipped"] == 4);
   CHECK(last["exit_status"] == 1);
   CHECK(last["tenants"][0]["max_severity"] == "critical");
+}
+
+TEST_CASE("jsonl output: schema hdrscan.audit/1 and one key set per record type, on every export") {
+  // The key sets documented in docs/audit.md, in order.
+  const std::map<std::string, std::vector<std::string>> keys = {
+      {"tenant", {"schema", "type", "tenant", "domain", "records", "first_seen", "last_seen", "events", "findings",
+                  "max_severity", "connectors", "apps", "transport_rules"}},
+      {"finding", {"schema", "type", "tenant", "time", "severity", "id", "title", "operation", "user", "object",
+                   "source", "client_ip", "app_id", "user_agent", "record_id", "evidence"}},
+      {"diagnostic", {"schema", "type", "path", "line", "reason", "level"}},
+      {"summary", {"schema", "type", "files", "records", "skipped", "duplicates", "dropped", "tenants",
+                   "min_severity", "exit_status"}}};
+  std::map<std::string, int> seen;
+  for (const char* f : {"attack.csv", "attack.json", "attack.jsonl", "attack-cloudappevents.csv",
+                        "attack-malformed.csv", "attack-malformed.json", "attack-malformed.jsonl", "benign.csv",
+                        "benign.json", "benign.jsonl", "benign-cloudappevents.csv", "attack-rotated-ip.csv"}) {
+    AuditOptions opt;
+    opt.format = "jsonl";
+    opt.inputs = {corpus(f)};
+    Run r = run(opt);
+    std::istringstream in(r.out);
+    std::string line, first_type;
+    while (std::getline(in, line)) {
+      auto j = nlohmann::ordered_json::parse(line);
+      CHECK(j["schema"] == "hdrscan.audit/1");
+      const std::string type = j["type"];
+      if (first_type.empty()) first_type = type;
+      REQUIRE_MESSAGE(keys.count(type), type);
+      std::vector<std::string> got;
+      for (auto it = j.begin(); it != j.end(); ++it) got.push_back(it.key());
+      CHECK_MESSAGE(got == keys.at(type), f << " " << type);
+      if (type == "finding")
+        for (const auto& e : j["evidence"]) CHECK(e.size() == 3);  // field, value, note
+      ++seen[type];
+    }
+    CHECK_MESSAGE(first_type == "tenant", f);  // the per-tenant summary comes first
+  }
+  CHECK(seen.size() == 4);
 }
 
 TEST_CASE("indicator export: the attack's IPs and headers, accepted by the indicator loader") {

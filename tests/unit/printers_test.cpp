@@ -307,6 +307,8 @@ TEST_CASE("HTML report: aggregates, connecting IPs and tenants of flagged mail, 
   // Rendered by hdrscan (complete without JavaScript): the flagged rows, escaped, and what
   // "flagged" means.
   CHECK(page.find("&lt;/script&gt;&lt;script&gt;alert(1)") != std::string::npos);
+  CHECK(page.find("</style>\n</head>\n<body") != std::string::npos);  // no stray CSS as text
+  CHECK(page.find("</style>") == page.rfind("</style>"));
   CHECK(page.find("data-min-verdict=\"suspicious\" data-flagged=\"3\"") != std::string::npos);
   std::size_t rows = 0;
   for (std::size_t p = page.find("<tr class=\"flagged\""); p != std::string::npos; p = page.find("<tr class=\"flagged\"", p + 1))
