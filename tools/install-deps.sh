@@ -18,7 +18,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libmimetic-dev libboost-dev libboost-system-dev libssl-dev libfmt-dev doctest-dev \
   nlohmann-json3-dev libcli11-dev libarchive-dev libre2-dev libmimalloc-dev libpsl-dev \
   libpff-dev libbfio-dev pst-utils \
-  python3 zip unzip p7zip-full libarchive-tools libemail-outlook-message-perl \
+  python3 python3-jsonschema zip unzip p7zip-full libarchive-tools libemail-outlook-message-perl \
   libemail-address-perl chromium time \
   go-md2man bash-completion systemd debhelper lintian \
   postfix swaks miltertest \

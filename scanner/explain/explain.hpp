@@ -17,7 +17,8 @@ void add_explain_command(CLI::App& app, int& exit_code);
 
 // The `explain --format json` object ("hdrscan.explain/1") of one message that was read (the
 // caller has turned an unreadable or not_mail message away, as the command does). The one
-// model the command prints and the Python module's Analyzer.explain returns.
+// model the command prints (with a wrapper's attached message that gave the verdict as `nested`,
+// as without --nested) and the Python module's Analyzer.explain returns.
 nlohmann::ordered_json explain_model(const mime::RawMessage& raw,
                                      const heuristics::Analyzer& analyzer,
                                      const mime::Limits& limits);

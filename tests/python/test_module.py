@@ -111,10 +111,13 @@ class ModuleTest(unittest.TestCase):
         self.assertEqual(self.an.analyze(raw)["source"]["path"], "-")
 
     def test_explain_equals_cli(self):
+        wrapped = os.path.join(support.SAMPLES, "campaign-wrapped-report.eml")
         for f in (os.path.join(support.GEN, "consumer-onlist-full", "0001.eml"),
-                  os.path.join(self.relays, sorted(os.listdir(self.relays))[0])):
+                  os.path.join(self.relays, sorted(os.listdir(self.relays))[0]), wrapped):
             self.assertEqual(self.an.explain(support.read(f), location=f),
                              support.cli_explain(f))
+        # A wrapper: the attached message that gave the verdict, in full (issue 18).
+        self.assertEqual(self.an.explain(support.read(wrapped))["nested"]["path"], "nested[0]")
         with self.assertRaisesRegex(ValueError, "empty_input"):
             self.an.explain(b"")
         with self.assertRaisesRegex(ValueError, "not_mail"):
