@@ -211,6 +211,8 @@ int run_waves(const Options& o) {
   ok = write_file(o.output.empty() ? "-" : o.output, summary) && ok;
   if (!o.stix.empty()) ok = write_file(o.stix, render_stix(run, *tlp)) && ok;
   if (!o.misp.empty()) ok = write_file(o.misp, render_misp(run, *tlp)) && ok;
+  if (!o.csv_iocs.empty()) ok = write_file(o.csv_iocs, render_csv_iocs(run)) && ok;
+  if (!o.html.empty()) ok = write_file(o.html, render_waves_html(run)) && ok;
   if (!ok) return 2;
   return run.waves.empty() ? 0 : 1;
 }
@@ -240,6 +242,9 @@ void add_waves_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-o,--output", o->output, "write the summary to FILE instead of standard output");
   cmd->add_option("--stix", o->stix, "write a STIX 2.1 bundle of the waves to FILE");
   cmd->add_option("--misp", o->misp, "write a MISP event (core JSON format) to FILE");
+  cmd->add_option("--csv-iocs", o->csv_iocs,
+                  "write the indicators as CSV (type,value,wave,first_seen,...) to FILE");
+  cmd->add_option("--html", o->html, "write a timeline per wave as a static HTML page to FILE");
   cmd->add_option("--tlp", o->tlp, "TLP marking of the exports: white, green, amber or red")
       ->capture_default_str()
       ->check(CLI::IsMember({"white", "clear", "green", "amber", "red"}));

@@ -4,7 +4,8 @@
 // bundle, MISP event). The algorithm and its parameters: docs/waves.md.
 //
 // Files: waves.cpp (the command: reading records, options, output), grouping.cpp (records ->
-// waves), render.cpp (text and JSON), stix.cpp, misp.cpp (sharing formats).
+// waves), render.cpp (text and JSON), stix.cpp, misp.cpp (sharing formats), iocs.cpp (CSV of
+// indicators), html.cpp (the timeline page).
 // Exit status: 0 no wave, 1 at least one wave, 2 an error (an input that cannot be read, a bad
 // record; the command goes on and reports every one with file:line).
 #pragma once
@@ -84,6 +85,9 @@ std::optional<Tlp> parse_tlp(std::string_view word);
 // STIX 2.1 bundle (one JSON document) and MISP event (core format); deterministic: the same
 // records give the same bytes and ids.
 std::string render_stix(const WavesRun& run, Tlp tlp);
+// The indicators as CSV (iocs.cpp) and a static HTML timeline (html.cpp).
+std::string render_csv_iocs(const WavesRun& run);
+std::string render_waves_html(const WavesRun& run);
 std::string render_misp(const WavesRun& run, Tlp tlp);
 
 // UUID version 5 (RFC 4122, SHA-1) of `name` in `ns` (a UUID in text form).

@@ -7,7 +7,8 @@
 #    scans concatenated give the same waves, text and JSON agree, the output is deterministic;
 #  - the STIX 2.1 bundle and MISP event validate against the standards' own schemas, pattern
 #    grammar and object templates in ../shared/standards (waves_check.py, with its self-test),
-#    TLP marking and tag follow --tlp, no recipient address is exported;
+#    TLP marking and tag follow --tlp, no recipient address is exported; --csv-iocs rows and
+#    the --html timeline (a lane per wave, a tick per message, no JavaScript) match the JSON;
 #  - bad records (truncated JSON, another schema, a missing field) are reported with
 #    FILE:LINE, the rest is still grouped, exit 2;
 #  - real connector-relay spam (../shared/corpus/dev_relays) groups by shared tenant and IP;
@@ -135,6 +136,36 @@ grep -q '"tlp:clear"' mw.json || fail "--tlp white is tlp:clear in MISP"
 "$BIN" waves --stix ba.json wv.jsonl >/dev/null
 grep -q '"TLP:AMBER"' ba.json || fail "default TLP is amber"
 pass "export contents: indicators, TLP, to_ids, no recipients"
+
+# --- CSV of indicators and the HTML timeline
+run h.txt e.h waves --csv-iocs iocs.csv --html w.html wv.jsonl
+[ "$RC" = 1 ] || fail "waves --csv-iocs --html: exit $RC: $(head -3 e.h)"
+python3 - iocs.csv w.html w.json <<'PYEOF' || fail "csv-iocs / html"
+import csv, html.parser, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")))
+W = json.load(open(sys.argv[3]))
+assert rows and set(r["wave"] for r in rows) == {w["id"] for w in W["waves"]}
+for r in rows:
+    assert r["to_ids"] == ("true" if r["type"] in ("ip", "domain", "email") else "false"), r
+    assert r["type"] in ("ip", "domain", "email", "tenant", "subject"), r
+    assert int(r["messages"]) >= 1
+ips = {(r["wave"], r["value"]) for r in rows if r["type"] == "ip"}
+assert ips == {(w["id"], i["ip"]) for w in W["waves"] for i in w["connector_ips"]}, "ip rows"
+class P(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(); self.lanes = 0; self.ticks = 0; self.script = False; self.ids = set()
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.script |= tag == "script" or any(k.startswith("on") for k in a)
+        self.lanes += a.get("class") == "lane"
+        self.ticks += a.get("class") == "tick"
+        if tag == "h2" and "id" in a: self.ids.add(a["id"])
+p = P(); p.feed(open(sys.argv[2], encoding="utf-8").read())
+assert not p.script, "JavaScript in the timeline"
+assert p.lanes == len(W["waves"]) and p.ticks == sum(w["messages"] for w in W["waves"]), (p.lanes, p.ticks)
+assert p.ids == {w["id"] for w in W["waves"]}
+PYEOF
+pass "csv-iocs and html timeline"
 
 # --- bad records: FILE:LINE, the rest grouped, exit 2
 { head -c 300 wv.jsonl; echo; echo '{"schema":"hdrscan.audit/1","x":1}';
