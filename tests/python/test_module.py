@@ -8,6 +8,7 @@ thresholds, passwords) act as the CLI's; analysis from a thread pool gives the s
 hostile input (the malformed sets, cut and binary-damaged copies, the fuzz regressions) never
 crashes the interpreter. No timing here (tools/bench_python.py measures).
 """
+import glob
 import json
 import os
 import random
@@ -163,6 +164,18 @@ class ModuleTest(unittest.TestCase):
                 if r["verdict"] not in ("unreadable", "not_mail"):
                     self.assertEqual(self.an.explain(d, location=p)["verdict"], r["verdict"])
         self.assertTrue({"clean", "unreadable"} <= seen, seen)
+        # What libFuzzer found for the pipeline harness (raw message bytes), where a fuzzing run
+        # left its working corpus and crash inputs (tools/fuzz-run.sh: build-fuzz/ in the
+        # checkout, as CI runs it); a fresh checkout has none yet, and the sets above stand.
+        fuzz = os.path.join(support.SOURCE, "build-fuzz")
+        found = sorted(glob.glob(os.path.join(fuzz, "corpus", "fuzz_pipeline", "*")) +
+                       glob.glob(os.path.join(fuzz, "crashes", "fuzz_pipeline", "*")))
+        print(f"fuzz_pipeline corpus replayed: {min(len(found), 1000)} of {len(found)} inputs "
+              f"from {fuzz}")
+        for p in rnd.sample(found, min(len(found), 1000)):
+            r = self.an.analyze(support.read(p)[:1 << 20], location="-#0")
+            self.assertIn(r["verdict"], VERDICTS, p)
+            self.assertNotIn("internal_error", [e["code"] for e in r["errors"]], p)
 
     def test_records_to_dataframe(self):
         recs = list(self.an.scan(self.relays))
