@@ -84,6 +84,27 @@ std::string render_waves_text(const WavesRun& run) {
     for (const auto& [kind, n] : w.links)
       why += fmt::format("{}{} {}", why.empty() ? "" : ", ", kind, n);
     o += "  linked by:       " + (why.empty() ? std::string("-") : why) + "\n";
+    for (const auto& m : run.matches) {
+      if (m.wave != k) continue;
+      const AuditTenant& t = run.audit[m.tenant];
+      std::string c, r, a;
+      for (const auto& x : t.connectors) {
+        std::string ips;
+        for (const auto& ip : x.ips) ips += (ips.empty() ? "" : " ") + ip;
+        c += fmt::format("{}{}{} [{}]", c.empty() ? "" : ", ", clean_text(x.name, 80),
+                         x.suspect ? " (suspect)" : "", ips);
+      }
+      for (const auto& x : t.rules)
+        if (x.suspect) r += (r.empty() ? "" : ", ") + clean_text(x.name, 80);
+      for (const auto& x : t.apps)
+        a += fmt::format("{}{}{}", a.empty() ? "" : ", ", clean_text(x.app, 80),
+                         x.suspect ? " (suspect)" : "");
+      o += fmt::format(
+          "  audit:           tenant {} ({}) by {}: connectors {}; suspect rules {}; "
+          "apps {}\n",
+          clean_text(t.tenant), clean_text(t.domain), m.why, c.empty() ? "-" : c,
+          r.empty() ? "-" : r, a.empty() ? "-" : a);
+    }
     const std::string rep = clean_text(record_location(run.records[w.representative].rec));
     o += "  representative:  " + rep + "\n";
   }
@@ -117,7 +138,8 @@ std::string render_waves_json(const WavesRun& run) {
   j["records"] = {
       {"read", run.read}, {"flagged", run.flagged}, {"in_waves", in_waves}, {"bad", run.bad}};
   ojson waves = ojson::array();
-  for (const Wave& w : run.waves) {
+  for (std::size_t k = 0; k < run.waves.size(); ++k) {
+    const Wave& w = run.waves[k];
     ojson o;
     o["id"] = w.id;
     o["first_seen"] = when_json(w.first_seen);
@@ -138,6 +160,26 @@ std::string render_waves_json(const WavesRun& run) {
       ev.push_back({{"signal", e.value}, {"weight", std::stoi(e.extra)}, {"messages", e.messages}});
     o["evidence"] = ev;
     o["links"] = w.links;
+    ojson audit = ojson::array();
+    for (const auto& m : run.matches) {
+      if (m.wave != k) continue;
+      const AuditTenant& t = run.audit[m.tenant];
+      ojson cs = ojson::array(), rs = ojson::array(), as = ojson::array();
+      for (const auto& x : t.connectors)
+        cs.push_back({{"name", x.name}, {"suspect", x.suspect}, {"ips", x.ips}});
+      for (const auto& x : t.rules)
+        rs.push_back({{"name", x.name}, {"suspect", x.suspect}, {"headers", x.headers}});
+      for (const auto& x : t.apps)
+        as.push_back({{"app", x.app}, {"role", x.role}, {"suspect", x.suspect}});
+      audit.push_back({{"tenant", t.tenant},
+                       {"domain", t.domain},
+                       {"matched_by", m.why},
+                       {"record", t.source},
+                       {"connectors", cs},
+                       {"transport_rules", rs},
+                       {"apps", as}});
+    }
+    o["audit"] = audit;
     const ReadRecord& rep = run.records[w.representative].rec;
     o["representative"] = {
         {"location", record_location(rep)}, {"source", location_json(rep)}, {"sha256", rep.sha256}};

@@ -39,6 +39,7 @@ struct Options {
   std::size_t min_messages = 2;
   std::vector<std::string> link{"tenant", "ip", "url", "template"};
   std::vector<std::string> ignore_domains;
+  std::vector<std::string> audit;
 };
 
 std::optional<std::int64_t> parse_duration(std::string_view s) {
@@ -205,6 +206,13 @@ int run_waves(const Options& o) {
     reader.stream(in, f);
   }
   run.waves = group_waves(run.records, run.options);
+  for (const auto& a : o.audit) {
+    std::vector<std::string> errors;
+    read_audit(a, run.audit, errors);
+    for (const auto& e : errors)
+      reader.error(e.substr(0, e.rfind(": ")), e.substr(e.rfind(": ") + 2));
+  }
+  run.matches = join_audit(run.waves, run.audit);
 
   bool ok = !reader.failed;
   const std::string summary = o.format == "json" ? render_waves_json(run) : render_waves_text(run);
@@ -242,6 +250,9 @@ void add_waves_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-o,--output", o->output, "write the summary to FILE instead of standard output");
   cmd->add_option("--stix", o->stix, "write a STIX 2.1 bundle of the waves to FILE");
   cmd->add_option("--misp", o->misp, "write a MISP event (core JSON format) to FILE");
+  cmd->add_option("--audit", o->audit,
+                  "hdrscan audit --format jsonl output: show what it found in a wave's tenant "
+                  "(joined by tenant id or connector IP; repeatable)");
   cmd->add_option("--csv-iocs", o->csv_iocs,
                   "write the indicators as CSV (type,value,wave,first_seen,...) to FILE");
   cmd->add_option("--html", o->html, "write a timeline per wave as a static HTML page to FILE");

@@ -68,12 +68,49 @@ std::vector<Wave> group_waves(const std::vector<WaveRecord>& records, const Wave
 // The location text of a record (as scan prints it; `hdrscan explain` accepts it).
 std::string record_location(const ReadRecord& r);
 
+// A tenant of `hdrscan audit --format jsonl` (docs/audit.md, type "tenant"): what the audit
+// found configured there. A wave is joined to it by tenant id or by a connector IP that one
+// of its connectors allows (audit_join.cpp).
+struct AuditConnector {
+  std::string name;
+  bool suspect = false;
+  std::vector<std::string> ips;
+};
+struct AuditRule {
+  std::string name;
+  bool suspect = false;
+  std::vector<std::string> headers;
+};
+struct AuditApp {
+  std::string app, role;
+  bool suspect = false;
+};
+struct AuditTenant {
+  std::string tenant, domain, source;  // source: FILE:LINE of the audit record
+  std::vector<AuditConnector> connectors;
+  std::vector<AuditRule> rules;
+  std::vector<AuditApp> apps;
+};
+struct AuditMatch {
+  std::size_t wave = 0, tenant = 0;  // indices into WavesRun::waves and ::audit
+  std::string why;                   // "tenant id" or "connector IP 203.0.113.77"
+};
+
+// Reads the tenant objects of an audit JSONL file; a bad line is reported to `errors` as
+// "FILE:LINE: reason". Matches waves to them.
+bool read_audit(const std::string& path, std::vector<AuditTenant>& out,
+                std::vector<std::string>& errors);
+std::vector<AuditMatch> join_audit(const std::vector<Wave>& waves,
+                                   const std::vector<AuditTenant>& audit);
+
 struct WavesRun {
   std::vector<WaveRecord> records;  // the flagged records kept
   std::vector<Wave> waves;
   std::uint64_t read = 0, flagged = 0, bad = 0, skipped_unanalysed = 0;
   std::string min_verdict = "campaign";
   WaveOptions options;
+  std::vector<AuditTenant> audit;  // --audit
+  std::vector<AuditMatch> matches;
 };
 
 std::string render_waves_text(const WavesRun& run);

@@ -9,6 +9,7 @@
 #    grammar and object templates in ../shared/standards (waves_check.py, with its self-test),
 #    TLP marking and tag follow --tlp, no recipient address is exported; --csv-iocs rows and
 #    the --html timeline (a lane per wave, a tick per message, no JavaScript) match the JSON;
+#  - --audit joins the audit of the relaying tenant (corpus/audit) by connector IP;
 #  - bad records (truncated JSON, another schema, a missing field) are reported with
 #    FILE:LINE, the rest is still grouped, exit 2;
 #  - real connector-relay spam (../shared/corpus/dev_relays) groups by shared tenant and IP;
@@ -166,6 +167,27 @@ assert p.lanes == len(W["waves"]) and p.ticks == sum(w["messages"] for w in W["w
 assert p.ids == {w["id"] for w in W["waves"]}
 PYEOF
 pass "csv-iocs and html timeline"
+
+# --- the audit join: the repository's relayed message and the audit of its tenant
+"$BIN" audit --format jsonl "$SRC/corpus/audit/attack-rotated-ip.csv" >aud.jsonl 2>/dev/null
+"$BIN" scan --format jsonl "$SRC/corpus/audit/relayed-from-rotated-ip.eml" >rel.jsonl
+run aj.json e.aj waves --format json --min-messages 1 --audit aud.jsonl rel.jsonl
+[ "$RC" = 1 ] || fail "waves --audit: exit $RC: $(head -3 e.aj)"
+python3 - aj.json <<'PYEOF' || fail "audit join"
+import json, sys
+W = json.load(open(sys.argv[1]))
+(a,) = W["waves"][0]["audit"]
+assert a["matched_by"] == "connector IP 203.0.113.77", a["matched_by"]
+assert a["domain"] == "northwind.example" and a["record"] == "aud.jsonl:1"
+assert [c["ips"] for c in a["connectors"] if c["suspect"]] == [["203.0.113.77"]]
+assert sum(r["suspect"] for r in a["transport_rules"]) >= 3 and a["apps"]
+PYEOF
+run aj.txt e.aj2 waves --min-messages 1 --audit aud.jsonl rel.jsonl
+grep -q '^  audit: .*by connector IP 203.0.113.77: connectors Ran_xAFzd (suspect)' aj.txt || fail "audit line: $(grep audit aj.txt)"
+echo '{broken' >badaud.jsonl
+run ab.txt e.ab waves --min-messages 1 --audit badaud.jsonl rel.jsonl
+[ "$RC" = 2 ] && grep -q '^hdrscan: waves: badaud.jsonl:1: not a JSON object' e.ab || fail "bad audit line: exit $RC $(cat e.ab)"
+pass "audit join by connector IP"
 
 # --- bad records: FILE:LINE, the rest grouped, exit 2
 { head -c 300 wv.jsonl; echo; echo '{"schema":"hdrscan.audit/1","x":1}';
