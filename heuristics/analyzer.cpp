@@ -134,7 +134,7 @@ Assessment assess_tree(const mime::ParsedMessage& msg, const IndicatorPack& pack
     bool worse = n.verdict > a.verdict || (n.verdict == a.verdict && n.score > a.score);
     if (worse) {
       for (auto& e : n.evidence)
-        if (e.message.empty()) e.message = sub;
+        if (e.message.empty()) e.message = sub;  // `sub` is the path from the outermost message
       a.verdict = n.verdict;
       a.score = n.score;
       a.evidence = std::move(n.evidence);
@@ -146,7 +146,8 @@ Assessment assess_tree(const mime::ParsedMessage& msg, const IndicatorPack& pack
       a.exo_time_source = std::move(n.exo_time_source);
       a.untrusted_copies = std::move(n.untrusted_copies);
       a.nested_from = n.nested_from.empty() ? sub : n.nested_from;
-      for (auto& c : n.checks) a.checks.push_back({sub + ":" + c.signal, c.fired, c.why});
+      for (auto& c : n.checks)  // a deeper message's checks are already named by their full path
+        a.checks.push_back({c.signal.rfind("nested[", 0) == 0 ? c.signal : sub + ":" + c.signal, c.fired, c.why});
     }
   }
   return a;

@@ -19,7 +19,8 @@
 // (measured on hard_ham: a white-on-navy <font> wrapping a white table hid a whole letter).
 // Limits: element stack capped at kMaxStack (deeper start tags are not pushed; void elements
 // are never pushed), kMaxLinks links, kMaxImages images, kMaxText bytes of visible and of
-// hidden text, attribute values capped; any cap hit sets `truncated`. Never throws.
+// hidden text, attribute values capped, kMaxSkeleton bytes of skeleton (start tags of visible
+// elements, hidden ones left out as the filler is); any cap hit sets `truncated`. Never throws.
 // Whitespace is collapsed; inline tags (a, span, b, font...) do not separate words, so
 // "G<span>ET</span>" reads "GET" while block tags insert a space.
 #include "mime/html.hpp"
@@ -43,6 +44,7 @@ constexpr std::size_t kMaxStack = 256;
 constexpr std::size_t kMaxLinks = 2000;
 constexpr std::size_t kMaxImages = 2000;
 constexpr std::size_t kMaxText = 512u << 10;
+constexpr std::size_t kMaxSkeleton = 16u << 10;
 constexpr std::size_t kMaxLinkText = 1024;
 constexpr std::size_t kMaxAttrValue = 8192;
 constexpr std::size_t kMaxAttrs = 64;
@@ -658,6 +660,14 @@ class Extractor {
     if (!color.empty()) e.color = std::move(color);
     e.hidden = e.hidden || hides_itself;
     if (e.text_hidden() && !text_was_hidden) ++facts_.hidden_elements;
+    if (!e.text_hidden()) {
+      if (facts_.skeleton.size() + tag.size() + 1 <= kMaxSkeleton) {
+        if (!facts_.skeleton.empty()) facts_.skeleton += ' ';
+        facts_.skeleton += tag;
+      } else {
+        facts_.truncated = true;
+      }
+    }
 
     if (tag == "a") {
       if (const auto* href = attr(attrs, "href")) {

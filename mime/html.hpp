@@ -33,6 +33,10 @@ struct HtmlFacts {
                                // font-size 0/1px, colour equal to background, hidden classes)
   std::size_t hidden_elements = 0;
   std::size_t tag_count = 0;
+  std::string skeleton;        // start tags of visible elements in document order, names only
+                               // (no attributes: their values are the randomised part), one
+                               // space apart, capped; the template fingerprint reads it
+
   std::size_t comment_bytes = 0;
   bool truncated = false;      // caps were hit
 };

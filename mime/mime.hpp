@@ -1,6 +1,7 @@
 // mime.hpp: the public face of the mime/ stage (reading inputs, parsing messages).
 #pragma once
 #include "mime/decode.hpp"
+#include "mime/fields/features.hpp"
 #include "mime/fields/fields.hpp"
 #include "mime/html.hpp"
 #include "mime/message.hpp"

@@ -1,5 +1,5 @@
 // main.cpp: the hdrscan binary: a CLI11 app whose subcommands (scan, explain, milter, audit,
-// signals) are registered by their own application folders, each through one header
+// signals, waves) are registered by their own application folders, each through one header
 // (scanner/<app>/<app>.hpp declaring add_<app>_command); this file is the list of them.
 // Exit status: the subcommand's, the same convention everywhere (0 nothing flagged, 1
 // something at/above the threshold, 2 error); a command-line error is 2 (as grep and clamscan
@@ -21,6 +21,7 @@
 #include "scanner/milter/milter.hpp"
 #include "scanner/scan/scan.hpp"
 #include "scanner/signals/signals.hpp"
+#include "scanner/waves/waves.hpp"
 
 #ifdef HDRSCAN_MIMALLOC
 #include <mimalloc.h>
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   hdrscan::scanner::add_milter_command(app, exit_code);
   hdrscan::scanner::add_audit_command(app, exit_code);
   hdrscan::scanner::add_signals_command(app, exit_code);
+  hdrscan::scanner::add_waves_command(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -38,6 +38,24 @@ std::string header_text(const mime::ParsedMessage& m, std::string_view name) {
   return mime::sanitize_utf8(v);
 }
 
+// The message a verdict path ("", "nested[0]", "nested[0].nested[1]") names; `msg` itself when
+// the path is empty or does not resolve.
+const mime::ParsedMessage& verdict_message(const mime::ParsedMessage& msg, std::string_view path) {
+  const mime::ParsedMessage* m = &msg;
+  while (!path.empty()) {
+    if (path.front() == '.') path.remove_prefix(1);
+    if (path.rfind("nested[", 0) != 0) return msg;
+    path.remove_prefix(7);
+    std::size_t i = 0, k = 0;
+    while (k < path.size() && path[k] >= '0' && path[k] <= '9' && i < 1000000)
+      i = i * 10 + static_cast<std::size_t>(path[k++] - '0');
+    if (k == 0 || k >= path.size() || path[k] != ']' || i >= m->nested.size()) return msg;
+    m = &m->nested[i];
+    path.remove_prefix(k + 1);
+  }
+  return *m;
+}
+
 }  // namespace
 
 std::string_view verdict_word(const MessageReport& r) {
@@ -50,7 +68,7 @@ std::string_view verdict_word(const MessageReport& r) {
 }
 
 MessageReport analyze(const mime::RawMessage& raw, const heuristics::Analyzer& analyzer,
-                      const mime::Limits& limits, Digest digest) {
+                      const mime::Limits& limits, Digest digest, Features features) {
   MessageReport r;
   r.where = raw.where;
   r.size = raw.bytes.size();
@@ -82,6 +100,16 @@ MessageReport analyze(const mime::RawMessage& raw, const heuristics::Analyzer& a
     r.subject = header_text(msg, "Subject");
     for (auto& d : msg.defects) (d.is_error ? r.errors : r.defects).push_back(d);
     r.assessment = analyzer.assess(msg);
+    // Only flagged messages are grouped (hdrscan waves): a clean one pays nothing for it.
+    if (features == Features::extract) {
+      const mime::ParsedMessage& vm = verdict_message(msg, r.assessment.nested_from);
+      if (r.assessment.verdict != heuristics::Verdict::clean) {
+        r.features = mime::extract_features(vm);
+        r.tenant_name = r.features->tenant_name;
+      } else if (r.assessment.connection) {
+        r.tenant_name = mime::sending_tenant_name(vm);
+      }
+    }
   } catch (const std::exception& e) {
     r.errors.push_back({"internal_error", std::string("internal error: ") + e.what(), true});
     r.assessment = {};

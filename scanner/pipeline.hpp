@@ -1,10 +1,12 @@
 // pipeline.hpp: bytes -> parsed message -> assessment, the one path shared by `scan`,
 // `explain` and the milter (so a verdict never depends on how the mail arrived).
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "heuristics/heuristics.hpp"
+#include "mime/fields/features.hpp"
 #include "mime/message.hpp"
 #include "mime/sources/sources.hpp"
 
@@ -28,6 +30,11 @@ struct MessageReport {
   std::vector<mime::Defect> errors;  // read errors and parse errors (is_error defects)
   std::vector<mime::Defect> defects; // tolerated oddities
   bool failed = false;       // status == unreadable (kept as its own field in the record)
+  // Grouping facts (mime/fields/features.hpp) of the message the verdict came from (the
+  // attached one for a wrapper, Assessment::nested_from); set for analysed messages with a
+  // verdict above clean (what waves groups) unless analyze() was asked to skip them.
+  std::optional<mime::MessageFeatures> features;
+  std::string tenant_name;  // of the verdict's message, for every analysed one (connection)
 };
 
 // The record's verdict word: "unreadable", "not_mail", or the analysis' verdict.
@@ -38,12 +45,17 @@ std::string_view verdict_word(const MessageReport& r);
 // analysis CPU of a 1 MB message, docs/benchmarks.md).
 enum class Digest { sha256, skip };
 
+// Whether analyze() extracts MessageReport::features (scan and explain do; the milter, which
+// never prints a record, skips them).
+enum class Features { extract, skip };
+
 // Never throws: an exception escaping the parser or a detector becomes an error entry
 // ("internal_error") and the status unreadable, so one message can never stop a scan.
 // A read error that leaves nothing to analyse (mime::is_fatal_read_error) makes the report
 // unreadable without analysis; RawMessage::not_mail makes it not_mail (error code "not_mail"
 // with the reason), also without analysis.
 MessageReport analyze(const mime::RawMessage& raw, const heuristics::Analyzer& analyzer,
-                      const mime::Limits& limits = {}, Digest digest = Digest::sha256);
+                      const mime::Limits& limits = {}, Digest digest = Digest::sha256,
+                      Features features = Features::extract);
 
 }  // namespace hdrscan::scanner

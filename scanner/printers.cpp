@@ -251,6 +251,43 @@ void append_defects(std::string& o, const std::vector<mime::Defect>& ds) {
   o += ']';
 }
 
+void append_strings(std::string& o, const std::vector<std::string>& v) {
+  o += '[';
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) o += ',';
+    append_json_text(o, v[i]);
+  }
+  o += ']';
+}
+
+// What `hdrscan waves` groups by (docs/output.md, "grouping"): null without features.
+void append_grouping(std::string& o, const MessageReport& r) {
+  if (!r.features) {
+    o += "null";
+    return;
+  }
+  const mime::MessageFeatures& f = *r.features;
+  const auto& exo = r.assessment.exo_time;
+  o += "{\"time\":";
+  if (exo || f.date) append_json_string(o, iso_utc(exo ? *exo : *f.date));
+  else o += "null";
+  o += ",\"time_source\":";
+  o += exo ? "\"exchange\"" : f.date ? "\"date\"" : "null";
+  o += ",\"envelope_domain\":";
+  append_json_text(o, f.envelope_domain);
+  o += ",\"from_domain\":";
+  append_json_text(o, f.from_domain);
+  o += ",\"url_hosts\":";
+  append_strings(o, f.url_hosts);
+  o += ",\"url_domains\":";
+  append_strings(o, f.url_domains);
+  o += ",\"subject\":";
+  append_json_text(o, f.subject);
+  o += ",\"template\":{\"simhash\":";
+  append_json_string(o, fmt::format("{:016x}", f.template_hash));
+  o += ",\"shingles\":" + std::to_string(f.template_shingles) + "}}";
+}
+
 }  // namespace
 
 std::string iso_utc(std::int64_t t) {
@@ -331,6 +368,8 @@ std::string record_to_jsonl(const ScanRecord& rec) {
     append_json_text(o, a.connection->tenant_id);
     o += ",\"source\":";
     append_json_text(o, a.connection->source);
+    o += ",\"tenant_name\":";
+    append_json_text(o, r.tenant_name);
     o += '}';
   }
   // Score arithmetic: per family the raw sum, the cap, the points; their sum before the
@@ -358,6 +397,8 @@ std::string record_to_jsonl(const ScanRecord& rec) {
   o += "},\"exo_time\":";
   if (a.exo_time) append_json_string(o, iso_utc(*a.exo_time));
   else o += "null";
+  o += ",\"grouping\":";
+  append_grouping(o, r);
   o += '}';
   return o;
 }

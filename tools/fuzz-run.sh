@@ -43,7 +43,7 @@ CRASHES=${HDRSCAN_FUZZ_CRASHES:-$BUILD/crashes}
 
 if [ "$BUILD_IT" = 1 ]; then
   CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -DHDRSCAN_FUZZ=ON -DHDRSCAN_TESTS=OFF \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD/cmake.log" 2>&1 \
+    -DCMAKE_BUILD_TYPE=Check >"$BUILD/cmake.log" 2>&1 \
     || { cat "$BUILD/cmake.log" >&2; echo "fuzz-run: cmake failed" >&2; exit 2; }
   cmake --build "$BUILD" -j2 >"$BUILD/build.log" 2>&1 \
     || { tail -40 "$BUILD/build.log" >&2; echo "fuzz-run: build failed" >&2; exit 2; }

@@ -28,6 +28,9 @@ Limits
 Usage
     tools/gen_corpus.py [--seed N] [--root DIR] [--lookalikes DIR] [--scale F]
     Default root: <repo>/corpus. Writes ROOT/generated/**, ROOT/samples/**, ROOT/labels.tsv.
+    tools/gen_corpus.py --waves DIR [--seed N]: a corpus of known campaign waves (distinct
+    tenants, IP sets, lures and layouts, overlapping in time), single campaign messages and
+    clean look-alikes, labelled in DIR/waves.tsv (for `hdrscan waves`, tools/waves-eval).
 """
 
 import argparse
@@ -380,7 +383,7 @@ def body_hash(body, canon="relaxed"):
 # ---------------------------------------------------------------------------------------
 # HTML bodies
 
-def lure_html(g, lure_key, brand, nimg, fillers, recip):
+def lure_html(g, lure_key, brand, nimg, fillers, recip, layout="table"):
     L = LURES[lure_key]
     head = g.choice(L["heads"]).format(b=brand)
     para = g.choice(L["paras"]).format(b=brand)
@@ -423,16 +426,33 @@ def lure_html(g, lure_key, brand, nimg, fillers, recip):
 
     if fillers:
         parts.append(filler_block(fillers[0]))
-    parts.append("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\"><tr><td align=\"center\">")
-    parts.append("<table width=\"600\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"max-width:600px;background:#ffffff;\">")
-    for i in range(nimg):
-        w, h = g.choice([(600, 400), (600, 320), (560, 450), (600, 500)])
-        parts.append("<tr><td align=\"center\"><a href=\"%s\" target=\"_blank\"><img src=\"https://%s/%s/%s.%s\" width=\"%d\" height=\"%d\" alt=\"%s\" border=\"0\" style=\"display:block;\"></a></td></tr>"
-                     % (url(), img_host, g.token(8), g.token(16), g.choice(["png", "jpg", "gif"]), w, h,
-                        (head if i == 0 else cta)))
-    if g.chance(0.5):
-        parts.append("<tr><td style=\"font-size:11px;color:#888888;text-align:center;padding:8px;\">%s %s</td></tr>" % (para if g.chance(0.4) else "", ""))
-    parts.append("</table></td></tr></table>")
+    if layout == "table":
+        parts.append("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\"><tr><td align=\"center\">")
+        parts.append("<table width=\"600\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"max-width:600px;background:#ffffff;\">")
+        for i in range(nimg):
+            w, h = g.choice([(600, 400), (600, 320), (560, 450), (600, 500)])
+            parts.append("<tr><td align=\"center\"><a href=\"%s\" target=\"_blank\"><img src=\"https://%s/%s/%s.%s\" width=\"%d\" height=\"%d\" alt=\"%s\" border=\"0\" style=\"display:block;\"></a></td></tr>"
+                         % (url(), img_host, g.token(8), g.token(16), g.choice(["png", "jpg", "gif"]), w, h,
+                            (head if i == 0 else cta)))
+        if g.chance(0.5):
+            parts.append("<tr><td style=\"font-size:11px;color:#888888;text-align:center;padding:8px;\">%s %s</td></tr>" % (para if g.chance(0.4) else "", ""))
+        parts.append("</table></td></tr></table>")
+    else:
+        # wave corpora (--waves): other kits' layouts, so waves differ in template as well
+        if layout == "div":
+            parts.append("<div class=\"wrap\" style=\"max-width:640px;margin:0 auto;\"><header><h2 style=\"font-size:22px;\">%s</h2></header><section>" % head)
+        else:  # "center": an old-style kit of <center>, <font> and <p>
+            parts.append("<center><font face=\"Verdana\" size=\"3\"><b>%s</b></font><br><br>" % head)
+        for i in range(nimg):
+            w, h = g.choice([(600, 400), (600, 320), (560, 450), (600, 500)])
+            img = "<img src=\"https://%s/%s/%s.%s\" width=\"%d\" height=\"%d\" alt=\"%s\">" % (
+                img_host, g.token(8), g.token(16), g.choice(["png", "jpg", "gif"]), w, h, (head if i == 0 else cta))
+            if layout == "div":
+                parts.append("<div class=\"card\"><figure><a href=\"%s\">%s</a><figcaption><span>%s</span></figcaption></figure></div>" % (url(), img, cta))
+            else:
+                parts.append("<p><a href=\"%s\">%s</a></p><p><font size=\"2\"><i>%s</i></font></p>" % (url(), img, cta))
+        parts.append("<p><strong>%s</strong></p>" % para)
+        parts.append("</section></div>" if layout == "div" else "</center>")
     for st in fillers[1:]:
         parts.append(filler_block(st))
     unsub = url()
@@ -596,15 +616,19 @@ class Msg:
     pass
 
 
-def campaign_core(g, when, recip, lure_key, residue, envelope_kind):
+def campaign_core(g, when, recip, lure_key, residue, envelope_kind, wave=None):
     m = Msg()
-    m.tenant = g.tenant_name()
+    if wave:
+        m.tenant, m.tenant_id = g.choice(wave["tenants"])
+    else:
+        m.tenant = g.tenant_name()
     m.tenant_dom = m.tenant + ".onmicrosoft.com"
-    m.tenant_id = g.guid()
+    if not wave:
+        m.tenant_id = g.guid()
     m.lure = lure_key
     L = LURES[lure_key]
-    m.brand = g.choice(L["brands"])
-    m.from_dom = g.lure_domain()
+    m.brand = wave["brand"] if wave else g.choice(L["brands"])
+    m.from_dom = g.choice(wave["from_doms"]) if wave else g.lure_domain()
     m.from_local = g.choice([m.brand.split()[0].lower(), "rewards", "noreply", "winner", "info", "support", g.token(6)])
     m.from_disp = "%s %s" % (m.brand, g.choice(["Rewards", "Member Perks", "Customer Care", "Prize Team", "Promotions", "\u2011 Loyalty Program"]))
     m.subject = g.choice(L["subjects"]).format(b=m.brand, n=g.r.randint(1000, 99999))
@@ -631,7 +655,7 @@ def campaign_core(g, when, recip, lure_key, residue, envelope_kind):
         if s not in fl:
             fl.append(s)
     m.fillers = fl
-    m.html, m.head, m.cta = lure_html(g, lure_key, m.brand, m.nimg, fl, recip)
+    m.html, m.head, m.cta = lure_html(g, lure_key, m.brand, m.nimg, fl, recip, wave["layout"] if wave else "table")
     m.charset = g.choice(CHARSETS)
     m.cte = g.choice(ENCODINGS)
     m.alt = g.chance(0.3)
@@ -887,7 +911,7 @@ def thirdparty_assemble(g, m, conn_ip, strip, dkim_tenant, mx=None):
     return hs
 
 
-def campaign_message(g, family_view, ip_mode, full, when, lure=None, residue=None, force_strip=None):
+def campaign_message(g, family_view, ip_mode, full, when, lure=None, residue=None, force_strip=None, wave=None):
     consumer = family_view == "consumer"
     if consumer:
         recip = "%s@%s" % (g.token(g.r.randint(5, 10)), g.choice(["outlook.com", "hotmail.com", "live.com", "msn.com"]))
@@ -897,8 +921,10 @@ def campaign_message(g, family_view, ip_mode, full, when, lure=None, residue=Non
     if residue is None:
         residue = g.choice(["none"] * 6 + ["ses", "mailchimp"])
     env = "mailchimp" if residue == "mailchimp" and g.chance(0.5) else ("victim" if g.chance(0.2) else "tenant")
-    m = campaign_core(g, when, recip, lure, residue, env)
-    if ip_mode == "onlist":
+    m = campaign_core(g, when, recip, lure, residue, env, wave)
+    if wave:
+        conn_ip = g.choice(wave["ips"])
+    elif ip_mode == "onlist":
         conn_ip = g.choice(CONNECTOR_IPS)
     elif g.chance(0.1):
         conn_ip = "2001:db8:%x:%x::%x" % (g.r.randint(1, 0xffff), g.r.randint(1, 0xffff), g.r.randint(1, 0xff))
@@ -1351,6 +1377,83 @@ def generate(seed, root, lookalikes_dir, scale):
     return rows
 
 
+# ---------------------------------------------------------------------------------------
+# Wave corpora (--waves DIR): several known waves for `hdrscan waves` (issue 20)
+
+# name, lure, layout, tenants, IPs ("on": the published connector IPs, "off": invented),
+# start (days after BASE), duration (days), messages. Waves overlap in time; w4 re-uses w1's
+# lure and layout through other tenants and IPs ten days later (the same kit, another wave);
+# w5 shares w1's layout and time but not its lure or infrastructure.
+WAVES = [
+    ("w1", "giftcard", "table", 2, ("on", 3), 0.0, 2.0, 30),
+    ("w2", "survey", "div", 1, ("off", 2), 1.0, 2.5, 25),
+    ("w3", "appliance", "center", 3, ("off", 2), 1.5, 2.0, 20),
+    ("w4", "giftcard", "table", 2, ("off", 3), 12.0, 1.5, 20),
+    ("w5", "phone", "table", 1, ("off", 1), 0.5, 1.0, 15),
+    ("w6", "survey", "center", 2, ("on", 2), 20.0, 3.0, 25),
+]
+
+
+def generate_waves(seed, out):
+    """Write OUT/<wave>/NNNN.eml for the WAVES above, OUT/single/ (campaign messages each
+    through its own tenant and IP: in no wave), OUT/lookalike/ (clean look-alikes) and
+    OUT/waves.tsv (path, wave; "-" for a message in no wave)."""
+    rng = random.Random(seed)
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    os.makedirs(out)
+    rows = []
+    onlist = list(CONNECTOR_IPS)
+    rng.shuffle(onlist)
+    for name, lure, layout, ntenants, (iptype, nips), start, span, count in WAVES:
+        fseed = int.from_bytes(hashlib.sha256(("%d/wave/%s" % (seed, name)).encode()).digest()[:8], "big")
+        g = G(random.Random(fseed))
+        if iptype == "on":
+            ips, onlist = onlist[:nips], onlist[nips:]
+        else:
+            ips = [g.offlist_ip() for _ in range(nips)]
+        wave = {"tenants": [(g.tenant_name(), g.guid()) for _ in range(ntenants)], "ips": ips,
+                "brand": g.choice(LURES[lure]["brands"]), "layout": layout,
+                "from_doms": [g.lure_domain() for _ in range(2)]}
+        os.makedirs(os.path.join(out, name))
+        for i in range(count):
+            when = BASE + dt.timedelta(days=start + g.r.random() * span)
+            view = g.choice(["consumer", "thirdparty"])
+            hs, body, crlf, _attrs, _m = campaign_message(g, view, "offlist", g.chance(0.6), when, lure=lure, wave=wave)
+            rel = "%s/%04d.eml" % (name, i + 1)
+            with open(os.path.join(out, rel), "wb") as f:
+                f.write(serialize(hs, body, crlf))
+            rows.append((rel, name))
+    g = G(random.Random(seed + 1))
+    os.makedirs(os.path.join(out, "single"))
+    os.makedirs(os.path.join(out, "lookalike"))
+    for i in range(15):
+        when = BASE + dt.timedelta(days=g.r.random() * 24)
+        hs, body, crlf, _attrs, _m = campaign_message(g, g.choice(["consumer", "thirdparty"]), "offlist", True, when)
+        rel = "single/%04d.eml" % (i + 1)
+        with open(os.path.join(out, rel), "wb") as f:
+            f.write(serialize(hs, body, crlf))
+        rows.append((rel, "-"))
+    for i in range(30):
+        when = BASE + dt.timedelta(days=g.r.random() * 24)
+        kind = i % 3
+        if kind == 0:
+            hs, body, _a = spam_nonms(g, when, "a")
+        elif kind == 1:
+            hs, body, _a = hybrid_legit(g, when)
+        else:
+            hs, body, _a = cloud_legit(g, when)
+        rel = "lookalike/%04d.eml" % (i + 1)
+        with open(os.path.join(out, rel), "wb") as f:
+            f.write(serialize(hs, body, g.chance(0.3)))
+        rows.append((rel, "-"))
+    with open(os.path.join(out, "waves.tsv"), "w", encoding="utf-8", newline="\n") as f:
+        f.write("# written by tools/gen_corpus.py --waves --seed %d\npath\twave\n" % seed)
+        for r in rows:
+            f.write("%s\t%s\n" % r)
+    return rows
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(here)
@@ -1360,7 +1463,13 @@ def main():
     ap.add_argument("--lookalikes", default=os.path.join(repo, "corpus", "lookalikes"),
                     help="directory holding the hand-written look-alikes and their index.tsv")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every family's count (default 1.0)")
+    ap.add_argument("--waves", metavar="DIR", help="write a corpus of known campaign waves to DIR instead "
+                    "(DIR/waves.tsv labels it; tools/waves-eval reads it)")
     a = ap.parse_args()
+    if a.waves:
+        rows = generate_waves(a.seed, a.waves)
+        sys.stderr.write("wrote %d files under %s\n" % (len(rows), a.waves))
+        return
     rows = generate(a.seed, a.root, a.lookalikes, a.scale)
     counts = {}
     for r in rows:

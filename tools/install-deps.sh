@@ -4,7 +4,9 @@
 # "No configuration" so it never touches the system's own mail set-up: tests start a
 # private loopback instance of their own. go-md2man builds the man pages (docs/man);
 # bash-completion and systemd (systemd-analyze verify) are for tests/integration/install_layout.sh;
-# debhelper and lintian for tools/package (the Debian package).
+# debhelper and lintian for tools/package (the Debian package); pybind11-dev, python3-pybind11
+# for the Python module (python/), python3-pandas, python3-dask, python3-distributed for
+# records_to_dataframe and hdrscan.dask (tests/python).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
@@ -16,10 +18,12 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libmimetic-dev libboost-dev libboost-system-dev libssl-dev libfmt-dev doctest-dev \
   nlohmann-json3-dev libcli11-dev libarchive-dev libre2-dev libmimalloc-dev libpsl-dev \
   libpff-dev libbfio-dev pst-utils \
-  python3 zip unzip p7zip-full libarchive-tools libemail-outlook-message-perl \
+  python3 python3-jsonschema zip unzip p7zip-full libarchive-tools libemail-outlook-message-perl \
   libemail-address-perl chromium time \
   go-md2man bash-completion systemd debhelper lintian \
   postfix swaks miltertest \
+  pybind11-dev python3-pybind11 python3-dev python3-venv python3-pip python3-setuptools \
+  python3-pandas python3-dask python3-distributed \
   clang libclang-rt-14-dev >/dev/null
 # postfix's package starts its own daemon on some set-ups; the tests use a private instance.
 $SUDO systemctl disable --now postfix >/dev/null 2>&1 || true

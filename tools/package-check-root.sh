@@ -95,8 +95,8 @@ if [ "$phase" = chroot ]; then
     procps util-linux >"$CHECK/install2.log" 2>&1 ||
     { tail -20 "$CHECK/install2.log"; fail "installing systemd, postfix, swaks, man-db"; }
   useradd --create-home tester
-  for page in 1:hdrscan 1:hdrscan-scan 1:hdrscan-explain 1:hdrscan-audit 8:hdrscan-milter \
-              5:hdrscan-milter.conf; do
+  for page in 1:hdrscan 1:hdrscan-scan 1:hdrscan-explain 1:hdrscan-audit 1:hdrscan-signals \
+              1:hdrscan-waves 8:hdrscan-milter 5:hdrscan-milter.conf; do
     found=$(man -w "${page%%:*}" "${page#*:}") || fail "man -w ${page#*:}"
     ok "man -w ${page#*:}: $found"
   done

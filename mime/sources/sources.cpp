@@ -240,6 +240,11 @@ std::unique_ptr<MessageSource> open_mbox_buffer(std::string bytes, const std::st
   return detail::mbox_reader(detail::memory_window(std::move(bytes)), detail::at_path(label), opt);
 }
 
+std::unique_ptr<MessageSource> open_message_buffer(std::string bytes, SourceLocation where,
+                                                   const ReaderOptions& opt) {
+  return detail::single_reader(detail::memory_window(std::move(bytes)), std::move(where), opt);
+}
+
 std::unique_ptr<MessageSource> open_buffer(std::string bytes, const std::string& label,
                                            const ReaderOptions& opt) {
   return detail::open_content(detail::memory_window(std::move(bytes)), detail::at_path(label),

@@ -129,6 +129,11 @@ std::unique_ptr<MessageSource> open_fd_stream(int fd, const std::string& label,
 // Mbox over an in-memory buffer (for tests, fuzzing and archive members).
 std::unique_ptr<MessageSource> open_mbox_buffer(std::string bytes, const std::string& label,
                                                 const ReaderOptions& opt = {});
+// One single-message input in memory (as a .eml file is read: a leading "From " line and BOM
+// dropped, empty -> empty_input, binary or a table -> not_mail, concatenated messages split);
+// `where` is copied into its message(s). For the Python module's Analyzer.analyze.
+std::unique_ptr<MessageSource> open_message_buffer(std::string bytes, SourceLocation where,
+                                                   const ReaderOptions& opt = {});
 // Any content in memory, detected by its bytes as a file would be (tests and fuzzing).
 std::unique_ptr<MessageSource> open_buffer(std::string bytes, const std::string& label,
                                            const ReaderOptions& opt = {});

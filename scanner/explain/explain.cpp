@@ -502,6 +502,11 @@ std::string render_text(const json& m, const Style& st) {
 
   section("Administrative domains");
   para(o, "  ", str(m["route"]).empty() ? std::string("(none found)") : str(m["route"]), st);
+  if (!str(m["nested_from"]).empty())  // the wrapper's own view (--nested outer)
+    para(o, "  ",
+         "(the route of the attached message " + str(m["nested_from"]) +
+             ", which gave the verdict; the wrapper's own hops above are not segmented)",
+         st);
 
   section("Antispam verdicts (decoded | raw)");
   if (m["antispam"].empty()) o += "  (no X-Forefront-Antispam-Report / X-Microsoft-Antispam(-Mailbox-Delivery) headers)\n";
@@ -684,6 +689,49 @@ void nested_paths(const mime::ParsedMessage& m, const std::string& prefix, int d
   }
 }
 
+// build_model of the message, plus its attached messages: each listed with the verdict it gets
+// on its own; the one that gave the verdict (or `nested`: a path, "outer" for none) explained
+// in full, analysed as the message it is. nullopt, with `error`, when `nested` names none.
+std::optional<json> whole_model(const mime::RawMessage& raw, const MessageReport& rep,
+                                const mime::ParsedMessage& msg, const heuristics::Analyzer& analyzer,
+                                const mime::Limits& limits, const std::string& nested, std::string& error) {
+  json model = build_model(raw, rep, msg, analyzer);
+  std::vector<std::pair<std::string, const mime::ParsedMessage*>> subs;
+  nested_paths(msg, "", 0, subs);
+  auto alone = [&](const mime::ParsedMessage& sm) {
+    mime::RawMessage r;
+    r.where = raw.where;
+    r.bytes.assign(sm.raw);
+    return r;
+  };
+  std::string known;
+  for (const auto& [p, sm] : subs) {
+    const MessageReport sr = analyze(alone(*sm), analyzer, limits, Digest::skip);
+    const bool ok = sr.status == Status::analysed;
+    model["nested_messages"].push_back({{"path", p},
+                                        {"subject", sr.subject},
+                                        {"verdict", verdict_word(sr)},
+                                        {"score", ok ? json(sr.assessment.score) : json(nullptr)}});
+    known += (known.empty() ? "" : ", ") + p;
+  }
+  const std::string path = nested == "outer" ? std::string() : nested.empty() ? rep.assessment.nested_from : nested;
+  if (!path.empty()) {
+    const mime::ParsedMessage* sm = find_nested(msg, path);
+    if (!sm) {
+      error = raw.where.to_string() + ": no attached message " + path + " (attached: " +
+              (known.empty() ? "none" : known) + ")";
+      return std::nullopt;
+    }
+    const mime::RawMessage nraw = alone(*sm);
+    const MessageReport nrep = analyze(nraw, analyzer, limits);
+    const mime::ParsedMessage nmsg = mime::parse_message(nraw.bytes, limits);
+    json view = build_model(nraw, nrep, nmsg, analyzer);
+    view["nested_path"] = path;
+    model["nested"] = {{"path", path}, {"chosen_by", nested.empty() ? "verdict" : "option"}, {"view", std::move(view)}};
+  }
+  return model;
+}
+
 int run_explain(ExplainOptions& o) {
   const auto analyzer_ptr = o.analysis.make_analyzer_or_report();
   if (!analyzer_ptr) return 2;
@@ -739,46 +787,13 @@ int run_explain(ExplainOptions& o) {
   }
   const MessageReport rep = analyze(raw, analyzer, o.analysis.limits);
   const mime::ParsedMessage msg = mime::parse_message(raw.bytes, o.analysis.limits);
-  json model = build_model(raw, rep, msg, analyzer);
-
-  // Attached messages: each listed with the verdict it gets on its own; the one that gave the
-  // verdict (or --nested PATH) explained in full, analysed as the message it is.
-  std::vector<std::pair<std::string, const mime::ParsedMessage*>> subs;
-  nested_paths(msg, "", 0, subs);
-  auto alone = [&](const mime::ParsedMessage& sm) {
-    mime::RawMessage r;
-    r.where = raw.where;
-    r.bytes.assign(sm.raw);
-    return r;
-  };
-  std::string known;
-  for (const auto& [p, sm] : subs) {
-    const MessageReport sr = analyze(alone(*sm), analyzer, o.analysis.limits, Digest::skip);
-    const bool ok = sr.status == Status::analysed;
-    model["nested_messages"].push_back({{"path", p},
-                                        {"subject", sr.subject},
-                                        {"verdict", verdict_word(sr)},
-                                        {"score", ok ? json(sr.assessment.score) : json(nullptr)}});
-    known += (known.empty() ? "" : ", ") + p;
+  std::string error;
+  const std::optional<json> built = whole_model(raw, rep, msg, analyzer, o.analysis.limits, o.nested, error);
+  if (!built) {
+    std::fprintf(stderr, "hdrscan: %s\n", error.c_str());
+    return 2;
   }
-  const std::string path = o.nested == "outer" ? std::string()
-                           : o.nested.empty()  ? rep.assessment.nested_from
-                                               : o.nested;
-  if (!path.empty()) {
-    const mime::ParsedMessage* sm = find_nested(msg, path);
-    if (!sm) {
-      std::fprintf(stderr, "hdrscan: %s: no attached message %s (attached: %s)\n",
-                   raw.where.to_string().c_str(), path.c_str(), known.empty() ? "none" : known.c_str());
-      return 2;
-    }
-    const mime::RawMessage nraw = alone(*sm);
-    const MessageReport nrep = analyze(nraw, analyzer, o.analysis.limits);
-    const mime::ParsedMessage nmsg = mime::parse_message(nraw.bytes, o.analysis.limits);
-    json view = build_model(nraw, nrep, nmsg, analyzer);
-    view["nested_path"] = path;
-    model["nested"] = {{"path", path}, {"chosen_by", o.nested.empty() ? "verdict" : "option"},
-                       {"view", std::move(view)}};
-  }
+  const json& model = *built;
 
   std::string text;
   if (o.format == "json") {
@@ -797,6 +812,15 @@ int run_explain(ExplainOptions& o) {
 }
 
 }  // namespace
+
+nlohmann::ordered_json explain_model(const mime::RawMessage& raw,
+                                     const heuristics::Analyzer& analyzer,
+                                     const mime::Limits& limits) {
+  const MessageReport rep = analyze(raw, analyzer, limits);
+  const mime::ParsedMessage msg = mime::parse_message(raw.bytes, limits);
+  std::string error;  // only a --nested path that names nothing fails: none is given here
+  return whole_model(raw, rep, msg, analyzer, limits, "", error).value_or(build_model(raw, rep, msg, analyzer));
+}
 
 void add_explain_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ExplainOptions>();

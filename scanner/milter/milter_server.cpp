@@ -404,7 +404,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (rt.test_scan_delay_ms)
         std::this_thread::sleep_for(std::chrono::milliseconds(rt.test_scan_delay_ms));
       // the milter neither logs nor returns the message digest: not computed
-      r.rep = analyze(raw, *rt.analyzer, rt.limits, Digest::skip);
+      r.rep = analyze(raw, *rt.analyzer, rt.limits, Digest::skip, Features::skip);
       for (const auto& e : r.rep.errors)
         if (e.code == "internal_error") r.err = e.detail;
     } catch (const std::exception& e) {

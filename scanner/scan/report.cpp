@@ -463,7 +463,6 @@ th{font-weight:600;background:#f6f7f9}td.num,th.num{text-align:right;font-varian
 .v-campaign{color:var(--campaign);font-weight:600}.v-suspicious{color:var(--suspicious);font-weight:600}.v-clean{color:var(--clean)}
 svg text{font:11px system-ui,sans-serif;fill:var(--mute)}code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
 details summary{cursor:pointer}.ev td{font-size:12px}.empty{color:var(--mute);font-style:italic}
-</style>
 th[data-sort=asc]::after{content:" \25B2"}th[data-sort=desc]::after{content:" \25BC"}
 #flagged-filter{width:100%;max-width:640px;margin:4px 0 8px;padding:4px 8px;font:inherit}
 </style>

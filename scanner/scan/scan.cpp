@@ -76,10 +76,6 @@ struct ScanOptions {
   InputOptions input;
 };
 
-struct Shard {
-  std::uint64_t k = 0, n = 1;  // k is 0-based
-};
-
 std::optional<Shard> parse_shard(const std::string& s) {
   const auto slash = s.find('/');
   if (slash == std::string::npos) return std::nullopt;
@@ -188,87 +184,6 @@ bool readable_input(const std::string& path, std::string& why, std::string& code
   }
   return true;
 }
-
-// Walks the inputs in command-line order and yields, one at a time, the messages of this
-// shard, numbered by their global sequence. An input that cannot be opened, or fails before
-// yielding anything, yields one unreadable record (not_found, io_error, internal_error) so
-// nothing is lost; the reason also goes to standard error. Not thread-safe: the scan driver
-// serialises next().
-class InputWalker {
- public:
-  InputWalker(const std::vector<std::string>& paths, const mime::ReaderOptions& ropt, Shard shard)
-      : paths_(paths), ropt_(ropt), shard_(shard) {}
-
-  bool next(Work& out) {
-    for (;;) {
-      if (!path_) {
-        if (next_path_ >= paths_.size()) return false;
-        path_ = &paths_[next_path_++];
-        yielded_ = 0;
-        error_.clear();
-        code_ = "internal_error";  // an exception from a reader is a bug
-        if (readable_input(*path_, error_, code_)) {
-          try {
-            src_ = mime::open_source(*path_, ropt_);
-          } catch (const std::exception& e) {
-            error_ = e.what();
-          } catch (...) {
-            error_ = "unknown error";
-          }
-        }
-      }
-      if (src_) {
-        try {
-          mime::RawMessage raw;
-          while (src_->next(raw)) {
-            const std::uint64_t s = seq_++;
-            ++yielded_;
-            if (s % shard_.n == shard_.k) {
-              out = Work{0, s, std::move(raw)};
-              return true;
-            }
-            raw = mime::RawMessage{};
-          }
-        } catch (const std::exception& e) {
-          error_ = e.what();
-        } catch (...) {
-          error_ = "unknown error";
-        }
-      }
-      // This input is done.
-      const std::string* path = path_;
-      path_ = nullptr;
-      src_.reset();
-      if (error_.empty()) continue;
-      ++input_errors_;
-      std::fprintf(stderr, "hdrscan: %s: %s\n", path->c_str(), error_.c_str());
-      if (yielded_ == 0) {
-        Work w;
-        w.seq = seq_++;
-        w.raw.where.path = *path;
-        w.raw.error = error_;
-        w.raw.error_code = code_;
-        if (w.seq % shard_.n == shard_.k) {
-          out = std::move(w);
-          return true;
-        }
-      }
-    }
-  }
-
-  std::uint64_t input_errors() const { return input_errors_; }
-
- private:
-  const std::vector<std::string>& paths_;
-  mime::ReaderOptions ropt_;
-  Shard shard_;
-  std::size_t next_path_ = 0;
-  const std::string* path_ = nullptr;  // the input being read; null between inputs
-  std::unique_ptr<mime::MessageSource> src_;
-  std::uint64_t seq_ = 0, yielded_ = 0, input_errors_ = 0;
-  std::string error_;  // why the current input could not be (fully) read
-  std::string code_;   // its error code
-};
 
 int run_scan(ScanOptions& o) {
   const auto start = Clock::now();
@@ -387,7 +302,7 @@ int run_scan(ScanOptions& o) {
   if (threads == 1) {
     // One thread means one: read, analyse, render and write in this thread, no hand-offs.
     Work w;
-    while (walker.next(w)) {
+    while (walker.next(w.seq, w.raw)) {
       Finished f = finish(w);
       if (!emit(f)) break;
     }
@@ -450,7 +365,7 @@ int run_scan(ScanOptions& o) {
           Work w;
           {
             std::lock_guard wl(walk_mu);
-            const bool got = !exhausted && walker.next(w);
+            const bool got = !exhausted && walker.next(w.seq, w.raw);
             std::lock_guard lk(mu);
             if (!got) {
               exhausted = true;
@@ -507,6 +422,72 @@ int run_scan(ScanOptions& o) {
 }
 
 }  // namespace
+
+// ---- InputWalker (scan.hpp)
+
+InputWalker::InputWalker(std::vector<std::string> paths, const mime::ReaderOptions& ropt,
+                         Shard shard, bool report_errors)
+    : paths_(std::move(paths)), ropt_(ropt), shard_(shard), report_errors_(report_errors) {}
+
+InputWalker::~InputWalker() = default;
+
+bool InputWalker::next(std::uint64_t& seq, mime::RawMessage& out) {
+  for (;;) {
+    if (!path_) {
+      if (next_path_ >= paths_.size()) return false;
+      path_ = &paths_[next_path_++];
+      yielded_ = 0;
+      error_.clear();
+      code_ = "internal_error";  // an exception from a reader is a bug
+      if (readable_input(*path_, error_, code_)) {
+        try {
+          src_ = mime::open_source(*path_, ropt_);
+        } catch (const std::exception& e) {
+          error_ = e.what();
+        } catch (...) {
+          error_ = "unknown error";
+        }
+      }
+    }
+    if (src_) {
+      try {
+        mime::RawMessage raw;
+        while (src_->next(raw)) {
+          const std::uint64_t s = seq_++;
+          ++yielded_;
+          if (s % shard_.n == shard_.k) {
+            seq = s;
+            out = std::move(raw);
+            return true;
+          }
+          raw = mime::RawMessage{};
+        }
+      } catch (const std::exception& e) {
+        error_ = e.what();
+      } catch (...) {
+        error_ = "unknown error";
+      }
+    }
+    // This input is done.
+    const std::string* path = path_;
+    path_ = nullptr;
+    src_.reset();
+    if (error_.empty()) continue;
+    ++input_errors_;
+    if (report_errors_) std::fprintf(stderr, "hdrscan: %s: %s\n", path->c_str(), error_.c_str());
+    if (yielded_ == 0) {
+      const std::uint64_t s = seq_++;
+      if (s % shard_.n == shard_.k) {
+        seq = s;
+        out = mime::RawMessage{};
+        out.where.path = *path;
+        out.error = error_;
+        out.error_code = code_;
+        return true;
+      }
+    }
+  }
+}
 
 void add_scan_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ScanOptions>();

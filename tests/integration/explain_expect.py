@@ -138,15 +138,20 @@ def structure(x, raw):
         bad.append("route %r without zones" % x["route"])
     # Every evidence signal is a fired check; as many fired checks as evidence signals. For a
     # wrapped report the attached message's checks are named "nested[N]:signal" while the
-    # evidence keeps the bare signal (explain's weight column does not follow that prefix yet:
-    # not asserted here, reported to the lead).
+    # evidence keeps the bare signal; a fired check carries the summed weight of its evidence
+    # (issue 18: a nested signal once showed +0 in the table and +39 in the evidence).
     checks = {c["signal"]: c for c in x["checks"]}
     if not checks or not all(c["why"] for c in x["checks"]):
         bad.append("checks missing or without a why")
     prefix = x["nested_from"] + ":" if x["nested_from"] else ""
+    weights = {}
     for e in x["evidence"]:
         if not checks.get(prefix + e["signal"], {}).get("fired"):
             bad.append("evidence %s is not a fired check" % e["signal"])
+        weights[prefix + e["signal"]] = weights.get(prefix + e["signal"], 0) + e["weight"]
+    for sig, w in weights.items():
+        if sig in checks and checks[sig]["weight"] != w:
+            bad.append("check %s weight %r, evidence %r" % (sig, checks[sig]["weight"], w))
     fired = {c["signal"] for c in x["checks"] if c["fired"] and c["signal"].startswith(prefix)}
     if len(fired) != len({e["signal"] for e in x["evidence"]}):
         bad.append("fired checks %r vs evidence %r" % (sorted(fired), [e["signal"] for e in x["evidence"]]))

@@ -18,7 +18,7 @@ EXPECT="$SRC/tests/integration/explain_expect.py"
 WRAP="$SRC/corpus/samples/campaign-wrapped-report.eml"
 
 # ---- nested messages
-python3 - "$WRAP" <<'PYEOF' || fail "fixtures"
+python3 - "$WRAP" "$SRC/corpus/samples/related-relay-intact.eml" <<'PYEOF' || fail "fixtures"
 import email, email.policy, sys
 from email.message import EmailMessage
 raw = open(sys.argv[1], "rb").read()
@@ -33,6 +33,11 @@ w["Message-ID"] = "<twice@example.org>"; w["Date"] = "Wed, 20 Jul 2022 08:00:00 
 w.set_content("see the attached report")
 w.add_attachment(raw, maintype="message", subtype="rfc822")
 open("twice.eml", "wb").write(bytes(w))
+# A 6000-byte header value, for the JSON (it was cut at 4 KB).
+base = open(sys.argv[2], "rb").read()
+val = "CIP:198.51.100.7;" + ";".join("K%d:%s" % (i, "v" * 40) for i in range(140))
+open("long.eml", "wb").write(b"X-Forefront-Antispam-Report-Untrusted: " + val.encode() + b"\n" + base)
+open("long.value", "w").write(val)
 PYEOF
 run w.json w.err explain --format json "$WRAP"
 expect_eq "$RC" 1 "explain exit status of the wrapped campaign report"
@@ -56,8 +61,8 @@ for e in v["evidence"]:
     assert fired.get(e["signal"]) == e["weight"], (e["signal"], e["weight"], fired.get(e["signal"]))
 assert sum(f["points"] for f in v["score_breakdown"]) >= v["score"] > 0
 print("nested view:", len(v["received"]), "hops,", len(fired), "fired signals, score", v["score"])
+json.dump(v, open("view.json", "w"))
 PYEOF
-python3 -c "import json,sys; json.dump(json.load(open('w.json'))['nested']['view'], open('view.json','w'))"
 python3 "$EXPECT" view.json attached.eml campaign || fail "the attached message's view differs from its bytes"
 pass "explain on a wrapper: the attached message's full view, checked against its bytes"
 
@@ -77,20 +82,24 @@ run b.txt b.err explain --nested 'nested[3]' "$WRAP"
 expect_eq "$RC" 2 "explain --nested naming no attachment"
 grep -qF 'no attached message nested[3] (attached: nested[0])' b.err || fail "--nested error: $(cat b.err)"
 run t.json t.err explain --format json twice.eml
-python3 - t.json <<'PYEOF' || fail "two levels deep"
+run t2.json t2.err explain --format json --nested 'nested[0]' twice.eml
+run t3.json t3.err explain --format json --nested outer twice.eml
+python3 - t.json t2.json w.json t3.json <<'PYEOF' || fail "two levels deep; --nested nested[0] on the twice-forwarded report"
 import json, sys
-x = json.load(open(sys.argv[1]))
+x, x2, w, x3 = (json.load(open(p)) for p in sys.argv[1:])
+# The wrapper's own checks name the deeper message by its full path, with the evidence's points.
+ev = {}
+for e in x3["evidence"]:
+    assert e["message"] == "nested[0].nested[0]", e["message"]
+    ev[e["message"] + ":" + e["signal"]] = ev.get(e["message"] + ":" + e["signal"], 0) + e["weight"]
+fired = {c["signal"]: c["weight"] for c in x3["checks"] if c["fired"]}
+assert ev and all(fired.get(k) == v for k, v in ev.items()), (ev, fired)
 assert x["nested_from"] == x["nested"]["path"] == "nested[0].nested[0]", x["nested_from"]
 assert [m["path"] for m in x["nested_messages"]] == ["nested[0]", "nested[0].nested[0]"]
 assert x["nested"]["view"]["score"] == x["score"] and x["verdict"] == "campaign"
-PYEOF
-run t2.json t2.err explain --format json --nested 'nested[0]' twice.eml
-python3 - t2.json w.json <<'PYEOF' || fail "--nested nested[0] on the twice-forwarded report"
-import json, sys
-x, w = (json.load(open(p)) for p in sys.argv[1:])
-n = x["nested"]
+# --nested nested[0]: the middle message, i.e. the report explained above
+n = x2["nested"]
 assert n["path"] == "nested[0]" and n["chosen_by"] == "option"
-assert n["view"]["sha256"] != w["sha256"] or n["view"]["message_id"] == w["message_id"]
 assert n["view"]["message_id"] == w["message_id"], (n["view"]["message_id"], w["message_id"])
 PYEOF
 pass "--nested (two levels, outer, a missing path), scan names the attachment"
@@ -228,13 +237,6 @@ PYEOF
 pass "explain fits 80 columns, a 90-column terminal and 100 when piped, cuts nothing; --wide"
 
 # JSON keeps a long value whole (it was cut at 4 KB).
-python3 - "$SRC/corpus/samples/related-relay-intact.eml" long.eml <<'PYEOF' || fail "fixture"
-import sys
-raw = open(sys.argv[1], "rb").read()
-val = "CIP:198.51.100.7;" + ";".join("K%d:%s" % (i, "v" * 40) for i in range(140))
-open(sys.argv[2], "wb").write(b"X-Forefront-Antispam-Report-Untrusted: " + val.encode() + b"\n" + raw)
-open("long.value", "w").write(val)
-PYEOF
 run long.json long.err explain --format json long.eml
 python3 - long.json long.value <<'PYEOF' || fail "JSON cut a long value"
 import json, sys

@@ -93,7 +93,7 @@ complete_words() {  # complete_words WORD... : the completions of the last word
     _hdrscan; printf "%s\n" "${COMPREPLY[@]}" | sort' \
     bash "$BC" "$D$prefix/share/bash-completion/completions/hdrscan" "$@"
 }
-[ "$(complete_words hdrscan '' | tr '\n' ' ')" = "audit explain milter scan signals " ] ||
+[ "$(complete_words hdrscan '' | tr '\n' ' ')" = "audit explain milter scan signals waves " ] ||
   fail "completion of subcommands: $(complete_words hdrscan '' | tr '\n' ' ')"
 complete_words hdrscan scan --only | grep -qx -- --only-matches || fail "completion: --only"
 complete_words hdrscan milter --con | grep -qx -- --config || fail "completion: milter --con"

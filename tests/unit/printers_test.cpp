@@ -86,7 +86,10 @@ TEST_CASE("JSONL record: schema fields in order, nullable source fields, UTF-8 m
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
   CHECK(keys == std::vector<std::string>{"schema", "seq", "source", "size", "sha256", "message_id", "date", "from",
                                          "subject", "verdict", "score", "evidence", "errors", "defects", "failed",
-                                         "route", "nested_from", "connection", "score_breakdown", "gate", "exo_time"});
+                                         "route", "nested_from", "connection", "score_breakdown", "gate", "exo_time",
+                                         "grouping"});
+  CHECK(j["grouping"].is_null());  // a report made by hand, not by analyze(): no features
+  CHECK(j["connection"]["tenant_name"] == "");
   CHECK(j["schema"] == "hdrscan.scan/2");
   CHECK(j["connection"]["ip"] == "170.75.174.95");
   CHECK(j["connection"]["tenant_id"] == "28be3916-1e52-460c-b465-99ad2299a6ea");
@@ -307,6 +310,8 @@ TEST_CASE("HTML report: aggregates, connecting IPs and tenants of flagged mail, 
   // Rendered by hdrscan (complete without JavaScript): the flagged rows, escaped, and what
   // "flagged" means.
   CHECK(page.find("&lt;/script&gt;&lt;script&gt;alert(1)") != std::string::npos);
+  CHECK(page.find("</style>\n</head>\n<body") != std::string::npos);  // no stray CSS as text
+  CHECK(page.find("</style>") == page.rfind("</style>"));
   CHECK(page.find("data-min-verdict=\"suspicious\" data-flagged=\"3\"") != std::string::npos);
   std::size_t rows = 0;
   for (std::size_t p = page.find("<tr class=\"flagged\""); p != std::string::npos; p = page.find("<tr class=\"flagged\"", p + 1))

@@ -1,0 +1,294 @@
+// features.cpp: grouping features of one parsed message (features.hpp). Pure; reads only the
+// message's headers, its first text/html part's facts and its first text/plain part.
+#include "mime/fields/features.hpp"
+
+#include <algorithm>
+#include <bit>
+
+#include "mime/fields/fields.hpp"
+#include "mime/net.hpp"
+#include "mime/text.hpp"
+
+namespace hdrscan::mime {
+namespace {
+
+constexpr std::size_t kMaxToken = 24;
+constexpr std::size_t kMaxWords = 2048;  // of the visible text, the first
+
+// splitmix64's finaliser: spreads every input bit over the 64 output bits.
+std::uint64_t mix(std::uint64_t h) {
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  h ^= h >> 31;
+  return h;
+}
+
+std::uint64_t fnv1a(std::string_view s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return mix(h);  // FNV's high bits are weak for short inputs
+}
+
+bool host_char(char c) {
+  return text::is_alpha(c) || text::is_digit(c) || c == '-' || c == '.' || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+// The domain of an address-like value ("a@b.c", "<a@b.c>", or a bare "b.c" for smtp.mailfrom).
+std::string domain_of(std::string_view v) {
+  v = text::trim(text::bounded(v));
+  if (v.find('@') != std::string_view::npos) return address_domain(v);
+  std::string d = text::lower(v);
+  while (!d.empty() && d.back() == '.') d.pop_back();
+  if (d.empty() || !std::all_of(d.begin(), d.end(), host_char)) return {};
+  return d;
+}
+
+std::string first_value(const ParsedMessage& msg, std::string_view name) {
+  const HeaderField* f = msg.headers.first(name);
+  return f ? f->decoded : std::string();
+}
+
+std::string envelope_domain(const ParsedMessage& msg) {
+  if (auto d = domain_of(extract_address(first_value(msg, "Return-Path"))); !d.empty()) return d;
+  for (const HeaderField* f : msg.headers.all("Authentication-Results")) {
+    const auto ar = parse_authentication_results(f->value);
+    if (const auto* spf = ar.find("spf"))
+      if (auto d = domain_of(spf->prop("smtp.mailfrom")); !d.empty()) return d;
+  }
+  for (const HeaderField* f : msg.headers.all("Received-SPF")) {
+    const auto spf = parse_received_spf(f->value);
+    if (auto d = domain_of(spf.prop("envelope-from")); !d.empty()) return d;
+  }
+  return {};
+}
+
+std::string tenant_of(std::string_view domain) {
+  if (!text::iends_with(domain, ".onmicrosoft.com")) return {};
+  return registrable_domain(domain);  // contoso.mail.onmicrosoft.com -> contoso.onmicrosoft.com
+}
+
+std::string tenant_name(const ParsedMessage& msg, const std::string& envelope,
+                        const std::string& from) {
+  const std::string candidates[] = {domain_of(first_value(msg, "X-OriginatorOrg")), envelope, from};
+  for (const auto& c : candidates)
+    if (auto t = tenant_of(c); !t.empty()) return t;
+  for (const HeaderField* h : msg.headers.all("DKIM-Signature"))
+    if (const auto d = parse_tag_list(h->value).get("d"))
+      if (auto t = tenant_of(*d); !t.empty()) return t;
+  return {};
+}
+
+void add_host(MessageFeatures& f, std::string_view url) {
+  std::string host = url_host(url);
+  if (host.empty() || f.url_hosts.size() >= kMaxUrlHosts) return;
+  if (std::find(f.url_hosts.begin(), f.url_hosts.end(), host) != f.url_hosts.end()) return;
+  std::string reg = registrable_domain(host);
+  if (!reg.empty() &&
+      std::find(f.url_domains.begin(), f.url_domains.end(), reg) == f.url_domains.end())
+    f.url_domains.push_back(std::move(reg));
+  f.url_hosts.push_back(std::move(host));
+}
+
+bool url_start(std::string_view s, std::size_t i) {
+  return text::istarts_with(s.substr(i), "http://") || text::istarts_with(s.substr(i), "https://");
+}
+
+// URLs written in plain text (the HTML part's come from its links and images).
+void add_text_urls(MessageFeatures& f, std::string_view t) {
+  for (std::size_t i = 0; i < t.size() && f.url_hosts.size() < kMaxUrlHosts; ++i) {
+    if ((t[i] != 'h' && t[i] != 'H') || !url_start(t, i)) continue;
+    std::size_t e = i;
+    while (e < t.size() && !text::is_space(t[e]) && t[e] != '>' && t[e] != '"' && t[e] != ')') ++e;
+    add_host(f, t.substr(i, e - i));
+    i = e;
+  }
+}
+
+// Hashes of the lower-cased word tokens of `t`, URLs dropped, a token holding a digit
+// folded to "0", tokens over kMaxToken bytes dropped (no strings built: this runs on every
+// analysed message).
+std::vector<std::uint64_t> word_hashes(std::string_view t) {
+  std::vector<std::uint64_t> out;
+  const auto word_char = [](char c) {
+    return text::is_alpha(c) || text::is_digit(c) || static_cast<unsigned char>(c) >= 0x80;
+  };
+  std::size_t i = 0;
+  while (i < t.size()) {
+    const char c = t[i];
+    if ((c == 'h' || c == 'H' || c == 'w' || c == 'W') &&
+        (url_start(t, i) || text::istarts_with(t.substr(i), "www."))) {
+      while (i < t.size() && !text::is_space(t[i])) ++i;
+      continue;
+    }
+    if (!word_char(c)) {
+      ++i;
+      continue;
+    }
+    std::uint64_t h = 1469598103934665603ull;
+    bool digit = false;
+    std::size_t e = i;
+    for (; e < t.size() && word_char(t[e]); ++e) {
+      digit = digit || text::is_digit(t[e]);
+      h = (h ^ static_cast<unsigned char>(text::to_lower(t[e]))) * 1099511628211ull;
+    }
+    if (e - i <= kMaxToken) out.push_back(digit ? 0x30u : h);
+    i = e;
+  }
+  return out;
+}
+
+// The distinct k-shingles of a token-hash sequence (fewer tokens than k: one shingle of all),
+// each a 64-bit hash, sorted.
+std::vector<std::uint64_t> shingles(const std::vector<std::uint64_t>& w, std::size_t k,
+                                    std::uint64_t salt) {
+  std::vector<std::uint64_t> out;
+  if (w.empty()) return out;
+  if (w.size() < k) k = w.size();
+  out.reserve(w.size() - k + 1);
+  for (std::size_t i = 0; i + k <= w.size(); ++i) {
+    std::uint64_t h = salt;
+    for (std::size_t j = 0; j < k; ++j) h = (h ^ w[i + j]) * 0x9e3779b97f4a7c15ull + j;
+    h = mix(h);
+    out.push_back(h);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// 0, 1, 2-9, 10+ as a word: counts that vary by one row between messages of a template
+// should not move the fingerprint much, sizes of images much less.
+std::string size_class(int px) {
+  if (px < 0) return "?";
+  if (px <= 2) return "dot";
+  if (px < 100) return "small";
+  if (px < 400) return "mid";
+  return "large";
+}
+
+void fingerprint(const ParsedMessage& msg, MessageFeatures& f) {
+  std::vector<std::uint64_t> structure;
+  std::string_view text;
+  std::string alts;
+  if (msg.html.present) {
+    std::vector<std::uint64_t> tags;
+    std::string_view sk = msg.html.skeleton;
+    for (std::size_t i = 0; i < sk.size();) {
+      const auto sp = std::min(sk.find(' ', i), sk.size());
+      if (sp > i) tags.push_back(fnv1a(sk.substr(i, sp - i)));
+      i = sp + 1;
+    }
+    structure = shingles(tags, 4, 0x5354);
+    std::size_t linked = 0;
+    for (const auto& l : msg.html.links)
+      if (!l.hidden && l.images > 0) structure.push_back(fnv1a("layout:link-with-images"));
+    for (const auto& im : msg.html.images) {
+      if (im.hidden) continue;
+      if (im.link >= 0) ++linked;
+      structure.push_back(fnv1a("layout:img:" + std::string(im.link >= 0 ? "linked:" : "") +
+                                size_class(im.width) + "x" + size_class(im.height)));
+      if (!im.alt.empty() && alts.size() < kFeatureTextBytes) (alts += ' ') += im.alt;
+    }
+    for (const auto& l : msg.html.links)
+      if (!l.hidden && !l.text.empty() && alts.size() < kFeatureTextBytes) (alts += ' ') += l.text;
+    structure.push_back(
+        fnv1a("layout:linked-images:" + std::to_string(std::min<std::size_t>(linked, 3))));
+    std::sort(structure.begin(), structure.end());
+    structure.erase(std::unique(structure.begin(), structure.end()), structure.end());
+    // The prose of an HTML body is its prominent text (image alts, link texts); its visible
+    // text only when those are short: the campaign's visible word salad is random, its alts
+    // and calls to action are the kit's.
+    if (alts.size() < 64) text = msg.html.visible_text;
+  } else if (const BodyPart* p = msg.first_text()) {
+    text = p->text;
+  }
+  std::vector<std::uint64_t> w = word_hashes(text.substr(0, kFeatureTextBytes));
+  if (w.size() > kMaxWords) w.resize(kMaxWords);
+  const std::vector<std::uint64_t> wa = word_hashes(alts);
+  w.insert(w.end(), wa.begin(), wa.end());
+  const std::vector<std::uint64_t> prose = shingles(w, 3, 0x5458);
+  SimHasher hs, ht;
+  for (const auto s : structure) hs.add(s);
+  for (const auto s : prose) ht.add(s);
+  const double weight = structure.empty() || prose.empty()
+                            ? 1.0
+                            : std::min(1.0, static_cast<double>(structure.size()) /
+                                                static_cast<double>(prose.size()));
+  const std::uint64_t value = hs.value(&ht, weight);
+  f.template_shingles = structure.size() + prose.size();
+  f.template_hash = f.template_shingles ? value : 0;
+}
+
+}  // namespace
+
+void SimHasher::add(std::uint64_t x) {
+  for (int b = 0; b < 64; ++b) count[b] += static_cast<std::int32_t>((x >> b) & 1) * 2 - 1;
+}
+
+void SimHasher::add(std::string_view feature) { add(fnv1a(feature)); }
+
+std::uint64_t SimHasher::value(const SimHasher* other, double weight) const {
+  std::uint64_t out = 0;
+  for (int b = 0; b < 64; ++b) {
+    const double v = count[b] + (other ? weight * other->count[b] : 0.0);
+    if (v > 0) out |= std::uint64_t{1} << b;
+  }
+  return out;
+}
+
+int hamming(std::uint64_t a, std::uint64_t b) { return std::popcount(a ^ b); }
+
+std::string url_host(std::string_view url) {
+  url = text::trim(text::bounded(url));
+  std::size_t p;
+  if (text::istarts_with(url, "http://"))
+    p = 7;
+  else if (text::istarts_with(url, "https://"))
+    p = 8;
+  else if (url.substr(0, 2) == "//")
+    p = 2;
+  else
+    return {};
+  std::string_view auth = url.substr(p);
+  auth = auth.substr(0, std::min(auth.find_first_of("/?#\\"), auth.size()));
+  if (const auto at = auth.rfind('@'); at != std::string_view::npos) auth.remove_prefix(at + 1);
+  if (!auth.empty() && auth.front() == '[') {  // IPv6 literal
+    const auto close = auth.find(']');
+    if (close == std::string_view::npos) return {};
+    const auto ip = parse_ip(auth.substr(0, close + 1));
+    return ip ? ip->to_string() : std::string();
+  }
+  if (const auto colon = auth.find(':'); colon != std::string_view::npos)
+    auth = auth.substr(0, colon);
+  std::string host = text::lower(auth);
+  while (!host.empty() && host.back() == '.') host.pop_back();
+  if (host.empty() || host.size() > 253 || !std::all_of(host.begin(), host.end(), host_char))
+    return {};
+  return host;
+}
+
+std::string sending_tenant_name(const ParsedMessage& msg) {
+  return tenant_name(msg, envelope_domain(msg),
+                     domain_of(extract_address(first_value(msg, "From"))));
+}
+
+MessageFeatures extract_features(const ParsedMessage& msg) {
+  MessageFeatures f;
+  f.envelope_domain = envelope_domain(msg);
+  f.from_domain = domain_of(extract_address(first_value(msg, "From")));
+  f.tenant_name = tenant_name(msg, f.envelope_domain, f.from_domain);
+  for (const auto& l : msg.html.links) add_host(f, l.href);
+  for (const auto& im : msg.html.images) add_host(f, im.src);
+  if (const BodyPart* p = msg.first_text())
+    add_text_urls(f, std::string_view(p->text).substr(0, kFeatureTextBytes));
+  if (const HeaderField* d = msg.headers.first("Date")) f.date = parse_rfc5322_date(d->value);
+  f.subject = first_value(msg, "Subject");
+  if (f.subject.size() > 998) f.subject.resize(998);
+  fingerprint(msg, f);
+  return f;
+}
+
+}  // namespace hdrscan::mime

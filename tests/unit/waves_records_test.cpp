@@ -1,0 +1,139 @@
+// waves_records_test.cpp: the pieces `hdrscan waves` stands on, on real messages: grouping
+// features of a parsed message (mime/fields/features.hpp: URL hosts, tenant name, template
+// fingerprint), a scan record read back (scanner/records.hpp) and its errors, UUIDv5 (the
+// export ids), grouping of records made by the pipeline from the repository's samples.
+#include <doctest/doctest.h>
+
+#include "mime/fields/features.hpp"
+#include "mime/message.hpp"
+#include "scanner/pipeline.hpp"
+#include "scanner/printers.hpp"
+#include "scanner/records.hpp"
+#include "scanner/waves/waves.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace {
+
+using namespace hdrscan;
+const std::filesystem::path kSamples = std::filesystem::path(HDRSCAN_SOURCE_DIR) / "corpus/samples";
+
+scanner::MessageReport report_of(const std::filesystem::path& p) {
+  static const heuristics::Analyzer analyzer(
+      std::make_shared<heuristics::IndicatorPack>(heuristics::IndicatorPack::builtin()));
+  mime::RawMessage raw;
+  raw.where.path = p.string();
+  raw.bytes = test::slurp(p);
+  return scanner::analyze(raw, analyzer);
+}
+
+}  // namespace
+
+TEST_CASE("url_host: userinfo, ports, IP literals and junk") {
+  CHECK(mime::url_host("https://Img.Example.CO.UK:8443/a?b#c") == "img.example.co.uk");
+  CHECK(mime::url_host("http://paypal.com@203.0.113.9/x") == "203.0.113.9");
+  CHECK(mime::url_host("//cdn.example.net/x.png") == "cdn.example.net");
+  CHECK(mime::url_host("http://[2001:db8::1]:80/") == "2001:db8::1");
+  CHECK(mime::url_host("mailto:a@example.com").empty());
+  CHECK(mime::url_host("http://exa mple.com/").empty());
+  CHECK(mime::url_host("http:///path").empty());
+}
+
+TEST_CASE("features of a campaign sample: tenant name, sender and URL domains, fingerprint") {
+  const auto r = report_of(kSamples / "campaign-consumer-1.eml");
+  REQUIRE(r.features.has_value());
+  const auto& f = *r.features;
+  CHECK(f.tenant_name == "ilnrkles.onmicrosoft.com");
+  CHECK(r.tenant_name == f.tenant_name);
+  CHECK(f.envelope_domain == "ilnrkles.onmicrosoft.com");
+  CHECK(f.from_domain == "loyaltybybkm.info");
+  CHECK(std::find(f.url_domains.begin(), f.url_domains.end(), "yusfobkal.co.uk") !=
+        f.url_domains.end());
+  CHECK(f.template_shingles > 16);
+  CHECK(f.template_hash != 0);
+  // the same bytes give the same fingerprint; a clean message carries none
+  CHECK(report_of(kSamples / "campaign-consumer-1.eml").features->template_hash == f.template_hash);
+  const auto clean = report_of(kSamples / "clean-hybrid-relay.eml");
+  CHECK(clean.assessment.verdict == heuristics::Verdict::clean);
+  CHECK_FALSE(clean.features.has_value());
+}
+
+TEST_CASE("a wrapper's features are the attached message's") {
+  const auto r = report_of(kSamples / "campaign-wrapped-report.eml");
+  REQUIRE(r.features.has_value());
+  CHECK(r.assessment.nested_from == "nested[0]");
+  CHECK(r.features->subject != r.subject);  // the lure, not the user's "FW:" wrapper
+  CHECK_FALSE(r.features->subject.empty());
+}
+
+TEST_CASE("SimHash: identical sets agree, a changed feature moves few bits") {
+  mime::SimHasher a, b;
+  for (int i = 0; i < 40; ++i) {
+    a.add("f" + std::to_string(i));
+    b.add("f" + std::to_string(i == 7 ? 1000 : i));
+  }
+  CHECK(mime::hamming(a.value(), a.value()) == 0);
+  CHECK(mime::hamming(a.value(), b.value()) <= 12);
+}
+
+TEST_CASE("a record written by the printer reads back") {
+  const auto r = report_of(kSamples / "campaign-thirdparty-1.eml");
+  const std::string line = scanner::record_to_jsonl({7, &r});
+  std::string why;
+  const auto rec = scanner::parse_scan_record(line, why);
+  REQUIRE_MESSAGE(rec.has_value(), why);
+  CHECK(rec->seq == 7);
+  CHECK(rec->verdict == "campaign");
+  CHECK(rec->has_grouping);
+  REQUIRE(rec->connection.has_value());
+  CHECK(rec->connection->tenant_id == r.assessment.connection->tenant_id);
+  CHECK(rec->template_hash == r.features->template_hash);
+  REQUIRE(rec->time.has_value());
+  CHECK(scanner::iso_utc(*rec->time) == scanner::iso_utc(*r.assessment.exo_time));
+}
+
+TEST_CASE("bad records: a reason, never an exception") {
+  std::string why;
+  CHECK_FALSE(scanner::parse_scan_record("{\"schema\":\"hdrscan.scan/2\",\"seq\":1", why));
+  CHECK(why.find("not JSON") != std::string::npos);
+  CHECK_FALSE(scanner::parse_scan_record("{\"schema\":\"hdrscan.audit/1\"}", why));
+  CHECK(why.find("hdrscan.audit/1") != std::string::npos);
+  CHECK_FALSE(scanner::parse_scan_record("{\"schema\":\"hdrscan.scan/2\",\"seq\":-1}", why));
+  CHECK(why.find("seq") != std::string::npos);
+  CHECK_FALSE(scanner::parse_scan_record("[1,2]", why));
+  CHECK(scanner::parse_iso_utc("2022-07-17T09:20:13Z") == 1658049613);
+  CHECK_FALSE(scanner::parse_iso_utc("2022-07-17 09:20:13"));
+}
+
+TEST_CASE("uuid5: the RFC 4122 construction") {
+  // Python: uuid.uuid5(uuid.NAMESPACE_DNS, "python.org")
+  CHECK(scanner::uuid5("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "python.org") ==
+        "886313e1-3b8a-5372-9b90-0c9aee199e5d");
+}
+
+TEST_CASE("grouping: the samples' campaign messages, linked only within the window") {
+  std::vector<scanner::WaveRecord> recs;
+  for (const char* name : {"campaign-consumer-1.eml", "campaign-consumer-2.eml",
+                           "campaign-thirdparty-1.eml", "campaign-thirdparty-2.eml"}) {
+    const auto r = report_of(kSamples / name);
+    std::string why;
+    auto rec = scanner::parse_scan_record(scanner::record_to_jsonl({0, &r}), why);
+    REQUIRE(rec.has_value());
+    recs.push_back({*rec, name, 1});
+  }
+  // Two records of one tenant and IP, a day apart: one wave within 72 h, none within 1 h.
+  auto twin = recs[0];
+  twin.rec.sha256 = std::string(64, 'f');
+  *twin.rec.time += 86400;
+  recs.push_back(twin);
+  scanner::WaveOptions opt;
+  const auto waves = scanner::group_waves(recs, opt);
+  REQUIRE(waves.size() >= 1);
+  const auto& w = waves.front();
+  CHECK(w.members.size() >= 2);
+  CHECK(w.links.count("tenant") == 1);
+  opt.window = 3600;
+  opt.link_template = false;
+  opt.link_url = false;
+  for (const auto& v : scanner::group_waves(recs, opt))
+    for (const auto i : v.members) CHECK(recs[i].file != recs[0].file);  // consumer-1 alone
+}
