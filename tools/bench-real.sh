@@ -3,12 +3,13 @@
 #
 # Inputs (tools/bench_real.py, from $SHARED, built once under $OUT/real): the ham-spam set
 # (SpamAssassin), dev_m365_legit (Microsoft 365 list mail), dev_relays (real phishing), each
-# as one file per message (SET.files/, links to the corpus read in place) and as one mboxrd
+# as one file per message (the corpus folder read in place: hdrscan walks it, rspamd gets
+# SET.list; ham-spam's folder also holds its LICENSE, one not_mail record) and as one mboxrd
 # (SET.mbox); and hamspam-big.mbox, the ham-spam mbox repeated to >= $REAL_MB MB.
 # Runs, page cache hot, each $ROUNDS rounds (rounds interleaved when a second binary is
 # given, --hdrscan-b): hdrscan scan --format jsonl --output /dev/null --threads 1 on every
 # input (and --threads $NPROC on the big mbox); the floor (split, split + SHA-256) on every
-# mbox; rspamd (one timed pass after a warm-up) on every SET.files when peers are on.
+# mbox; rspamd (one timed pass after a warm-up) on every set's files when peers are on.
 # Each row: median wall seconds, median CPU seconds (user+system), peak RSS (largest of the
 # rounds) and every round's CPU seconds: CPU seconds are the figure to read on a shared
 # machine. Rows go to $REAL_RES (name, set, input, messages, bytes, wall_s, cpu_s,
@@ -28,7 +29,7 @@ real_record() {  # name set input messages bytes walls cpus rss note
 }
 
 # hdrscan rows for one input: label "" (HDRSCAN) and "b" (HDRSCAN_B), rounds interleaved
-real_hdrscan() {  # set input path threads
+real_hdrscan() {  # set input path threads [bytes]
   local set=$1 kind=$2 path=$3 threads=$4 r bins=("$HDRSCAN") labels=("") i
   [ -n "$HDRSCAN_B" ] && bins+=("$HDRSCAN_B") && labels+=("b")
   local -A walls=() cpus=() rss=() msgs=()
@@ -47,9 +48,8 @@ real_hdrscan() {  # set input path threads
       msgs[$i]=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["messages"])' "$OUT/real-summary.json")
     done
   done
-  local bytes
-  if [ "$kind" = files ]; then bytes=$(find -L "$path" -type f -printf '%s\n' | awk '{s+=$1} END{print s+0}')
-  else bytes=$(stat -c %s "$path"); fi
+  local bytes=${5:-}
+  [ -n "$bytes" ] || bytes=$(stat -c %s "$path")
   for i in "${!bins[@]}"; do
     local name="hdrscan${labels[$i]:+-${labels[$i]}}-$set-$kind-${threads}t"
     real_record "$name" "$set" "$kind" "${msgs[$i]}" "$bytes" "${walls[$i]}" "${cpus[$i]}" "${rss[$i]}" \
@@ -68,15 +68,16 @@ real_floor() {  # set mbox mode
   real_record "floor-$3-$1" "$1" mbox "$4" "$(stat -c %s "$2")" "$walls" "$cpus" "$rss" "tools/bench_floor.cpp $3"
 }
 
-real_rspamd() {  # set dir (rspamd running)
-  local set=$1 dir=$2 n b c0 c1 t0 t1 scanned
-  n=$(find -L "$dir" -type f | wc -l); b=$(find -L "$dir" -type f -printf '%s\n' | awk '{s+=$1} END{print s+0}')
+real_rspamd() {  # set list bytes (rspamd running)
+  local set=$1 list=$2 b=$3 n c0 c1 t0 t1 scanned files
+  mapfile -t files < "$list"
+  n=${#files[@]}
   # warm-up (maps, regexp cache) on the first 300 files
-  ls "$dir" | head -300 | sed "s|^|$dir/|" | xargs rspamc -h "127.0.0.1:$RSPAMD_PORT" -n 8 -t 120 > /dev/null 2>&1 || true
+  rspamc -h "127.0.0.1:$RSPAMD_PORT" -n 8 -t 120 "${files[@]:0:300}" > /dev/null 2>&1 || true
   echo 0 > "$OUT/rspamd.rss"
   rss_sampler "$RSPAMD_SID" "$OUT/rspamd.rss" & local sampler=$!
   c0=$(sess_cpu "$RSPAMD_SID"); t0=$(now_ns)
-  rspamc -h "127.0.0.1:$RSPAMD_PORT" -n 8 -t 120 "$dir"/*.eml > "$OUT/rspamc-$set.out" 2>&1 || true
+  rspamc -h "127.0.0.1:$RSPAMD_PORT" -n 8 -t 120 "${files[@]}" > "$OUT/rspamc-$set.out" 2>&1 || true
   t1=$(now_ns); c1=$(sess_cpu "$RSPAMD_SID")
   kill "$sampler"; wait "$sampler" 2>/dev/null || true
   scanned=$(grep -c '^Action:' "$OUT/rspamc-$set.out" || true)
@@ -92,17 +93,24 @@ real_mail_bench() {
   log "real-mail inputs from $SHARED (under $R)"
   python3 "$REPO/tools/bench_real.py" --shared "$SHARED" --out "$R" --big-mb "$REAL_MB"
   printf 'name\tset\tinput\tmessages\tbytes\twall_s\tcpu_s\tpeak_rss_kb\trounds\tcpu_rounds\tnote\n' > "$REAL_RES"
-  cat "$R"/*.mbox > /dev/null; find -L "$R" -name '*.eml' -type f -exec cat {} + > /dev/null
+  cat "$R"/*.mbox > /dev/null; cat "$R"/*.list | xargs cat > /dev/null
+  # manifest columns: set messages bytes median_size mean_size mbox_bytes folder
+  local folder bytes
   for set in hamspam-big hamspam m365 relays; do
+    folder=$(awk -F'\t' -v s="$set" '$1 == s {print $7}' "$R/manifest.tsv")
+    bytes=$(awk -F'\t' -v s="$set" '$1 == s {print $3}' "$R/manifest.tsv")
     real_floor "$set" "$R/$set.mbox" split
     real_floor "$set" "$R/$set.mbox" sha
     real_hdrscan "$set" mbox "$R/$set.mbox" 1
     [ "$set" = hamspam-big ] && real_hdrscan "$set" mbox "$R/$set.mbox" "$NPROC"
-    [ "$set" = hamspam-big ] || real_hdrscan "$set" files "$R/$set.files" 1
+    [ -z "$folder" ] || real_hdrscan "$set" files "$folder" 1 "$bytes"
   done
   if [ "$PEERS" = 1 ]; then
     rspamd_start "$OUT/rspamd" "$RSPAMD_PORT" "$NPROC" normal
-    for set in hamspam m365 relays; do real_rspamd "$set" "$R/$set.files"; done
+    for set in hamspam m365 relays; do
+      bytes=$(awk -F'\t' -v s="$set" '$1 == s {print $3}' "$R/manifest.tsv")
+      real_rspamd "$set" "$R/$set.list" "$bytes"
+    done
     rspamd_stop
   fi
 }

@@ -2,13 +2,15 @@
 """bench_real.py: tools/bench's real-mail inputs (issue 17), built from ../shared/corpus.
 
 For each set (hamspam = ham-spam/, m365 = dev_m365_legit/, relays = dev_relays/), under OUT:
-  SET.files/   one symbolic link per message file of the set (sorted; the corpus is read in
-               place, never copied), named NNNNNN.eml so peers get the same order;
+  SET.list     the set's message files, one absolute path a line, sorted: the files are read
+               in place (never copied or linked: a long symbolic link costs a block read per
+               open, more than some messages' analysis), hdrscan walking the set's folder and
+               rspamd given this list;
   SET.mbox     the same messages as one mboxrd (LF line ends, as Unix tools write mailboxes;
                a file that starts with an mbox "From " line keeps it as its separator);
 plus hamspam-big.mbox: hamspam.mbox repeated until it is at least --big-mb 10^6 bytes.
-manifest.tsv: set, messages, bytes (of the files), median and mean message size, and the
-mbox's bytes. Files that are not mail (the set's LICENSE, *.md, *.tsv) are left out.
+manifest.tsv: set, messages, bytes (of the files), median and mean message size, the
+mbox's bytes and the set's folder. Files that are not mail (the set's LICENSE, *.md, *.tsv) are left out.
 Rebuilt only when a set's file list or sizes or --big-mb change (key in OUT/key).
 Usage: bench_real.py --shared DIR --out DIR [--big-mb 300]
 """
@@ -57,12 +59,12 @@ def main():
     ap.add_argument("--big-mb", type=float, default=300.0)
     a = ap.parse_args()
     lists = {}
-    key = hashlib.sha256(("%g" % a.big_mb).encode())
+    key = hashlib.sha256(("2 %g" % a.big_mb).encode())
     for name, sub in SETS:
         files = mail_files(os.path.join(a.shared, sub))
         if not files:
             sys.exit("bench_real: no mail under %s" % os.path.join(a.shared, sub))
-        lists[name] = files
+        lists[name] = (files, os.path.abspath(os.path.join(a.shared, sub)))
         for f in files:
             key.update(("%s %d\n" % (f, os.path.getsize(f))).encode())
     key = key.hexdigest()[:16]
@@ -71,22 +73,21 @@ def main():
         return
     os.makedirs(a.out, exist_ok=True)
     rows = []
-    for name, files in lists.items():
-        d = os.path.join(a.out, name + ".files")
-        shutil.rmtree(d, ignore_errors=True)
-        os.makedirs(d)
+    for name, (files, folder) in lists.items():
+        shutil.rmtree(os.path.join(a.out, name + ".files"), ignore_errors=True)
+        with open(os.path.join(a.out, name + ".list"), "w") as f:
+            f.write("".join(os.path.abspath(x) + "\n" for x in files))
         sizes = []
         mbox_bytes = 0
         with open(os.path.join(a.out, name + ".mbox"), "wb") as mb:
-            for i, f in enumerate(files):
-                os.symlink(os.path.abspath(f), os.path.join(d, "%06d.eml" % i))
+            for f in files:
                 data = open(f, "rb").read()
                 sizes.append(len(data))
                 rec = mboxrd(data)
                 mb.write(rec)
                 mbox_bytes += len(rec)
         rows.append((name, len(files), sum(sizes), statistics.median(sizes),
-                     sum(sizes) / len(sizes), mbox_bytes))
+                     sum(sizes) / len(sizes), mbox_bytes, folder))
     src = os.path.join(a.out, "hamspam.mbox")
     one = os.path.getsize(src)
     reps = max(1, -(-int(a.big_mb * 1e6) // one))
@@ -96,11 +97,11 @@ def main():
         for _ in range(reps):
             mb.write(block)
     h = rows[0]
-    rows.append(("hamspam-big", h[1] * reps, h[2] * reps, h[3], h[4], one * reps))
+    rows.append(("hamspam-big", h[1] * reps, h[2] * reps, h[3], h[4], one * reps, ""))
     with open(os.path.join(a.out, "manifest.tsv"), "w") as f:
-        f.write("set\tmessages\tbytes\tmedian_size\tmean_size\tmbox_bytes\n")
+        f.write("set\tmessages\tbytes\tmedian_size\tmean_size\tmbox_bytes\tfolder\n")
         for r in rows:
-            f.write("%s\t%d\t%d\t%.0f\t%.0f\t%d\n" % r)
+            f.write("%s\t%d\t%d\t%.0f\t%.0f\t%d\t%s\n" % r)
     with open(keyfile, "w") as f:
         f.write(key + "\n")
     sys.stderr.write("bench_real: %s\n" % ", ".join("%s %d messages" % (r[0], r[1]) for r in rows))
