@@ -614,7 +614,10 @@ std::vector<TenantTimeline> AuditAnalyzer::finish() {
   std::map<std::string, std::size_t> index;
   for (auto& ev : events_) {
     auto [it, fresh] = index.emplace(ev.tenant, out.size());
-    if (fresh) out.push_back({ev.tenant, {}, {}});
+    if (fresh) {
+      out.emplace_back();
+      out.back().tenant = ev.tenant;
+    }
     out[it->second].events.push_back(std::move(ev));
   }
   events_.clear();
@@ -622,7 +625,8 @@ std::vector<TenantTimeline> AuditAnalyzer::finish() {
   for (const auto& t : tenant_order_)
     if (!index.count(t)) {
       index.emplace(t, out.size());
-      out.push_back({t, {}, {}});
+      out.emplace_back();
+      out.back().tenant = t;
     }
   for (auto& tl : out) {
     auto it = seen_tenants_.find(tl.tenant);

@@ -128,16 +128,7 @@ std::string timeline_html(const json& D) {
   struct Bucket { std::string key; std::uint64_t n[3] = {0, 0, 0}; };
   std::vector<Bucket> buckets;
   bool monthly = false;
-  if (D["days"].size() > 1) {
-    auto day_of = [](const std::string& d) {  // days since 1970 of "YYYY-MM-DD"
-      std::tm tm{};
-      tm.tm_year = std::stoi(d.substr(0, 4)) - 1900;
-      tm.tm_mon = std::stoi(d.substr(5, 2)) - 1;
-      tm.tm_mday = std::stoi(d.substr(8, 2));
-      return static_cast<std::int64_t>(timegm(&tm) / 86400);
-    };
-    monthly = day_of(D["days"].back()["day"]) - day_of(D["days"].front()["day"]) > 120;
-  }
+  if (D.contains("day_span")) monthly = D["day_span"].get<std::int64_t>() > 120;
   std::uint64_t dated = 0;
   for (const auto& d : D["days"]) {
     const std::string day = d["day"];
@@ -406,6 +397,8 @@ nlohmann::json HtmlReport::data(const ScanSummary& s) const {
           {"tenants_distinct", tenants_.counts.size()},
           {"error_codes", top_json(error_codes_.counts, opt_.top_n)},
           {"days", days},
+          // Days from the first dated message to the last (the timeline goes monthly over 120).
+          {"day_span", days_.empty() ? 0 : days_.rbegin()->first - days_.begin()->first},
           {"undated", undated_},
           {"flagged_min_verdict", heuristics::to_string(opt_.min_verdict)},
           {"flagged_total", flagged_total_},
