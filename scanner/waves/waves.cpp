@@ -45,26 +45,14 @@ struct Options {
 std::optional<std::int64_t> parse_duration(std::string_view s) {
   if (s.empty()) return std::nullopt;
   std::int64_t mult = 3600;  // a bare number is hours
-  switch (s.back()) {
-    case 's':
-      mult = 1;
+  static constexpr std::pair<char, std::int64_t> kUnits[] = {
+      {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+  for (const auto& [unit, seconds] : kUnits)
+    if (s.back() == unit) {
+      mult = seconds;
       s.remove_suffix(1);
       break;
-    case 'm':
-      mult = 60;
-      s.remove_suffix(1);
-      break;
-    case 'h':
-      mult = 3600;
-      s.remove_suffix(1);
-      break;
-    case 'd':
-      mult = 86400;
-      s.remove_suffix(1);
-      break;
-    default:
-      break;
-  }
+    }
   if (s.empty() || s.size() > 9) return std::nullopt;
   std::int64_t v = 0;
   for (const char c : s) {
