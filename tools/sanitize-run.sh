@@ -4,7 +4,8 @@
 #     CMakeLists: -fsanitize=address,undefined -fno-sanitize-recover=undefined) in build-asan;
 #  2. runs the ctest suite under it (unit binaries and integration scripts; tests that need
 #     root-only services skip visibly as usual), less the tests labelled release-only (data,
-#     documents, accuracy, weight fit: tests/CMakeLists.txt), which are named;
+#     documents, accuracy, weight fit, repeated determinism scans: tests/CMakeLists.txt),
+#     which are named;
 #  3. runs `hdrscan scan --format jsonl` over every file under ../shared/corpus (all of it,
 #     malformed/ included) and the project's corpus/, and reports messages read, verdicts, errors by reason (the JSONL
 #     "errors" codes) and the slowest messages (per-message time measured by scanning each
