@@ -150,7 +150,7 @@ PY
            /usr/share/doc/python3-hdrscan /usr/lib/python3/dist-packages/hdrscan; do
     [ ! -e "$d" ] || fail "left after purge: $d"
   done
-  ok "nothing of the package left ($(wc -l <"$CHECK/dpkg-L") paths)"
+  ok "nothing of the packages left ($(wc -l <"$CHECK/dpkg-L") paths)"
   file_list >"$CHECK/files.base"
   echo "package-check: PASS (chroot phase)"
   exit 0
