@@ -188,12 +188,17 @@ Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
     }
   }
   // Same tenant on both sides: the receiving side is Exchange Online and its tenant
-  // (X-MS-Exchange-CrossTenant-Id, the topmost copy the route trusts) is the tenant the mail
-  // was attributed to on entry. At a third-party receiver both name the sender, so only the
-  // Exchange Online receiver counts; at outlook.com the receiver's id is outlook.com's.
+  // (X-MS-Exchange-CrossTenant-Id) is the tenant the mail was attributed to on entry. At a
+  // third-party receiver both name the sender, so only the Exchange Online receiver counts;
+  // at outlook.com the receiver's id is outlook.com's. EVERY copy the route trusts must name
+  // that tenant: the receiver stamps its own copy below the sender's header block, so one
+  // copy written by the sender among its own headers (issue 14 item 6: it would otherwise be
+  // the topmost and turn the stripping judgement off) meets the receiver's different id.
   if (r.left_exchange_online && r.receiver_is_microsoft && !t.connecting.tenant_id.empty()) {
-    if (const auto* f = trusted_field(msg, r, "X-MS-Exchange-CrossTenant-Id"))
-      r.same_tenant_loop = mime::text::iequals(mime::text::trim(f->value), mime::text::trim(t.connecting.tenant_id));
+    const auto ids = trusted_fields(msg, r, "X-MS-Exchange-CrossTenant-Id");
+    r.same_tenant_loop = !ids.empty() && std::all_of(ids.begin(), ids.end(), [&](const mime::HeaderField* f) {
+      return mime::text::iequals(mime::text::trim(f->value), mime::text::trim(t.connecting.tenant_id));
+    });
   }
   if (r.left_exchange_online) set_exo_time(msg, r);
   return r;

@@ -268,6 +268,16 @@ TEST_CASE("mail back in its own tenant: stripping not judged") {
   // Another tenant receiving it (outlook.com's id) is the consumer view, judged as usual.
   s.receiver_tenant = "84df9e7f-e9f6-40af-b435-aaaaaaaaaaaa";
   CHECK(fired(assess(s), "strip.two_artefacts_missing"));
+  // The sender writes its own tenant id among its headers (issue 14 item 6). The receiver
+  // stamps its own copy at the end of the header block (as outlook.com does in
+  // ../shared/corpus/dev_relays), so the sender's copy is the topmost: the receiver's
+  // different id keeps it from passing for a loop.
+  Shape outside = s;
+  outside.receiver_tenant.clear();
+  std::string forged = build(outside);
+  forged.insert(forged.find("Date: "), "X-MS-Exchange-CrossTenant-Id: 38ae3bcd-9579-4fd4-adda-b42e1495d55a\r\n");
+  forged.insert(forged.find("\r\n\r\n") + 2, "X-MS-Exchange-CrossTenant-Id: 84df9e7f-e9f6-40af-b435-aaaaaaaaaaaa\r\n");
+  CHECK(fired(analyzer().assess(mime::parse_message(forged)), "strip.two_artefacts_missing"));
   // A third-party receiver sees the sender's own id: not a loop.
   Shape third = s;
   third.receiver = "mx.example.net";
