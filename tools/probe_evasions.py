@@ -4,8 +4,8 @@
 
 Purpose
     Takes tools/derive_positives.py's output (real relays and hybrid templates with the
-    transport rules' removal applied), writes copies of its `full`, `verdict-only` and
-    `arc-set` variants with headers a sender could write into its own message before it
+    transport rules' removal applied), writes copies of its `full`, `verdict-only`,
+    `arc-set` and `seed-ip` variants with headers a sender could write into its own message before it
     reaches the tenant, inserted just above the first of Date/From/Subject/Message-ID (the
     sender's header block, below every Received line, where Exchange's trailer stamps sit
     too), scans them and the originals with hdrscan, and prints the verdict counts per view,
@@ -14,7 +14,10 @@ Purpose
                       tenant's connecting IP with DIR:OUT, and X-Microsoft-Antispam BCL:0
       arc-long-b      an ARC set d=microsoft.com whose b= has an RSA signature's length
       tenant-id-loop  X-MS-Exchange-CrossTenant-Id = the tenant the mail was attributed to
-      all             the three together
+      time-2019       X-MS-Exchange-CrossTenant-OriginalArrivalTime in 2019 (before Exchange
+                      Online sealed ARC on outbound mail, before the campaign window)
+      time-2025       the same in 2025 (after the campaign window)
+      all             verdict-copy, arc-long-b, tenant-id-loop and time-2019 together
       none            the derived file itself (the baseline)
     The outcomes are in docs/scoring.md ("Evasions tried").
 
@@ -36,7 +39,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-VARIANTS = ("full", "verdict-only", "arc-set")
+VARIANTS = ("full", "verdict-only", "arc-set", "seed-ip")
 B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
@@ -70,8 +73,10 @@ def probes(raw, view):
                       " smtp.mailfrom=example.com; dmarc=pass action=none header.from=example.com;\n"
                       " dkim=pass header.d=example.com; arc=none\n" % (sig("a"), sig("b")),
         "tenant-id-loop": "X-MS-Exchange-CrossTenant-Id: %s\n" % tid,
+        "time-2019": "X-MS-Exchange-CrossTenant-OriginalArrivalTime: 01 Jan 2019 12:00:00.0000\n (UTC)\n",
+        "time-2025": "X-MS-Exchange-CrossTenant-OriginalArrivalTime: 01 Jun 2025 12:00:00.0000\n (UTC)\n",
     }
-    p["all"] = p["verdict-copy"] + p["arc-long-b"] + p["tenant-id-loop"]
+    p["all"] = p["verdict-copy"] + p["arc-long-b"] + p["tenant-id-loop"] + p["time-2019"]
     ins = at.start()
     return {k: head[:ins] + v.replace("\n", nl).encode() + head[ins:] + sep + body for k, v in p.items()}
 
