@@ -163,6 +163,22 @@ TEST_CASE("time: before Exchange Online sealed outbound ARC, a missing set is no
   m.replace(pos, 21, "Date: Mon, 6 May 2019");
   auto b = analyzer().assess(mime::parse_message(m));
   CHECK(fired(b, "strip.tenant_arc_missing"));
+  // Nor a 2019 arrival stamp the sender wrote among its own headers (issue 14 item 6): it is
+  // more than a day from the tenant's own hops, so it is not Exchange's.
+  std::string forged = build(Shape{.arc = false});
+  forged.insert(forged.find("Date: "), "X-MS-Exchange-CrossTenant-OriginalArrivalTime: 06 May 2019 19:35:57.1234\r\n (UTC)\r\n");
+  auto c = analyzer().assess(mime::parse_message(forged));
+  CHECK(fired(c, "strip.tenant_arc_missing"));
+  REQUIRE(c.exo_time);
+  CHECK(c.exo_time_source.rfind("Received[", 0) == 0);
+  bool recorded = false;
+  for (const auto& u : c.untrusted_copies) recorded = recorded || u.find("OriginalArrivalTime") != std::string::npos;
+  CHECK(recorded);
+  // Exchange's own stamp, consistent with its hops, is the time used.
+  std::string own = build(Shape{.arc = false});
+  own.insert(own.find("\r\n\r\n") + 2, "X-MS-Exchange-CrossTenant-OriginalArrivalTime: 03 Dec 2021 19:35:57.1234\r\n (UTC)\r\n");
+  auto d = analyzer().assess(mime::parse_message(own));
+  CHECK(d.exo_time_source.find("OriginalArrivalTime") != std::string::npos);
 }
 
 TEST_CASE("the IOC path: a campaign connector IP connecting inside the window, one artefact gone: campaign gate") {
@@ -270,6 +286,16 @@ TEST_CASE("mail back in its own tenant: stripping not judged") {
   // Another tenant receiving it (outlook.com's id) is the consumer view, judged as usual.
   s.receiver_tenant = "84df9e7f-e9f6-40af-b435-aaaaaaaaaaaa";
   CHECK(fired(assess(s), "strip.two_artefacts_missing"));
+  // The sender writes its own tenant id among its headers (issue 14 item 6). The receiver
+  // stamps its own copy at the end of the header block (as outlook.com does in
+  // ../shared/corpus/dev_relays), so the sender's copy is the topmost: the receiver's
+  // different id keeps it from passing for a loop.
+  Shape outside = s;
+  outside.receiver_tenant.clear();
+  std::string forged = build(outside);
+  forged.insert(forged.find("Date: "), "X-MS-Exchange-CrossTenant-Id: 38ae3bcd-9579-4fd4-adda-b42e1495d55a\r\n");
+  forged.insert(forged.find("\r\n\r\n") + 2, "X-MS-Exchange-CrossTenant-Id: 84df9e7f-e9f6-40af-b435-aaaaaaaaaaaa\r\n");
+  CHECK(fired(analyzer().assess(mime::parse_message(forged)), "strip.two_artefacts_missing"));
   // A third-party receiver sees the sender's own id: not a loop.
   Shape third = s;
   third.receiver = "mx.example.net";
