@@ -7,7 +7,9 @@
 // ../shared/docs/examples/thirdparty-view.eml); each case changes one fact.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "heuristics/heuristics.hpp"
 #include "heuristics/signals.hpp"
@@ -306,6 +308,16 @@ TEST_CASE("indicator pack: windows, tenant header names, expectations and egress
   auto p = heuristics::IndicatorPack::builtin();
   for (const auto& c : p.connector_ips) CHECK(c.window);
   CHECK(p.tenant_header_names(heuristics::TenantHeader::verdict, true).front() == "X-Forefront-Antispam-Report-Untrusted");
+  // An analyst's file naming a tenant header the pack has (any case) adds no second look-up;
+  // a new name is added after the pack's.
+  const auto views = p.tenant_header_names(heuristics::TenantHeader::arc_set, false);
+  const std::vector<std::string> arc(views.begin(), views.end());  // add_text moves the entries
+  p.add_text("@format hdrscan-indicators 1\n@source analyst\ntenant-header arc-set arc-seal\n"
+             "tenant-header arc-set X-Example-Seal\n", "a.ind");
+  const auto arc2 = p.tenant_header_names(heuristics::TenantHeader::arc_set, false);
+  REQUIRE(arc2.size() == arc.size() + 1);
+  CHECK(std::equal(arc.begin(), arc.end(), arc2.begin()));
+  CHECK(arc2.back() == "X-Example-Seal");
   REQUIRE(p.expectation(heuristics::TenantHeader::arc_set));
   CHECK(p.egress_without_arc_host("EU-SMTP-1.relay.mimecast.com"));
   CHECK_FALSE(p.egress_without_arc_host("notrelay.mimecast.com.evil.example"));

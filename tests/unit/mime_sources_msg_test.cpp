@@ -22,6 +22,7 @@
 #include "mime/message.hpp"
 #include "mime/sources/rtf.hpp"
 #include "mime/sources/sources.hpp"
+#include "mime/utf8.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -99,9 +100,26 @@ TEST_CASE("RTF de-encapsulation: the HTML of \\fromhtml1, nothing of \\htmlrtf o
   CHECK(*html == "<html><body>Caf\xc3\xa9 \xe2\x82\xac<a href=\"http://x.example/\">click</a>\r\n"
                  "{x}</body></html>");
   CHECK_FALSE(rtf_html("{\\rtf1\\ansi\\fromtext plain}"));
+  // A character outside the BMP is two \\uN (a UTF-16 pair): one character; a lone half, an
+  // out-of-range value and \\u0 are U+FFFD, never invalid UTF-8.
+  CHECK(*rtf_html("{\\rtf1\\fromhtml1 {\\*\\htmltag19 <p>}\\u-10179?\\u-8704?!}") == "<p>\xf0\x9f\x98\x80!");
+  CHECK(*rtf_html("{\\rtf1\\fromhtml1 \\u-10179?x\\u-8704?\\u1114112?\\u0?}") ==
+        "\xef\xbf\xbdx\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  // windows-1252's 0x80-0x9F and Latin-1 above them.
+  CHECK(*rtf_html("{\\rtf1\\fromhtml1 \\'93q\\'94 \\'e9}") == "\xe2\x80\x9cq\xe2\x80\x9d \xc3\xa9");
   // Hostile nesting is flattened, not a crash.
   CHECK(rtf_html("{\\rtf1\\fromhtml1 " + std::string(100000, '{') + "x")->find('x') !=
         std::string::npos);
+}
+
+TEST_CASE("UTF-16LE strings (the .msg properties, compound-file names) as UTF-8") {
+  using hdrscan::mime::utf16le_to_utf8;
+  using namespace std::string_literals;
+  CHECK(utf16le_to_utf8("A\0\xe9\0\xac\x20"s) == "A\xc3\xa9\xe2\x82\xac");
+  CHECK(utf16le_to_utf8("\x3d\xd8\x00\xde"s) == "\xf0\x9f\x98\x80");          // a pair
+  CHECK(utf16le_to_utf8("\x3d\xd8x\0"s) == "\xef\xbf\xbdx");                    // lone high half
+  CHECK(utf16le_to_utf8("\x00\xdex\0\x3d\xd8"s) == "\xef\xbf\xbdx\xef\xbf\xbd");  // lone low, cut pair
+  CHECK(utf16le_to_utf8("a\0\0\0b"s) == "a\0"s);  // NUL kept, an odd last byte ignored
 }
 
 TEST_CASE("real .msg files agree with msgconvert, header field by header field" *
