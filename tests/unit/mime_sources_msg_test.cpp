@@ -254,9 +254,10 @@ TEST_CASE("damaged .msg files: an error with a code, never a crash" *
 TEST_CASE("PST: a message read by libpff equals its .msg twin read by the own reader" *
           hdrscan::test::needs_shared()) {
   // ruby-msg's msgInMsg.pst and msgreader's msgInMsg.msg hold the same message (an Outlook
-  // test message attached to "I have attachments!"); readpst does not write the attached
-  // message's transport headers, so the .msg reader (checked against msgconvert above) is the
-  // oracle for them here.
+  // test message attached to "I have attachments!"); readpst writes only part of the attached
+  // message's transport headers (Received, From, To, Subject; not Return-Path, Delivered-To,
+  // X-AuthUser), so the .msg reader (checked against msgconvert above) is the oracle for the
+  // whole block here, and readpst -e for the fields it does write.
   auto pst = read_all(hdrscan::mime::open_source(
       hdrscan::test::shared_path("outlook/pst/rubymsg_msgInMsg.pst").string()));
   auto msg = read_all(hdrscan::mime::open_source(
@@ -279,4 +280,30 @@ TEST_CASE("PST: a message read by libpff equals its .msg twin read by the own re
   }
   CHECK(fa == fb);
   CHECK(a.nested[0].first_html() != nullptr);  // the attached message's HTML, from its RTF
+
+  // readpst -e (pst-utils): the outer message's subject, and every transport field it writes
+  // for the attached message equal ours (the outer message has no transport headers: readpst
+  // makes its own From and Status up).
+  char tmpl[] = "/tmp/hdrscan-pst-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const fs::path scratch = tmpl;
+  const std::string cmd = "readpst -q -e -o '" + scratch.string() + "' '" +
+                          hdrscan::test::shared_path("outlook/pst/rubymsg_msgInMsg.pst").string() +
+                          "' >/dev/null 2>&1";
+  REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "readpst failed or is missing (pst-utils, tools/install-deps.sh)");
+  std::vector<fs::path> emls;
+  for (const auto& e : fs::recursive_directory_iterator(scratch))
+    if (e.path().extension() == ".eml") emls.push_back(e.path());
+  REQUIRE(emls.size() == 1);
+  const std::string oracle_bytes = hdrscan::test::slurp(emls[0]);
+  fs::remove_all(scratch);
+  const auto o = hdrscan::mime::parse_message(oracle_bytes);
+  CHECK(fields_of(oracle_bytes)["subject"] == fields_of(pst[0].bytes)["subject"]);
+  REQUIRE(o.nested.size() == 1);
+  auto fo = fields_of(std::string(o.nested[0].raw));
+  for (const char* f : {"received", "from", "to", "subject"}) {
+    INFO("field " << f);
+    REQUIRE(fo.count(f) == 1);
+    CHECK(fo[f] == fa[f]);
+  }
 }
