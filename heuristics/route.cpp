@@ -17,7 +17,7 @@ namespace {
 bool is_outbound_protection(const mime::ReceivedHop& h) {
   return mime::text::iends_with(h.from_host, ".outbound.protection.outlook.com") ||
          mime::text::iends_with(h.from_rdns, ".outbound.protection.outlook.com") ||
-         contains_icase(h.from_host, "outbound.protection.outlook.com");
+         mime::text::icontains(h.from_host, "outbound.protection.outlook.com");
 }
 
 bool is_microsoft_hop(const mime::ReceivedHop& h) {
