@@ -262,14 +262,28 @@ std::vector<std::uint64_t> shingles(const std::vector<std::uint64_t>& w, std::si
   return out;
 }
 
-// 0, 1, 2-9, 10+ as a word: counts that vary by one row between messages of a template
-// should not move the fingerprint much, sizes of images much less.
-std::string size_class(int px) {
-  if (px < 0) return "?";
-  if (px <= 2) return "dot";
-  if (px < 100) return "small";
-  if (px < 400) return "mid";
-  return "large";
+// The structure shingles of an HTML body: one per distinct root-to-element path of the
+// visible elements (a hash of the tag names from the root down), so a repeated row, an
+// optional footer row or a filler paragraph beside others adds nothing new, and the order of
+// siblings does not matter; `img`, `br` and `wbr` leaves are left out (images are the layout's
+// business below, line breaks are formatting).
+std::vector<std::uint64_t> tree_paths(const HtmlFacts& html) {
+  std::vector<std::uint64_t> out;
+  std::vector<std::pair<int, std::uint64_t>> open;  // depth, path hash of the open ancestors
+  const std::string_view sk = html.skeleton;
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < sk.size(); ++k) {
+    const auto sp = std::min(sk.find(' ', i), sk.size());
+    const std::string_view tag = sk.substr(i, sp - i);
+    i = sp + 1;
+    const int depth = k < html.skeleton_depth.size() ? html.skeleton_depth[k] : 0;
+    while (!open.empty() && open.back().first >= depth) open.pop_back();
+    if (tag.empty() || tag == "img" || tag == "br" || tag == "wbr") continue;
+    const std::uint64_t h = mix((open.empty() ? 0x5041ull : open.back().second) * 31 ^ fnv1a(tag));
+    open.emplace_back(depth, h);
+    out.push_back(h);
+  }
+  return out;
 }
 
 void fingerprint(const ParsedMessage& msg, MessageFeatures& f) {
@@ -277,28 +291,26 @@ void fingerprint(const ParsedMessage& msg, MessageFeatures& f) {
   std::string_view text;
   std::string alts;
   if (msg.html.present) {
-    std::vector<std::uint64_t> tags;
-    std::string_view sk = msg.html.skeleton;
-    for (std::size_t i = 0; i < sk.size();) {
-      const auto sp = std::min(sk.find(' ', i), sk.size());
-      if (sp > i) tags.push_back(fnv1a(sk.substr(i, sp - i)));
-      i = sp + 1;
-    }
-    structure = shingles(tags, 4, 0x5354);
+    structure = tree_paths(msg.html);
+    // The layout: linked or plain images by a coarse size (a kit picks among banner sizes),
+    // tracking pixels (2 px or less, optional in a kit) left out; whether images are linked,
+    // not how many (one or two banners per message is the kit's own variation).
     std::size_t linked = 0;
     for (const auto& l : msg.html.links)
       if (!l.hidden && l.images > 0) structure.push_back(fnv1a("layout:link-with-images"));
     for (const auto& im : msg.html.images) {
       if (im.hidden) continue;
       if (im.link >= 0) ++linked;
-      structure.push_back(fnv1a("layout:img:" + std::string(im.link >= 0 ? "linked:" : "") +
-                                size_class(im.width) + "x" + size_class(im.height)));
+      const bool dot = (im.width >= 0 && im.width <= 2) || (im.height >= 0 && im.height <= 2);
+      if (!dot)
+        structure.push_back(fnv1a(std::string("layout:img:") +
+                                  (im.link >= 0 ? "linked" : "plain") +
+                                  (im.width >= 100 || im.height >= 100 ? ":large" : ":small")));
       if (!im.alt.empty() && alts.size() < kFeatureTextBytes) (alts += ' ') += im.alt;
     }
     for (const auto& l : msg.html.links)
       if (!l.hidden && !l.text.empty() && alts.size() < kFeatureTextBytes) (alts += ' ') += l.text;
-    structure.push_back(
-        fnv1a("layout:linked-images:" + std::to_string(std::min<std::size_t>(linked, 3))));
+    structure.push_back(fnv1a(linked ? "layout:linked-images" : "layout:no-linked-images"));
     std::sort(structure.begin(), structure.end());
     structure.erase(std::unique(structure.begin(), structure.end()), structure.end());
     // The prose of an HTML body is its prominent text (image alts, link texts); its visible

@@ -4,9 +4,11 @@
 // the scan record carries them (`grouping`, docs/output.md) and `hdrscan waves` reads them.
 //
 // Template fingerprint: a 64-bit SimHash (Charikar) over two sets of shingles:
-//  - structure: 4-grams of the visible HTML skeleton (tag names of elements a reader sees,
-//    mime/html.hpp; hidden filler and every attribute value left out) plus the link/image
-//    layout (links holding images, linked images and their size classes);
+//  - structure: the distinct root-to-element tag paths of the visible HTML (tag names of
+//    elements a reader sees, mime/html.hpp; hidden filler and every attribute value left out;
+//    img/br/wbr leaves dropped), so repeated rows, optional rows and sibling order do not
+//    move it, plus the link/image layout (links holding images, linked or plain images of a
+//    coarse size, tracking pixels left out);
 //  - text: 3-word shingles of the visible text and the image alt texts, lower-cased, with URLs
 //    dropped, every token holding a digit folded to "0" and tokens over 24 bytes (random
 //    tokens) dropped.

@@ -120,6 +120,37 @@ TEST_CASE("a wrapper's features are the attached message's") {
   CHECK_FALSE(r.features->subject.empty());
 }
 
+TEST_CASE("template fingerprint: repeated rows, a footer row, a tracking pixel and banner sizes do not move it") {
+  auto fp = [](const std::string& rows, const std::string& after) {
+    const std::string raw =
+        "From: a@example.com\r\nTo: b@example.org\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/html; charset=utf-8\r\n\r\n<html><body><table><tr><td><table>" +
+        rows + "</table></td></tr></table><p>To stop these messages <a href=\"https://u.example/"
+        "x\">unsubscribe</a>.<br></p>" + after + "</body></html>\r\n";
+    return mime::extract_features(mime::parse_message(raw)).template_hash;
+  };
+  // (the prose, alt and link texts, is held equal: only the structure varies)
+  auto row = [](int h, bool alt = true) {
+    return "<tr><td><a href=\"https://l.example/" + std::to_string(h) +
+           "\"><img src=\"https://i.example/b.png\" width=\"600\" height=\"" + std::to_string(h) +
+           "\" alt=\"" + (alt ? "You have won a gift card from our store, claim it today" : "") +
+           "\"></a></td></tr>";
+  };
+  const auto one = fp(row(400), "");
+  CHECK(one == fp(row(400) + row(320, false), ""));  // a second banner of another size
+  CHECK(one == fp(row(500) + "<tr><td>small print</td></tr>", ""));  // a footer row
+  CHECK(one == fp(row(400), "<img src=\"https://p.example/t.gif\" width=\"1\" height=\"1\">"));
+  // another layout (a div kit) is far
+  const std::string div =
+      "From: a@example.com\r\nTo: b@example.org\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: text/html\r\n\r\n<html><body><div><header><h2>Hi</h2></header><section>"
+      "<div class=\"card\"><figure><a href=\"https://l.example/1\"><img src=\"https://i.example/"
+      "b.png\" width=\"600\" height=\"400\" alt=\"You have won a gift card from our store, claim "
+      "it today\"></a><figcaption><span>Claim</span></figcaption></figure></div></section></div>"
+      "</body></html>\r\n";
+  CHECK(mime::hamming(one, mime::extract_features(mime::parse_message(div)).template_hash) >= 8);
+}
+
 TEST_CASE("SimHash: identical sets agree, a changed feature moves few bits") {
   mime::SimHasher a, b;
   for (int i = 0; i < 40; ++i) {
