@@ -42,7 +42,7 @@ std::string arc_copy_problem(const mime::HeaderField& f) {
   // The AAR carries no signature; its form changed over the years (2019 copies name no
   // authserv-id), so only its instance tag is required.
   if (mime::text::iequals(f.name, "ARC-Authentication-Results"))
-    return mime::parse_tag_list(f.value).get_int("i") || contains_icase(f.value, "i=") ? "" : "no instance tag i=";
+    return mime::parse_tag_list(f.value).get_int("i") || mime::text::icontains(f.value, "i=") ? "" : "no instance tag i=";
   auto tags = mime::parse_tag_list(f.value);
   auto d = tags.get("d");
   if (!d || !mime::text::iequals(*d, "microsoft.com")) return "d=" + d.value_or("(none)") + ", not microsoft.com";

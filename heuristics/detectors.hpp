@@ -126,7 +126,6 @@ void detect_integrity(const DetectorInput& in, Findings& out);
 void detect_header_rules(const DetectorInput& in, Findings& out);
 
 // Shared helpers.
-bool contains_icase(std::string_view s, std::string_view needle);
 std::string excerpt_of(std::string_view s, std::size_t max = 160);
 std::string where_of(const mime::ParsedMessage& msg, const mime::HeaderField* f);
 // The fields named `name` (ASCII case-insensitive) whose route zone is in `zones`, topmost

@@ -27,11 +27,6 @@ bool Findings::fired(std::string_view signal) const {
                      [&](const Evidence& e) { return e.signal == signal; });
 }
 
-bool contains_icase(std::string_view s, std::string_view needle) {
-  if (needle.empty()) return true;
-  return mime::text::lower(s).find(mime::text::lower(needle)) != std::string::npos;
-}
-
 std::string excerpt_of(std::string_view s, std::size_t max) {
   std::string t;
   t.reserve(std::min(s.size(), max + 8));

@@ -335,8 +335,13 @@ const LinkRewriter* IndicatorPack::link_rewriter(std::string_view host) const {
 
 std::vector<std::string_view> IndicatorPack::tenant_header_names(TenantHeader kind, bool consumer) const {
   std::vector<std::string_view> out;
-  for (const auto& t : tenant_headers)
-    if (t.kind == kind) out.push_back(consumer && !t.consumer_name.empty() ? t.consumer_name : t.name);
+  for (const auto& t : tenant_headers) {
+    if (t.kind != kind) continue;
+    std::string_view name = consumer && !t.consumer_name.empty() ? t.consumer_name : t.name;
+    // A name given twice (the built-in pack and an analyst's file) is looked for once.
+    if (std::none_of(out.begin(), out.end(), [&](std::string_view o) { return mime::text::iequals(o, name); }))
+      out.push_back(name);
+  }
   return out;
 }
 

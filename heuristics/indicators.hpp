@@ -127,7 +127,7 @@ class IndicatorPack {
   bool is_microsoft(const mime::IpAddress& ip) const;
   bool is_stripped_header(std::string_view name) const;
   // Names of the tenant's header of `kind` in the given view (consumer: renamed by a
-  // Microsoft receiver), in pack order.
+  // Microsoft receiver), in pack order, each once (ASCII case ignored).
   std::vector<std::string_view> tenant_header_names(TenantHeader kind, bool consumer) const;
   // The earliest date since which Exchange Online stamps `kind`; nullptr when not stated.
   const Expectation* expectation(TenantHeader kind) const;

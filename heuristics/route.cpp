@@ -17,7 +17,7 @@ namespace {
 bool is_outbound_protection(const mime::ReceivedHop& h) {
   return mime::text::iends_with(h.from_host, ".outbound.protection.outlook.com") ||
          mime::text::iends_with(h.from_rdns, ".outbound.protection.outlook.com") ||
-         contains_icase(h.from_host, "outbound.protection.outlook.com");
+         mime::text::icontains(h.from_host, "outbound.protection.outlook.com");
 }
 
 bool is_microsoft_hop(const mime::ReceivedHop& h) {
@@ -60,23 +60,41 @@ std::optional<std::int64_t> parse_arrival_time(std::string_view v) {
   return mime::parse_rfc5322_date(s);
 }
 
+// Exchange Online's own time. X-MS-Exchange-CrossTenant-OriginalArrivalTime outside the
+// origin zone first (it survives gateways that drop Exchange's Received lines), but a copy
+// sits among the sender's own headers as easily as among Exchange's trailer stamps: when
+// the tenant's Received hops carry a time, a copy more than a day away from it is not
+// Exchange's (issue 14 item 6: a sender-written 2019 copy turned the ARC expectation off;
+// recorded as not the tenant's) and the hops' time stands. Without a hop time the first
+// parsable copy is taken (a known limit: nothing to check it against).
 void set_exo_time(const mime::ParsedMessage& msg, Route& r) {
-  for (const auto* f :
-       fields_in_zones(msg, r, "X-MS-Exchange-CrossTenant-OriginalArrivalTime", kNotOrigin)) {
-    if (auto t = parse_arrival_time(f->value)) {
-      r.exo_time = t;
-      r.exo_time_source = where_of(msg, f);
-      return;
-    }
-  }
+  constexpr std::int64_t kMaxSkew = 24 * 3600;  // entry hop and arrival stamp: seconds apart
+  std::optional<std::int64_t> hop_time;
+  std::string hop_source;
   // The tenant's own hops, lowest (entry) first, then the exit hop.
   int lo = r.entry_hop >= 0 ? r.entry_hop : r.exit_hop;
-  for (int i = lo; i >= r.exit_hop && i >= 0; --i) {
+  for (int i = lo; i >= r.exit_hop && i >= 0 && !hop_time; --i) {
     if (auto t = r.hops[i].hop.time) {
-      r.exo_time = t;
-      r.exo_time_source = where_of(msg, &msg.headers.fields[r.hops[i].field_index]);
-      return;
+      hop_time = t;
+      hop_source = where_of(msg, &msg.headers.fields[r.hops[i].field_index]);
     }
+  }
+  for (const auto* f :
+       fields_in_zones(msg, r, "X-MS-Exchange-CrossTenant-OriginalArrivalTime", kNotOrigin)) {
+    auto t = parse_arrival_time(f->value);
+    if (!t) continue;
+    if (hop_time && (*t > *hop_time + kMaxSkew || *t < *hop_time - kMaxSkew)) {
+      if (r.rejected_copies.size() < 8)
+        r.rejected_copies.push_back(where_of(msg, f) + ": more than a day from the tenant's own hop (" + hop_source + ")");
+      continue;
+    }
+    r.exo_time = t;
+    r.exo_time_source = where_of(msg, f);
+    return;
+  }
+  if (hop_time) {
+    r.exo_time = hop_time;
+    r.exo_time_source = hop_source;
   }
 }
 
@@ -188,12 +206,17 @@ Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
     }
   }
   // Same tenant on both sides: the receiving side is Exchange Online and its tenant
-  // (X-MS-Exchange-CrossTenant-Id, the topmost copy the route trusts) is the tenant the mail
-  // was attributed to on entry. At a third-party receiver both name the sender, so only the
-  // Exchange Online receiver counts; at outlook.com the receiver's id is outlook.com's.
+  // (X-MS-Exchange-CrossTenant-Id) is the tenant the mail was attributed to on entry. At a
+  // third-party receiver both name the sender, so only the Exchange Online receiver counts;
+  // at outlook.com the receiver's id is outlook.com's. EVERY copy the route trusts must name
+  // that tenant: the receiver stamps its own copy below the sender's header block, so one
+  // copy written by the sender among its own headers (issue 14 item 6: it would otherwise be
+  // the topmost and turn the stripping judgement off) meets the receiver's different id.
   if (r.left_exchange_online && r.receiver_is_microsoft && !t.connecting.tenant_id.empty()) {
-    if (const auto* f = trusted_field(msg, r, "X-MS-Exchange-CrossTenant-Id"))
-      r.same_tenant_loop = mime::text::iequals(mime::text::trim(f->value), mime::text::trim(t.connecting.tenant_id));
+    const auto ids = trusted_fields(msg, r, "X-MS-Exchange-CrossTenant-Id");
+    r.same_tenant_loop = !ids.empty() && std::all_of(ids.begin(), ids.end(), [&](const mime::HeaderField* f) {
+      return mime::text::iequals(mime::text::trim(f->value), mime::text::trim(t.connecting.tenant_id));
+    });
   }
   if (r.left_exchange_online) set_exo_time(msg, r);
   return r;

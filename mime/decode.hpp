@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "mime/utf8.hpp"  // append_utf8, utf16le_to_utf8, cp1252_char
+
 namespace hdrscan::mime {
 
 // RFC 2045 base64: bytes outside the alphabet are ignored, padding may be missing.
@@ -32,9 +34,6 @@ void to_utf8_in_place(std::string& text, std::string_view charset);
 // adjacent encoded-words dropped as the RFC says; the rest passed through (invalid UTF-8 made
 // valid).
 std::string decode_rfc2047(std::string_view value);
-
-// Appends code point `cp` as UTF-8; NUL, surrogates and values past U+10FFFF become U+FFFD.
-void append_utf8(std::string& out, std::uint32_t cp);
 
 // Makes arbitrary bytes valid UTF-8 (invalid sequences -> U+FFFD, NUL -> U+FFFD).
 std::string sanitize_utf8(std::string_view in);

@@ -664,6 +664,7 @@ class Extractor {
       if (facts_.skeleton.size() + tag.size() + 1 <= kMaxSkeleton) {
         if (!facts_.skeleton.empty()) facts_.skeleton += ' ';
         facts_.skeleton += tag;
+        facts_.skeleton_depth.push_back(static_cast<std::uint8_t>(std::min<std::size_t>(stack_.size(), 255)));
       } else {
         facts_.truncated = true;
       }

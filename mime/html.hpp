@@ -3,6 +3,7 @@
 // list so hostile HTML cannot blow memory.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,8 @@ struct HtmlFacts {
   std::string skeleton;        // start tags of visible elements in document order, names only
                                // (no attributes: their values are the randomised part), one
                                // space apart, capped; the template fingerprint reads it
+  std::vector<std::uint8_t> skeleton_depth;  // each skeleton tag's depth in the element tree
+                                             // (open ancestors; capped at 255)
 
   std::size_t comment_bytes = 0;
   bool truncated = false;      // caps were hit

@@ -57,6 +57,18 @@ inline bool iends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && iequals(s.substr(s.size() - suffix.size()), suffix);
 }
 
+// Where `needle` first stands in `hay`, ASCII case ignored (npos: nowhere; an empty needle
+// stands at 0).
+inline std::size_t ifind(std::string_view hay, std::string_view needle) {
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
+    if (iequals(hay.substr(i, needle.size()), needle)) return i;
+  return std::string_view::npos;
+}
+
+inline bool icontains(std::string_view hay, std::string_view needle) {
+  return ifind(hay, needle) != std::string_view::npos;
+}
+
 inline std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = to_lower(c);

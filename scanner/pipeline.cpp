@@ -101,10 +101,12 @@ MessageReport analyze(const mime::RawMessage& raw, const heuristics::Analyzer& a
     for (auto& d : msg.defects) (d.is_error ? r.errors : r.defects).push_back(d);
     r.assessment = analyzer.assess(msg);
     // Only flagged messages are grouped (hdrscan waves): a clean one pays nothing for it.
-    if (features == Features::extract) {
+    if (features != Features::skip) {
       const mime::ParsedMessage& vm = verdict_message(msg, r.assessment.nested_from);
       if (r.assessment.verdict != heuristics::Verdict::clean) {
-        r.features = mime::extract_features(vm);
+        r.features = mime::extract_features(vm, features == Features::extract_with_recipients
+                                                    ? mime::Recipients::addresses
+                                                    : mime::Recipients::domains);
         r.tenant_name = r.features->tenant_name;
       } else if (r.assessment.connection) {
         r.tenant_name = mime::sending_tenant_name(vm);

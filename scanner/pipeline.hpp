@@ -46,8 +46,9 @@ std::string_view verdict_word(const MessageReport& r);
 enum class Digest { sha256, skip };
 
 // Whether analyze() extracts MessageReport::features (scan and explain do; the milter, which
-// never prints a record, skips them).
-enum class Features { extract, skip };
+// never prints a record, skips them), and whether they keep the recipient addresses
+// (`scan --include-recipients`) or only their domains (mime::Recipients).
+enum class Features { extract, extract_with_recipients, skip };
 
 // Never throws: an exception escaping the parser or a detector becomes an error entry
 // ("internal_error") and the status unreadable, so one message can never stop a scan.

@@ -285,7 +285,17 @@ void append_grouping(std::string& o, const MessageReport& r) {
   append_json_text(o, f.subject);
   o += ",\"template\":{\"simhash\":";
   append_json_string(o, fmt::format("{:016x}", f.template_hash));
-  o += ",\"shingles\":" + std::to_string(f.template_shingles) + "}}";
+  o += ",\"shingles\":" + std::to_string(f.template_shingles) + "}";
+  o += ",\"urls\":";
+  append_strings(o, f.urls);
+  o += ",\"recipients\":{\"domains\":";
+  append_strings(o, f.recipient_domains);
+  o += ",\"addresses\":";
+  if (f.recipients) append_strings(o, *f.recipients);
+  else o += "null";
+  o += ",\"from_is_recipient\":";
+  o += f.from_is_recipient ? "true" : "false";
+  o += "}}";
 }
 
 }  // namespace

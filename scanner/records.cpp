@@ -72,6 +72,17 @@ void read_grouping(const json& g, ReadRecord& r) {
     throw Bad{"field `grouping.template.simhash` is not 16 hex digits"};
   r.template_hash = std::stoull(h, nullptr, 16);
   r.template_shingles = need(tp, "shingles", json::value_t::number_unsigned).get<std::size_t>();
+  if (g.contains("urls")) r.urls = strings(g, "urls");
+  if (const auto it = g.find("recipients"); it != g.end() && !it->is_null()) {
+    if (!it->is_object()) throw Bad{"field `recipients` has the wrong type"};
+    r.recipient_domains = strings(*it, "domains");
+    if (const auto a = it->find("addresses"); a != it->end() && !a->is_null())
+      r.recipients = strings(*it, "addresses");
+    if (const auto fr = it->find("from_is_recipient"); fr != it->end()) {
+      if (!fr->is_boolean()) throw Bad{"field `from_is_recipient` has the wrong type"};
+      r.from_is_recipient = fr->get<bool>();
+    }
+  }
 }
 
 }  // namespace

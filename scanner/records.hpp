@@ -47,6 +47,11 @@ struct ReadRecord {
   std::vector<std::string> url_hosts, url_domains;
   std::uint64_t template_hash = 0;
   std::size_t template_shingles = 0;
+  // grouping.urls and grouping.recipients (absent in records of older scans: empty)
+  std::vector<std::string> urls;
+  std::vector<std::string> recipient_domains;
+  std::optional<std::vector<std::string>> recipients;  // only from `scan --include-recipients`
+  bool from_is_recipient = false;
 };
 
 // One JSONL line -> a record, or nullopt with `error` set.

@@ -383,7 +383,7 @@ def body_hash(body, canon="relaxed"):
 # ---------------------------------------------------------------------------------------
 # HTML bodies
 
-def lure_html(g, lure_key, brand, nimg, fillers, recip, layout="table"):
+def lure_html(g, lure_key, brand, nimg, fillers, recip, layout="table", kit=None):
     L = LURES[lure_key]
     head = g.choice(L["heads"]).format(b=brand)
     para = g.choice(L["paras"]).format(b=brand)
@@ -455,11 +455,19 @@ def lure_html(g, lure_key, brand, nimg, fillers, recip, layout="table"):
         parts.append("</section></div>" if layout == "div" else "</center>")
     for st in fillers[1:]:
         parts.append(filler_block(st))
-    unsub = url()
+    # A wave's kit (wave corpora only): a static unsubscribe page shared by the wave's messages
+    # ("unsub"), the recipient's address in the unsubscribe link (percent-encoded) or in the
+    # tracking pixel (base64) ("rtoken"), as real kits personalise them.
+    unsub = kit["unsub"] if kit and kit.get("unsub") else url()
+    if kit and kit.get("rtoken") == "pct":
+        unsub += ("&amp;" if "?" in unsub else "?") + "email=" + recip.replace("@", "%40")
     parts.append("<p style=\"font-size:10px;color:#aaaaaa;text-align:center;\">To stop receiving these messages <a href=\"%s\">unsubscribe</a>.<br>%s</p>"
                  % (unsub, "" if g.chance(0.5) else "Sent to %s" % recip))
     if g.chance(0.6):
-        parts.append("<img src=\"%s\" width=\"1\" height=\"1\" alt=\"\">" % url())
+        pixel = url()
+        if kit and kit.get("rtoken") == "b64":
+            pixel += ("&amp;" if "?" in pixel else "?") + "e=" + base64.b64encode(recip.encode()).decode()
+        parts.append("<img src=\"%s\" width=\"1\" height=\"1\" alt=\"\">" % pixel)
     parts.append("</body></html>")
     sep = "\n" if g.chance(0.7) else ""
     return sep.join(parts) + "\n", head, cta
@@ -632,6 +640,8 @@ def campaign_core(g, when, recip, lure_key, residue, envelope_kind, wave=None):
     m.from_local = g.choice([m.brand.split()[0].lower(), "rewards", "noreply", "winner", "info", "support", g.token(6)])
     m.from_disp = "%s %s" % (m.brand, g.choice(["Rewards", "Member Perks", "Customer Care", "Prize Team", "Promotions", "\u2011 Loyalty Program"]))
     m.subject = g.choice(L["subjects"]).format(b=m.brand, n=g.r.randint(1000, 99999))
+    if wave and wave.get("subject_recip") and g.chance(0.3):
+        m.subject = "%s: %s" % (recip, m.subject)  # a kit that greets the recipient by address
     if envelope_kind == "mailchimp":
         m.mailfrom_dom = "mail%d.%s%d.mcdlv.net" % (g.r.randint(1, 250), g.choice(["atl", "sea", "suw", "wdc"]), g.r.randint(10, 99))
         m.mailfrom = "bounce-mc.us%d_%d.%d-%s=%s@%s" % (g.r.randint(1, 21), g.r.randint(1000000, 99999999), g.r.randint(100000, 999999),
@@ -655,7 +665,7 @@ def campaign_core(g, when, recip, lure_key, residue, envelope_kind, wave=None):
         if s not in fl:
             fl.append(s)
     m.fillers = fl
-    m.html, m.head, m.cta = lure_html(g, lure_key, m.brand, m.nimg, fl, recip, wave["layout"] if wave else "table")
+    m.html, m.head, m.cta = lure_html(g, lure_key, m.brand, m.nimg, fl, recip, wave["layout"] if wave else "table", wave)
     m.charset = g.choice(CHARSETS)
     m.cte = g.choice(ENCODINGS)
     m.alt = g.chance(0.3)
@@ -1384,6 +1394,17 @@ def generate(seed, root, lookalikes_dir, scale):
 # start (days after BASE), duration (days), messages. Waves overlap in time; w4 re-uses w1's
 # lure and layout through other tenants and IPs ten days later (the same kit, another wave);
 # w5 shares w1's layout and time but not its lure or infrastructure.
+# WAVE_KITS: how a wave's kit personalises its URLs and subject (lure_html): a static
+# unsubscribe page (the same URL in every message of the wave: an IDS-worthy URL), the
+# recipient's address in the unsubscribe link (percent-encoded) or tracking pixel (base64),
+# the address in the subject; scans must keep every recipient address out of the exports.
+WAVE_KITS = {
+    "w1": {"unsub": True, "rtoken": "pct"},
+    "w2": {"rtoken": "b64", "subject_recip": True},
+    "w3": {"unsub": True},
+    "w4": {"rtoken": "pct"},
+    "w6": {"unsub": True, "rtoken": "b64", "subject_recip": True},
+}
 WAVES = [
     ("w1", "giftcard", "table", 2, ("on", 3), 0.0, 2.0, 30),
     ("w2", "survey", "div", 1, ("off", 2), 1.0, 2.5, 25),
@@ -1415,6 +1436,11 @@ def generate_waves(seed, out):
         wave = {"tenants": [(g.tenant_name(), g.guid()) for _ in range(ntenants)], "ips": ips,
                 "brand": g.choice(LURES[lure]["brands"]), "layout": layout,
                 "from_doms": [g.lure_domain() for _ in range(2)]}
+        kit = WAVE_KITS.get(name, {})
+        if kit.get("unsub"):
+            wave["unsub"] = "https://%s.%s/unsubscribe/%s" % (g.letters(g.r.randint(6, 10)), g.choice(TLDS), g.token(10))
+        wave["rtoken"] = kit.get("rtoken")
+        wave["subject_recip"] = kit.get("subject_recip", False)
         os.makedirs(os.path.join(out, name))
         for i in range(count):
             when = BASE + dt.timedelta(days=start + g.r.random() * span)

@@ -92,17 +92,120 @@ void add_host(MessageFeatures& f, std::string_view url) {
   f.url_hosts.push_back(std::move(host));
 }
 
+
+// ---- URLs and recipients
+
+// An absolute http(s) URL as the record keeps it (features.hpp): scheme lower-cased, no
+// blanks or control bytes, bounded; "" when it is not one.
+std::string record_url(std::string_view raw) {
+  std::string_view u = text::trim(text::bounded(raw));
+  std::size_t scheme;
+  if (text::istarts_with(u, "http://"))
+    scheme = 4;
+  else if (text::istarts_with(u, "https://"))
+    scheme = 5;
+  else
+    return {};
+  if (url_host(u).empty()) return {};
+  for (const char c : u)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return {};
+  std::string out = text::lower(u.substr(0, scheme));
+  out.append(u.substr(scheme));
+  return out;
+}
+
+// Cuts a URL longer than kMaxUrlBytes: its fragment, then its query; "" when still too long.
+std::string bound_url(std::string u) {
+  if (u.size() <= kMaxUrlBytes) return u;
+  if (const auto hash = u.find('#'); hash != std::string::npos) u.resize(hash);
+  if (u.size() > kMaxUrlBytes)
+    if (const auto q = u.find('?'); q != std::string::npos) u.resize(q);
+  return u.size() <= kMaxUrlBytes ? u : std::string();
+}
+
+bool plausible_address(std::string_view a) {
+  const auto at = a.rfind('@');
+  if (at == 0 || at == std::string_view::npos || at + 1 >= a.size() || a.size() > 254) return false;
+  for (const char c : a)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == '<' || c == '>' || c == ',' || c == '"')
+      return false;
+  const std::string_view dom = a.substr(at + 1);
+  return std::all_of(dom.begin(), dom.end(), host_char) && dom.front() != '.';
+}
+
+// The recipient addresses as written (for redaction) in the order found: To, Cc,
+// Delivered-To, X-Original-To, then Received "for" clauses; distinct in any case.
+std::vector<std::string> recipient_addresses(const ParsedMessage& msg) {
+  std::vector<std::string> out;
+  auto add = [&](std::string a) {
+    a = std::string(text::trim(a));
+    if (out.size() >= kMaxRecipients || !plausible_address(a)) return;
+    for (const auto& o : out)
+      if (text::iequals(o, a)) return;
+    out.push_back(std::move(a));
+  };
+  for (const char* name : {"To", "Cc", "Delivered-To", "X-Original-To"})
+    for (const HeaderField* f : msg.headers.all(name))
+      for (auto& a : extract_addresses(f->decoded, kMaxRecipients)) add(std::move(a));
+  std::size_t hops = 0;
+  for (const HeaderField* f : msg.headers.all("Received")) {
+    if (++hops > 64 || out.size() >= kMaxRecipients) break;
+    const ReceivedHop h = parse_received(f->value);
+    if (!h.for_addr.empty()) add(extract_address(h.for_addr));
+  }
+  return out;
+}
+
+std::string base64(std::string_view in, bool url_safe) {
+  const char* abc = url_safe ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                             : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    const std::uint32_t v = static_cast<unsigned char>(in[i]) << 16 |
+                            static_cast<unsigned char>(in[i + 1]) << 8 |
+                            static_cast<unsigned char>(in[i + 2]);
+    for (int k = 18; k >= 0; k -= 6) out += abc[(v >> k) & 63];
+  }
+  return out;  // whole groups only: what any encoding of a longer text starting here holds
+}
+
+// Replaces each occurrence of `needle` (case-insensitive when `fold`) in `s`.
+std::size_t replace_all(std::string& s, std::string_view needle, bool fold) {
+  if (needle.size() < 4 || s.size() < needle.size()) return 0;
+  std::size_t n = 0;
+  const std::string hay = fold ? text::lower(s) : std::string();
+  const std::string nd = fold ? text::lower(needle) : std::string(needle);
+  std::string out;
+  std::size_t from = 0, pos;
+  const std::string& h = fold ? hay : s;
+  while ((pos = h.find(nd, from)) != std::string::npos) {
+    out.append(s, from, pos - from);
+    out += kRecipientMark;
+    from = pos + nd.size();
+    ++n;
+  }
+  if (n) {
+    out.append(s, from, std::string::npos);
+    s = std::move(out);
+  }
+  return n;
+}
+
 bool url_start(std::string_view s, std::size_t i) {
   return text::istarts_with(s.substr(i), "http://") || text::istarts_with(s.substr(i), "https://");
 }
 
-// URLs written in plain text (the HTML part's come from its links and images).
-void add_text_urls(MessageFeatures& f, std::string_view t) {
-  for (std::size_t i = 0; i < t.size() && f.url_hosts.size() < kMaxUrlHosts; ++i) {
+// URLs written in plain text (the HTML part's come from its links and images): each one's
+// host, and the URL itself to `urls` (candidates, a few times kMaxUrls).
+void add_text_urls(MessageFeatures& f, std::string_view t, std::vector<std::string>& urls) {
+  for (std::size_t i = 0;
+       i < t.size() && (f.url_hosts.size() < kMaxUrlHosts || urls.size() < 4 * kMaxUrls); ++i) {
     if ((t[i] != 'h' && t[i] != 'H') || !url_start(t, i)) continue;
     std::size_t e = i;
     while (e < t.size() && !text::is_space(t[e]) && t[e] != '>' && t[e] != '"' && t[e] != ')') ++e;
     add_host(f, t.substr(i, e - i));
+    if (urls.size() < 4 * kMaxUrls) urls.emplace_back(t.substr(i, e - i));
     i = e;
   }
 }
@@ -159,14 +262,28 @@ std::vector<std::uint64_t> shingles(const std::vector<std::uint64_t>& w, std::si
   return out;
 }
 
-// 0, 1, 2-9, 10+ as a word: counts that vary by one row between messages of a template
-// should not move the fingerprint much, sizes of images much less.
-std::string size_class(int px) {
-  if (px < 0) return "?";
-  if (px <= 2) return "dot";
-  if (px < 100) return "small";
-  if (px < 400) return "mid";
-  return "large";
+// The structure shingles of an HTML body: one per distinct root-to-element path of the
+// visible elements (a hash of the tag names from the root down), so a repeated row, an
+// optional footer row or a filler paragraph beside others adds nothing new, and the order of
+// siblings does not matter; `img`, `br` and `wbr` leaves are left out (images are the layout's
+// business below, line breaks are formatting).
+std::vector<std::uint64_t> tree_paths(const HtmlFacts& html) {
+  std::vector<std::uint64_t> out;
+  std::vector<std::pair<int, std::uint64_t>> open;  // depth, path hash of the open ancestors
+  const std::string_view sk = html.skeleton;
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < sk.size(); ++k) {
+    const auto sp = std::min(sk.find(' ', i), sk.size());
+    const std::string_view tag = sk.substr(i, sp - i);
+    i = sp + 1;
+    const int depth = k < html.skeleton_depth.size() ? html.skeleton_depth[k] : 0;
+    while (!open.empty() && open.back().first >= depth) open.pop_back();
+    if (tag.empty() || tag == "img" || tag == "br" || tag == "wbr") continue;
+    const std::uint64_t h = mix((open.empty() ? 0x5041ull : open.back().second) * 31 ^ fnv1a(tag));
+    open.emplace_back(depth, h);
+    out.push_back(h);
+  }
+  return out;
 }
 
 void fingerprint(const ParsedMessage& msg, MessageFeatures& f) {
@@ -174,28 +291,26 @@ void fingerprint(const ParsedMessage& msg, MessageFeatures& f) {
   std::string_view text;
   std::string alts;
   if (msg.html.present) {
-    std::vector<std::uint64_t> tags;
-    std::string_view sk = msg.html.skeleton;
-    for (std::size_t i = 0; i < sk.size();) {
-      const auto sp = std::min(sk.find(' ', i), sk.size());
-      if (sp > i) tags.push_back(fnv1a(sk.substr(i, sp - i)));
-      i = sp + 1;
-    }
-    structure = shingles(tags, 4, 0x5354);
+    structure = tree_paths(msg.html);
+    // The layout: linked or plain images by a coarse size (a kit picks among banner sizes),
+    // tracking pixels (2 px or less, optional in a kit) left out; whether images are linked,
+    // not how many (one or two banners per message is the kit's own variation).
     std::size_t linked = 0;
     for (const auto& l : msg.html.links)
       if (!l.hidden && l.images > 0) structure.push_back(fnv1a("layout:link-with-images"));
     for (const auto& im : msg.html.images) {
       if (im.hidden) continue;
       if (im.link >= 0) ++linked;
-      structure.push_back(fnv1a("layout:img:" + std::string(im.link >= 0 ? "linked:" : "") +
-                                size_class(im.width) + "x" + size_class(im.height)));
+      const bool dot = (im.width >= 0 && im.width <= 2) || (im.height >= 0 && im.height <= 2);
+      if (!dot)
+        structure.push_back(fnv1a(std::string("layout:img:") +
+                                  (im.link >= 0 ? "linked" : "plain") +
+                                  (im.width >= 100 || im.height >= 100 ? ":large" : ":small")));
       if (!im.alt.empty() && alts.size() < kFeatureTextBytes) (alts += ' ') += im.alt;
     }
     for (const auto& l : msg.html.links)
       if (!l.hidden && !l.text.empty() && alts.size() < kFeatureTextBytes) (alts += ' ') += l.text;
-    structure.push_back(
-        fnv1a("layout:linked-images:" + std::to_string(std::min<std::size_t>(linked, 3))));
+    structure.push_back(fnv1a(linked ? "layout:linked-images" : "layout:no-linked-images"));
     std::sort(structure.begin(), structure.end());
     structure.erase(std::unique(structure.begin(), structure.end()), structure.end());
     // The prose of an HTML body is its prominent text (image alts, link texts); its visible
@@ -275,19 +390,66 @@ std::string sending_tenant_name(const ParsedMessage& msg) {
                      domain_of(extract_address(first_value(msg, "From"))));
 }
 
-MessageFeatures extract_features(const ParsedMessage& msg) {
+std::size_t redact_addresses(std::string& s, const std::vector<std::string>& addresses) {
+  std::size_t n = 0;
+  for (const auto& a : addresses) {
+    const auto at = a.rfind('@');
+    if (at == std::string::npos) continue;
+    n += replace_all(s, a, true);
+    n += replace_all(s, a.substr(0, at) + "%40" + a.substr(at + 1), true);
+    for (const std::string& form : {a, text::lower(a)})
+      for (const bool url_safe : {false, true})
+        if (const std::string b = base64(form, url_safe); b.size() >= 8)
+          n += replace_all(s, b, false);
+  }
+  return n;
+}
+
+MessageFeatures extract_features(const ParsedMessage& msg, Recipients recipients) {
   MessageFeatures f;
   f.envelope_domain = envelope_domain(msg);
-  f.from_domain = domain_of(extract_address(first_value(msg, "From")));
+  const std::string from_address = text::lower(extract_address(first_value(msg, "From")));
+  f.from_domain = domain_of(from_address);
   f.tenant_name = tenant_name(msg, f.envelope_domain, f.from_domain);
+  // URL candidates in the order features.hpp gives: visible links and images, hidden ones,
+  // then the text part's.
+  std::vector<std::string> urls;
+  for (const bool hidden : {false, true}) {
+    for (const auto& l : msg.html.links)
+      if (l.hidden == hidden && urls.size() < 4 * kMaxUrls) urls.push_back(l.href);
+    for (const auto& im : msg.html.images)
+      if (im.hidden == hidden && urls.size() < 4 * kMaxUrls) urls.push_back(im.src);
+  }
   for (const auto& l : msg.html.links) add_host(f, l.href);
   for (const auto& im : msg.html.images) add_host(f, im.src);
   if (const BodyPart* p = msg.first_text())
-    add_text_urls(f, std::string_view(p->text).substr(0, kFeatureTextBytes));
+    add_text_urls(f, std::string_view(p->text).substr(0, kFeatureTextBytes), urls);
   if (const HeaderField* d = msg.headers.first("Date")) f.date = parse_rfc5322_date(d->value);
   f.subject = first_value(msg, "Subject");
   if (f.subject.size() > 998) f.subject.resize(998);
   fingerprint(msg, f);
+
+  const std::vector<std::string> to = recipient_addresses(msg);
+  std::vector<std::string> lowered;
+  for (const auto& a : to) {
+    lowered.push_back(text::lower(a));
+    std::string d = address_domain(lowered.back());
+    if (!d.empty() && std::find(f.recipient_domains.begin(), f.recipient_domains.end(), d) ==
+                          f.recipient_domains.end())
+      f.recipient_domains.push_back(std::move(d));
+    f.from_is_recipient = f.from_is_recipient || lowered.back() == from_address;
+  }
+  if (recipients == Recipients::addresses) f.recipients = lowered;
+  redact_addresses(f.subject, to);
+  for (const auto& raw : urls) {
+    if (f.urls.size() >= kMaxUrls) break;
+    std::string u = record_url(raw);
+    if (u.empty()) continue;
+    redact_addresses(u, to);
+    u = bound_url(std::move(u));
+    if (!u.empty() && std::find(f.urls.begin(), f.urls.end(), u) == f.urls.end())
+      f.urls.push_back(std::move(u));
+  }
   return f;
 }
 

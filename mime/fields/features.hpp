@@ -4,9 +4,11 @@
 // the scan record carries them (`grouping`, docs/output.md) and `hdrscan waves` reads them.
 //
 // Template fingerprint: a 64-bit SimHash (Charikar) over two sets of shingles:
-//  - structure: 4-grams of the visible HTML skeleton (tag names of elements a reader sees,
-//    mime/html.hpp; hidden filler and every attribute value left out) plus the link/image
-//    layout (links holding images, linked images and their size classes);
+//  - structure: the distinct root-to-element tag paths of the visible HTML (tag names of
+//    elements a reader sees, mime/html.hpp; hidden filler and every attribute value left out;
+//    img/br/wbr leaves dropped), so repeated rows, optional rows and sibling order do not
+//    move it, plus the link/image layout (links holding images, linked or plain images of a
+//    coarse size, tracking pixels left out);
 //  - text: 3-word shingles of the visible text and the image alt texts, lower-cased, with URLs
 //    dropped, every token holding a digit folded to "0" and tokens over 24 bytes (random
 //    tokens) dropped.
@@ -14,6 +16,17 @@
 // weigh at most what the structure weighs, so a random word salad cannot outvote the layout.
 // A plain-text message has only text shingles. `template_shingles` is how many went in: a
 // fingerprint over few shingles (an empty body) says little, and waves does not use it alone.
+// URLs: the distinct absolute http(s) URLs of the message (visible links, visible image
+// sources, then hidden ones, then URLs in the text part), at most kMaxUrls, each at most
+// kMaxUrlBytes (a longer one loses its fragment, then its query; still longer, it is left out);
+// scheme lower-cased, the rest as written (entities decoded by the HTML reader).
+// Recipients (privacy first): the addresses the message was sent to (To, Cc, Delivered-To,
+// X-Original-To, Received "for"), at most kMaxRecipients. Their domains are always kept; the
+// addresses only when the caller asks (Recipients::addresses: `scan --include-recipients`).
+// Either way every occurrence of a recipient address in the URLs and the subject is replaced
+// by kRecipientMark: as written (any case), percent-encoded ("%40") and base64 (standard or
+// URL-safe alphabet, starting at a token boundary), so an export of URLs and lures carries no
+// address; a recipient's name or a token the kit derived from the address is not recognised.
 // Limits: text read is capped at kFeatureTextBytes, hosts at kMaxUrlHosts (distinct, in order
 // of appearance); pure, never throws on bad mail (what cannot be read stays empty).
 #pragma once
@@ -30,6 +43,10 @@ namespace hdrscan::mime {
 
 inline constexpr std::size_t kFeatureTextBytes = 16u << 10;
 inline constexpr std::size_t kMaxUrlHosts = 32;
+inline constexpr std::size_t kMaxUrls = 8;
+inline constexpr std::size_t kMaxUrlBytes = 512;
+inline constexpr std::size_t kMaxRecipients = 16;
+inline constexpr std::string_view kRecipientMark = "{recipient}";
 
 struct MessageFeatures {
   std::string envelope_domain;  // Return-Path, else smtp.mailfrom of Authentication-Results,
@@ -44,9 +61,23 @@ struct MessageFeatures {
   std::string subject;                   // decoded Subject
   std::uint64_t template_hash = 0;       // SimHash (above)
   std::size_t template_shingles = 0;     // shingles that went into it
+  std::vector<std::string> urls;         // (above) recipient addresses replaced by the mark
+  std::vector<std::string> recipient_domains;  // lower-case, distinct, in order
+  // The recipient addresses (lower-case, distinct, in order); nullopt unless asked for.
+  std::optional<std::vector<std::string>> recipients;
+  bool from_is_recipient = false;  // the From address is one of the recipients (spoofed)
 };
 
-MessageFeatures extract_features(const ParsedMessage& msg);
+// Whether extract_features keeps the recipient addresses or only their domains.
+enum class Recipients { domains, addresses };
+
+MessageFeatures extract_features(const ParsedMessage& msg,
+                                 Recipients recipients = Recipients::domains);
+
+// Replaces in `s` every occurrence of each address (lower-case, as the recipients are kept;
+// matched in any case), its percent-encoded form and its base64 forms with kRecipientMark.
+// Returns how many were replaced.
+std::size_t redact_addresses(std::string& s, const std::vector<std::string>& addresses);
 
 // Only MessageFeatures::tenant_name (cheap: a few header fields; scan prints it for every
 // message that shows a sending tenant).

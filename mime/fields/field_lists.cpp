@@ -2,7 +2,7 @@
 //   tag=value lists (DKIM-Signature, ARC-Seal, ARC-Message-Signature; RFC 6376 3.2),
 //   KEY:VALUE; lists (X-Forefront-Antispam-Report, X-Microsoft-Antispam),
 //   X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp,
-//   and mailbox extraction from From:/Return-Path:-like values.
+//   mailbox extraction from From:/Return-Path:-like values and from address lists (To:, Cc:).
 // Limits: reads at most text::kMaxFieldInput bytes of a value; at most kMaxItems items per
 // list. Tag values lose all whitespace (FWS is not part of a DKIM tag value), so folded b= and
 // h= come out whole. KEY:VALUE items split on the FIRST colon only (CIP:2603:10b6::1).
@@ -253,6 +253,45 @@ std::string extract_address(std::string_view value) {
     if (nwords++ == 0) first_word = word;
   }
   return nwords == 1 ? std::string(first_word) : std::string();
+}
+
+std::vector<std::string> extract_addresses(std::string_view value, std::size_t max) {
+  value = text::bounded(value);
+  std::vector<std::string> out;
+  // Mailboxes are split at the commas outside quoted strings, comments and <...>; each piece
+  // is one mailbox (or a group's name and first member) for extract_address.
+  std::size_t start = 0, i = 0;
+  int depth = 0;
+  bool quoted = false, angle = false;
+  auto piece = [&](std::size_t end) {
+    if (out.size() >= max) return;
+    std::string a = extract_address(value.substr(start, end - start));
+    if (a.find('@') != std::string::npos) out.push_back(std::move(a));
+  };
+  for (; i < value.size(); ++i) {
+    const char c = value[i];
+    if (quoted) {
+      if (c == '\\') ++i;
+      else if (c == '"') quoted = false;
+    } else if (depth > 0) {
+      if (c == '\\') ++i;
+      else if (c == '(') ++depth;
+      else if (c == ')') --depth;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '(') {
+      depth = 1;
+    } else if (c == '<') {
+      angle = true;
+    } else if (c == '>') {
+      angle = false;
+    } else if (c == ',' && !angle) {
+      piece(i);
+      start = i + 1;
+    }
+  }
+  piece(std::min(i, value.size()));
+  return out;
 }
 
 std::string address_domain(std::string_view address) {

@@ -108,5 +108,8 @@ ReceivedSpf parse_received_spf(std::string_view value);
 // Addresses: "Name <a@b>" -> a@b; the domain part lower-cased.
 std::string extract_address(std::string_view value);
 std::string address_domain(std::string_view address);
+// Every address of an address-list value (To:, Cc:; groups and display names dropped), in
+// order, at most `max`; pieces without an '@' are left out.
+std::vector<std::string> extract_addresses(std::string_view value, std::size_t max);
 
 }  // namespace hdrscan::mime

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "mime/text.hpp"
+#include "mime/utf8.hpp"
+
 namespace hdrscan::mime::detail {
 namespace {
 
@@ -24,49 +27,11 @@ std::uint16_t u16(std::string_view b, std::size_t at) {
   return v;
 }
 
-// UTF-16LE (n code units) to UTF-8; unpaired surrogates become U+FFFD.
+// A directory entry's name: `units` UTF-16LE code units, ending at the first NUL.
 std::string utf16_name(std::string_view b, std::size_t at, std::size_t units) {
-  std::string out;
-  for (std::size_t i = 0; i < units; ++i) {
-    std::uint32_t c = u16(b, at + 2 * i);
-    if (c == 0) break;
-    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < units) {
-      std::uint32_t d = u16(b, at + 2 * (i + 1));
-      if (d >= 0xDC00 && d <= 0xDFFF) {
-        c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
-        ++i;
-      } else {
-        c = 0xFFFD;
-      }
-    } else if (c >= 0xD800 && c <= 0xDFFF) {
-      c = 0xFFFD;
-    }
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else if (c < 0x800) {
-      out += static_cast<char>(0xC0 | (c >> 6));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-      out += static_cast<char>(0xE0 | (c >> 12));
-      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (c >> 18));
-      out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    }
-  }
+  std::string out = utf16le_to_utf8(b.substr(at, 2 * units));
+  out.resize(std::min(out.find('\0'), out.size()));
   return out;
-}
-
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
 }
 
 }  // namespace
@@ -275,7 +240,7 @@ std::vector<std::uint32_t> Cfb::children(std::uint32_t id) const {
 
 std::uint32_t Cfb::find(std::uint32_t id, std::string_view name) const {
   for (std::uint32_t c : children(id))
-    if (iequal(entries_[c].name, name)) return c;
+    if (text::iequals(entries_[c].name, name)) return c;
   return kNone;
 }
 

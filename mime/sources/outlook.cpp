@@ -5,22 +5,13 @@
 #include <string_view>
 
 #include "mime/sources/rtf.hpp"
+#include "mime/text.hpp"
 
 namespace hdrscan::mime::detail {
 namespace {
 
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-bool iends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && iequal(s.substr(s.size() - suffix.size()), suffix);
-}
+using text::iends_with;
+using text::iequals;
 
 std::string base64(std::string_view in, bool wrap) {
   static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -111,8 +102,8 @@ std::string transport_block(std::string_view h) {
       const std::size_t colon = content.find(':');
       std::string_view name = content.substr(0, colon == std::string_view::npos ? 0 : colon);
       while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-      dropping = iequal(name, "MIME-Version") || iequal(name, "Content-Type") ||
-                 iequal(name, "Content-Transfer-Encoding");
+      dropping = iequals(name, "MIME-Version") || iequals(name, "Content-Type") ||
+                 iequals(name, "Content-Transfer-Encoding");
     }
     if (dropping) continue;
     out.append(line.data(), content.size());
@@ -166,10 +157,8 @@ std::string text_part(const char* type, const std::string& charset, std::string_
 }  // namespace
 
 std::string not_mail_item(std::string_view cls) {
-  auto starts = [&](std::string_view p) {
-    return cls.size() >= p.size() && iequal(cls.substr(0, p.size()), p);
-  };
-  if (cls.empty() || iequal(cls, "IPM") || starts("IPM.Note") || starts("IPM.Post") ||
+  auto starts = [&](std::string_view p) { return text::istarts_with(cls, p); };
+  if (cls.empty() || iequals(cls, "IPM") || starts("IPM.Note") || starts("IPM.Post") ||
       starts("IPM.Schedule.Meeting") || starts("REPORT."))
     return {};
   struct Kind {
@@ -296,7 +285,7 @@ std::string to_rfc822(const OutlookMessage& m, std::string& notes, int depth) {
     if (!a.error.empty()) add_note(notes, "attachment_unreadable: " + a.error);
     std::string type = a.mime_type.empty() || !plain_ascii(a.mime_type) ? type_by_name(a.name.bytes)
                                                                         : a.mime_type;
-    if (iequal(type, "message/rfc822")) {  // an attached .eml: a nested message, as in mail
+    if (iequals(type, "message/rfc822")) {  // an attached .eml: a nested message, as in mail
       parts.push_back("Content-Type: message/rfc822\r\n" + disposition + "\r\n\r\n" + a.data);
       continue;
     }

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include "mime/utf8.hpp"
+
 namespace hdrscan::mime::detail {
 namespace {
 
@@ -25,30 +27,6 @@ std::uint32_t le32(std::string_view b, std::size_t at) {
          static_cast<std::uint32_t>(static_cast<unsigned char>(b[at + 2])) << 16 |
          static_cast<std::uint32_t>(static_cast<unsigned char>(b[at + 3])) << 24;
 }
-
-void put_utf8(std::string& out, std::uint32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
-}
-
-// Windows-1252 0x80-0x9F; the rest of the upper half is Latin-1.
-constexpr std::uint16_t kCp1252[32] = {
-    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
 
 // Destinations whose text is never part of the HTML.
 bool skipped_destination(std::string_view w) {
@@ -132,22 +110,27 @@ std::optional<std::string> rtf_html(std::string_view rtf) {
   int fallback = 0;         // characters still to skip after \uN
   bool group_start = false;  // the previous token was '{'
   bool star = false;         // \* seen at the start of this group
+  std::uint32_t high = 0;    // a \uN high surrogate waiting for its low half
+  auto flush_high = [&] {
+    if (high) append_utf8(out, high);  // unpaired: U+FFFD
+    high = 0;
+  };
   auto emit_byte = [&](unsigned char b) {
     State& s = stack.back();
     if (s.skip || (s.suppressed && !s.htmltag)) return;
+    flush_high();
     if (b < 0x80) {
       out += static_cast<char>(b);
     } else if (codepage == 65001) {
       out += static_cast<char>(b);  // UTF-8 bytes as they come
-    } else if (codepage == 1252 && b < 0xA0) {
-      put_utf8(out, kCp1252[b - 0x80]);
     } else {
-      put_utf8(out, b);  // Latin-1 (exact for 1252 above 0x9F)
+      append_utf8(out, codepage == 1252 ? cp1252_char(b) : b);  // else Latin-1
     }
   };
   auto emit_text = [&](std::string_view t) {
     State& s = stack.back();
     if (s.skip || (s.suppressed && !s.htmltag)) return;
+    flush_high();
     out += t;
   };
   std::size_t i = 0;
@@ -267,8 +250,17 @@ std::optional<std::string> rtf_html(std::string_view rtf) {
     } else if (word == "u" && has_param) {
       long cp = param < 0 ? param + 65536 : param;
       State& st = stack.back();
-      if (!st.skip && !(st.suppressed && !st.htmltag))
-        put_utf8(out, static_cast<std::uint32_t>(cp));
+      if (!st.skip && !(st.suppressed && !st.htmltag)) {
+        const auto c = static_cast<std::uint32_t>(cp);  // UTF-16: a pair is two \uN
+        if (high && c >= 0xDC00 && c <= 0xDFFF) {
+          append_utf8(out, join_surrogates(high, c));
+          high = 0;
+        } else {
+          flush_high();
+          if (c >= 0xD800 && c <= 0xDBFF) high = c;
+          else append_utf8(out, c);
+        }
+      }
       fallback = st.uc;
     } else if (word == "par" || word == "line") {
       emit_text("\r\n");
@@ -289,6 +281,7 @@ std::optional<std::string> rtf_html(std::string_view rtf) {
     }
     if (out.size() > rtf.size() * 4 + 64) break;
   }
+  flush_high();
   return out;
 }
 

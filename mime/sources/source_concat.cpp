@@ -24,10 +24,10 @@
 // Limits: a header block is examined for at most kMaxRunLines lines; the search is linear (a
 // failed block is skipped whole, a run of header lines longer than kMaxRunLines too).
 #include <algorithm>
-#include <cctype>
 #include <string>
 
 #include "mime/sources/readers.hpp"
+#include "mime/text.hpp"
 
 namespace hdrscan::mime::detail {
 namespace {
@@ -35,18 +35,8 @@ namespace {
 constexpr std::size_t kMinFields = 4;
 constexpr std::size_t kMaxRunLines = 2000;
 
-bool ieq(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-bool istarts(std::string_view s, std::string_view p) {
-  return s.size() >= p.size() && ieq(s.substr(0, p.size()), p);
-}
+using text::iequals;
+using text::istarts_with;
 
 // The line at `pos` without its end; `next` gets the start of the following line.
 std::string_view line_at(std::string_view b, std::size_t pos, std::size_t& next) {
@@ -69,9 +59,9 @@ std::string_view field_name(std::string_view line) {
 }
 
 bool transport_field(std::string_view name) {
-  return ieq(name, "Received") || ieq(name, "Return-Path") || ieq(name, "Delivered-To") ||
-         ieq(name, "DKIM-Signature") || ieq(name, "Authentication-Results") ||
-         ieq(name, "Envelope-To") || istarts(name, "X-") || istarts(name, "ARC-");
+  return iequals(name, "Received") || iequals(name, "Return-Path") || iequals(name, "Delivered-To") ||
+         iequals(name, "DKIM-Signature") || iequals(name, "Authentication-Results") ||
+         iequals(name, "Envelope-To") || istarts_with(name, "X-") || istarts_with(name, "ARC-");
 }
 
 struct Block {
@@ -106,11 +96,11 @@ Block header_block(std::string_view b, std::size_t pos) {
       return blk;
     }
     ++blk.fields;
-    blk.has_from = blk.has_from || ieq(name, "From");
-    blk.has_date_or_id = blk.has_date_or_id || ieq(name, "Date") || ieq(name, "Message-ID");
-    blk.has_received = blk.has_received || ieq(name, "Received");
+    blk.has_from = blk.has_from || iequals(name, "From");
+    blk.has_date_or_id = blk.has_date_or_id || iequals(name, "Date") || iequals(name, "Message-ID");
+    blk.has_received = blk.has_received || iequals(name, "Received");
     current = nullptr;
-    if (ieq(name, "Content-Type")) {
+    if (iequals(name, "Content-Type")) {
       blk.content_type.assign(line.substr(name.size() + 1));
       current = &blk.content_type;
     }
@@ -124,8 +114,7 @@ Block header_block(std::string_view b, std::size_t pos) {
 }
 
 std::string boundary_of(const std::string& content_type) {
-  std::string lower = content_type;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = text::lower(content_type);
   std::size_t at = lower.find("boundary=");
   if (at == std::string::npos) return {};
   at += 9;
@@ -148,9 +137,9 @@ std::size_t search_from(std::string_view b, std::size_t start) {
   std::string type = head.content_type;
   const auto first = type.find_first_not_of(" \t");
   type = first == std::string::npos ? "" : type.substr(first);
-  if (istarts(type, "message/") || istarts(type, "text/rfc822-headers"))
+  if (istarts_with(type, "message/") || istarts_with(type, "text/rfc822-headers"))
     return std::string_view::npos;
-  if (!istarts(type, "multipart/")) return head.end;
+  if (!istarts_with(type, "multipart/")) return head.end;
   const std::string boundary = boundary_of(type);
   if (boundary.empty()) return std::string_view::npos;
   // The last closing delimiter of the top-level boundary, at a line start.
@@ -196,8 +185,7 @@ bool lead_in(std::string_view line) {
   if (line.back() == ':' || line.front() == '-' || line.front() == '>' || line.front() == '=' ||
       line.front() == '*' || !field_name(line).empty())
     return true;
-  std::string lower(line.substr(0, 200));
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = text::lower(line.substr(0, 200));
   for (const char* w : {"forward", "original message", "returned message", "headers", "attached"})
     if (lower.find(w) != std::string::npos) return true;
   return false;

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "mime/sources/readers.hpp"
+#include "mime/text.hpp"
 
 namespace hdrscan::mime::detail {
 namespace {
@@ -67,12 +68,7 @@ const Magic kMagic[] = {
     {"\xEF\xBB\xBF<?xml"sv, 0, ContentKind::binary, "XML document", false},
 };
 
-bool ieq_prefix(std::string_view s, std::string_view p) {
-  if (s.size() < p.size()) return false;
-  for (std::size_t i = 0; i < p.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[i])) != p[i]) return false;
-  return true;
-}
+using text::istarts_with;
 
 // Header names that only mail carries (lower case). "x-" and the ARC/DKIM families are
 // prefixes; the rest whole names.
@@ -83,12 +79,11 @@ bool known_mail_header(std::string_view name) {
       "sender", "in-reply-to", "references", "authentication-results", "received-spf",
       "dkim-signature", "thread-topic", "thread-index", "importance", "list-id",
       "list-unsubscribe", "envelope-to", "x-original-to", "user-agent", "organization"};
-  std::string lower(name.substr(0, 64));
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = text::lower(name.substr(0, 64));
   for (std::string_view n : kNames)
     if (lower == n) return true;
-  return ieq_prefix(lower, "x-") || ieq_prefix(lower, "arc-") || ieq_prefix(lower, "resent-") ||
-         ieq_prefix(lower, "list-");
+  return istarts_with(lower, "x-") || istarts_with(lower, "arc-") || istarts_with(lower, "resent-") ||
+         istarts_with(lower, "list-");
 }
 
 // The field name of `line` when it is "Name:" or "Name :" (RFC 5322 ftext), else "".
@@ -117,7 +112,7 @@ Content detect_content(const char* head, std::size_t size, std::string_view name
   std::size_t lead = text.find_first_not_of(" \t\r\n");
   if (lead != std::string_view::npos) {
     std::string_view t = text.substr(lead);
-    if (ieq_prefix(t, "<!doctype html") || ieq_prefix(t, "<html"))
+    if (istarts_with(t, "<!doctype html") || istarts_with(t, "<html"))
       return {ContentKind::binary, "HTML document"};
   }
   if (starts_with_from_line(head, size) && !has_single_message_extension(name))

@@ -25,51 +25,12 @@
 #include "mime/sources/cfb.hpp"
 #include "mime/sources/outlook.hpp"
 #include "mime/sources/readers.hpp"
+#include "mime/utf8.hpp"
 
 namespace hdrscan::mime::detail {
 namespace {
 
 enum class StorageKind { message, embedded, item };
-
-std::string utf16_to_utf8(std::string_view b) {
-  std::string out;
-  out.reserve(b.size() / 2);
-  for (std::size_t i = 0; i + 1 < b.size(); i += 2) {
-    std::uint32_t c = static_cast<unsigned char>(b[i]) | static_cast<unsigned char>(b[i + 1]) << 8;
-    if (c >= 0xD800 && c <= 0xDBFF && i + 3 < b.size()) {
-      std::uint32_t d =
-          static_cast<unsigned char>(b[i + 2]) | static_cast<unsigned char>(b[i + 3]) << 8;
-      if (d >= 0xDC00 && d <= 0xDFFF) {
-        c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
-        i += 2;
-      } else {
-        c = 0xFFFD;
-      }
-    } else if (c >= 0xD800 && c <= 0xDFFF) {
-      c = 0xFFFD;
-    }
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else if (c < 0x800) {
-      out += static_cast<char>(0xC0 | (c >> 6));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-      out += static_cast<char>(0xE0 | (c >> 12));
-      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (c >> 18));
-      out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    }
-  }
-  return out;
-}
-
-bool starts_with(std::string_view s, std::string_view p) {
-  return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
-}
 
 // The properties of one storage.
 class Props {
@@ -78,7 +39,7 @@ class Props {
       : cfb_(cfb), max_(max_stream) {
     for (std::uint32_t c : cfb.children(storage)) {
       const Cfb::Entry& e = cfb.entry(c);
-      if (starts_with(e.name, "__substg1.0_") && e.name.size() == 20) {
+      if (e.name.starts_with("__substg1.0_") && e.name.size() == 20) {
         std::uint32_t tag = 0;
         bool ok = true;
         for (std::size_t i = 12; i < 20 && ok; ++i) {
@@ -91,9 +52,9 @@ class Props {
         }
         if (ok) streams_[tag] = c;
         ++property_streams_;
-      } else if (starts_with(e.name, "__recip_version1.0_#") && e.type == Cfb::Type::storage) {
+      } else if (e.name.starts_with("__recip_version1.0_#") && e.type == Cfb::Type::storage) {
         recipients_.push_back(c);
-      } else if (starts_with(e.name, "__attach_version1.0_#") && e.type == Cfb::Type::storage) {
+      } else if (e.name.starts_with("__attach_version1.0_#") && e.type == Cfb::Type::storage) {
         attachments_.push_back(c);
       } else if (e.name == "__properties_version1.0" && e.type == Cfb::Type::stream) {
         std::string bytes, error;
@@ -138,7 +99,7 @@ class Props {
     OutlookText t;
     std::string raw;
     if (stream(id, 0x001F, raw)) {
-      t.bytes = utf16_to_utf8(raw);
+      t.bytes = utf16le_to_utf8(raw);
     } else if (stream(id, 0x001E, raw)) {
       t.bytes = std::move(raw);
       t.charset = charset;

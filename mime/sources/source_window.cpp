@@ -8,13 +8,13 @@
 #include "mime/sources/source_window.hpp"
 
 #include "mime/sources/readers.hpp"
+#include "mime/text.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -159,8 +159,7 @@ bool starts_with_from_line(const char* bytes, std::size_t size) {
 bool has_single_message_extension(std::string_view path) {
   auto dot = path.rfind('.');
   if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return false;
-  std::string ext(path.substr(dot + 1));
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string ext = text::lower(path.substr(dot + 1));
   return ext == "eml" || ext == "msg";
 }
 

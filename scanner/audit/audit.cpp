@@ -408,9 +408,7 @@ std::string indicator_text(const std::vector<TenantTimeline>& timelines, const s
           block += "# skipped '" + one_line(h, 80) + "': not a header name\n";
           continue;
         }
-        std::string key;
-        for (char c : h) key.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-        if (!headers_done.insert(key).second) continue;
+        if (!headers_done.insert(lower(h)).second) continue;
         block += "stripped-header " + h + "\n";
         ++n;
       }

@@ -59,14 +59,8 @@ using mime::text::lower;
 
 std::string_view trim(std::string_view s) { return mime::text::trim_if(s, mime::text::is_c_space); }
 
-std::size_t ifind(std::string_view hay, std::string_view needle) {
-  auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  });
-  return it == hay.end() && !needle.empty() ? std::string_view::npos : static_cast<std::size_t>(it - hay.begin());
-}
-
-bool icontains(std::string_view hay, std::string_view needle) { return ifind(hay, needle) != std::string_view::npos; }
+using mime::text::icontains;
+using mime::text::ifind;
 
 // What a record says anywhere in its strings (nested JSON text included), found without
 // serializing it.

@@ -72,6 +72,7 @@ struct ScanOptions {
   std::string color = "auto";
   std::string progress = "auto";
   bool no_summary = false;
+  bool include_recipients = false;
   AnalysisOptions analysis;
   InputOptions input;
 };
@@ -263,7 +264,9 @@ int run_scan(ScanOptions& o) {
   auto finish = [&](Work& w) {
     Finished f;
     f.seq = w.seq;
-    MessageReport r = analyze(w.raw, analyzer, limits);
+    MessageReport r = analyze(w.raw, analyzer, limits, Digest::sha256,
+                              o.include_recipients ? Features::extract_with_recipients
+                                                   : Features::extract);
     w.raw = mime::RawMessage{};  // free the bytes before waiting for the output stage
     const ScanRecord rec{w.seq, &r};
     // --only-matches never hides an unreadable record: it could be a match.
@@ -515,6 +518,9 @@ void add_scan_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"auto", "always", "never"}));
   cmd->add_option("--progress", o->progress, "Progress bar on standard error: auto (a terminal), always, never")->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));
+  cmd->add_flag("--include-recipients", o->include_recipients,
+                "JSONL: flagged records carry the recipient addresses (grouping.recipients; "
+                "by default only their domains), for hdrscan waves --include-recipients");
   cmd->add_flag("--no-summary", o->no_summary, "Text format: no summary after the messages");
   o->input.add_to(*cmd);
   o->analysis.add_to(*cmd);

@@ -94,8 +94,8 @@ Wave describe(const std::vector<WaveRecord>& recs, std::vector<std::size_t> memb
     return recs[a].rec.sha256 < recs[b].rec.sha256;
   });
   w.members = members;
-  std::map<std::string, std::size_t> tenants, ips, helos, env, from, addr, urld, urlh, subj, tmpl,
-      ev;
+  std::map<std::string, std::size_t> tenants, ips, helos, env, from, addr, urld, urlh, urls, subj,
+      tmpl, ev, rdom, rcpt;
   std::map<std::string, std::string> tenant_names, ev_weight;
   std::map<std::string, int> ev_max;
   int best = -1;
@@ -113,10 +113,16 @@ Wave describe(const std::vector<WaveRecord>& recs, std::vector<std::size_t> memb
     if (r.connection && !r.connection->helo.empty()) ++helos[r.connection->helo];
     if (!r.envelope_domain.empty()) ++env[r.envelope_domain];
     if (!r.from_domain.empty()) ++from[r.from_domain];
-    if (const std::string a = mime::extract_address(r.from); !a.empty())
+    // A From that is one of the recipients (spoofed "from yourself") is the victim's address,
+    // not the sender's: never listed as a sender.
+    if (const std::string a = mime::extract_address(r.from); !a.empty() && !r.from_is_recipient)
       ++addr[mime::text::lower(a)];
     for (const auto& d : r.url_domains) ++urld[d];
     for (const auto& h : r.url_hosts) ++urlh[h];
+    for (const auto& u : r.urls) ++urls[u];
+    for (const auto& d : r.recipient_domains) ++rdom[d];
+    if (r.recipients)
+      for (const auto& a : *r.recipients) ++rcpt[a];
     if (!r.subject.empty()) ++subj[r.subject];
     if (r.template_shingles) ++tmpl[hex(r.template_hash, 16)];
     std::set<std::string> seen;
@@ -140,6 +146,9 @@ Wave describe(const std::vector<WaveRecord>& recs, std::vector<std::size_t> memb
   w.from_addresses = counted(addr);
   w.url_domains = counted(urld);
   w.url_hosts = counted(urlh);
+  w.urls = counted(urls);
+  w.recipient_domains = counted(rdom);
+  w.recipients = counted(rcpt);
   w.subjects = counted(subj);
   w.templates = counted(tmpl);
   // strongest evidence: by weight, then by how many members show it

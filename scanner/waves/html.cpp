@@ -113,7 +113,10 @@ std::string render_waves_html(const WavesRun& run) {
     row("envelope domains", items(w.envelope_domains));
     row("From domains", items(w.from_domains));
     row("URL domains", items(w.url_domains));
+    row("URLs", items(w.urls));
     row("subjects", items(w.subjects));
+    row("recipient domains", items(w.recipient_domains));
+    if (run.include_recipients) row("recipients", items(w.recipients));
     std::string ev, links;
     for (const auto& e : w.evidence)
       ev += fmt::format("{}<code>{}</code> (+{}) &times;{}", ev.empty() ? "" : ", ", esc(e.value),

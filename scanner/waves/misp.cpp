@@ -2,19 +2,23 @@
 //
 // Per wave: an `ip-port` object per connector IP (ip-src, to_ids true: the IP a receiver
 // blocks; first-seen/last-seen; the message count in text), a `domain-ip` object per URL
-// registrable domain (domain to_ids true, the hosts seen in text), one `email` object with the
-// From addresses (email-src, to_ids true) and the lure subjects (email-subject, to_ids false:
-// subjects vary and collide with legitimate mail). The abused tenants are event attributes
-// with to_ids false (they are victims: a receiver must not block a tenant's domain). The TLP
-// word is the event's tag (`tlp:clear` for white, as MISP's taxonomy names it now).
-// No `url` object: records carry URL hosts, not URLs (the campaign's URLs are per message and
-// carry recipient tokens); recipients and bodies are never exported (records carry neither).
+// registrable domain that is not a shared service (domain to_ids true, the hosts seen in text),
+// a `url` object per listed URL (url, to_ids only as sharing.cpp decides: seen in two or more
+// messages, nothing redacted; the campaign's per-message dynamic URLs are context, not IDS
+// material; host or ip to_ids false, the why in text), one `email` object with the From
+// addresses (email-src, to_ids true) and the lure subjects (email-subject, to_ids false:
+// subjects vary and collide with legitimate mail), and with --include-recipients the
+// recipient addresses (`to`, email-dst, to_ids false: victims). The abused tenants are event
+// attributes with to_ids false (they are victims: a receiver must not block a tenant's
+// domain). The TLP word is the event's tag (`tlp:clear` for white, as MISP's taxonomy names
+// it now). Recipients are never exported without --include-recipients, bodies never.
 // Ids: UUIDv5 over content (as in stix.cpp); `date` and `timestamp` come from the waves, not
 // the clock, so the same records give the same bytes.
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
+#include "mime/fields/features.hpp"
 #include "mime/net.hpp"
 #include "scanner/printers.hpp"
 #include "scanner/waves/waves.hpp"
@@ -35,6 +39,7 @@ struct Template {
 constexpr Template kIpPort{"ip-port", "9f8cea74-16fe-4968-a2b4-026676949ac6", "10"};
 constexpr Template kDomainIp{"domain-ip", "43b3b146-77eb-4931-b4cc-b66c60f28734", "11"};
 constexpr Template kEmail{"email", "a0c666e0-fc65-4be8-b48f-3423d788b552", "19"};
+constexpr Template kUrl{"url", "60efb77b-40b5-4c46-871b-ed1ed999fce5", "10"};
 
 const char* tlp_tag(Tlp t) {
   switch (t) {
@@ -125,6 +130,7 @@ std::string render_misp(const WavesRun& run, Tlp tlp) {
       objects.push_back(std::move(o));
     }
     for (const auto& d : w.url_domains) {
+      if (shared_service(run, d.value)) continue;
       const std::string key = w.id + "/domain/" + d.value;
       ojson o = object(kDomainIp, key, of + ": URL domain in the message bodies");
       o["Attribute"].push_back(
@@ -143,15 +149,41 @@ std::string render_misp(const WavesRun& run, Tlp tlp) {
                                          false));
       objects.push_back(std::move(o));
     }
-    if (!w.from_addresses.empty() || !w.subjects.empty()) {
+    for (const auto& u : w.urls) {
+      if (shared_service(run, url_domain(u.value))) continue;
+      const std::string key = w.id + "/url/" + u.value;
+      ojson o = object(kUrl, key, of + ": URL in the message bodies");
+      o["Attribute"].push_back(
+          attribute(key, "url", "url", "Network activity", u.value, url_for_ids(run, u)));
+      const std::string host = mime::url_host(u.value);
+      if (const auto ip = mime::parse_ip(host))
+        o["Attribute"].push_back(
+            attribute(key, "ip", "ip-dst", "Network activity", ip->to_string(), false));
+      else if (!host.empty())
+        o["Attribute"].push_back(attribute(key, "host", "hostname", "Network activity", host, false));
+      o["Attribute"].push_back(attribute(
+          key, "text", "text", "Other",
+          fmt::format("{} message{} of {}: {}", u.messages, u.messages == 1 ? "" : "s", of,
+                      url_note(run, u)),
+          false));
+      objects.push_back(std::move(o));
+    }
+    const bool to = run.include_recipients && !w.recipients.empty();
+    if (!w.from_addresses.empty() || !w.subjects.empty() || to) {
       const std::string key = w.id + "/email";
-      ojson o = object(kEmail, key, of + ": sender addresses and lure subjects");
+      ojson o = object(kEmail, key,
+                       of + (to ? ": sender addresses, lure subjects and recipients"
+                                : ": sender addresses and lure subjects"));
       for (const auto& f : w.from_addresses)
         o["Attribute"].push_back(
             attribute(key, "from", "email-src", "Payload delivery", f.value, true));
       for (const auto& s : w.subjects)
         o["Attribute"].push_back(attribute(key, "subject", "email-subject", "Payload delivery",
                                            clean_text(s.value, 500), false));
+      if (to)
+        for (const auto& r : w.recipients)
+          o["Attribute"].push_back(
+              attribute(key, "to", "email-dst", "Payload delivery", r.value, false));
       objects.push_back(std::move(o));
     }
   }

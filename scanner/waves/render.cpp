@@ -73,8 +73,11 @@ std::string render_waves_text(const WavesRun& run) {
     o += "  envelope from:   " + list(w.envelope_domains, 5) + "\n";
     o += "  From domains:    " + list(w.from_domains, 5) + "\n";
     o += "  URL domains:     " + list(w.url_domains, 6) + "\n";
+    o += "  URLs:            " + list(w.urls, 3) + "\n";
     o += "  subjects:        " + list(w.subjects, 3, true) + "\n";
     o += "  templates:       " + list(w.templates, 3) + "\n";
+    o += "  to domains:      " + list(w.recipient_domains, 5) + "\n";
+    if (run.include_recipients) o += "  to addresses:    " + list(w.recipients, 5) + "\n";
     std::string ev;
     for (std::size_t i = 0; i < w.evidence.size() && i < 5; ++i)
       ev += fmt::format("{}{}(+{}) x{}", i ? ", " : "", w.evidence[i].value, w.evidence[i].extra,
@@ -135,8 +138,11 @@ std::string render_waves_json(const WavesRun& run) {
                      {"ignore_domains", p.ignore_domains}};
   std::size_t in_waves = 0;
   for (const auto& w : run.waves) in_waves += w.members.size();
-  j["records"] = {
-      {"read", run.read}, {"flagged", run.flagged}, {"in_waves", in_waves}, {"bad", run.bad}};
+  j["records"] = {{"read", run.read},
+                  {"flagged", run.flagged},
+                  {"in_waves", in_waves},
+                  {"bad", run.bad},
+                  {"with_recipients", run.with_recipients}};
   ojson waves = ojson::array();
   for (std::size_t k = 0; k < run.waves.size(); ++k) {
     const Wave& w = run.waves[k];
@@ -153,8 +159,14 @@ std::string render_waves_json(const WavesRun& run) {
     o["from_addresses"] = counted_json(w.from_addresses, "address");
     o["url_domains"] = counted_json(w.url_domains, "domain");
     o["url_hosts"] = counted_json(w.url_hosts, "host");
+    ojson urls = counted_json(w.urls, "url");
+    for (std::size_t i = 0; i < urls.size(); ++i) urls[i]["to_ids"] = url_for_ids(run, w.urls[i]);
+    o["urls"] = urls;
     o["subjects"] = counted_json(w.subjects, "subject");
     o["templates"] = counted_json(w.templates, "simhash");
+    o["recipient_domains"] = counted_json(w.recipient_domains, "domain");
+    o["recipients"] =
+        run.include_recipients ? counted_json(w.recipients, "address") : ojson(nullptr);
     ojson ev = ojson::array();
     for (const auto& e : w.evidence)
       ev.push_back({{"signal", e.value}, {"weight", std::stoi(e.extra)}, {"messages", e.messages}});

@@ -3,19 +3,27 @@
 // Objects: an `identity` for the producer (hdrscan), the TLP `marking-definition` STIX 2.1
 // predefines (its fixed id and content), per wave a `campaign` (first/last seen, the abused
 // tenants and counts in its description), `indicator`s with STIX patterns for what a receiver
-// can block (connector IPs: ipv4-addr/ipv6-addr; URL registrable domains: domain-name; From
-// addresses: email-message:from_ref.value), each `indicates` the campaign (`relationship`),
-// and a `sighting` per indicator and wave with the message count and first/last seen.
+// can block (connector IPs: ipv4-addr/ipv6-addr; URL registrable domains that are not shared
+// services: domain-name; URLs seen in two or more messages of a wave, nothing redacted: url,
+// as sharing.cpp decides; From addresses: email-message:from_ref.value), each `indicates` the
+// campaign (`relationship`), and a `sighting` per indicator and wave with the message count
+// and first/last seen.
+// With --include-recipients (and records that carry them), per wave and listed recipient an
+// `email-addr`, an `email-message` whose `to_refs` names it, and an `observed-data` holding
+// both (number_observed: that recipient's messages), and a `sighting` of the campaign that
+// points at them (observed_data_refs); without it no recipient address is written.
 // Not exported: the abused tenants as indicators (they are victims: named in the description
-// only), recipients and bodies (records carry neither).
+// only), the per-message dynamic URLs (no indicator matches them again), bodies.
 // Ids are UUIDv5 over content (namespace kHdrscanNs): an indicator's over its pattern, a
 // campaign's over the wave id, so a re-run gives the same ids and a TIP merges instead of
-// duplicating; timestamps come from the waves (created = first seen, modified = last seen),
-// never from the clock, so the same records give the same bytes.
+// duplicating; an email-addr's is STIX's deterministic id (kStixScoNs over {"value":...}).
+// Timestamps come from the waves (created = first seen, modified = last seen), never from
+// the clock, so the same records give the same bytes.
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "mime/net.hpp"
@@ -29,6 +37,8 @@ using ojson = nlohmann::ordered_json;
 
 constexpr std::string_view kHdrscanNs =
     "15067226-1095-5c23-a5dd-390d0fe14e9e";  // uuid5(URL, urn:hdrscan:waves)
+constexpr std::string_view kStixScoNs =
+    "00abedb4-aa42-466c-9c01-fed23315a9b7";  // STIX 2.1 section 2.9: deterministic SCO ids
 constexpr std::string_view kEpoch = "1970-01-01T00:00:00.000Z";
 
 struct TlpDef {
@@ -175,8 +185,13 @@ std::string render_stix(const WavesRun& run, Tlp tlp) {
           "connector IP " + a->to_string(), "ip", ip.messages);
     }
     for (const auto& d : w.url_domains)
-      add(wi, w, "[domain-name:value = " + literal(d.value) + "]", "URL domain " + d.value, "url",
-          d.messages);
+      if (!shared_service(run, d.value))
+        add(wi, w, "[domain-name:value = " + literal(d.value) + "]", "URL domain " + d.value,
+            "url", d.messages);
+    for (const auto& u : w.urls)
+      if (url_for_ids(run, u))
+        add(wi, w, "[url:value = " + literal(u.value) + "]", "URL " + clean_text(u.value, 200),
+            "full-url", u.messages);
     for (const auto& f : w.from_addresses)
       add(wi, w, "[email-message:from_ref.value = " + literal(f.value) + "]", "From " + f.value,
           "from", f.messages);
@@ -226,6 +241,61 @@ std::string render_stix(const WavesRun& run, Tlp tlp) {
       objects.push_back(std::move(s));
     }
   }
+  std::set<std::string> addresses;  // email-addr objects written (one per address)
+  if (run.include_recipients)
+    for (std::size_t wi = 0; wi < run.waves.size(); ++wi) {
+      const Wave& w = run.waves[wi];
+      if (w.recipients.empty()) continue;
+      const std::string created = stamp(w.first_seen);
+      const std::string modified = stamp(w.last_seen ? w.last_seen : w.first_seen);
+      ojson observed = ojson::array();
+      for (const auto& r : w.recipients) {
+        const std::string addr =
+            "email-addr--" + uuid5(kStixScoNs, ojson({{"value", r.value}}).dump());
+        const std::string msg =
+            "email-message--" + uuid5(kHdrscanNs, "email-message:" + w.id + " to " + r.value);
+        const std::string od =
+            "observed-data--" + uuid5(kHdrscanNs, "observed-data:" + w.id + " to " + r.value);
+        if (addresses.insert(addr).second)
+          objects.push_back({{"type", "email-addr"},
+                             {"spec_version", "2.1"},
+                             {"id", addr},
+                             {"value", r.value},
+                             {"object_marking_refs", marks}});
+        objects.push_back({{"type", "email-message"},
+                           {"spec_version", "2.1"},
+                           {"id", msg},
+                           {"is_multipart", false},
+                           {"to_refs", ojson::array({addr})},
+                           {"object_marking_refs", marks}});
+        objects.push_back({{"type", "observed-data"},
+                           {"spec_version", "2.1"},
+                           {"id", od},
+                           {"created_by_ref", identity},
+                           {"created", created},
+                           {"modified", modified},
+                           {"first_observed", created},
+                           {"last_observed", modified},
+                           {"number_observed", r.messages},
+                           {"object_refs", ojson::array({msg, addr})},
+                           {"object_marking_refs", marks}});
+        observed.push_back(od);
+      }
+      objects.push_back({{"type", "sighting"},
+                         {"spec_version", "2.1"},
+                         {"id", "sighting--" + uuid5(kHdrscanNs, "recipients of " + w.id)},
+                         {"created_by_ref", identity},
+                         {"created", created},
+                         {"modified", modified},
+                         {"first_seen", created},
+                         {"last_seen", modified},
+                         {"count", w.members.size()},
+                         {"sighting_of_ref", campaigns[wi]},
+                         {"observed_data_refs", observed},
+                         {"where_sighted_refs", ojson::array({identity})},
+                         {"description", "recipients of hdrscan wave " + w.id},
+                         {"object_marking_refs", marks}});
+    }
   std::string wave_ids;
   for (const auto& w : run.waves) wave_ids += w.id + " ";
   ojson bundle = {

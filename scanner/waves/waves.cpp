@@ -40,6 +40,7 @@ struct Options {
   std::vector<std::string> link{"tenant", "ip", "url", "template"};
   std::vector<std::string> ignore_domains;
   std::vector<std::string> audit;
+  bool include_recipients = false;
 };
 
 std::optional<std::int64_t> parse_duration(std::string_view s) {
@@ -120,6 +121,7 @@ struct Reader {
             "record without `grouping` (written by an hdrscan before 0.x; scan again)");
       return;
     }
+    if (rec->recipients) ++run.with_recipients;
     run.records.push_back({std::move(*rec), file, n});
   }
 
@@ -179,8 +181,13 @@ int run_waves(const Options& o) {
   run.options.ignore_domains = default_ignore_domains();
   for (const auto& d : o.ignore_domains) run.options.ignore_domains.push_back(d);
   const auto tlp = parse_tlp(o.tlp);
+  run.include_recipients = o.include_recipients;
 
   Reader reader{*heuristics::parse_verdict(o.min_verdict), run};
+  // std::cin synchronised with C stdio reads a character at a time: `scan | waves -` spent
+  // nine times the CPU of reading the same records from a file (docs/benchmarks.md). Nothing
+  // here mixes the two on standard input (the outputs go through C stdio, never std::cout).
+  std::ios::sync_with_stdio(false);
   for (const auto& in : o.inputs) {
     if (in == "-") {
       reader.stream("-", std::cin);
@@ -201,6 +208,10 @@ int run_waves(const Options& o) {
       reader.error(e.substr(0, e.rfind(": ")), e.substr(e.rfind(": ") + 2));
   }
   run.matches = join_audit(run.waves, run.audit);
+  if (o.include_recipients && run.flagged > 0 && run.with_recipients == 0)
+    std::fprintf(stderr,
+                 "hdrscan: waves: --include-recipients: no record carries recipient addresses "
+                 "(scan them with `hdrscan scan --include-recipients`)\n");
 
   bool ok = !reader.failed;
   const std::string summary = o.format == "json" ? render_waves_json(run) : render_waves_text(run);
@@ -261,6 +272,9 @@ void add_waves_command(CLI::App& app, int& exit_code) {
       ->delimiter(',')
       ->capture_default_str()
       ->check(CLI::IsMember({"tenant", "ip", "url", "template"}));
+  cmd->add_flag("--include-recipients", o->include_recipients,
+                "name the recipients (addresses the records carry, from scan "
+                "--include-recipients) in the outputs and exports; never without it");
   cmd->add_option("--ignore-domain", o->ignore_domains,
                   "a URL domain that never links (adds to the built-in list; repeatable)");
   cmd->callback([o, &exit_code] { exit_code = run_waves(*o); });

@@ -4,8 +4,11 @@
 // bundle, MISP event). The algorithm and its parameters: docs/waves.md.
 //
 // Files: waves.cpp (the command: reading records, options, output), grouping.cpp (records ->
-// waves), render.cpp (text and JSON), stix.cpp, misp.cpp (sharing formats), iocs.cpp (CSV of
-// indicators), html.cpp (the timeline page).
+// waves), render.cpp (text and JSON), sharing.cpp (what the exports may share and flag for
+// IDS), stix.cpp, misp.cpp (sharing formats), iocs.cpp (CSV of indicators), html.cpp (the
+// timeline page).
+// Privacy: recipient addresses appear in no output unless --include-recipients is given (and
+// the records carry them: `scan --include-recipients`); message bodies never.
 // Exit status: 0 no wave, 1 at least one wave, 2 an error (an input that cannot be read, a bad
 // record; the command goes on and reports every one with file:line).
 #pragma once
@@ -57,7 +60,10 @@ struct Wave {
   std::optional<std::int64_t> first_seen, last_seen;
   std::vector<Counted> tenants;  // tenant id (or name when the id is unknown), extra = name
   std::vector<Counted> connector_ips, helos, envelope_domains, from_domains, from_addresses,
-      url_domains, url_hosts, subjects, templates, evidence;
+      url_domains, url_hosts, urls, subjects, templates, evidence, recipient_domains;
+  // Recipient addresses of the members whose records carry them; shown only with
+  // WavesRun::include_recipients.
+  std::vector<Counted> recipients;
   std::map<std::string, std::size_t> links;  // link kind (tenant, ip, url, template) -> joins
   std::size_t representative = 0;  // index into the records: the highest score, then earliest
 };
@@ -111,7 +117,20 @@ struct WavesRun {
   WaveOptions options;
   std::vector<AuditTenant> audit;  // --audit
   std::vector<AuditMatch> matches;
+  bool include_recipients = false;  // --include-recipients: outputs may name recipients
+  std::uint64_t with_recipients = 0;  // flagged records that carry recipient addresses
 };
+
+// What the sharing exports say (sharing.cpp, one place for stix, misp, iocs, html):
+// a domain of a shared service (WaveOptions::ignore_domains) is never an indicator;
+// a URL is an IDS indicator (to_ids, a STIX indicator) only when it was seen in at least two
+// messages of the wave (the campaign's per-message dynamic URLs are not: they match nothing
+// but the message already delivered, and fetching them confirms the recipient to the sender),
+// none of its text was redacted (kRecipientMark) and its domain is not a shared service.
+bool shared_service(const WavesRun& run, std::string_view domain);
+std::string url_domain(std::string_view url);  // registrable domain of the URL's host
+bool url_for_ids(const WavesRun& run, const Counted& url);
+std::string url_note(const WavesRun& run, const Counted& url);  // why to_ids is what it is
 
 std::string render_waves_text(const WavesRun& run);
 std::string render_waves_json(const WavesRun& run);

@@ -3,6 +3,8 @@
 #pragma once
 #include <cstdio>
 #include <cstdlib>
+#include <set>
+#include <string>
 #include <string_view>
 
 #include "tests/support/test_support.hpp"
@@ -15,6 +17,14 @@ inline void check(bool cond, const char* what) {
     std::fprintf(stderr, "hdrscan fuzz invariant failed: %s\n", what);
     std::abort();
   }
+}
+
+// A reader's error code is one sources.hpp documents (the readers' harnesses check it).
+inline bool documented_error_code(const std::string& code) {
+  static const std::set<std::string> kCodes = {
+      "not_found", "io_error", "empty_input", "truncated", "corrupt", "unsupported_format",
+      "encrypted_no_password", "wrong_password", "too_deep", "too_large", "archive_limit"};
+  return kCodes.count(code) == 1;
 }
 
 // Strict UTF-8 validity (no overlongs, no surrogates, <= U+10FFFF): the shared test helper.

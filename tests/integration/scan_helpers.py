@@ -39,7 +39,7 @@ def _type_ok(value, t):
 
 SUPPORTED = {"$schema", "$id", "title", "description", "type", "const", "enum", "properties",
              "required", "additionalProperties", "items", "minimum", "maximum", "minLength",
-             "pattern", "$ref", "$defs"}
+             "maxLength", "maxItems", "pattern", "$ref", "$defs"}
 
 
 def validate(value, schema, root, path="$"):
@@ -72,6 +72,8 @@ def validate(value, schema, root, path="$"):
     if isinstance(value, str):
         if "minLength" in schema and len(value) < schema["minLength"]:
             errs.append("%s: shorter than %d" % (path, schema["minLength"]))
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            errs.append("%s: longer than %d" % (path, schema["maxLength"]))
         if "pattern" in schema and not re.search(schema["pattern"], value):
             errs.append("%s: %r does not match %s" % (path, value, schema["pattern"]))
     if isinstance(value, dict):
@@ -84,6 +86,8 @@ def validate(value, schema, root, path="$"):
                 errs += validate(v, props[k], root, path + "." + k)
             elif schema.get("additionalProperties", True) is False:
                 errs.append("%s: unexpected property %r" % (path, k))
+    if isinstance(value, list) and "maxItems" in schema and len(value) > schema["maxItems"]:
+        errs.append("%s: more than %d items" % (path, schema["maxItems"]))
     if isinstance(value, list) and "items" in schema:
         for i, v in enumerate(value):
             errs += validate(v, schema["items"], root, "%s[%d]" % (path, i))

@@ -7,8 +7,12 @@
 #    scans concatenated give the same waves, text and JSON agree, the output is deterministic;
 #  - the STIX 2.1 bundle and MISP event validate against the standards' own schemas, pattern
 #    grammar and object templates in ../shared/standards (waves_check.py, with its self-test),
-#    TLP marking and tag follow --tlp, no recipient address is exported; --csv-iocs rows and
-#    the --html timeline (a lane per wave, a tick per message, no JavaScript) match the JSON;
+#    TLP marking and tag follow --tlp; --csv-iocs rows and the --html timeline (a lane per
+#    wave, a tick per message, no JavaScript) match the JSON;
+#  - URLs: a URL is flagged for IDS (MISP to_ids, a STIX url indicator) only when seen in two
+#    or more messages of a wave and not redacted; recipients: no output of waves names a
+#    recipient address (as written, percent-encoded or base64) without --include-recipients,
+#    whatever the records carry; with it STIX to_refs, MISP `to` and CSV rows name them;
 #  - --audit joins the audit of the relaying tenant (corpus/audit) by connector IP;
 #  - bad records (truncated JSON, another schema, a missing field) are reported with
 #    FILE:LINE, the rest is still grouped, exit 2;
@@ -146,9 +150,13 @@ import csv, html.parser, json, sys
 rows = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")))
 W = json.load(open(sys.argv[3]))
 assert rows and set(r["wave"] for r in rows) == {w["id"] for w in W["waves"]}
+urls = {(w["id"], u["url"]): u["to_ids"] for w in W["waves"] for u in w["urls"]}
 for r in rows:
-    assert r["to_ids"] == ("true" if r["type"] in ("ip", "domain", "email") else "false"), r
-    assert r["type"] in ("ip", "domain", "email", "tenant", "subject"), r
+    if r["type"] == "url":
+        assert r["to_ids"] == ("true" if urls[(r["wave"], r["value"])] else "false"), r
+    else:
+        assert r["to_ids"] == ("true" if r["type"] in ("ip", "domain", "email") else "false"), r
+    assert r["type"] in ("ip", "domain", "url", "email", "tenant", "subject"), r
     assert int(r["messages"]) >= 1
 ips = {(r["wave"], r["value"]) for r in rows if r["type"] == "ip"}
 assert ips == {(w["id"], i["ip"]) for w in W["waves"] for i in w["connector_ips"]}, "ip rows"
@@ -167,6 +175,90 @@ assert p.lanes == len(W["waves"]) and p.ticks == sum(w["messages"] for w in W["w
 assert p.ids == {w["id"] for w in W["waves"]}
 PYEOF
 pass "csv-iocs and html timeline"
+
+# --- URLs and recipients: privacy first. The wave corpus's kits put the recipient's address
+# into unsubscribe links (percent-encoded), tracking pixels (base64) and subjects.
+run wvr.jsonl e.scanr scan --format jsonl --include-recipients wv
+[ "$RC" = 1 ] || fail "scan --include-recipients: exit $RC: $(head -3 e.scanr)"
+python3 "$HELP" validate "$SCHEMA" wvr.jsonl || fail "records with recipients do not validate"
+run p.txt e.p waves --stix p.stix --misp p.misp --csv-iocs p.csv --html p.html wvr.jsonl
+[ "$RC" = 1 ] || fail "waves on records with recipients: exit $RC: $(head -3 e.p)"
+run p.json e.pj waves --format json wvr.jsonl
+run r.json e.r waves --format json --include-recipients --stix r.stix --misp r.misp \
+  --csv-iocs r.csv --html r.html wvr.jsonl
+[ "$RC" = 1 ] || fail "waves --include-recipients: exit $RC: $(head -3 e.r)"
+run nr.txt e.nr waves --include-recipients wv.jsonl
+grep -q 'no record carries recipient addresses' e.nr || fail "--include-recipients on records without addresses: no warning"
+python3 - wv.jsonl wvr.jsonl <<'PYEOF' || fail "recipients leaked or URLs wrong"
+import base64, csv, json, sys
+plain = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+rich = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8")]
+flagged = [r for r in rich if r["grouping"]]
+assert all(r["grouping"]["recipients"]["addresses"] is None for r in plain if r["grouping"])
+assert all(r["grouping"]["recipients"]["domains"] for r in flagged)
+R = {a for r in flagged for a in r["grouping"]["recipients"]["addresses"]}
+assert len(R) >= 100, len(R)
+forms = set()
+for a in R:
+    forms |= {a, a.replace("@", "%40")}
+    for enc in (base64.b64encode, base64.urlsafe_b64encode):
+        b = enc(a.encode()).decode()
+        forms.add(b[: len(a.encode()) // 3 * 4])
+# the kits' personalisation reached the records, redacted
+g = [r["grouping"] for r in flagged]
+assert sum("{recipient}" in u for x in g for u in x["urls"]) >= 20, "no redacted URL"
+assert sum("{recipient}" in x["subject"] for x in g) >= 5, "no redacted subject"
+assert all(len(x["urls"]) <= 8 and all(len(u) <= 512 for u in x["urls"]) for x in g)
+# no recipient address in any grouping of records scanned without the option, nor in any
+# output of waves without --include-recipients (from either kind of record)
+outs = {"records": "\n".join(json.dumps(r["grouping"]) for r in plain)}
+for f in ("w.txt", "w.json", "b.json", "m.json", "iocs.csv", "w.html",
+          "p.txt", "p.json", "p.stix", "p.misp", "p.csv", "p.html"):
+    outs[f] = open(f, encoding="utf-8").read()
+def leaks(text):  # addresses in any case; base64 as encoded
+    low = text.lower()
+    return [x for x in forms if (x.lower() in low if ("@" in x or "%40" in x) else x in text)]
+for f, text in outs.items():
+    assert not leaks(text), "%s names recipients: %s" % (f, leaks(text)[:3])
+# with --include-recipients: STIX to_refs, MISP to, CSV rows, HTML, JSON
+W = json.load(open("r.json"))
+listed = {a["address"] for w in W["waves"] for a in w["recipients"]}
+assert listed and listed <= R
+b = json.load(open("r.stix"))["objects"]
+addr = {o["id"]: o["value"] for o in b if o["type"] == "email-addr"}
+msgs = [o for o in b if o["type"] == "email-message"]
+assert msgs and all(addr[ref] in R for m in msgs for ref in m["to_refs"])
+od = [o for o in b if o["type"] == "observed-data"]
+assert {r for o in od for r in o["object_refs"]} >= {m["id"] for m in msgs}
+assert any(o["type"] == "sighting" and o.get("observed_data_refs") for o in b)
+ev = json.load(open("r.misp"))["Event"]
+to = [a for o in ev["Object"] for a in o["Attribute"] if a["object_relation"] == "to"]
+assert to and all(a["to_ids"] is False and a["value"] in R for a in to)
+rows = list(csv.DictReader(open("r.csv", newline="", encoding="utf-8")))
+assert any(r["type"] == "recipient" and r["to_ids"] == "false" for r in rows)
+assert any(a in open("r.html", encoding="utf-8").read() for a in listed)
+# URLs: to_ids only for a URL seen in two or more messages with nothing redacted; those (and
+# only those) are STIX url indicators
+P = json.load(open("p.json"))
+U = [(w["id"], u) for w in P["waves"] for u in w["urls"]]
+assert U and all(u["to_ids"] == (u["messages"] >= 2 and "{recipient}" not in u["url"]) for _, u in U)
+ids = {u["url"] for _, u in U if u["to_ids"]}
+assert ids, "no repeated URL (the kits' static unsubscribe pages)"
+pats = {o["pattern"] for o in json.load(open("p.stix"))["objects"] if o["type"] == "indicator"}
+stix_urls = {p[len("[url:value = '"):-2] for p in pats if p.startswith("[url:value = ")}
+assert stix_urls == ids, (stix_urls ^ ids)
+mu = [o for o in json.load(open("p.misp"))["Event"]["Object"] if o["name"] == "url"]
+got = {(a["value"], a["to_ids"]) for o in mu for a in o["Attribute"] if a["object_relation"] == "url"}
+assert got == {(u["url"], u["to_ids"]) for _, u in U}, "MISP url objects differ from the waves' URLs"
+print("ok: %d recipients, %d URLs listed (%d for IDS), %d redacted" % (
+    len(R), len(U), len(ids), sum("{recipient}" in u["url"] for _, u in U)))
+PYEOF
+if shared_part "STIX and MISP validation with URLs and recipients" "$STD/stix2.1-json-schemas/schemas" "$STD/misp/event-schema.json"; then
+  python3 -W ignore "$CHECK" stix "$STD" r.stix || fail "STIX bundle with recipients invalid"
+  python3 -W ignore "$CHECK" misp "$STD" r.misp || fail "MISP event with recipients invalid"
+  python3 -W ignore "$CHECK" selftest "$STD" r.stix r.misp || fail "the export checker accepts broken exports (URLs, recipients)"
+fi
+pass "URLs (to_ids only when repeated and unredacted) and recipients (only with --include-recipients)"
 
 # --- the audit join: the repository's relayed message and the audit of its tenant
 "$BIN" audit --format jsonl "$SRC/corpus/audit/attack-rotated-ip.csv" >aud.jsonl 2>/dev/null

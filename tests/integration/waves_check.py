@@ -209,7 +209,10 @@ def make_stix_validator(std, name, envelope_only):
 
 SCHEMA_OF = {"identity": "sdos/identity.json", "campaign": "sdos/campaign.json",
              "indicator": "sdos/indicator.json", "relationship": "sros/relationship.json",
-             "sighting": "sros/sighting.json", "marking-definition": "common/marking-definition.json"}
+             "sighting": "sros/sighting.json", "marking-definition": "common/marking-definition.json",
+             # with --include-recipients
+             "observed-data": "sdos/observed-data.json", "email-addr": "observables/email-addr.json",
+             "email-message": "observables/email-message.json"}
 TLP_IDS = {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
            "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
            "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",
@@ -321,6 +324,21 @@ def selftest(std, stix, misp):
     m = copy.deepcopy(misp)
     m["Event"]["Object"][0]["Attribute"][0]["type"] = "url"
     bad.append(("misp: attribute type", check_misp(std, m)))
+    b = copy.deepcopy(stix)
+    urls = [o for o in b["objects"] if o["type"] == "indicator" and o["pattern"].startswith("[url:")]
+    if urls:
+        urls[0]["pattern"] = "[url:value = 'http://x/it's']"
+        bad.append(("stix: unescaped quote in a url pattern", check_stix(std, b)))
+    b = copy.deepcopy(stix)
+    msgs = [o for o in b["objects"] if o["type"] == "email-message"]
+    if msgs:
+        msgs[0]["to_refs"] = []
+        bad.append(("stix: email-message with empty to_refs", check_stix(std, b)))
+    m = copy.deepcopy(misp)
+    objs = [o for o in m["Event"]["Object"] if o["name"] == "url"]
+    if objs:
+        objs[0]["Attribute"] = [a for a in objs[0]["Attribute"] if a["object_relation"] != "url"]
+        bad.append(("misp: url object without url", check_misp(std, m)))
     m = copy.deepcopy(misp)
     m["Event"]["date"] = 20220601
     bad.append(("misp: date not a string", check_misp(std, m)))

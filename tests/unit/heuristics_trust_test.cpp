@@ -7,7 +7,9 @@
 // ../shared/docs/examples/thirdparty-view.eml); each case changes one fact.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "heuristics/heuristics.hpp"
 #include "heuristics/signals.hpp"
@@ -161,6 +163,22 @@ TEST_CASE("time: before Exchange Online sealed outbound ARC, a missing set is no
   m.replace(pos, 21, "Date: Mon, 6 May 2019");
   auto b = analyzer().assess(mime::parse_message(m));
   CHECK(fired(b, "strip.tenant_arc_missing"));
+  // Nor a 2019 arrival stamp the sender wrote among its own headers (issue 14 item 6): it is
+  // more than a day from the tenant's own hops, so it is not Exchange's.
+  std::string forged = build(Shape{.arc = false});
+  forged.insert(forged.find("Date: "), "X-MS-Exchange-CrossTenant-OriginalArrivalTime: 06 May 2019 19:35:57.1234\r\n (UTC)\r\n");
+  auto c = analyzer().assess(mime::parse_message(forged));
+  CHECK(fired(c, "strip.tenant_arc_missing"));
+  REQUIRE(c.exo_time);
+  CHECK(c.exo_time_source.rfind("Received[", 0) == 0);
+  bool recorded = false;
+  for (const auto& u : c.untrusted_copies) recorded = recorded || u.find("OriginalArrivalTime") != std::string::npos;
+  CHECK(recorded);
+  // Exchange's own stamp, consistent with its hops, is the time used.
+  std::string own = build(Shape{.arc = false});
+  own.insert(own.find("\r\n\r\n") + 2, "X-MS-Exchange-CrossTenant-OriginalArrivalTime: 03 Dec 2021 19:35:57.1234\r\n (UTC)\r\n");
+  auto d = analyzer().assess(mime::parse_message(own));
+  CHECK(d.exo_time_source.find("OriginalArrivalTime") != std::string::npos);
 }
 
 TEST_CASE("the IOC path: a campaign connector IP connecting inside the window, one artefact gone: campaign gate") {
@@ -268,6 +286,16 @@ TEST_CASE("mail back in its own tenant: stripping not judged") {
   // Another tenant receiving it (outlook.com's id) is the consumer view, judged as usual.
   s.receiver_tenant = "84df9e7f-e9f6-40af-b435-aaaaaaaaaaaa";
   CHECK(fired(assess(s), "strip.two_artefacts_missing"));
+  // The sender writes its own tenant id among its headers (issue 14 item 6). The receiver
+  // stamps its own copy at the end of the header block (as outlook.com does in
+  // ../shared/corpus/dev_relays), so the sender's copy is the topmost: the receiver's
+  // different id keeps it from passing for a loop.
+  Shape outside = s;
+  outside.receiver_tenant.clear();
+  std::string forged = build(outside);
+  forged.insert(forged.find("Date: "), "X-MS-Exchange-CrossTenant-Id: 38ae3bcd-9579-4fd4-adda-b42e1495d55a\r\n");
+  forged.insert(forged.find("\r\n\r\n") + 2, "X-MS-Exchange-CrossTenant-Id: 84df9e7f-e9f6-40af-b435-aaaaaaaaaaaa\r\n");
+  CHECK(fired(analyzer().assess(mime::parse_message(forged)), "strip.two_artefacts_missing"));
   // A third-party receiver sees the sender's own id: not a loop.
   Shape third = s;
   third.receiver = "mx.example.net";
@@ -280,6 +308,16 @@ TEST_CASE("indicator pack: windows, tenant header names, expectations and egress
   auto p = heuristics::IndicatorPack::builtin();
   for (const auto& c : p.connector_ips) CHECK(c.window);
   CHECK(p.tenant_header_names(heuristics::TenantHeader::verdict, true).front() == "X-Forefront-Antispam-Report-Untrusted");
+  // An analyst's file naming a tenant header the pack has (any case) adds no second look-up;
+  // a new name is added after the pack's.
+  const auto views = p.tenant_header_names(heuristics::TenantHeader::arc_set, false);
+  const std::vector<std::string> arc(views.begin(), views.end());  // add_text moves the entries
+  p.add_text("@format hdrscan-indicators 1\n@source analyst\ntenant-header arc-set arc-seal\n"
+             "tenant-header arc-set X-Example-Seal\n", "a.ind");
+  const auto arc2 = p.tenant_header_names(heuristics::TenantHeader::arc_set, false);
+  REQUIRE(arc2.size() == arc.size() + 1);
+  CHECK(std::equal(arc.begin(), arc.end(), arc2.begin()));
+  CHECK(arc2.back() == "X-Example-Seal");
   REQUIRE(p.expectation(heuristics::TenantHeader::arc_set));
   CHECK(p.egress_without_arc_host("EU-SMTP-1.relay.mimecast.com"));
   CHECK_FALSE(p.egress_without_arc_host("notrelay.mimecast.com.evil.example"));
@@ -310,4 +348,61 @@ TEST_CASE("Enhanced Filtering headers stamped by the receiving tenant do not mak
     CHECK(a.verdict != heuristics::Verdict::campaign);
     CHECK(a.score <= analyzer().thresholds().campaign - kMargin);
   }
+}
+
+TEST_CASE("a gateway in front of the receiving tenant: Proofpoint, then Exchange Online with its own stamps") {
+  // The receiving organisation's MX is a filtering service (Proofpoint: *.pphosted.com, the
+  // most common receiver after Microsoft in ../shared/corpus/dev_field_m365's README) that
+  // hands the mail to its Exchange Online tenant through a connector. That tenant renames the
+  // sender's verdict copies -Untrusted (as outlook.com does in ../shared/corpus/dev_relays),
+  // writes its own inbound verdict (DIR:INB), X-Microsoft-Antispam, and seals its own ARC set
+  // at i=1 on the receiving side. None of the receiver's artefacts may stand in for the
+  // sender's, and a legitimate relay stays clear of `campaign` either way.
+  auto receive = [](std::string m) {
+    for (const char* n : {"X-Forefront-Antispam-Report:", "X-Microsoft-Antispam:"}) {
+      auto at = m.find(std::string("\r\n") + n);
+      if (at != std::string::npos) m.insert(at + 2 + std::string(n).size() - 1, "-Untrusted");
+    }
+    std::string top =
+        "Received: from BN8NAM11FT012.eop-nam11.prod.protection.outlook.com (2603:10b6:408:e6:cafe::5) by\r\n"
+        " BN0PR04CA0012.outlook.office365.com (2603:10b6:408:ee::17) with Microsoft SMTP Server\r\n"
+        " id 15.20.7677.21 via Frontend Transport; Fri, 3 Dec 2021 19:36:04 +0000\r\n"
+        "ARC-Seal: i=1; a=rsa-sha256; s=arcselector9901; d=microsoft.com; cv=none; b=" + sig('R') + "\r\n"
+        "ARC-Message-Signature: i=1; a=rsa-sha256; c=relaxed/relaxed; d=microsoft.com;\r\n"
+        " s=arcselector9901; h=From:Date:Subject:Message-ID; bh=yyyy; b=" + sig('S') + "\r\n"
+        "ARC-Authentication-Results: i=1; mx.microsoft.com 1; spf=pass (sender ip is 148.163.137.20)\r\n"
+        " smtp.mailfrom=example.com; dmarc=pass action=none header.from=example.com; arc=none\r\n"
+        "Received: from mx0b-00154904.pphosted.com (148.163.137.20) by\r\n"
+        " BN8NAM11FT012.mail.protection.outlook.com (10.13.177.44) with Microsoft SMTP Server\r\n"
+        " id 15.20.7677.21 via Frontend Transport; Fri, 3 Dec 2021 19:36:03 +0000\r\n";
+    m.insert(0, top);
+    m.insert(m.find("\r\n\r\n") + 2,
+             "X-Forefront-Antispam-Report: CIP:148.163.137.20;CTRY:US;LANG:en;SCL:1;SRV:;IPV:NLI;SFV:NSPM;"
+             "H:mx0b-00154904.pphosted.com;CAT:NONE;DIR:INB;\r\nX-Microsoft-Antispam: BCL:0;\r\n"
+             "X-MS-Exchange-CrossTenant-Id: 5f2b9a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b\r\n");
+    return analyzer().assess(mime::parse_message(m));
+  };
+  Shape at_pp;
+  at_pp.receiver = "mx0b-00154904.pphosted.com";
+  auto intact = receive(build(at_pp));
+  CHECK(intact.verdict == heuristics::Verdict::clean);
+  CHECK_FALSE(fired(intact, "strip.tenant_arc_missing"));
+  CHECK_FALSE(fired(intact, "strip.tenant_verdict_missing"));
+  CHECK_FALSE(fired(intact, "strip.tenant_msantispam_missing"));
+  // The sender's ARC set lost on the way out (one ordinary event): the receiver's own set is
+  // not taken for it, and the margin holds.
+  Shape no_arc = at_pp;
+  no_arc.arc = false;
+  auto one = receive(build(no_arc));
+  CHECK(fired(one, "strip.tenant_arc_missing"));
+  CHECK_FALSE(one.gate.open());
+  CHECK(one.score <= analyzer().thresholds().campaign - kMargin);
+  // The campaign's removal (ARC set and both verdict headers): the receiver's inbound verdict
+  // and X-Microsoft-Antispam do not hide it.
+  Shape stripped = no_arc;
+  stripped.verdict = false;
+  stripped.msantispam = false;
+  auto camp = receive(build(stripped));
+  CHECK(fired(camp, "strip.two_artefacts_missing"));
+  CHECK(camp.gate.open());
 }

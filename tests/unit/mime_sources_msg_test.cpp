@@ -22,6 +22,7 @@
 #include "mime/message.hpp"
 #include "mime/sources/rtf.hpp"
 #include "mime/sources/sources.hpp"
+#include "mime/utf8.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -99,9 +100,26 @@ TEST_CASE("RTF de-encapsulation: the HTML of \\fromhtml1, nothing of \\htmlrtf o
   CHECK(*html == "<html><body>Caf\xc3\xa9 \xe2\x82\xac<a href=\"http://x.example/\">click</a>\r\n"
                  "{x}</body></html>");
   CHECK_FALSE(rtf_html("{\\rtf1\\ansi\\fromtext plain}"));
+  // A character outside the BMP is two \\uN (a UTF-16 pair): one character; a lone half, an
+  // out-of-range value and \\u0 are U+FFFD, never invalid UTF-8.
+  CHECK(*rtf_html("{\\rtf1\\fromhtml1 {\\*\\htmltag19 <p>}\\u-10179?\\u-8704?!}") == "<p>\xf0\x9f\x98\x80!");
+  CHECK(*rtf_html("{\\rtf1\\fromhtml1 \\u-10179?x\\u-8704?\\u1114112?\\u0?}") ==
+        "\xef\xbf\xbdx\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  // windows-1252's 0x80-0x9F and Latin-1 above them.
+  CHECK(*rtf_html("{\\rtf1\\fromhtml1 \\'93q\\'94 \\'e9}") == "\xe2\x80\x9cq\xe2\x80\x9d \xc3\xa9");
   // Hostile nesting is flattened, not a crash.
   CHECK(rtf_html("{\\rtf1\\fromhtml1 " + std::string(100000, '{') + "x")->find('x') !=
         std::string::npos);
+}
+
+TEST_CASE("UTF-16LE strings (the .msg properties, compound-file names) as UTF-8") {
+  using hdrscan::mime::utf16le_to_utf8;
+  using namespace std::string_literals;
+  CHECK(utf16le_to_utf8("A\0\xe9\0\xac\x20"s) == "A\xc3\xa9\xe2\x82\xac");
+  CHECK(utf16le_to_utf8("\x3d\xd8\x00\xde"s) == "\xf0\x9f\x98\x80");          // a pair
+  CHECK(utf16le_to_utf8("\x3d\xd8x\0"s) == "\xef\xbf\xbdx");                    // lone high half
+  CHECK(utf16le_to_utf8("\x00\xdex\0\x3d\xd8"s) == "\xef\xbf\xbdx\xef\xbf\xbd");  // lone low, cut pair
+  CHECK(utf16le_to_utf8("a\0\0\0b"s) == "a\0"s);  // NUL kept, an odd last byte ignored
 }
 
 TEST_CASE("real .msg files agree with msgconvert, header field by header field" *
@@ -236,9 +254,10 @@ TEST_CASE("damaged .msg files: an error with a code, never a crash" *
 TEST_CASE("PST: a message read by libpff equals its .msg twin read by the own reader" *
           hdrscan::test::needs_shared()) {
   // ruby-msg's msgInMsg.pst and msgreader's msgInMsg.msg hold the same message (an Outlook
-  // test message attached to "I have attachments!"); readpst does not write the attached
-  // message's transport headers, so the .msg reader (checked against msgconvert above) is the
-  // oracle for them here.
+  // test message attached to "I have attachments!"); readpst writes only part of the attached
+  // message's transport headers (Received, From, To, Subject; not Return-Path, Delivered-To,
+  // X-AuthUser), so the .msg reader (checked against msgconvert above) is the oracle for the
+  // whole block here, and readpst -e for the fields it does write.
   auto pst = read_all(hdrscan::mime::open_source(
       hdrscan::test::shared_path("outlook/pst/rubymsg_msgInMsg.pst").string()));
   auto msg = read_all(hdrscan::mime::open_source(
@@ -261,4 +280,30 @@ TEST_CASE("PST: a message read by libpff equals its .msg twin read by the own re
   }
   CHECK(fa == fb);
   CHECK(a.nested[0].first_html() != nullptr);  // the attached message's HTML, from its RTF
+
+  // readpst -e (pst-utils): the outer message's subject, and every transport field it writes
+  // for the attached message equal ours (the outer message has no transport headers: readpst
+  // makes its own From and Status up).
+  char tmpl[] = "/tmp/hdrscan-pst-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const fs::path scratch = tmpl;
+  const std::string cmd = "readpst -q -e -o '" + scratch.string() + "' '" +
+                          hdrscan::test::shared_path("outlook/pst/rubymsg_msgInMsg.pst").string() +
+                          "' >/dev/null 2>&1";
+  REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "readpst failed or is missing (pst-utils, tools/install-deps.sh)");
+  std::vector<fs::path> emls;
+  for (const auto& e : fs::recursive_directory_iterator(scratch))
+    if (e.path().extension() == ".eml") emls.push_back(e.path());
+  REQUIRE(emls.size() == 1);
+  const std::string oracle_bytes = hdrscan::test::slurp(emls[0]);
+  fs::remove_all(scratch);
+  const auto o = hdrscan::mime::parse_message(oracle_bytes);
+  CHECK(fields_of(oracle_bytes)["subject"] == fields_of(pst[0].bytes)["subject"]);
+  REQUIRE(o.nested.size() == 1);
+  auto fo = fields_of(std::string(o.nested[0].raw));
+  for (const char* f : {"received", "from", "to", "subject"}) {
+    INFO("field " << f);
+    REQUIRE(fo.count(f) == 1);
+    CHECK(fo[f] == fa[f]);
+  }
 }

@@ -1,10 +1,12 @@
 // waves_records_test.cpp: the pieces `hdrscan waves` stands on, on real messages: grouping
-// features of a parsed message (mime/fields/features.hpp: URL hosts, tenant name, template
-// fingerprint), a scan record read back (scanner/records.hpp) and its errors, UUIDv5 (the
-// export ids), grouping of records made by the pipeline from the repository's samples.
+// features of a parsed message (mime/fields/features.hpp: URL hosts and URLs, tenant name,
+// template fingerprint, recipients kept private), a scan record read back
+// (scanner/records.hpp) and its errors, UUIDv5 (the export ids), grouping of records made by
+// the pipeline from the repository's samples.
 #include <doctest/doctest.h>
 
 #include "mime/fields/features.hpp"
+#include "mime/fields/fields.hpp"
 #include "mime/message.hpp"
 #include "scanner/pipeline.hpp"
 #include "scanner/printers.hpp"
@@ -17,13 +19,14 @@ namespace {
 using namespace hdrscan;
 const std::filesystem::path kSamples = std::filesystem::path(HDRSCAN_SOURCE_DIR) / "corpus/samples";
 
-scanner::MessageReport report_of(const std::filesystem::path& p) {
+scanner::MessageReport report_of(const std::filesystem::path& p,
+                                 scanner::Features f = scanner::Features::extract) {
   static const heuristics::Analyzer analyzer(
       std::make_shared<heuristics::IndicatorPack>(heuristics::IndicatorPack::builtin()));
   mime::RawMessage raw;
   raw.where.path = p.string();
   raw.bytes = test::slurp(p);
-  return scanner::analyze(raw, analyzer);
+  return scanner::analyze(raw, analyzer, {}, scanner::Digest::sha256, f);
 }
 
 }  // namespace
@@ -57,12 +60,95 @@ TEST_CASE("features of a campaign sample: tenant name, sender and URL domains, f
   CHECK_FALSE(clean.features.has_value());
 }
 
+TEST_CASE("address lists: every mailbox, groups and display names dropped") {
+  CHECK(mime::extract_addresses("A <a@x.com>, \"B, C\" <b@y.org> (c, d), e@z.net", 16) ==
+        std::vector<std::string>{"a@x.com", "b@y.org", "e@z.net"});
+  CHECK(mime::extract_addresses("undisclosed-recipients:;", 16).empty());
+  CHECK(mime::extract_addresses("Team: a@x.com, b@x.com;", 16) ==
+        std::vector<std::string>{"a@x.com", "b@x.com"});
+  CHECK(mime::extract_addresses("Recipients <>", 16).empty());
+  CHECK(mime::extract_addresses("a@x.com, b@x.com, c@x.com", 2).size() == 2);
+}
+
+TEST_CASE("recipient addresses are redacted as written, percent-encoded and in base64") {
+  const std::vector<std::string> to{"John.Doe@Example.com"};
+  std::string u = "https://t.example/u?email=john.doe%40example.com&e=Sm9obi5Eb2VARXhhbXBsZS5jb20=";
+  CHECK(mime::redact_addresses(u, to) == 2);
+  CHECK(u == "https://t.example/u?email={recipient}&e={recipient}b20=");
+  std::string subj = "JOHN.DOE@EXAMPLE.COM, your reward";
+  CHECK(mime::redact_addresses(subj, to) == 1);
+  CHECK(subj == "{recipient}, your reward");
+  std::string other = "https://t.example/u?email=jane%40example.com";
+  CHECK(mime::redact_addresses(other, to) == 0);
+}
+
+TEST_CASE("features: URLs bounded, recipients as domains unless asked for") {
+  const auto r = report_of(kSamples / "campaign-thirdparty-1.eml");
+  REQUIRE(r.features.has_value());
+  const auto& f = *r.features;
+  REQUIRE_FALSE(f.urls.empty());
+  CHECK(f.urls.size() <= mime::kMaxUrls);
+  for (const auto& u : f.urls) {
+    CHECK(u.rfind("http", 0) == 0);
+    CHECK(u.size() <= mime::kMaxUrlBytes);
+    CHECK_FALSE(mime::url_host(u).empty());
+  }
+  CHECK(f.recipient_domains == std::vector<std::string>{"example.net"});
+  CHECK_FALSE(f.recipients.has_value());
+  CHECK_FALSE(f.from_is_recipient);
+  const auto g = nlohmann::json::parse(scanner::record_to_jsonl({1, &r}))["grouping"];
+  CHECK(g["recipients"]["addresses"].is_null());
+  CHECK(g.dump().find("ykhq.tybpsz") == std::string::npos);  // the To: address
+  const auto with = report_of(kSamples / "campaign-thirdparty-1.eml",
+                              scanner::Features::extract_with_recipients);
+  REQUIRE(with.features->recipients.has_value());
+  CHECK(*with.features->recipients == std::vector<std::string>{"ykhq.tybpsz@example.net"});
+  std::string why;
+  const auto rec = scanner::parse_scan_record(scanner::record_to_jsonl({1, &with}), why);
+  REQUIRE_MESSAGE(rec.has_value(), why);
+  CHECK(rec->urls == with.features->urls);
+  REQUIRE(rec->recipients.has_value());
+  CHECK(rec->recipients->front() == "ykhq.tybpsz@example.net");
+  CHECK(rec->recipient_domains == std::vector<std::string>{"example.net"});
+}
+
 TEST_CASE("a wrapper's features are the attached message's") {
   const auto r = report_of(kSamples / "campaign-wrapped-report.eml");
   REQUIRE(r.features.has_value());
   CHECK(r.assessment.nested_from == "nested[0]");
   CHECK(r.features->subject != r.subject);  // the lure, not the user's "FW:" wrapper
   CHECK_FALSE(r.features->subject.empty());
+}
+
+TEST_CASE("template fingerprint: repeated rows, a footer row, a tracking pixel and banner sizes do not move it") {
+  auto fp = [](const std::string& rows, const std::string& after) {
+    const std::string raw =
+        "From: a@example.com\r\nTo: b@example.org\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/html; charset=utf-8\r\n\r\n<html><body><table><tr><td><table>" +
+        rows + "</table></td></tr></table><p>To stop these messages <a href=\"https://u.example/"
+        "x\">unsubscribe</a>.<br></p>" + after + "</body></html>\r\n";
+    return mime::extract_features(mime::parse_message(raw)).template_hash;
+  };
+  // (the prose, alt and link texts, is held equal: only the structure varies)
+  auto row = [](int h, bool alt = true) {
+    return "<tr><td><a href=\"https://l.example/" + std::to_string(h) +
+           "\"><img src=\"https://i.example/b.png\" width=\"600\" height=\"" + std::to_string(h) +
+           "\" alt=\"" + (alt ? "You have won a gift card from our store, claim it today" : "") +
+           "\"></a></td></tr>";
+  };
+  const auto one = fp(row(400), "");
+  CHECK(one == fp(row(400) + row(320, false), ""));  // a second banner of another size
+  CHECK(one == fp(row(500) + "<tr><td>small print</td></tr>", ""));  // a footer row
+  CHECK(one == fp(row(400), "<img src=\"https://p.example/t.gif\" width=\"1\" height=\"1\">"));
+  // another layout (a div kit) is far
+  const std::string div =
+      "From: a@example.com\r\nTo: b@example.org\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: text/html\r\n\r\n<html><body><div><header><h2>Hi</h2></header><section>"
+      "<div class=\"card\"><figure><a href=\"https://l.example/1\"><img src=\"https://i.example/"
+      "b.png\" width=\"600\" height=\"400\" alt=\"You have won a gift card from our store, claim "
+      "it today\"></a><figcaption><span>Claim</span></figcaption></figure></div></section></div>"
+      "</body></html>\r\n";
+  CHECK(mime::hamming(one, mime::extract_features(mime::parse_message(div)).template_hash) >= 8);
 }
 
 TEST_CASE("SimHash: identical sets agree, a changed feature moves few bits") {
