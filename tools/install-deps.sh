@@ -4,9 +4,10 @@
 # "No configuration" so it never touches the system's own mail set-up: tests start a
 # private loopback instance of their own. go-md2man builds the man pages (docs/man);
 # bash-completion and systemd (systemd-analyze verify) are for tests/integration/install_layout.sh;
-# debhelper and lintian for tools/package (the Debian package); pybind11-dev, python3-pybind11
-# for the Python module (python/), python3-pandas, python3-dask, python3-distributed for
-# records_to_dataframe and hdrscan.dask (tests/python).
+# debhelper, dh-python and lintian for tools/package (the Debian packages), debootstrap and
+# systemd-container for tools/package-check.sh (a fresh root, booted by systemd-nspawn);
+# pybind11-dev, python3-pybind11 for the Python module (python/), python3-pandas,
+# python3-dask, python3-distributed for records_to_dataframe and hdrscan.dask (tests/python).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
@@ -20,7 +21,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libpff-dev libbfio-dev pst-utils \
   python3 python3-jsonschema zip unzip p7zip-full libarchive-tools libemail-outlook-message-perl \
   libemail-address-perl chromium time \
-  go-md2man bash-completion systemd debhelper lintian \
+  go-md2man bash-completion systemd debhelper dh-python lintian debootstrap systemd-container \
   postfix swaks miltertest \
   pybind11-dev python3-pybind11 python3-dev python3-venv python3-pip python3-setuptools \
   python3-pandas python3-dask python3-distributed \

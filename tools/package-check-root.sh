@@ -3,14 +3,20 @@
 # root, as an admin would run them. Not for use on a real machine: it installs, configures and
 # purges packages and rewrites Postfix's main.cf.
 #
-#   package-check-root.sh chroot   (in the root by chroot: tools/fresh-root.sh run)
+#   package-check-root.sh chroot|chroot-short   (in the root by chroot: tools/fresh-root.sh run)
 #     1. `apt-get install ./hdrscan_*.deb` in a root that has none of its dependencies: every
 #        library dpkg-shlibdeps named is pulled in; `hdrscan --version`; `hdrscan scan` on the
 #        installed samples (campaign-* -> campaign, clean-* -> clean, exit status 1);
-#     2. installs what the boot phase needs (systemd, Postfix "Local only", swaks, man-db, a
-#        local user `tester`); `man -w` finds every page;
-#     3. `apt-get purge hdrscan`: none of `dpkg -L hdrscan` is left; then the file list of
-#        the root is saved (the base for the boot phase).
+#     1b. `apt-get install ./python3-hdrscan_*.deb` in the root without Python: python3 is
+#        pulled in; `import hdrscan` loads the packaged module, Analyzer.analyze gives the
+#        campaign sample `campaign`, Analyzer.scan over the installed samples gives the
+#        records step 1's `hdrscan scan --format jsonl` wrote (equal as JSON values, in order);
+#     2. installs man-db, and (not for chroot-short, which no boot phase follows) what the boot
+#        phase needs (systemd, Postfix "Local only", swaks, a local user `tester`); `man -w`
+#        finds every page;
+#     3. `apt-get purge hdrscan python3-hdrscan`: none of `dpkg -L` of either is left (nor
+#        the module's byte-code); then the file list of the root is saved (the base for the
+#        boot phase).
 #   package-check-root.sh boot     (as a oneshot service in the root booted by systemd-nspawn)
 #     4. `apt-get install ./hdrscan_*.deb` under systemd: the unit is installed disabled and
 #        not started;
@@ -32,8 +38,9 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
 CHECK=/root/check
-phase=${1:?chroot or boot}
+phase=${1:?chroot, chroot-short or boot}
 deb=$(ls "$CHECK"/hdrscan_*.deb)
+pydeb=$(ls "$CHECK"/python3-hdrscan_*.deb)
 SAMPLES=/usr/share/doc/hdrscan/examples/samples
 fail() {
   echo "package-check: FAIL: $*"
@@ -51,7 +58,7 @@ file_list() {
        -o -print | sort
 }
 
-if [ "$phase" = chroot ]; then
+if [ "$phase" = chroot ] || [ "$phase" = chroot-short ]; then
   step "1. apt-get install $(basename "$deb") in a root without its dependencies"
   apt-get update -qq
   depends=$(dpkg-deb -f "$deb" Depends)
@@ -88,29 +95,62 @@ if [ "$phase" = chroot ]; then
     fail "$n records for $(ls "$SAMPLES" | wc -l) samples"
   ok "hdrscan scan: $n samples, campaign-* campaign, clean-* clean, exit 1"
 
-  step "2. what the boot phase needs: systemd, Postfix (Local only), swaks, man-db"
-  echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
-  echo "postfix postfix/mailname string pkgcheck.test" | debconf-set-selections
-  apt-get install -y -q --no-install-recommends systemd systemd-sysv dbus postfix swaks man-db \
-    procps util-linux >"$CHECK/install2.log" 2>&1 ||
-    { tail -20 "$CHECK/install2.log"; fail "installing systemd, postfix, swaks, man-db"; }
-  useradd --create-home tester
+  step "1b. apt-get install $(basename "$pydeb") in a root without Python"
+  ! command -v python3 >/dev/null || fail "the root already had python3"
+  apt-get install -y -q --no-install-recommends "$pydeb" >"$CHECK/install-py.log" 2>&1 ||
+    { tail -20 "$CHECK/install-py.log"; fail "apt-get install ./$(basename "$pydeb")"; }
+  ok "Depends: $(dpkg-deb -f "$pydeb" Depends)"
+  ok "python3 pulled in: $(python3 --version)"
+  python3 - "$SAMPLES" "$CHECK/scan.jsonl" <<'PY' || fail "the Python module (above)"
+import json, os, sys
+samples, cli = sys.argv[1:]
+import hdrscan
+site = "/usr/lib/python3/dist-packages/hdrscan/"
+assert hdrscan.__file__ == site + "__init__.py", hdrscan.__file__
+an = hdrscan.Analyzer()
+path = os.path.join(samples, "campaign-consumer-1.eml")
+with open(path, "rb") as f:
+    rec = an.analyze(f.read(), location=path)
+assert rec["verdict"] == "campaign", rec["verdict"]
+print(f"ok: import hdrscan {hdrscan.__version__} ({site}); analyze: campaign-consumer-1.eml "
+      f"campaign, score {rec['score']}")
+got = list(an.scan(samples))
+with open(cli, encoding="utf-8") as f:
+    want = [json.loads(line) for line in f]
+assert got == want, "Analyzer.scan differs from hdrscan scan --format jsonl on the samples"
+print(f"ok: Analyzer.scan on the samples = the CLI's {len(want)} records")
+PY
+
+  if [ "$phase" = chroot-short ]; then
+    step "2. man-db"
+    apt-get install -y -q --no-install-recommends man-db >"$CHECK/install2.log" 2>&1 ||
+      { tail -20 "$CHECK/install2.log"; fail "installing man-db"; }
+  else
+    step "2. what the boot phase needs: systemd, Postfix (Local only), swaks, man-db"
+    echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
+    echo "postfix postfix/mailname string pkgcheck.test" | debconf-set-selections
+    apt-get install -y -q --no-install-recommends systemd systemd-sysv dbus postfix swaks \
+      man-db procps util-linux >"$CHECK/install2.log" 2>&1 ||
+      { tail -20 "$CHECK/install2.log"; fail "installing systemd, postfix, swaks, man-db"; }
+    useradd --create-home tester
+  fi
   for page in 1:hdrscan 1:hdrscan-scan 1:hdrscan-explain 1:hdrscan-audit 1:hdrscan-signals \
               1:hdrscan-waves 8:hdrscan-milter 5:hdrscan-milter.conf; do
     found=$(man -w "${page%%:*}" "${page#*:}") || fail "man -w ${page#*:}"
     ok "man -w ${page#*:}: $found"
   done
 
-  step "3. apt-get purge hdrscan"
-  dpkg -L hdrscan >"$CHECK/dpkg-L"
-  apt-get purge -y -q hdrscan >/dev/null
+  step "3. apt-get purge hdrscan python3-hdrscan"
+  dpkg -L hdrscan python3-hdrscan >"$CHECK/dpkg-L"
+  apt-get purge -y -q hdrscan python3-hdrscan >/dev/null
   left=$(while read -r f; do if [ -e "$f" ] && [ ! -d "$f" ]; then echo "$f"; fi; done \
        <"$CHECK/dpkg-L")
   [ -z "$left" ] || fail "left after purge: $left"
-  for d in /etc/hdrscan /usr/share/doc/hdrscan /usr/share/hdrscan; do
+  for d in /etc/hdrscan /usr/share/doc/hdrscan /usr/share/hdrscan \
+           /usr/share/doc/python3-hdrscan /usr/lib/python3/dist-packages/hdrscan; do
     [ ! -e "$d" ] || fail "left after purge: $d"
   done
-  ok "nothing of the package left ($(wc -l <"$CHECK/dpkg-L") paths)"
+  ok "nothing of the packages left ($(wc -l <"$CHECK/dpkg-L") paths)"
   file_list >"$CHECK/files.base"
   echo "package-check: PASS (chroot phase)"
   exit 0

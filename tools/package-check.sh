@@ -3,16 +3,19 @@
 # it on a new Debian 12 machine: install, scan, man pages, the milter as a systemd service
 # under its hardening with a chrooted Postfix, purge.
 #
-#   tools/package-check.sh [--keep] [--from BASE] [DIR]
+#   tools/package-check.sh [--short] [--keep] [--from BASE] [DIR]
 #
-# Needs: root; dist/hdrscan_<version>_<arch>.deb (tools/package); debootstrap and
-# systemd-nspawn (apt-get install debootstrap systemd-container); the Debian mirror.
+# Needs: root; dist/hdrscan_<version>_<arch>.deb and dist/python3-hdrscan_<version>_<arch>.deb
+# (tools/package); debootstrap and systemd-nspawn (apt-get install debootstrap
+# systemd-container; tools/install-deps.sh installs both); the Debian mirror.
 # Steps (each timed; the times are printed at the end):
 #  1. tools/fresh-root.sh create DIR (default /tmp/hdrscan-pkgroot): debootstrap
 #     --variant=minbase bookworm, nothing else installed;
 #  2. chroot phase (tools/fresh-root.sh run): tools/package-check-root.sh chroot: apt-get
 #     install ./hdrscan_*.deb pulls every dependency; --version; scan of the installed samples;
-#     then systemd, Postfix, swaks, man-db; man -w of every page; purge leaves nothing;
+#     apt-get install ./python3-hdrscan_*.deb pulls python3, import hdrscan, analyze a sample,
+#     Analyzer.scan of the samples = the CLI's records; then systemd, Postfix, swaks, man-db;
+#     man -w of every page; purge of both leaves nothing;
 #  3. boot phase: the root booted with `systemd-nspawn --boot` (systemd as PID 1 inside, its
 #     own loopback-only network namespace), where a oneshot unit runs package-check-root.sh
 #     boot: the .deb installed under systemd (unit disabled, not started), docs/milter.md's
@@ -22,6 +25,10 @@
 #     (delivered, verdict header) through the socket, reload, then purge leaving nothing;
 #     the unit powers the container off.
 #  4. DIR is destroyed unless --keep.
+# --short: steps 1, 2 and 4 only, and step 2 installs man-db but not systemd, Postfix and swaks
+# (package-check-root.sh chroot-short): the fresh-root install, scan, Python module, man pages
+# and purge of issue 19's and 21's checks, without the booted milter (the part a CI run can
+# afford; README "Debian package" has the times).
 # --from BASE: instead of step 1, DIR is a copy (cp -a) of BASE, a root made by
 # `tools/fresh-root.sh create BASE` and not used since: saves the debootstrap when iterating.
 # The boot phase's output is taken from the container's journal into DIR.check.log (nspawn's
@@ -33,12 +40,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
-KEEP=0 BASE=""
+KEEP=0 BASE="" SHORT=0
 while [ $# -gt 0 ]; do
   case $1 in
+    --short) SHORT=1; shift ;;
     --keep) KEEP=1; shift ;;
     --from) BASE=${2:?--from BASE}; shift 2 ;;
-    -*) sed -n '2,35p' "$0" >&2; exit 2 ;;
+    -*) sed -n '2,42p' "$0" >&2; exit 2 ;;
     *) break ;;
   esac
 done
@@ -46,12 +54,15 @@ DIR=${1:-/tmp/hdrscan-pkgroot}
 die() { echo "package-check: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "must run as root"
 command -v debootstrap >/dev/null || die "debootstrap missing (apt-get install debootstrap)"
-command -v systemd-nspawn >/dev/null ||
+[ "$SHORT" = 1 ] || command -v systemd-nspawn >/dev/null ||
   die "systemd-nspawn missing (apt-get install systemd-container)"
 arch=$(dpkg --print-architecture)
 debs=(dist/hdrscan_*_"$arch".deb)
 [ -f "${debs[0]}" ] && [ ${#debs[@]} = 1 ] ||
   die "need exactly one dist/hdrscan_*_$arch.deb (tools/package)"
+pydebs=(dist/python3-hdrscan_*_"$arch".deb)
+[ -f "${pydebs[0]}" ] && [ ${#pydebs[@]} = 1 ] ||
+  die "need exactly one dist/python3-hdrscan_*_$arch.deb (tools/package)"
 times=""
 t0=$SECONDS
 t=$SECONDS
@@ -67,14 +78,17 @@ else
   step_done debootstrap
 fi
 mkdir -p "$DIR/root/check"
-cp "${debs[0]}" tools/package-check-root.sh "$DIR/root/check/"
+cp "${debs[0]}" "${pydebs[0]}" tools/package-check-root.sh "$DIR/root/check/"
 
-echo "== chroot phase"
+phase=chroot
+[ "$SHORT" = 1 ] && phase=chroot-short
+echo "== $phase phase"
 status=0
-nice -n 10 tools/fresh-root.sh run "$DIR" bash /root/check/package-check-root.sh chroot || status=1
-step_done chroot-phase
+nice -n 10 tools/fresh-root.sh run "$DIR" bash /root/check/package-check-root.sh "$phase" ||
+  status=1
+step_done "$phase-phase"
 
-if [ "$status" = 0 ]; then
+if [ "$status" = 0 ] && [ "$SHORT" = 0 ]; then
   echo "== boot phase (systemd-nspawn --boot)"
   # Under systemd the package scripts may start services (the check is that ours is not).
   rm -f "$DIR/usr/sbin/policy-rc.d"
