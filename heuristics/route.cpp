@@ -83,7 +83,7 @@ void set_exo_time(const mime::ParsedMessage& msg, Route& r) {
        fields_in_zones(msg, r, "X-MS-Exchange-CrossTenant-OriginalArrivalTime", kNotOrigin)) {
     auto t = parse_arrival_time(f->value);
     if (!t) continue;
-    if (hop_time && (*t > *hop_time + kMaxSkew || *t < *hop_time - kMaxSkew)) {
+    if (hop_time && (*t > *hop_time ? *t - *hop_time : *hop_time - *t) > kMaxSkew) {
       if (r.rejected_copies.size() < 8)
         r.rejected_copies.push_back(where_of(msg, f) + ": more than a day from the tenant's own hop (" + hop_source + ")");
       continue;

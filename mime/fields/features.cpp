@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 
+#include "mime/base64.hpp"
 #include "mime/fields/fields.hpp"
 #include "mime/net.hpp"
 #include "mime/text.hpp"
@@ -156,33 +157,20 @@ std::vector<std::string> recipient_addresses(const ParsedMessage& msg) {
   return out;
 }
 
-std::string base64(std::string_view in, bool url_safe) {
-  const char* abc = url_safe ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-                             : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    const std::uint32_t v = static_cast<unsigned char>(in[i]) << 16 |
-                            static_cast<unsigned char>(in[i + 1]) << 8 |
-                            static_cast<unsigned char>(in[i + 2]);
-    for (int k = 18; k >= 0; k -= 6) out += abc[(v >> k) & 63];
-  }
-  return out;  // whole groups only: what any encoding of a longer text starting here holds
-}
-
-// Replaces each occurrence of `needle` (case-insensitive when `fold`) in `s`.
+// Replaces each occurrence of `needle` (ASCII case ignored when `fold`) in `s`.
 std::size_t replace_all(std::string& s, std::string_view needle, bool fold) {
-  if (needle.size() < 4 || s.size() < needle.size()) return 0;
-  std::size_t n = 0;
-  const std::string hay = fold ? text::lower(s) : std::string();
-  const std::string nd = fold ? text::lower(needle) : std::string(needle);
+  if (needle.size() < 4) return 0;
+  auto find = [&](std::size_t from) {
+    const std::string_view rest = std::string_view(s).substr(from);
+    const std::size_t at = fold ? text::ifind(rest, needle) : rest.find(needle);
+    return at == std::string_view::npos ? at : from + at;
+  };
+  std::size_t n = 0, from = 0, pos;
   std::string out;
-  std::size_t from = 0, pos;
-  const std::string& h = fold ? hay : s;
-  while ((pos = h.find(nd, from)) != std::string::npos) {
+  while ((pos = find(from)) != std::string_view::npos) {
     out.append(s, from, pos - from);
     out += kRecipientMark;
-    from = pos + nd.size();
+    from = pos + needle.size();
     ++n;
   }
   if (n) {
@@ -397,9 +385,12 @@ std::size_t redact_addresses(std::string& s, const std::vector<std::string>& add
     if (at == std::string::npos) continue;
     n += replace_all(s, a, true);
     n += replace_all(s, a.substr(0, at) + "%40" + a.substr(at + 1), true);
+    // Whole 3-byte groups only: what any encoding of a longer text starting with the address
+    // holds, padding or not.
     for (const std::string& form : {a, text::lower(a)})
-      for (const bool url_safe : {false, true})
-        if (const std::string b = base64(form, url_safe); b.size() >= 8)
+      for (const auto alphabet : {Base64Alphabet::standard, Base64Alphabet::url_safe})
+        if (const std::string b = encode_base64(std::string_view(form).substr(0, form.size() / 3 * 3), false, alphabet);
+            b.size() >= 8)
           n += replace_all(s, b, false);
   }
   return n;

@@ -4,6 +4,7 @@
 #include <ctime>
 #include <string_view>
 
+#include "mime/base64.hpp"
 #include "mime/sources/rtf.hpp"
 #include "mime/text.hpp"
 
@@ -12,30 +13,6 @@ namespace {
 
 using text::iends_with;
 using text::iequals;
-
-std::string base64(std::string_view in, bool wrap) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve(in.size() / 3 * 4 + in.size() / 57 * 2 + 8);
-  std::size_t line = 0;
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    const std::uint32_t b0 = static_cast<unsigned char>(in[i]);
-    const std::uint32_t b1 = i + 1 < in.size() ? static_cast<unsigned char>(in[i + 1]) : 0;
-    const std::uint32_t b2 = i + 2 < in.size() ? static_cast<unsigned char>(in[i + 2]) : 0;
-    const std::uint32_t v = b0 << 16 | b1 << 8 | b2;
-    out += k[v >> 18];
-    out += k[(v >> 12) & 63];
-    out += i + 1 < in.size() ? k[(v >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? k[v & 63] : '=';
-    line += 4;
-    if (wrap && line >= 76) {
-      out += "\r\n";
-      line = 0;
-    }
-  }
-  if (wrap && line > 0) out += "\r\n";
-  return out;
-}
 
 bool plain_ascii(std::string_view s) {
   for (char c : s) {
@@ -48,7 +25,7 @@ bool plain_ascii(std::string_view s) {
 // A header value: as is when printable ASCII, else one RFC 2047 encoded word.
 std::string header_text(const OutlookText& t) {
   if (plain_ascii(t.bytes)) return t.bytes;
-  return "=?" + t.charset + "?B?" + base64(t.bytes, false) + "?=";
+  return "=?" + t.charset + "?B?" + encode_base64(t.bytes) + "?=";
 }
 
 std::string mailbox(const OutlookText& name, const std::string& address) {
@@ -150,7 +127,7 @@ std::string text_part(const char* type, const std::string& charset, std::string_
   std::string p = "Content-Type: ";
   p += type;
   p += "; charset=\"" + charset + "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n";
-  p += base64(bytes, true);
+  p += encode_base64(bytes, true);
   return p;
 }
 
@@ -294,7 +271,7 @@ std::string to_rfc822(const OutlookMessage& m, std::string& notes, int depth) {
     p += "\r\n" + disposition + "\r\n";
     if (!a.content_id.empty() && plain_ascii(a.content_id))
       p += "Content-ID: <" + a.content_id + ">\r\n";
-    p += "Content-Transfer-Encoding: base64\r\n\r\n" + base64(a.data, true);
+    p += "Content-Transfer-Encoding: base64\r\n\r\n" + encode_base64(a.data, true);
     parts.push_back(std::move(p));
   }
   std::string out = head;

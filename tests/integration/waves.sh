@@ -256,7 +256,7 @@ PYEOF
 if shared_part "STIX and MISP validation with URLs and recipients" "$STD/stix2.1-json-schemas/schemas" "$STD/misp/event-schema.json"; then
   python3 -W ignore "$CHECK" stix "$STD" r.stix || fail "STIX bundle with recipients invalid"
   python3 -W ignore "$CHECK" misp "$STD" r.misp || fail "MISP event with recipients invalid"
-  python3 -W ignore "$CHECK" selftest "$STD" r.stix r.misp || fail "the export checker accepts broken exports (URLs, recipients)"
+  python3 -W ignore "$CHECK" selftest "$STD" r.stix r.misp --all || fail "the export checker accepts broken exports (URLs, recipients)"
 fi
 pass "URLs (to_ids only when repeated and unredacted) and recipients (only with --include-recipients)"
 

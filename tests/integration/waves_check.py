@@ -309,8 +309,12 @@ def check_misp(std, doc):
     return errs
 
 
-def selftest(std, stix, misp):
+def selftest(std, stix, misp, require_all=False):
+    """Broken copies of good exports must be refused. Cases that need a URL indicator, an
+    email-message or a MISP url object run only when the exports hold one; with require_all
+    (`selftest ... --all`) a case that cannot run is a failure, not a silent pass."""
     bad = []
+    missing = []
     b = copy.deepcopy(stix)
     ind = next(o for o in b["objects"] if o["type"] == "indicator")
     ind["pattern"] = "[ipv4-addr:value = '1.2.3.4'"
@@ -329,16 +333,22 @@ def selftest(std, stix, misp):
     if urls:
         urls[0]["pattern"] = "[url:value = 'http://x/it's']"
         bad.append(("stix: unescaped quote in a url pattern", check_stix(std, b)))
+    else:
+        missing.append("STIX url indicator")
     b = copy.deepcopy(stix)
     msgs = [o for o in b["objects"] if o["type"] == "email-message"]
     if msgs:
         msgs[0]["to_refs"] = []
         bad.append(("stix: email-message with empty to_refs", check_stix(std, b)))
+    else:
+        missing.append("STIX email-message")
     m = copy.deepcopy(misp)
     objs = [o for o in m["Event"]["Object"] if o["name"] == "url"]
     if objs:
         objs[0]["Attribute"] = [a for a in objs[0]["Attribute"] if a["object_relation"] != "url"]
         bad.append(("misp: url object without url", check_misp(std, m)))
+    else:
+        missing.append("MISP url object")
     m = copy.deepcopy(misp)
     m["Event"]["date"] = 20220601
     bad.append(("misp: date not a string", check_misp(std, m)))
@@ -347,6 +357,9 @@ def selftest(std, stix, misp):
     m["Event"]["Object"][0]["Attribute"][-1]["object_relation"] = "no-such-relation"
     bad.append(("misp: unknown relation", check_misp(std, m)))
     ok = True
+    for what in missing:
+        print("selftest: %s: the exports given hold no %s" % ("FAIL" if require_all else "not run", what))
+        ok = ok and not require_all
     for what, errs in bad:
         if not errs:
             print("selftest: %s was accepted" % what)
@@ -357,7 +370,7 @@ def selftest(std, stix, misp):
 def main(argv):
     cmd, std = argv[1], argv[2]
     if cmd == "selftest":
-        ok = selftest(std, json.load(open(argv[3])), json.load(open(argv[4])))
+        ok = selftest(std, json.load(open(argv[3])), json.load(open(argv[4])), "--all" in argv[5:])
         sys.exit(0 if ok else 1)
     doc = json.load(open(argv[3], encoding="utf-8"))
     errs = check_stix(std, doc) if cmd == "stix" else check_misp(std, doc)

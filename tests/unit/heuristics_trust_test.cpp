@@ -40,8 +40,8 @@ struct Shape {
   bool arc = true, verdict = true, msantispam = true;
   std::string arc_b = sig('A');                // the ARC-Seal's signature
   std::string verdict_dir = "OUT";
-  std::string verdict_cip;                     // "" = the connecting IP
-  std::string receiver_tenant;                 // X-MS-Exchange-CrossTenant-Id on the receiving side
+  std::string verdict_cip = "";                // "" = the connecting IP
+  std::string receiver_tenant = "";            // X-MS-Exchange-CrossTenant-Id on the receiving side
   bool earlier_pass = false;                   // out to a gateway and back before the connector
 };
 
