@@ -36,7 +36,7 @@
 # ("package-check: PASS" or "package-check: FAIL: reason").
 # Exit status: 0 all passed, 1 a check failed, 2 a set-up error.
 # Cost (measured on the 2-core machine, see README "Debian package"): several minutes, most
-# of them debootstrap and apt-get; CI runs the cheap part (tools/package) instead.
+# of them debootstrap and apt-get; CI runs it as tools/test step 6, after tools/package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
