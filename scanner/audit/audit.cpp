@@ -367,14 +367,22 @@ RuleConfig rule_config_from_pack(const heuristics::IndicatorPack& pack) {
 }
 
 std::string indicator_text(const std::vector<TenantTimeline>& timelines, const std::string& label,
-                           const std::string& generated, std::size_t* entries) {
+                           const std::string& generated, const heuristics::IndicatorPack& roles,
+                           std::size_t* entries) {
+  // The pack's tenant-header entry whose name (or consumer name) is `h`, or nullptr.
+  auto role_of = [&](std::string_view h) -> const heuristics::TenantHeaderName* {
+    for (const auto& t : roles.tenant_headers)
+      if (mime::text::iequals(t.name, h) || (!t.consumer_name.empty() && mime::text::iequals(t.consumer_name, h)))
+        return &t;
+    return nullptr;
+  };
   std::string out;
   out += "# hdrscan indicators exported by `hdrscan audit` from " + one_line(label) + "\n";
   out += "# connector IPs of suspect inbound connectors and headers removed by suspect transport rules\n";
   out += "@format hdrscan-indicators 1\n";
   out += "@version audit-" + one_line(generated, 40) + "\n";
   std::size_t n = 0;
-  std::set<std::string> ips_done, headers_done;
+  std::set<std::string> ips_done, headers_done, roles_done;
   for (const auto& tl : timelines) {
     for (const auto& e : tl.events) {
       if (!e.suspect || (e.kind != EventKind::connector_new && e.kind != EventKind::connector_set)) continue;
@@ -411,6 +419,15 @@ std::string indicator_text(const std::vector<TenantTimeline>& timelines, const s
         if (!headers_done.insert(lower(h)).second) continue;
         block += "stripped-header " + h + "\n";
         ++n;
+        const heuristics::TenantHeaderName* t = role_of(h);
+        if (!t) {
+          block += "# " + h + ": no tenant-header role in the indicator pack; read by strip.signed_header_removed\n";
+          continue;
+        }
+        if (!roles_done.insert(lower(t->name)).second) continue;
+        block += "tenant-header " + std::string(heuristics::to_string(t->kind)) + " " + t->name +
+                 (t->consumer_name.empty() ? "" : " consumer=" + t->consumer_name) + "\n";
+        ++n;
       }
     }
     if (block.empty()) continue;
@@ -430,8 +447,9 @@ std::string indicator_text(const std::vector<TenantTimeline>& timelines, const s
 int run_audit(const AuditOptions& opt, std::ostream& out, std::ostream& err) {
   int status = 0;
   RuleConfig cfg;
+  heuristics::IndicatorPack pack;
   try {
-    auto pack = heuristics::IndicatorPack::builtin();
+    pack = heuristics::IndicatorPack::builtin();
     for (const auto& f : opt.indicator_files) pack.add_file(f);
     cfg = rule_config_from_pack(pack);
   } catch (const heuristics::IndicatorError& e) {
@@ -487,7 +505,7 @@ int run_audit(const AuditOptions& opt, std::ostream& out, std::ostream& err) {
     std::string label;
     for (const auto& p : opt.inputs) label += (label.empty() ? "" : ", ") + p;
     std::size_t n = 0;
-    std::string text = indicator_text(timelines, label, today(), &n);
+    std::string text = indicator_text(timelines, label, today(), pack, &n);
     std::ofstream f(opt.export_indicators, std::ios::binary | std::ios::trunc);
     if (!(f << text) || !(f.flush())) {
       err << "hdrscan audit: error: cannot write " << opt.export_indicators << "\n";

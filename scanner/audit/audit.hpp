@@ -58,7 +58,14 @@ RuleConfig rule_config_from_pack(const heuristics::IndicatorPack& pack);
 // The indicator file for the suspect connectors and header-stripping rules of `timelines`
 // (format of heuristics/indicators.hpp). `label` names the audited input(s) in @source,
 // `generated` is the @version date ("2026-11-27"). Entries found: counted in *entries.
+// A removed header is written as `stripped-header` (read by strip.signed_header_removed);
+// when `roles` (the pack the audit ran with) names it as a tenant header (the tenant's ARC
+// set, verdict or X-Microsoft-Antispam, by name or consumer name, any case), the entry with
+// its role follows as `tenant-header`, so the file alone, loaded into another scan, feeds the
+// role-based stripping detectors (strip.tenant_arc_missing, ..._verdict_missing,
+// ..._msantispam_missing) too; a header without a role says so in a comment.
 std::string indicator_text(const std::vector<TenantTimeline>& timelines, const std::string& label,
-                           const std::string& generated, std::size_t* entries = nullptr);
+                           const std::string& generated, const heuristics::IndicatorPack& roles,
+                           std::size_t* entries = nullptr);
 
 }  // namespace hdrscan::scanner::audit

@@ -13,7 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "heuristics/heuristics.hpp"
 #include "heuristics/indicators.hpp"
+#include "mime/message.hpp"
 #include "scanner/audit/audit.hpp"
 
 using namespace hdrscan::scanner::audit;
@@ -212,6 +214,20 @@ TEST_CASE("indicator export: the attack's IPs and headers, accepted by the indic
   CHECK(pack.connector_ips[0].from.source.find("connector Ran_jBelh created 2022-09-01T10:02:11Z") != std::string::npos);
   CHECK(pack.is_stripped_header("arc-message-signature"));
   CHECK(pack.is_stripped_header("X-MS-Exchange-AntiSpam-MessageData"));
+  // the removed headers that play a tenant-header role are written with it: the attack's rules
+  // removed the three ARC headers, X-Forefront-Antispam-Report and X-Microsoft-Antispam
+  using hdrscan::heuristics::TenantHeader;
+  CHECK(pack.tenant_headers.size() == 5);
+  CHECK(pack.tenant_header_names(TenantHeader::arc_set, false).size() == 3);
+  REQUIRE(pack.tenant_header_names(TenantHeader::verdict, true).size() == 1);
+  CHECK(pack.tenant_header_names(TenantHeader::verdict, true).front() == "X-Forefront-Antispam-Report-Untrusted");
+  CHECK(pack.tenant_header_names(TenantHeader::ms_antispam, false).size() == 1);
+  {
+    std::ifstream in(ind);
+    std::stringstream text;
+    text << in.rdbuf();
+    CHECK(text.str().find("# X-MS-Exchange-SkipListedInternetSender: no tenant-header role") != std::string::npos);
+  }
   auto ip = hdrscan::mime::parse_ip("66.70.201.131");
   REQUIRE(ip);
   CHECK(pack.match_connector_ip(*ip));
@@ -248,7 +264,8 @@ TEST_CASE("indicator export: audit-log text cannot inject indicator lines") {
   rule.parameters = {{"Name", "Test01"}, {"RemoveHeader", "ARC-Seal\nconnector-ip 7.7.7.7"}};
   an.add(rule);
   std::size_t n = 0;
-  std::string text = indicator_text(an.finish(), "evil.csv", "2026-11-27", &n);
+  std::string text =
+      indicator_text(an.finish(), "evil.csv", "2026-11-27", hdrscan::heuristics::IndicatorPack::builtin(), &n);
   auto pack = hdrscan::heuristics::IndicatorPack::empty();
   REQUIRE_NOTHROW(pack.add_text(text, "exported"));
   std::set<std::string> ips;
@@ -256,4 +273,60 @@ TEST_CASE("indicator export: audit-log text cannot inject indicator lines") {
   CHECK(ips == std::set<std::string>{"54.39.94.145", "8.8.4.4"});
   CHECK(pack.stripped_headers.empty());  // "ARC-Seal\nconnector-ip 7.7.7.7" is no header name
   CHECK(n == 2);
+}
+
+TEST_CASE("indicator export: the removed headers' roles feed the role-based stripping detectors") {
+  // A scan that loads the export into a pack without those tenant-header entries (an analyst's
+  // pack, an older one): with the old export (stripped-header lines only) the ARC detector has
+  // no names to look for; with the roles the export now writes, it judges the ARC set.
+  std::string ind = temp_path("roles.ind");
+  AuditOptions opt;
+  opt.inputs = {corpus("attack.csv")};
+  opt.export_indicators = ind;
+  REQUIRE(run(opt).status == 1);
+  std::string exported;
+  {
+    std::ifstream in(ind);
+    std::stringstream text;
+    text << in.rdbuf();
+    exported = text.str();
+  }
+  std::remove(ind.c_str());
+  auto without_roles = [](std::string_view text) {
+    std::string out;
+    std::istringstream in{std::string(text)};
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("tenant-header ", 0) != 0) out += line + "\n";
+    return out;
+  };
+  std::string exported_old = without_roles(exported);
+  REQUIRE(exported_old.size() < exported.size());
+  std::string base = without_roles(hdrscan::heuristics::builtin_indicator_text());
+
+  std::ifstream in(std::string(HDRSCAN_SOURCE_DIR) + "/corpus/samples/campaign-thirdparty-1.eml", std::ios::binary);
+  std::stringstream raw;
+  raw << in.rdbuf();
+  auto msg = hdrscan::mime::parse_message(raw.str());
+  auto assess = [&](const std::string& export_text) {
+    auto pack = std::make_shared<hdrscan::heuristics::IndicatorPack>();
+    pack->add_text(base, "builtin-without-tenant-headers");
+    pack->add_text(export_text, "exported.ind");
+    return hdrscan::heuristics::Analyzer(pack).assess(msg);
+  };
+  auto fired = [](const hdrscan::heuristics::Assessment& a, std::string_view id) {
+    for (const auto& e : a.evidence)
+      if (e.signal == id) return true;
+    return false;
+  };
+  auto old_result = assess(exported_old);
+  auto new_result = assess(exported);
+  CHECK_FALSE(fired(old_result, "strip.tenant_arc_missing"));
+  CHECK(fired(new_result, "strip.tenant_arc_missing"));
+  // with the built-in pack's own roles present, the export's repeat of them changes nothing
+  auto full = std::make_shared<hdrscan::heuristics::IndicatorPack>(hdrscan::heuristics::IndicatorPack::builtin());
+  auto with_builtin = hdrscan::heuristics::Analyzer(full).assess(msg);
+  full->add_text(exported, "exported.ind");
+  auto with_both = hdrscan::heuristics::Analyzer(full).assess(msg);
+  CHECK(with_both.score == with_builtin.score);
+  CHECK(fired(with_both, "strip.tenant_arc_missing"));
 }

@@ -20,8 +20,13 @@ using namespace hdrscan::scanner::audit;
 
 namespace {
 
+const hdrscan::heuristics::IndicatorPack& builtin_pack() {
+  static const auto pack = hdrscan::heuristics::IndicatorPack::builtin();
+  return pack;
+}
+
 const RuleConfig& builtin_config() {
-  static const RuleConfig cfg = rule_config_from_pack(hdrscan::heuristics::IndicatorPack::builtin());
+  static const RuleConfig cfg = rule_config_from_pack(builtin_pack());
   return cfg;
 }
 
@@ -314,7 +319,7 @@ TEST_CASE("mutated exports: every byte pattern is read, rated and exported witho
       std::vector<TenantTimeline> tls;
       CHECK_NOTHROW(tls = an.finish());
       std::string exported;
-      CHECK_NOTHROW(exported = indicator_text(tls, name, "2026-11-27"));
+      CHECK_NOTHROW(exported = indicator_text(tls, name, "2026-11-27", builtin_pack()));
       auto pack = hdrscan::heuristics::IndicatorPack::empty();
       CHECK_NOTHROW(pack.add_text(exported, "exported"));
       CHECK((sum.records + sum.skipped > 0 || sum.fatal || diags > 0));
