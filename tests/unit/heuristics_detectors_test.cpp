@@ -526,3 +526,25 @@ TEST_CASE("dkim-key entries with a bad key name the file and line") {
   CHECK_THROWS_WITH_AS(p.add_text("@format hdrscan-indicators 1\n@source x\ndkim-key example.com v=DKIM1; p=AAAA\n", "k.ind"),
                        doctest::Contains("k.ind:3:"), heuristics::IndicatorError);
 }
+
+TEST_CASE("lure words are found as whole words at every offset of the text (word scan in 64-byte blocks)") {
+  // find_lure_words reads the text's word bytes 64 at a time (issue 17): a word across a
+  // block boundary, a word ending the text exactly at a block's end, a longer word, an
+  // apostrophe or a UTF-8 letter inside a word, must count as they did byte by byte.
+  const std::string tail = " winners prized reclaim o'prize prize\xC3\xA9 winner prize claim";
+  for (std::size_t pad = 0; pad <= 140; ++pad) {
+    CAPTURE(pad);
+    std::string m = "From: a@example.org\r\nTo: b@example.net\r\nContent-Type: text/plain\r\n\r\n" +
+                    std::string(pad, 'x') + tail;
+    auto a = assess_bytes(m);
+    std::string excerpt;
+    for (const auto& e : a.evidence)
+      if (e.signal == "body.lure_vocabulary") excerpt = e.excerpt;
+    CHECK(excerpt == "3 lure terms: winner, prize, claim");
+  }
+  // Without the whole words, nothing: the same text less "winner prize claim".
+  auto none = assess_bytes("From: a@example.org\r\nContent-Type: text/plain\r\n\r\n" +
+                           tail.substr(0, tail.find(" winner ")));
+  CHECK_FALSE(fired(none, "body.lure_vocabulary"));
+  CHECK_FALSE(fired(none, "body.lure_vocabulary_short"));
+}
