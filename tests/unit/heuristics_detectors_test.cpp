@@ -457,6 +457,21 @@ TEST_CASE("centralized mail transport look-alikes: clean, with the margin, nothi
     for (const auto& e : a.evidence) CHECK(e.signal.rfind("strip.", 0) != 0);  // ...nothing stripped
     CHECK_FALSE(a.gate.open());
   }
+  {
+    // The inbound message sent on by the cloud mailbox's inbox rule, out through on-premises:
+    // one tenant from the on-premises connector up to the exit (no hand-over from another
+    // tenant's outbound, so not "forwarded on"), a connector relay with its ARC set and a
+    // DIR:OUT verdict: relay signals only.
+    auto a = assess_bytes(test::slurp(project("corpus/lookalikes/cmt-forward-via-onprem.eml")));
+    INFO("forward route: ", a.route, " score ", a.score);
+    CHECK(a.verdict == heuristics::Verdict::clean);
+    CHECK(a.score <= margin_max);
+    CHECK(a.route.find("forwarded on") == std::string::npos);
+    CHECK(a.route.find("entered from 198.51.100.41") != std::string::npos);
+    CHECK(fired(a, "relay.tenant_connecting_ip"));
+    for (const auto& e : a.evidence) CHECK(e.signal.rfind("strip.", 0) != 0);
+    CHECK_FALSE(a.gate.open());
+  }
 }
 
 TEST_CASE("a wrapper takes the worst nested verdict, with the evidence located in the nested message") {
