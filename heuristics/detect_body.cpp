@@ -213,8 +213,10 @@ class WordBits {
 
 // Adds to `found` (once each) the index in pack.lure_first_words() of every lure term's first
 // word that occurs as a word of `s` (a run of word bytes, compared lower-cased): a term is
-// tried only when its first word occurs.
-void find_lure_words(std::string_view s, const IndicatorPack& pack, std::vector<int>& found) {
+// tried only when its first word occurs. `at` gets every occurrence: the word's index and
+// `s` from the word on, where a phrase starting with that word is then compared.
+void find_lure_words(std::string_view s, const IndicatorPack& pack, std::vector<int>& found,
+                     std::vector<std::pair<int, std::string_view>>& at) {
   const std::size_t max = pack.lure_first_word_max();
   const char* p = s.data();
   const std::size_t n = s.size();
@@ -228,18 +230,24 @@ void find_lure_words(std::string_view s, const IndicatorPack& pack, std::vector<
     std::uint64_t h = IndicatorPack::kLureHashSeed;
     for (std::size_t k = b; k < i; ++k) h = IndicatorPack::lure_hash_step(h, p[k]);
     int w = pack.lure_first_word(h, std::string_view(p + b, i - b));
-    if (w >= 0 && std::find(found.begin(), found.end(), w) == found.end()) found.push_back(w);
+    if (w < 0) continue;
+    at.emplace_back(w, s.substr(b));
+    if (std::find(found.begin(), found.end(), w) == found.end()) found.push_back(w);
   }
 }
 
-bool word_boundary_find(const std::string& hay, const std::string& needle) {
-  std::size_t pos = 0;
-  while ((pos = hay.find(needle, pos)) != std::string::npos) {
-    bool left = pos == 0 || !word_byte(hay[pos - 1]);
-    std::size_t e = pos + needle.size();
-    bool right = e >= hay.size() || !word_byte(hay[e]);
-    if (left && right) return true;
-    pos = e;
+// Whether the phrase `term` (lower-case, its first word the lure first word `w`) occurs as
+// whole words, ASCII case ignored: only where find_lure_words saw its first word, since a
+// match starts at a word start and its first word ends at the term's first space. The same
+// matches as searching the lower-cased "subject\nbody" for the term between non-word bytes
+// (the search this replaces, issue 17), without that copy: a match never spans the subject's
+// end, whose '\n' is in no term.
+bool phrase_at(const std::vector<std::pair<int, std::string_view>>& at, int w, std::string_view term) {
+  for (const auto& [idx, rest] : at) {
+    if (idx != w || rest.size() < term.size()) continue;
+    std::size_t k = 0;
+    while (k < term.size() && mime::text::to_lower(rest[k]) == term[k]) ++k;
+    if (k == term.size() && (rest.size() == term.size() || !word_byte(rest[term.size()]))) return true;
   }
   return false;
 }
@@ -362,25 +370,19 @@ void detect_body(const DetectorInput& in, Findings& out) {
   else if (auto* p = msg.first_text()) body = std::string_view(p->text).substr(0, 20000);
   const std::size_t text_size = (has_subject ? subject.size() + 1 : 0) + body.size();
   std::vector<int> found;
-  find_lure_words(subject, in.pack, found);
-  find_lure_words(body, in.pack, found);
+  std::vector<std::pair<int, std::string_view>> at;
+  find_lure_words(subject, in.pack, found, at);
+  find_lure_words(body, in.pack, found, at);
   std::vector<std::string> hits;
-  std::string text;  // built on the first phrase whose first word occurs
   for (const auto& t : in.pack.lure_terms) {
     if (found.empty()) break;
     std::size_t sp = t.term.find(' ');
     std::string_view first = std::string_view(t.term).substr(0, sp);
     const auto& fw = in.pack.lure_first_words();
-    if (std::none_of(found.begin(), found.end(),
-                     [&](int w) { return fw[static_cast<std::size_t>(w)] == first; }))
-      continue;
-    if (sp != std::string::npos && text.empty()) {
-      text.reserve(text_size);
-      if (has_subject) text.append(subject).push_back('\n');
-      text.append(body);
-      for (char& c : text) c = mime::text::to_lower(c);
-    }
-    if (sp == std::string::npos || word_boundary_find(text, t.term)) hits.push_back(t.term);
+    const auto w = std::find_if(found.begin(), found.end(),
+                                [&](int x) { return fw[static_cast<std::size_t>(x)] == first; });
+    if (w == found.end()) continue;
+    if (sp == std::string::npos || phrase_at(at, *w, t.term)) hits.push_back(t.term);
     if (hits.size() >= 12) break;
   }
   if (hits.size() >= 3 || (hits.size() >= 2 && text_size < 1500)) {

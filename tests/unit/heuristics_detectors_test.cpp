@@ -563,3 +563,23 @@ TEST_CASE("lure words are found as whole words at every offset of the text (word
   CHECK_FALSE(fired(none, "body.lure_vocabulary"));
   CHECK_FALSE(fired(none, "body.lure_vocabulary_short"));
 }
+
+TEST_CASE("a lure phrase counts as whole words, case ignored, within the subject or the body") {
+  auto excerpt_of = [](const heuristics::Assessment& a, std::string_view signal) {
+    for (const auto& e : a.evidence)
+      if (e.signal == signal) return e.excerpt;
+    return std::string();
+  };
+  for (std::size_t pad = 0; pad <= 70; ++pad) {
+    CAPTURE(pad);
+    auto a = assess_bytes("From: a@example.org\r\nContent-Type: text/plain\r\n\r\n" + std::string(pad, 'x') +
+                          " you have wonderful news, YOU HAVE WON. prize claim");
+    CHECK(excerpt_of(a, "body.lure_vocabulary") == "3 lure terms: you have won, prize, claim");
+  }
+  // "you have" ending the subject and "won" starting the body is not the phrase; nor is
+  // "you have wonderful".
+  auto split = assess_bytes("From: a@example.org\r\nSubject: you have\r\nContent-Type: text/plain\r\n\r\n"
+                            "won prize claim, you have wonderful news");
+  CHECK(excerpt_of(split, "body.lure_vocabulary_short") == "2 lure terms: prize, claim");
+  CHECK_FALSE(fired(split, "body.lure_vocabulary"));
+}
