@@ -241,8 +241,12 @@ std::string auto_forward(const Mail& fw, const Mail& orig, bool keep_attribution
     return restamped.count(n) || n.rfind("x-ms-exchange-crosstenant-", 0) == 0;
   };
   std::vector<std::string> out(fw.fields.begin(), fw.fields.begin() + static_cast<long>(exit) + 1);
+  // Renumbered, the real set no longer verifies with Microsoft's key (the pack's arc-seal-key
+  // entries): Exchange Online would seal the forward itself. The stand-in names a selector
+  // the pack has no key for (synselector), so only its form is checked, as for any unkeyed seal.
   for (std::size_t i = exit + 1; i <= exit + 3; ++i)
-    out.push_back(replace_all(replace_all(fw.fields[i], "i=1;", "i=2;"), "cv=none", "cv=pass"));
+    out.push_back(replace_all(replace_all(replace_all(fw.fields[i], "i=1;", "i=2;"), "cv=none", "cv=pass"),
+                              "s=arcselector", "s=synselector"));
   out.push_back(fw.fields[exit + 4]);
   std::set<std::string> stamp_names;
   std::vector<std::string> stamps;
