@@ -168,7 +168,11 @@ std::vector<std::pair<std::size_t, const char*>> Analyzer::hop_zones(const mime:
     const int k = static_cast<int>(i);
     const char* z = "origin";
     switch (route.zone_of(route.hops[i].field_index)) {
-      case Zone::receiving: z = k == route.exit_hop ? "receiving (exit)" : "receiving"; break;
+      case Zone::receiving:
+        z = k == route.exit_hop           ? "receiving (exit)"
+            : k == route.forward_exit_hop ? "receiving (forwarded on: exit)"
+                                          : "receiving";
+        break;
       case Zone::tenant: z = k == route.entry_hop ? "tenant (entry)" : "tenant"; break;
       case Zone::origin: case Zone::trailer: break;
     }

@@ -69,6 +69,9 @@ struct Route {
   std::vector<RouteHop> hops;  // topmost first
   int exit_hop = -1;           // receiving side's hop from *.outbound.protection.outlook.com
   int entry_hop = -1;          // the sending tenant's first hop (into mail.protection.outlook.com)
+  // Forwarded on (route.cpp): the topmost exit out of Exchange Online, above the sending
+  // tenant's own exit (`exit_hop`, the hand-over into the forwarding side); -1 when not.
+  int forward_exit_hop = -1;
   bool left_exchange_online = false;
   // Consumer view: an Exchange Online host (by name) received the mail from Exchange Online
   // (outlook.com, another tenant). "with Microsoft SMTP Server" alone is also what

@@ -3,6 +3,9 @@
 //   - exit: the topmost hop whose sending host is *.outbound.protection.outlook.com (by name,
 //     rDNS or HELO), or whose sending IP is in Microsoft's outbound ranges while the receiving
 //     host is not Microsoft's; everything above it, and it, is the receiving side;
+//   - forwarded on: below that exit, a hop from *.outbound.protection.outlook.com into
+//     *.mail.protection.outlook.com (another tenant's exit into the forwarding side) becomes the
+//     exit, and the forwarding side joins the receiving side (a Microsoft receiver);
 //   - tenant: the contiguous Microsoft hops below the exit; the lowest of them (whose receiving
 //     host is *.mail.protection.outlook.com when there is one) is the entry hop, and its sending
 //     IP/HELO is who connected to the tenant;
@@ -130,6 +133,31 @@ Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
     }
   }
   if (r.exit_hop >= 0) {
+    // Forwarded on out of Exchange Online (a mailbox rule, mailbox forwarding, a group with an
+    // outside member): below the exit, among Exchange Online's hops and above the sending
+    // tenant's entry, a hop from another tenant's outbound (*.outbound.protection.outlook.com)
+    // into an EOP front end (*.mail.protection.outlook.com) is where the mail left the tenant
+    // it was first sent from and reached the one that sent it on. Real forwarded copies
+    // (docs/scoring.md, "Forwards") keep the forwarding side's delivery stamps and ARC set, as
+    // the consumer view does: the lowest such hand-over is the sending tenant's exit, and the
+    // forwarding side with everything above it is the receiving side (a Microsoft receiver).
+    int handover = -1;
+    for (std::size_t i = r.exit_hop + 1; i < r.hops.size(); ++i) {
+      const auto& hh = r.hops[i].hop;
+      if (!is_microsoft_hop(hh)) break;
+      if (!mime::text::iends_with(hh.by_host, ".mail.protection.outlook.com")) continue;
+      if (is_outbound_protection(hh)) {
+        handover = static_cast<int>(i);
+        continue;
+      }
+      if (hh.from_ip && !pack.is_microsoft(*hh.from_ip) && !hh.from_ip->is_private()) break;  // the entry
+    }
+    if (handover >= 0) {
+      r.forward_exit_hop = r.exit_hop;
+      r.exit_hop = handover;
+    }
+  }
+  if (r.exit_hop >= 0) {
     r.left_exchange_online = true;
     const auto& exit = r.hops[r.exit_hop].hop;
     // Consumer view by host name only (see detectors.hpp).
@@ -240,6 +268,9 @@ std::string Route::describe() const {
   }
   std::string s = "receiving side: " + std::to_string(exit_hop + 1) + " hop(s)";
   s += receiver_is_microsoft ? " (Microsoft receiver: consumer view)" : " (third-party receiver)";
+  if (forward_exit_hop >= 0)
+    s += ", forwarded on out of Exchange Online (" + std::to_string(exit_hop - forward_exit_hop) +
+         " hop(s) between its exit and the sending tenant's exit)";
   if (entry_hop >= 0) {
     s += "; sending Exchange Online tenant: " + std::to_string(entry_hop - exit_hop) + " hop(s)";
     s += ", entered from " + (entry_ip ? entry_ip->to_string() : std::string("?"));

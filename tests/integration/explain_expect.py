@@ -124,7 +124,8 @@ def structure(x, raw):
     # otherwise none has. A report wrapping an attached message: the route and verdict are the
     # attached message's, the hops shown the wrapper's own, which have no zone.
     zones = [h["zone"] for h in x["received"]]
-    order = {"origin": 0, "tenant (entry)": 1, "tenant": 2, "receiving (exit)": 3, "receiving": 4}
+    order = {"origin": 0, "tenant (entry)": 1, "tenant": 2, "receiving (exit)": 3, "receiving": 4,
+             "receiving (forwarded on: exit)": 4}
     if x["nested_from"]:
         if any(z is not None for z in zones):
             bad.append("zones on a wrapper's own hops: %r" % zones)
