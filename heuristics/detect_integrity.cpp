@@ -20,6 +20,7 @@
 #include <tuple>
 
 #include "heuristics/detectors.hpp"
+#include "heuristics/signature.hpp"
 #include "mime/decode.hpp"
 
 namespace hdrscan::heuristics {
@@ -95,64 +96,6 @@ std::string base64(const unsigned char* d, std::size_t n) {
   return out;
 }
 
-// Exact field bytes with every line break made CRLF (files on disk may hold bare LF).
-std::string crlf_raw(std::string_view raw) {
-  std::string out;
-  out.reserve(raw.size() + 16);
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '\n' && (i == 0 || raw[i - 1] != '\r')) out += "\r\n";
-    else if (raw[i] == '\r' && (i + 1 >= raw.size() || raw[i + 1] != '\n')) out += "\r\n";
-    else out.push_back(raw[i]);
-  }
-  return out;
-}
-
-std::string canonical_header(std::string_view raw, bool relaxed) {
-  if (!relaxed) return crlf_raw(raw);
-  std::size_t colon = raw.find(':');
-  std::string name = mime::text::lower(raw.substr(0, colon));
-  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
-  std::string value;
-  bool ws = false;
-  for (char c : raw.substr(colon == std::string_view::npos ? raw.size() : colon + 1)) {
-    if (c == '\r' || c == '\n') continue;
-    if (c == ' ' || c == '\t') {
-      ws = true;
-      continue;
-    }
-    if (ws && !value.empty()) value.push_back(' ');
-    ws = false;
-    value.push_back(c);
-  }
-  return name + ":" + value;
-}
-
-// The signature field with its b= value emptied (RFC 6376 section 3.7).
-std::string without_b_value(std::string_view raw) {
-  std::string out(raw);
-  std::size_t colon = out.find(':');
-  std::size_t pos = colon == std::string::npos ? 0 : colon + 1;
-  while (pos < out.size()) {
-    std::size_t semi = out.find(';', pos);
-    std::size_t end = semi == std::string::npos ? out.size() : semi;
-    std::size_t k = pos;
-    while (k < end && (out[k] == ' ' || out[k] == '\t' || out[k] == '\r' || out[k] == '\n')) ++k;
-    if (k + 1 < end && (out[k] == 'b' || out[k] == 'B')) {
-      std::size_t j = k + 1;
-      while (j < end && (out[j] == ' ' || out[j] == '\t' || out[j] == '\r' || out[j] == '\n')) ++j;
-      if (j < end && out[j] == '=') {
-        out.erase(j + 1, end - (j + 1));
-        return out;
-      }
-    }
-    pos = end + 1;
-  }
-  return out;
-}
-
-// A signature's or body hash's bytes; "" when it is not exact base64 (it then verifies nothing).
-std::string b64decode(std::string_view in) { return mime::decode_base64_exact(in).value_or(""); }
-
 struct Verification {
   bool verified = false;
   std::vector<std::string> absent_signed;  // h= names with no field left in the message
@@ -182,13 +125,7 @@ Verification verify_signature(const mime::ParsedMessage& msg, const mime::Header
     data += "\r\n";
   }
   data += canonical_header(without_b_value(sig.raw), relaxed_headers);
-  std::string b = b64decode(tags.get("b").value_or(""));
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  if (!ctx) return v;
-  if (EVP_DigestVerifyInit(ctx, nullptr, md, nullptr, static_cast<EVP_PKEY*>(key.pkey.get())) == 1 &&
-      EVP_DigestVerifyUpdate(ctx, data.data(), data.size()) == 1)
-    v.verified = EVP_DigestVerifyFinal(ctx, reinterpret_cast<const unsigned char*>(b.data()), b.size()) == 1;
-  EVP_MD_CTX_free(ctx);
+  v.verified = rsa_verify(key, md == EVP_sha1(), data, tags.get("b").value_or(""));
   return v;
 }
 
@@ -272,7 +209,7 @@ void detect_integrity(const DetectorInput& in, Findings& out) {
   std::string why = checked == 0 ? "no surviving DKIM/ARC signature with bh=" : "";
   for (const auto& n : notes) why += (why.empty() ? "" : "; ") + n;
   out.pass("integrity.body_hash_mismatch", why);
-  out.pass("integrity.signature_invalid", in.pack.dkim_keys.empty() ? "no signer keys supplied (dkim-key entries): signatures not verified" : why);
+  out.pass("integrity.signature_invalid", in.pack.has_signature_keys() ? why : "no signer keys supplied (dkim-key entries): signatures not verified");
   out.pass("strip.signed_header_removed", "no verified evidence of a signed header removed");
 }
 

@@ -8,14 +8,29 @@
 // Not judged at all: mail that looped back into its own tenant (Route::same_tenant_loop).
 // A copy of an ARC header counts only when it is the tenant's: outside the origin zone (or
 // in an earlier Exchange Online pass), signed by d=microsoft.com, with a real signature (a
-// placeholder `b=` written by a sender is not a seal).
+// placeholder `b=` written by a sender is not a seal), and, where the indicator pack holds
+// the key of the seal's selector (`arc-seal-key`: Microsoft's arcselector9901 and
+// arcselector10001, never fetched from the DNS), with an ARC-Seal that verifies
+// (signature.hpp, RFC 8617 section 5.1.1). A complete set whose seal does not verify is a
+// sender's look-alike (or was altered after sealing): neither its seal nor the AMS and AAR of
+// its instance count, so the set is missing (strip.tenant_arc_missing), not partial. A
+// verified seal is named in the check's reason. Limits: a selector without a key in the pack
+// (arcselector5401 and older ones seen in real mail) keeps the form check alone, so a
+// look-alike under it is still taken as the tenant's; a seal whose instance lacks its AMS or
+// AAR cannot be verified and is left to strip.partial_set; 7 of 1,637 real Microsoft seals in
+// ../shared/corpus (arcselector10001, 2025-11..2026-05) were made with a key other than the
+// published one and do not verify: on those legitimate messages the set counts as missing
+// (one artefact, strip_one: never `campaign` alone; measured in docs/scoring.md).
 // One ordinary event is counted once: a missing ARC set and the receiver's chain that then
 // restarts at i=1 cv=none are one fact; strip.arc_chain_restart is context (weight 0).
 // Deliberately NOT evidence: missing X-MS-Exchange-AntiSpam-MessageData* (normally absent on
 // connector-relayed mail) and ARC/DKIM h= lists naming absent headers (RFC 6376 allows it).
+#include <algorithm>
 #include <ctime>
+#include <map>
 
 #include "heuristics/detectors.hpp"
+#include "heuristics/signature.hpp"
 
 namespace hdrscan::heuristics {
 namespace {
@@ -100,15 +115,65 @@ void detect_stripping(const DetectorInput& in, Findings& out) {
     arc_off = "it left Exchange Online into " + r.hops[r.exit_hop].hop.by_host +
               ", a smart host that gets no ARC set (" + r.egress_without_arc->from.file + ":" +
               std::to_string(r.egress_without_arc->from.line) + ")";
+  // The tenant's ARC-Seals checked with the signer's key where the pack has one (issue 14 item
+  // 6): a complete set whose seal does not verify was not sealed by Exchange Online (a
+  // sender's look-alike, or a set altered after sealing), so neither its seal nor the AMS and
+  // AAR of its instance are the tenant's. A seal without a key (or an instance with an AAR or
+  // AMS missing: the partial-set check judges that) keeps the form check alone.
+  struct SealOf { const mime::HeaderField* field; SealCheck check; };
+  std::vector<SealOf> seals;
+  std::map<long, int> instance_state;  // i= -> 1 some seal of it is accepted, -1 only failing ones
+  for (const auto* f : tenant_fields(in, "ARC-Seal")) {
+    if (seals.size() >= 4) break;  // at most four seals checked per message
+    if (!arc_copy_problem(*f).empty()) continue;
+    SealCheck c = check_arc_seal(msg, *f, in.pack);
+    int& st = instance_state[arc_instance(*f)];
+    st = c.state == SealCheck::State::failed ? (st == 1 ? 1 : -1) : 1;
+    seals.push_back({f, std::move(c)});
+  }
+  // Seals that fail and none accepted: an AAR or AMS of another instance (a gateway's AAR
+  // above the tenant's hops) is not the tenant's set either.
+  const bool only_failed_seals =
+      !instance_state.empty() &&
+      std::none_of(instance_state.begin(), instance_state.end(), [](const auto& kv) { return kv.second > 0; });
+  auto seal_check = [&](const mime::HeaderField* f) -> const SealCheck* {
+    for (const auto& s : seals)
+      if (s.field == f) return &s.check;
+    return nullptr;
+  };
+  auto key_at = [](const SealCheck& c) {
+    return c.key->from.file + ":" + std::to_string(c.key->from.line);
+  };
   std::size_t present = 0, expected = 0;
-  std::string missing, first_present;
+  std::string missing, first_present, seal_note;
   for (auto name : in.pack.tenant_header_names(TenantHeader::arc_set, false)) {
     ++expected;
     const mime::HeaderField* found = nullptr;
     for (const auto* f : tenant_fields(in, name)) {
       std::string why = arc_copy_problem(*f);
       if (why.empty()) {
+        if (const SealCheck* c = seal_check(f); c && c->state == SealCheck::State::failed) {
+          why = "ARC-Seal " + c->what + " (" + key_at(*c) + "): not sealed by the key holder";
+        } else if (auto st = instance_state.find(arc_instance(*f));
+                   !c && st != instance_state.end() && st->second < 0) {
+          why = "the ARC-Seal of its instance i=" + std::to_string(st->first) +
+                " does not verify with the signer's key: not the tenant's set";
+        } else if (!c && only_failed_seals) {
+          why = "the sending tenant's only ARC-Seal does not verify with the signer's key: no part of "
+                "its set is the tenant's";
+        }
+      }
+      if (why.empty()) {
         found = f;
+        if (const SealCheck* c = seal_check(f); c && seal_note.empty()) {
+          if (c->state == SealCheck::State::verified)
+            seal_note = "; its ARC-Seal " + c->what + " verifies with the signer's key (" + key_at(*c) + ")";
+          else if (c->state == SealCheck::State::no_key)
+            seal_note = "; its ARC-Seal " + c->what + " is not verified (no key for that selector in the "
+                        "indicator pack): only its form is checked";
+          else
+            seal_note = "; its ARC-Seal " + c->what;
+        }
         break;
       }
       if (out.rejected.size() < 8) out.rejected.push_back(where_of(msg, f) + ": " + why);
@@ -128,13 +193,17 @@ void detect_stripping(const DetectorInput& in, Findings& out) {
     if (arc_off.empty()) {
       arc_missing = true;
       out.fire("strip.tenant_arc_missing", exit_where,
-               "left Exchange Online at: " + exit_field.value + " -- none of " + missing + " from the sending tenant");
+               "left Exchange Online at: " + exit_field.value + " -- none of " + missing + " from the sending tenant" +
+                   (std::any_of(seals.begin(), seals.end(),
+                                [](const SealOf& s) { return s.check.state == SealCheck::State::failed; })
+                        ? " (a set is present, but its ARC-Seal does not verify with the signer's key)"
+                        : ""));
     } else {
       out.pass("strip.tenant_arc_missing", "no ARC set, and none expected: " + arc_off);
     }
     out.pass("strip.partial_set", "no part of the ARC set present (see strip.tenant_arc_missing)");
   } else {
-    out.pass("strip.tenant_arc_missing", "sending tenant's ARC set present (" + first_present + ")");
+    out.pass("strip.tenant_arc_missing", "sending tenant's ARC set present (" + first_present + ")" + seal_note);
     // Exchange Online writes the three together or not at all: a part missing is a removal,
     // whatever the date or the egress.
     if (present < expected)

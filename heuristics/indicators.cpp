@@ -246,10 +246,11 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
       auto re = std::make_shared<const RE2>(std::string(rest), o);
       if (!re->ok()) fail("bad regex: " + re->error());
       scratch.header_rules.push_back({std::string(signal), w, mime::text::lower(hdr), std::string(rest), re, from});
-    } else if (kind == "dkim-key") {
+    } else if (kind == "dkim-key" || kind == "arc-seal-key") {
+      const std::string k(kind);
       std::string_view name = take_word(rest);
       if (name.find("._domainkey.") == std::string_view::npos || rest.empty())
-        fail("dkim-key takes <selector>._domainkey.<domain> <TXT record with p=...>");
+        fail(k + " takes <selector>._domainkey.<domain> <TXT record with p=...>");
       // p= from the TXT record: tags separated by ';', whitespace inside values ignored.
       std::string p64;
       std::size_t pp = std::string_view::npos, search = 0;
@@ -260,16 +261,18 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
         }
         search += 2;
       }
-      if (pp == std::string_view::npos) fail("dkim-key record has no p= tag");
+      if (pp == std::string_view::npos) fail(k + " record has no p= tag");
       for (std::size_t i = pp + 2; i < rest.size() && rest[i] != ';'; ++i)
         if (rest[i] != ' ' && rest[i] != '\t' && rest[i] != '"') p64.push_back(rest[i]);
       const std::optional<std::string> decoded = mime::decode_base64_exact(p64);
-      if (!decoded || decoded->empty()) fail("dkim-key p= is not base64");
+      if (!decoded || decoded->empty()) fail(k + " p= is not base64");
       const std::string& der = *decoded;
       const unsigned char* q = reinterpret_cast<const unsigned char*>(der.data());
       EVP_PKEY* key = d2i_PUBKEY(nullptr, &q, static_cast<long>(der.size()));
-      if (!key) fail("dkim-key p= is not a public key (SubjectPublicKeyInfo)");
-      scratch.dkim_keys.push_back({mime::text::lower(name), std::shared_ptr<void>(key, [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); }), from});
+      if (!key) fail(k + " p= is not a public key (SubjectPublicKeyInfo)");
+      scratch.dkim_keys.push_back({mime::text::lower(name),
+                                   std::shared_ptr<void>(key, [](void* pk) { EVP_PKEY_free(static_cast<EVP_PKEY*>(pk)); }),
+                                   from, kind == "arc-seal-key"});
     } else {
       fail("unknown entry kind '" + std::string(kind) + "'");
     }
@@ -384,8 +387,21 @@ bool IndicatorPack::is_stripped_header(std::string_view name) const {
 const DkimKey* IndicatorPack::find_dkim_key(std::string_view selector, std::string_view domain) const {
   std::string want = mime::text::lower(selector) + "._domainkey." + mime::text::lower(domain);
   for (const auto& k : dkim_keys)
+    if (!k.seal_only && k.name == want) return &k;
+  return nullptr;
+}
+
+const DkimKey* IndicatorPack::find_seal_key(std::string_view selector, std::string_view domain) const {
+  std::string want = mime::text::lower(selector) + "._domainkey." + mime::text::lower(domain);
+  for (const auto& k : dkim_keys)
     if (k.name == want) return &k;
   return nullptr;
+}
+
+bool IndicatorPack::has_signature_keys() const {
+  for (const auto& k : dkim_keys)
+    if (!k.seal_only) return true;
+  return false;
 }
 
 std::size_t IndicatorPack::size() const {

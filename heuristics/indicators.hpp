@@ -36,7 +36,19 @@
 //   dkim-key <selector>._domainkey.<domain> <TXT record: v=DKIM1; k=rsa; p=...>
 //                                       a signer's public key the user supplies, for full
 //                                       DKIM / ARC-Message-Signature verification (hdrscan
-//                                       never looks keys up in the DNS)
+//                                       never looks keys up in the DNS); ARC-Seals of that
+//                                       signer are verified with it too
+//   arc-seal-key <selector>._domainkey.<domain> <TXT record>
+//                                       the same, used ONLY to verify the sending tenant's
+//                                       ARC-Seal (detect_stripping): a seal that does not
+//                                       verify is not the tenant's. Not used for
+//                                       DKIM-Signature / ARC-Message-Signature: lists and
+//                                       gateways change what an AMS signs (Subject, body), and
+//                                       the AMS of Exchange Online names headers that are
+//                                       normally absent (X-MS-Exchange-AntiSpam-MessageData-1),
+//                                       so a failing AMS would read as a removed header
+//                                       (strip.signed_header_removed) on legitimate list mail.
+//                                       The seal signs only the ARC headers, which lists keep.
 // Errors name the file and the line: "indicators.ind:12: bad CIDR '1.2.3.4/33'".
 #pragma once
 #include <array>
@@ -90,6 +102,7 @@ struct DkimKey {
   std::string name;  // "selector._domainkey.domain", lower-cased
   std::shared_ptr<void> pkey;  // EVP_PKEY*, freed with EVP_PKEY_free
   Provenance from;
+  bool seal_only = false;  // an `arc-seal-key` entry: ARC-Seal verification only
 };
 
 class IndicatorError : public std::runtime_error {
@@ -121,7 +134,11 @@ class IndicatorPack {
   std::vector<Expectation> expectations;
   std::vector<NameIndicator> egress_without_arc;  // host suffixes, lower-cased
   std::vector<LinkRewriter> link_rewriters;
+  // The key for DKIM-Signature / ARC-Message-Signature verification (`dkim-key` only).
   const DkimKey* find_dkim_key(std::string_view selector, std::string_view domain) const;
+  // The key for ARC-Seal verification (`arc-seal-key` or `dkim-key`).
+  const DkimKey* find_seal_key(std::string_view selector, std::string_view domain) const;
+  bool has_signature_keys() const;  // any `dkim-key` entry
 
   const IpIndicator* match_connector_ip(const mime::IpAddress& ip) const;
   bool is_microsoft(const mime::IpAddress& ip) const;

@@ -43,8 +43,13 @@ Splits
     message contributes to both halves: fit on one, evaluate on the other.
 
 Limits
-    Real ARC/DKIM b= values are kept (they no longer verify, as after any rewrite; nobody
-    outside Microsoft can check them); bh= values are recomputed where the body changed.
+    Real ARC/DKIM b= values are kept (they no longer verify, as after any rewrite); bh=
+    values are recomputed where the body changed. hdrscan verifies the tenant's ARC-Seal
+    with Microsoft's keys (the pack's arc-seal-key entries): in the third-party view, where
+    the tenant's AAR and AMS are rewritten, the set names synselector9901/10001 instead of
+    arcselector9901/10001 (a selector without a key, as tools/gen_corpus.py does), standing
+    for the valid seal Exchange Online would write over the attacker's own message; the
+    consumer view keeps the real, verifiable sets of the real relays.
     Seed-ip messages keep their Exchange build numbers (15.20.NNNN), which are later than
     the campaign window; no detector may use them. The honeypot address phishing@pot stays
     in consumer messages (a collection artefact, campaign.md section 3); in third-party
@@ -537,6 +542,9 @@ def thirdparty_variant(tpl_raw, lure_raw, variant, rng, window, seeds):
         elif n == "x-ms-exchange-crosstenant-originalattributedtenantconnectingip":
             f = make_field(f.split(b":", 1)[0].decode("latin-1"), "TenantId=%s;Ip=[%s];Helo=[%s]"
                            % (tid, new_ip, new_helo), eol)
+        elif n in ("arc-seal", "arc-message-signature"):
+            # the AAR and the AMS's bh= are rewritten: see Limits (synselector)
+            f = sub_field(f, r"\bs=(\s*)arcselector", r"s=\1synselector")
         elif n == "arc-authentication-results":
             f = sub_field(f, r"\bspf=\w+", "spf=fail")
             f = sub_field(f, r"\bdmarc=\w+", "dmarc=fail")

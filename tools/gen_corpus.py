@@ -563,7 +563,14 @@ def serialize(headers, body, crlf):
 # ---------------------------------------------------------------------------------------
 # Header building blocks
 
-def arc_set(g, i, cv, aar_text, bh, signed_headers, selector="arcselector10001"):
+# The generated ARC sets carry random signatures: no key can verify them. Their selectors
+# (synselector9901/10001, named after Exchange Online's arcselector9901/10001 and of the same
+# length) are ones the indicator pack has no `arc-seal-key` for, so generated mail takes the
+# unkeyed path of detect_stripping (form checked only), as any seal without a key does; with
+# Microsoft's real selector names the pack's keys would reject every generated seal as a
+# sender's look-alike. The keyed path is tested on real Microsoft-sealed mail
+# (tests/unit/heuristics_arcseal_test.cpp).
+def arc_set(g, i, cv, aar_text, bh, signed_headers, selector="synselector10001"):
     seal = ("ARC-Seal", fold_b64("i=%d; a=rsa-sha256; s=%s; d=microsoft.com; cv=%s;" % (i, selector, cv), "b=" + g.b64(342) + "=="))
     ams = ("ARC-Message-Signature", "i=%d; a=rsa-sha256; c=relaxed/relaxed; d=microsoft.com;\n s=%s;\n h=%s;\n bh=%s;\n %s"
            % (i, selector, signed_headers, bh, fold_b64("", "b=" + g.b64(342) + "==").lstrip("\n ")))
@@ -892,7 +899,7 @@ def thirdparty_assemble(g, m, conn_ip, strip, dkim_tenant, mx=None):
     body_bh = body_hash(m.body)
     arc = arc_set(g, 1, "none", "spf=fail (sender ip is %s) smtp.rcpttodomain=%s smtp.mailfrom=%s; dmarc=%s action=none header.from=%s; dkim=none (message not signed); arc=none"
                   % (conn_ip, m.recip.split("@")[1], m.mailfrom_dom, g.choice(["none", "fail"]), m.from_dom), body_bh, g.choice(MS_SIGNED),
-                  selector=g.choice(["arcselector9901", "arcselector10001"]))
+                  selector=g.choice(["synselector9901", "synselector10001"]))
     arc = [h for h in arc if h[0] not in strip]
     out_ip = "40.107.%d.%d" % (g.r.randint(0, 255), g.r.randint(1, 254))
     out_helo = g.outbound_host(reg)
@@ -1053,7 +1060,7 @@ def hybrid_legit(g, when, view="thirdparty", ip=None, dkim_h_messagedata=False):
           ("MIME-Version", "1.0")] + ch
     if g.chance(0.5):
         mh += [("X-Originating-IP", "[%s]" % onprem_ip), ("X-ClientProxiedBy", "EXCAS%02d.corp.%s (%s) To EXMB01.corp.%s (%s)" % (g.r.randint(1, 9), dom, onprem_ip, dom, onprem_ip))]
-    sel = g.choice(["arcselector9901", "arcselector10001"])
+    sel = g.choice(["synselector9901", "synselector10001"])
     arc_h = MS_SIGNED[0] if dkim_h_messagedata else g.choice(MS_SIGNED)
     dkim = []
     if dkim_h_messagedata or g.chance(0.4):
@@ -1144,7 +1151,7 @@ def cloud_legit(g, when, verdict=True):
     hs = [("Return-Path", "<%s>" % sender), ("Delivered-To", to),
           ] + mx_hops(g, g.eopbgr(out_ip), g.outbound_host(reg), out_ip, mx, to, t, sender)
     hs += arc_set(g, 1, "none", "spf=pass smtp.mailfrom=%s; dmarc=pass action=none header.from=%s; dkim=pass header.d=%s; arc=none" % (dom, dom, dom), body_bh, g.choice(MS_SIGNED),
-                  selector=g.choice(["arcselector9901", "arcselector10001"]))
+                  selector=g.choice(["synselector9901", "synselector10001"]))
     hs.append(("DKIM-Signature", "v=1; a=rsa-sha256; c=relaxed/relaxed; d=%s;\n s=selector%d;\n h=%s;\n bh=%s;\n %s"
                % (dom, g.r.randint(1, 2), g.choice(MS_SIGNED), body_bh, fold_b64("", "b=" + g.b64(342) + "==").lstrip("\n "))))
     hs.append(ms_hop(g, mb1, g.v6(reg[2]), mb2, g.v6(reg[2]), t))

@@ -7,7 +7,8 @@
 # debhelper, dh-python and lintian for tools/package (the Debian packages), debootstrap and
 # systemd-container for tools/package-check.sh (a fresh root, booted by systemd-nspawn);
 # pybind11-dev, python3-pybind11 for the Python module (python/), python3-pandas,
-# python3-dask, python3-distributed for records_to_dataframe and hdrscan.dask (tests/python).
+# python3-dask, python3-distributed for records_to_dataframe and hdrscan.dask (tests/python);
+# python3-cryptography for tools/verify_arc_seals.py (the ARC-Seal oracle).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
@@ -24,7 +25,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   go-md2man bash-completion systemd debhelper dh-python lintian debootstrap systemd-container \
   postfix swaks miltertest \
   pybind11-dev python3-pybind11 python3-dev python3-venv python3-pip python3-setuptools \
-  python3-pandas python3-dask python3-distributed \
+  python3-pandas python3-dask python3-distributed python3-cryptography \
   clang libclang-rt-14-dev >/dev/null
 # postfix's package starts its own daemon on some set-ups; the tests use a private instance.
 $SUDO systemctl disable --now postfix >/dev/null 2>&1 || true

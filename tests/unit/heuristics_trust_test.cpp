@@ -30,6 +30,10 @@ bool fired(const heuristics::Assessment& a, std::string_view signal) {
   return false;
 }
 
+// An RSA-length signature of one repeated character. The built sets name synselector9901, a
+// selector the pack has no arc-seal-key for (no key verifies a made-up signature): the
+// unkeyed check is tested here; heuristics_arcseal_test.cpp tests Microsoft's keys on real
+// sealed mail.
 std::string sig(char c) { return std::string(342, c) + "=="; }
 
 struct Shape {
@@ -52,9 +56,9 @@ std::string build(const Shape& s) {
   m += "Received: from mail-eopbgr70077.outbound.protection.outlook.com ([40.107.7.77]) by " + s.receiver +
        " with " + s.receiver_with + " id S1382892AbhLCTja; " + s.day + " 14:39:30 -0500\r\n";
   std::string arc =
-      "ARC-Seal: i=1; a=rsa-sha256; s=arcselector9901; d=microsoft.com; cv=none; b=" + s.arc_b + "\r\n"
+      "ARC-Seal: i=1; a=rsa-sha256; s=synselector9901; d=microsoft.com; cv=none; b=" + s.arc_b + "\r\n"
       "ARC-Message-Signature: i=1; a=rsa-sha256; c=relaxed/relaxed; d=microsoft.com;\r\n"
-      " s=arcselector9901; h=From:Date:Subject:Message-ID; bh=xxxx; b=" + sig('B') + "\r\n"
+      " s=synselector9901; h=From:Date:Subject:Message-ID; bh=xxxx; b=" + sig('B') + "\r\n"
       "ARC-Authentication-Results: i=1; mx.microsoft.com 1; spf=pass (sender ip is " + s.ip + ")\r\n"
       " smtp.mailfrom=example.com; dmarc=pass action=none header.from=example.com; arc=none\r\n";
   if (s.arc && !s.earlier_pass) m += arc;
@@ -265,7 +269,7 @@ TEST_CASE("out to a gateway and back: the first pass's ARC set counts") {
   CHECK(a.verdict == heuristics::Verdict::clean);
   // Without the earlier pass, an ARC set below the tenant's entry is the origin's word.
   std::string m = build(Shape{.arc = false});
-  const std::string origin_hop = "ARC-Seal: i=1; a=rsa-sha256; d=microsoft.com; s=arcselector9901; cv=none; b=" +
+  const std::string origin_hop = "ARC-Seal: i=1; a=rsa-sha256; d=microsoft.com; s=synselector9901; cv=none; b=" +
                                  sig('C') + "\r\nReceived: from old.example.org (198.51.100.50) by post.example.org "
                                  "with ESMTP;\r\n Fri, 3 Dec 2021 19:30:00 +0000\r\n";
   m.insert(m.find("Date: "), origin_hop);
@@ -367,9 +371,9 @@ TEST_CASE("a gateway in front of the receiving tenant: Proofpoint, then Exchange
         "Received: from BN8NAM11FT012.eop-nam11.prod.protection.outlook.com (2603:10b6:408:e6:cafe::5) by\r\n"
         " BN0PR04CA0012.outlook.office365.com (2603:10b6:408:ee::17) with Microsoft SMTP Server\r\n"
         " id 15.20.7677.21 via Frontend Transport; Fri, 3 Dec 2021 19:36:04 +0000\r\n"
-        "ARC-Seal: i=1; a=rsa-sha256; s=arcselector9901; d=microsoft.com; cv=none; b=" + sig('R') + "\r\n"
+        "ARC-Seal: i=1; a=rsa-sha256; s=synselector9901; d=microsoft.com; cv=none; b=" + sig('R') + "\r\n"
         "ARC-Message-Signature: i=1; a=rsa-sha256; c=relaxed/relaxed; d=microsoft.com;\r\n"
-        " s=arcselector9901; h=From:Date:Subject:Message-ID; bh=yyyy; b=" + sig('S') + "\r\n"
+        " s=synselector9901; h=From:Date:Subject:Message-ID; bh=yyyy; b=" + sig('S') + "\r\n"
         "ARC-Authentication-Results: i=1; mx.microsoft.com 1; spf=pass (sender ip is 148.163.137.20)\r\n"
         " smtp.mailfrom=example.com; dmarc=pass action=none header.from=example.com; arc=none\r\n"
         "Received: from mx0b-00154904.pphosted.com (148.163.137.20) by\r\n"

@@ -1,0 +1,176 @@
+// signature.cpp: see signature.hpp.
+#include "heuristics/signature.hpp"
+
+#include <openssl/evp.h>
+
+#include <cstdlib>
+
+#include "mime/decode.hpp"
+#include "mime/fields/fields.hpp"
+#include "mime/text.hpp"
+
+namespace hdrscan::heuristics {
+namespace {
+
+// Exact field bytes with every line break made CRLF (files on disk may hold bare LF).
+std::string crlf_raw(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size() + 16);
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '\n' && (i == 0 || raw[i - 1] != '\r')) out += "\r\n";
+    else if (raw[i] == '\r' && (i + 1 >= raw.size() || raw[i + 1] != '\n')) out += "\r\n";
+    else out.push_back(raw[i]);
+  }
+  return out;
+}
+
+constexpr long kMaxArcInstance = 50;  // RFC 8617 section 4.2.1
+
+}  // namespace
+
+std::string canonical_header(std::string_view raw, bool relaxed) {
+  if (!relaxed) return crlf_raw(raw);
+  std::size_t colon = raw.find(':');
+  std::string name = mime::text::lower(raw.substr(0, colon));
+  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+  std::string value;
+  bool ws = false;
+  for (char c : raw.substr(colon == std::string_view::npos ? raw.size() : colon + 1)) {
+    if (c == '\r' || c == '\n') continue;
+    if (c == ' ' || c == '\t') {
+      ws = true;
+      continue;
+    }
+    if (ws && !value.empty()) value.push_back(' ');
+    ws = false;
+    value.push_back(c);
+  }
+  return name + ":" + value;
+}
+
+std::string without_b_value(std::string_view raw) {
+  std::string out(raw);
+  std::size_t colon = out.find(':');
+  std::size_t pos = colon == std::string::npos ? 0 : colon + 1;
+  while (pos < out.size()) {
+    std::size_t semi = out.find(';', pos);
+    std::size_t end = semi == std::string::npos ? out.size() : semi;
+    std::size_t k = pos;
+    while (k < end && (out[k] == ' ' || out[k] == '\t' || out[k] == '\r' || out[k] == '\n')) ++k;
+    if (k + 1 < end && (out[k] == 'b' || out[k] == 'B')) {
+      std::size_t j = k + 1;
+      while (j < end && (out[j] == ' ' || out[j] == '\t' || out[j] == '\r' || out[j] == '\n')) ++j;
+      if (j < end && out[j] == '=') {
+        out.erase(j + 1, end - (j + 1));
+        return out;
+      }
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
+bool rsa_verify(const DkimKey& key, bool sha1, std::string_view data, std::string_view b64_signature) {
+  // A signature that is not exact base64 verifies nothing.
+  const std::string b = mime::decode_base64_exact(b64_signature).value_or("");
+  if (b.empty() || !key.pkey) return false;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  if (!ctx) return false;
+  bool ok = false;
+  if (EVP_DigestVerifyInit(ctx, nullptr, sha1 ? EVP_sha1() : EVP_sha256(), nullptr,
+                           static_cast<EVP_PKEY*>(key.pkey.get())) == 1 &&
+      EVP_DigestVerifyUpdate(ctx, data.data(), data.size()) == 1)
+    ok = EVP_DigestVerifyFinal(ctx, reinterpret_cast<const unsigned char*>(b.data()), b.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  return ok;
+}
+
+long arc_instance(const mime::HeaderField& f) {
+  // The AAR is not a tag list after its first tag (RFC 8617 section 4.1.1: i= comes first);
+  // the AMS and AS are, and name i= anywhere.
+  std::string_view v = f.value;
+  std::size_t k = 0;
+  auto blanks = [&] {
+    while (k < v.size() && (v[k] == ' ' || v[k] == '\t' || v[k] == '\r' || v[k] == '\n')) ++k;
+  };
+  blanks();
+  if (k < v.size() && (v[k] == 'i' || v[k] == 'I')) {
+    ++k;
+    blanks();
+    if (k < v.size() && v[k] == '=') {
+      ++k;
+      blanks();
+      long n = 0;
+      std::size_t digits = 0;
+      while (k < v.size() && v[k] >= '0' && v[k] <= '9' && digits < 6) n = n * 10 + (v[k++] - '0'), ++digits;
+      if (digits) return n;
+    }
+  }
+  if (auto i = mime::parse_tag_list(f.value).get_int("i")) return *i;
+  return -1;
+}
+
+SealCheck check_arc_seal(const mime::ParsedMessage& msg, const mime::HeaderField& seal, const IndicatorPack& pack) {
+  SealCheck c;
+  const auto tags = mime::parse_tag_list(seal.value);
+  const std::string s = tags.get("s").value_or(""), d = tags.get("d").value_or("");
+  const long inst = arc_instance(seal);
+  c.what = "s=" + s + " d=" + d + " i=" + std::to_string(inst);
+  c.key = s.empty() || d.empty() ? nullptr : pack.find_seal_key(s, d);
+  if (!c.key) {
+    c.state = SealCheck::State::no_key;
+    return c;
+  }
+  const std::string a = mime::text::lower(tags.get("a").value_or("rsa-sha256"));
+  if (a != "rsa-sha256" && a != "rsa-sha1") {
+    c.state = SealCheck::State::unsupported;
+    c.what += ": a=" + a + " not verified";
+    return c;
+  }
+  const auto& fields = msg.headers.fields;
+  std::size_t pos = fields.size();
+  for (std::size_t k = 0; k < fields.size(); ++k)
+    if (&fields[k] == &seal) pos = k;
+  if (pos == fields.size() || inst < 1 || inst > kMaxArcInstance) {
+    c.state = SealCheck::State::incomplete;
+    c.what += ": instance out of 1.." + std::to_string(kMaxArcInstance);
+    return c;
+  }
+  // The field named `name` of instance `j` nearest the seal (below it for lower instances).
+  auto pick = [&](std::string_view name, long j) -> const mime::HeaderField* {
+    const mime::HeaderField* best = nullptr;
+    std::size_t best_d = 0;
+    for (std::size_t k = 0; k < fields.size(); ++k) {
+      if ((j < inst && k < pos) || !mime::text::iequals(fields[k].name, name)) continue;
+      if (arc_instance(fields[k]) != j) continue;
+      const std::size_t dist = k > pos ? k - pos : pos - k;
+      if (!best || dist < best_d) best = &fields[k], best_d = dist;
+    }
+    return best;
+  };
+  const auto cv = mime::text::lower(tags.get("cv").value_or(""));
+  const long first = cv == "fail" ? inst : 1;
+  std::string data;
+  for (long j = first; j <= inst; ++j) {
+    for (std::string_view name : {"ARC-Authentication-Results", "ARC-Message-Signature", "ARC-Seal"}) {
+      if (j == inst && name == "ARC-Seal") {
+        data += canonical_header(without_b_value(seal.raw), true);
+        continue;
+      }
+      const mime::HeaderField* f = pick(name, j);
+      if (!f) {
+        c.state = SealCheck::State::incomplete;
+        c.what += ": no " + std::string(name) + " of instance " + std::to_string(j) + " to verify it over";
+        return c;
+      }
+      data += canonical_header(f->raw, true);
+      data += "\r\n";
+    }
+  }
+  const bool ok = rsa_verify(*c.key, a == "rsa-sha1", data, tags.get("b").value_or(""));
+  c.state = ok ? SealCheck::State::verified : SealCheck::State::failed;
+  if (!ok) c.what += ": the signature does not verify with the key";
+  return c;
+}
+
+}  // namespace hdrscan::heuristics

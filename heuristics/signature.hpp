@@ -1,0 +1,49 @@
+// signature.hpp (internal to heuristics/): DKIM-style signature checking shared by
+// detect_integrity (DKIM-Signature, ARC-Message-Signature) and detect_stripping (the sending
+// tenant's ARC-Seal). RFC 6376 header canonicalisation, the b= value emptied (section 3.7),
+// RSA PKCS#1 v1.5 with SHA-256 or SHA-1 through OpenSSL. Keys come only from the indicator
+// pack (`dkim-key`, `arc-seal-key`); hdrscan never looks one up in the DNS.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "heuristics/indicators.hpp"
+#include "mime/message.hpp"
+
+namespace hdrscan::heuristics {
+
+// One header field in simple (exact bytes, line breaks made CRLF) or relaxed form (name
+// lower-cased, unfolded, runs of blanks one SP, blanks around the colon and at the end
+// dropped); without the final CRLF.
+std::string canonical_header(std::string_view raw, bool relaxed);
+// The field with its b= value emptied (not bh=).
+std::string without_b_value(std::string_view raw);
+// Whether `b64_signature` (base64, blanks allowed) is an RSA PKCS#1 v1.5 signature of `data`
+// by `key` under SHA-1 (`sha1`) or SHA-256.
+bool rsa_verify(const DkimKey& key, bool sha1, std::string_view data, std::string_view b64_signature);
+
+// An ARC-Seal checked with the signer's key from the pack (RFC 8617 section 5.1.1): the seal
+// of instance i signs, in relaxed header canonicalisation, the ARC-Authentication-Results,
+// ARC-Message-Signature and ARC-Seal of every instance 1..i in that order, the last being
+// the seal itself with b= emptied. A seal with cv=fail signs only its own instance's set
+// (what Exchange Online does: measured on every cv=fail seal in ../shared/corpus/dev_relays,
+// tools/verify_arc_seals.py). Where an instance has more than one set, the headers of the
+// seal's own instance nearest to it are taken, and those of lower instances nearest below it
+// (sets are prepended: older ones lie further down).
+struct SealCheck {
+  enum class State {
+    no_key,       // the pack has no key for s=/d=: not judged
+    unsupported,  // an algorithm other than rsa-sha256 / rsa-sha1: not judged
+    incomplete,   // an instance's AAR or AMS is absent (or i= out of 1..50): not judged here
+    verified,     // the key holder sealed exactly these headers
+    failed        // complete, keyed, and the signature does not verify
+  };
+  State state = State::no_key;
+  const DkimKey* key = nullptr;
+  std::string what;  // "s=arcselector9901 d=microsoft.com i=1" and, when not verified, why
+};
+SealCheck check_arc_seal(const mime::ParsedMessage& msg, const mime::HeaderField& seal, const IndicatorPack& pack);
+// The instance number i= of an ARC header (AAR, AMS or AS); -1 when none.
+long arc_instance(const mime::HeaderField& f);
+
+}  // namespace hdrscan::heuristics
