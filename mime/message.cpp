@@ -15,6 +15,7 @@
 #include "mime/message.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "mime/decode.hpp"
@@ -99,10 +100,35 @@ bool looks_like_header(std::string_view s, std::size_t pos) {
   return header_name_length(line, odd) != std::string_view::npos;
 }
 
+// Eight bytes at a time (issue 17: the byte loops here were 5% of the instructions on real
+// mail): whether a word holds a zero byte, exactly.
+constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+inline bool has_zero_byte(std::uint64_t x) { return ((x - kOnes) & ~x & kHigh) != 0; }
+inline std::uint64_t load8(const char* p) {
+  std::uint64_t x;
+  std::memcpy(&x, p, 8);
+  return x;
+}
+
 bool is_plain_ascii(std::string_view v) {
-  for (unsigned char c : v)
-    if (c >= 0x80 || c == 0) return false;
+  std::size_t i = 0;
+  for (; i + 8 <= v.size(); i += 8) {
+    const std::uint64_t x = load8(v.data() + i);
+    if ((x & kHigh) || has_zero_byte(x)) return false;
+  }
+  for (; i < v.size(); ++i)
+    if (static_cast<unsigned char>(v[i]) >= 0x80 || v[i] == 0) return false;
   return true;
+}
+
+// The first CR or LF in [p, end), or end.
+const char* find_line_break(const char* p, const char* end) {
+  for (; end - p >= 8; p += 8) {
+    const std::uint64_t x = load8(p);
+    if (has_zero_byte(x ^ (kOnes * '\r')) || has_zero_byte(x ^ (kOnes * '\n'))) break;
+  }
+  while (p < end && *p != '\r' && *p != '\n') ++p;
+  return p;
 }
 
 void finish_field(HeaderField& f, std::string_view name_and_value_raw, std::size_t name_len) {
@@ -120,11 +146,9 @@ void finish_field(HeaderField& f, std::string_view name_and_value_raw, std::size
   v.reserve(rest.size());
   const char* run = rest.data();
   const char* const end = rest.data() + rest.size();
-  for (const char* p = run; p < end; ++p) {
-    if (*p == '\r' || *p == '\n') {
-      v.append(run, static_cast<std::size_t>(p - run));
-      run = p + 1;
-    }
+  for (const char* p = find_line_break(run, end); p < end; p = find_line_break(p + 1, end)) {
+    v.append(run, static_cast<std::size_t>(p - run));
+    run = p + 1;
   }
   v.append(run, static_cast<std::size_t>(end - run));
   f.value = std::move(v);

@@ -239,3 +239,23 @@ TEST_CASE("headers_only: a header block without a body is said so, and no MIME t
   CHECK_FALSE(has(parse_message("Subject: x\n\nbody\n"), "headers_only"));
   CHECK_FALSE(has(parse_message(""), "headers_only"));  // no headers: no_headers, not this
 }
+
+TEST_CASE("unfolding and the plain-ASCII test at every position of an 8-byte word") {
+  // finish_field looks for line breaks and non-ASCII bytes eight bytes at a time (issue 17):
+  // a fold (CRLF, LF or bare CR) or a UTF-8 byte at any offset must give what a byte loop gave.
+  for (std::size_t pad = 0; pad <= 20; ++pad) {
+    CAPTURE(pad);
+    const std::string a(pad, 'a');
+    for (const char* eol : {"\r\n", "\n", "\r"}) {
+      const std::string m = std::string("Subject: ") + a + eol + " x" + eol + "\tyz" + a + eol +
+                            "X-Utf: " + a + "\xC3\xA9" + a + eol + eol + "body";
+      auto p = parse_message(m);
+      REQUIRE(p.headers.fields.size() == 2);
+      CHECK(p.headers.fields[0].value == (pad ? a + " x\tyz" + a : std::string("x\tyz")));
+      CHECK(p.headers.fields[0].decoded == p.headers.fields[0].value);
+      // Not plain ASCII: decoded through the RFC 2047/charset path, which keeps valid UTF-8.
+      CHECK(p.headers.fields[1].value == a + "\xC3\xA9" + a);
+      CHECK(p.headers.fields[1].decoded == a + "\xC3\xA9" + a);
+    }
+  }
+}
