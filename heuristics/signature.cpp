@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include <cstdlib>
+#include <vector>
 
 #include "mime/decode.hpp"
 #include "mime/fields/fields.hpp"
@@ -136,15 +137,25 @@ SealCheck check_arc_seal(const mime::ParsedMessage& msg, const mime::HeaderField
     c.what += ": instance out of 1.." + std::to_string(kMaxArcInstance);
     return c;
   }
-  // The field named `name` of instance `j` nearest the seal (below it for lower instances).
-  auto pick = [&](std::string_view name, long j) -> const mime::HeaderField* {
+  // The ARC fields with their instance, parsed once (a hostile message may hold thousands).
+  struct ArcField { std::size_t index; int kind; long instance; };  // kind: 0 AAR, 1 AMS, 2 AS
+  static constexpr std::string_view kNames[] = {"ARC-Authentication-Results", "ARC-Message-Signature", "ARC-Seal"};
+  std::vector<ArcField> arc;
+  for (std::size_t k = 0; k < fields.size(); ++k)
+    for (int kind = 0; kind < 3; ++kind)
+      if (mime::text::iequals(fields[k].name, kNames[kind])) {
+        const long i = arc_instance(fields[k]);
+        if (i >= 1 && i <= inst) arc.push_back({k, kind, i});
+        break;
+      }
+  // The field of `kind` and instance `j` nearest the seal (below it for lower instances).
+  auto pick = [&](int kind, long j) -> const mime::HeaderField* {
     const mime::HeaderField* best = nullptr;
     std::size_t best_d = 0;
-    for (std::size_t k = 0; k < fields.size(); ++k) {
-      if ((j < inst && k < pos) || !mime::text::iequals(fields[k].name, name)) continue;
-      if (arc_instance(fields[k]) != j) continue;
-      const std::size_t dist = k > pos ? k - pos : pos - k;
-      if (!best || dist < best_d) best = &fields[k], best_d = dist;
+    for (const ArcField& a : arc) {
+      if (a.kind != kind || a.instance != j || (j < inst && a.index < pos)) continue;
+      const std::size_t dist = a.index > pos ? a.index - pos : pos - a.index;
+      if (!best || dist < best_d) best = &fields[a.index], best_d = dist;
     }
     return best;
   };
@@ -152,15 +163,15 @@ SealCheck check_arc_seal(const mime::ParsedMessage& msg, const mime::HeaderField
   const long first = cv == "fail" ? inst : 1;
   std::string data;
   for (long j = first; j <= inst; ++j) {
-    for (std::string_view name : {"ARC-Authentication-Results", "ARC-Message-Signature", "ARC-Seal"}) {
-      if (j == inst && name == "ARC-Seal") {
+    for (int kind = 0; kind < 3; ++kind) {
+      if (j == inst && kind == 2) {
         data += canonical_header(without_b_value(seal.raw), true);
         continue;
       }
-      const mime::HeaderField* f = pick(name, j);
+      const mime::HeaderField* f = pick(kind, j);
       if (!f) {
         c.state = SealCheck::State::incomplete;
-        c.what += ": no " + std::string(name) + " of instance " + std::to_string(j) + " to verify it over";
+        c.what += ": no " + std::string(kNames[kind]) + " of instance " + std::to_string(j) + " to verify it over";
         return c;
       }
       data += canonical_header(f->raw, true);
