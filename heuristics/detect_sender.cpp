@@ -155,8 +155,17 @@ void detect_sender(const DetectorInput& in, Findings& out) {
     }
   std::string org;
   if (auto* o = trusted_field(in, "X-OriginatorOrg")) org = mime::text::lower(o->value);
-  if (!from_dom.empty() && !env_dom.empty() && org_domain(from_dom) != org_domain(env_dom) &&
-      (org.empty() || org_domain(org) != org_domain(from_dom))) {
+  // The Public Suffix List look-up is paid only for names that differ (issue 17: two or three
+  // look-ups per message were 2.3% of the instructions on real mail; a name is its own org).
+  std::string from_org;
+  auto from_org_of = [&]() -> const std::string& {
+    if (from_org.empty()) from_org = org_domain(from_dom);
+    return from_org;
+  };
+  auto differs = [&](const std::string& other) {
+    return other != from_dom && org_domain(other) != from_org_of();
+  };
+  if (!from_dom.empty() && !env_dom.empty() && differs(env_dom) && (org.empty() || differs(org))) {
     out.fire("sender.from_domain_mismatch", where_of(msg, from), "From domain " + from_dom + " vs envelope " + env_dom +
                                                                       (org.empty() ? "" : " (tenant " + org + ")"));
   } else {

@@ -67,6 +67,13 @@ struct Separator {
   bool guessed = false;
 };
 
+// The bytes find_separator acts on; any other byte is passed over with one look-up.
+constexpr std::array<bool, 256> kSeparatorBytes = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c : {'\\', '(', ')', ';', ','}) t[c] = true;
+  return t;
+}();
+
 Separator find_separator(std::string_view value) {
   Separator sep;
   std::size_t last_any = std::string_view::npos;
@@ -74,6 +81,7 @@ Separator find_separator(std::string_view value) {
   int depth = 0;
   for (std::size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];
+    if (!kSeparatorBytes[static_cast<unsigned char>(c)]) continue;
     if (c == '\\' && depth > 0) {
       ++i;  // quoted-pair inside a comment
     } else if (c == '(') {
@@ -100,9 +108,15 @@ Separator find_separator(std::string_view value) {
   return sep;
 }
 
-// Splits the clause part into words and comments and files them under their clause.
-std::array<ClauseText, kClauseCount> split_clauses(std::string_view part) {
-  std::array<ClauseText, kClauseCount> clauses;
+using Clauses = std::array<ClauseText, kClauseCount>;
+
+// Splits the clause part into words and comments and files them under their clause, in
+// `clauses` (emptied first: a per-thread set reused from header to header, issue 17).
+void split_clauses(std::string_view part, Clauses& clauses) {
+  for (auto& c : clauses) {
+    c.words.clear();
+    c.comments.clear();
+  }
   std::array<bool, kClauseCount> seen{};
   Clause current = kPrelude;
   std::size_t i = 0;
@@ -141,12 +155,12 @@ std::array<ClauseText, kClauseCount> split_clauses(std::string_view part) {
     auto& words = clauses[current].words;
     if (words.size() < kMaxWords) words.push_back(word);
   }
-  return clauses;
 }
 
-// Words of a comment: split on whitespace, quotes, commas and nested parentheses.
-std::vector<std::string_view> comment_words(std::string_view comment) {
-  std::vector<std::string_view> words;
+// Words of a comment: split on whitespace, quotes, commas and nested parentheses, into
+// `words` (emptied first).
+void comment_words(std::string_view comment, std::vector<std::string_view>& words) {
+  words.clear();
   std::size_t i = 0;
   auto separator = [](char c) {
     return is_space(c) || c == '"' || c == '(' || c == ')' || c == ',' || c == ';';
@@ -157,7 +171,6 @@ std::vector<std::string_view> comment_words(std::string_view comment) {
     while (i < comment.size() && !separator(comment[i])) ++i;
     if (i > start) words.push_back(comment.substr(start, i - start));
   }
-  return words;
 }
 
 // "[1.2.3.4]", "[1.2.3.4]:25", "[IPv6:2001:db8::1]" -> the address; nullopt if not bracketed.
@@ -193,8 +206,9 @@ struct HostInfo {
 HostInfo read_comments(const std::vector<std::string_view>& comments) {
   HostInfo info;
   std::optional<IpAddress> bare;
+  thread_local std::vector<std::string_view> words;  // reused (issue 17)
   for (auto comment : comments) {
-    auto words = comment_words(comment);
+    comment_words(comment, words);
     for (std::size_t w = 0; w < words.size(); ++w) {
       auto word = words[w];
       if ((text::iequals(word, "helo") || text::iequals(word, "ehlo")) && w + 1 < words.size()) {
@@ -261,7 +275,9 @@ ReceivedHop parse_received(std::string_view value) {
   if (clause_part.size() > text::kMaxFieldInput)
     clause_part = clause_part.substr(0, text::kMaxFieldInput);
 
-  const auto clauses = split_clauses(clause_part);
+  // Reused from header to header on this thread: no allocation per Received line (issue 17).
+  thread_local Clauses clauses;
+  split_clauses(clause_part, clauses);
 
   const auto& from = clauses[kFrom];
   if (!from.words.empty()) hop.from_host = std::string(strip_trailing(from.words[0], ",;"));

@@ -841,3 +841,40 @@ TEST_CASE("corpus sweep: authentication, signature, SPF and tenant headers of th
   CHECK(tenant > 300);
   CHECK(forefront > 300);
 }
+
+TEST_CASE("Received: one header's words and comments never reach the next one's result") {
+  // parse_received reuses its word and comment lists from header to header on a thread
+  // (issue 17): a full Postfix line, then lines without those clauses, must read as alone.
+  const std::string full =
+      "from mail.example.org (mail.example.org [198.51.100.7]) (helo=x.example) by mx.example.net "
+      "(203.0.113.9) with ESMTPS id 4ABC via Frontend Transport for <a@example.net>; "
+      "Mon, 1 Jan 2024 10:00:00 +0000";
+  for (int round = 0; round < 2; ++round) {
+    auto a = parse_received(full);
+    CHECK(a.ok);
+    CHECK(a.from_host == "mail.example.org");
+    CHECK(a.from_rdns == "mail.example.org");
+    CHECK(a.from_helo == "x.example");
+    REQUIRE(a.from_ip);
+    CHECK(a.from_ip->to_string() == "198.51.100.7");
+    REQUIRE(a.by_ip);
+    CHECK(a.by_ip->to_string() == "203.0.113.9");
+    CHECK(a.with == "ESMTPS");
+    CHECK(a.via == "Frontend Transport");
+    CHECK(a.for_addr == "a@example.net");
+    auto b = parse_received("by lists.example.org; Tue, 2 Jan 2024 10:00:00 +0000");
+    CHECK(b.ok);
+    CHECK(b.by_host == "lists.example.org");
+    CHECK(b.from_host.empty());
+    CHECK(b.from_rdns.empty());
+    CHECK(b.from_helo.empty());
+    CHECK_FALSE(b.from_ip);
+    CHECK_FALSE(b.by_ip);
+    CHECK(b.with.empty());
+    CHECK(b.via.empty());
+    CHECK(b.id.empty());
+    CHECK(b.for_addr.empty());
+    auto c = parse_received("");
+    CHECK_FALSE(c.ok);
+  }
+}
