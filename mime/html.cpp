@@ -357,16 +357,30 @@ void collect_hidden_classes(std::string_view css, std::vector<std::string>& clas
   }
 }
 
+// Tag-name sets as a switch on the length (issue 17: a linear search of string_views per
+// tag, twice per element, was a visible cost); the same sets as before.
 bool is_void(std::string_view tag) {
-  static const std::string_view kVoid[] = {"area", "base", "br", "col", "embed", "hr", "img", "input",
-                                           "link", "meta", "param", "source", "track", "wbr", "basefont", "frame"};
-  return std::find(std::begin(kVoid), std::end(kVoid), tag) != std::end(kVoid);
+  switch (tag.size()) {
+    case 2: return tag == "br" || tag == "hr";
+    case 3: return tag == "col" || tag == "img" || tag == "wbr";
+    case 4: return tag == "area" || tag == "base" || tag == "link" || tag == "meta";
+    case 5: return tag == "embed" || tag == "input" || tag == "param" || tag == "track" || tag == "frame";
+    case 6: return tag == "source";
+    case 8: return tag == "basefont";
+    default: return false;
+  }
 }
 
 bool is_inline(std::string_view tag) {
-  static const std::string_view kInline[] = {"a", "span", "b", "i", "u", "em", "strong", "font", "small", "big",
-                                             "sub", "sup", "abbr", "code", "s", "strike", "label", "mark", "o:p", "ins", "del"};
-  return std::find(std::begin(kInline), std::end(kInline), tag) != std::end(kInline);
+  switch (tag.size()) {
+    case 1: return tag[0] == 'a' || tag[0] == 'b' || tag[0] == 'i' || tag[0] == 'u' || tag[0] == 's';
+    case 2: return tag == "em";
+    case 3: return tag == "big" || tag == "sub" || tag == "sup" || tag == "o:p" || tag == "ins" || tag == "del";
+    case 4: return tag == "span" || tag == "font" || tag == "abbr" || tag == "code" || tag == "mark";
+    case 5: return tag == "small" || tag == "label";
+    case 6: return tag == "strong" || tag == "strike";
+    default: return false;
+  }
 }
 
 struct Element {
@@ -419,10 +433,59 @@ struct Attributes {
   std::size_t n = 0;
 };
 
-const std::string* attr(const Attributes& attrs, std::string_view name) {
-  for (std::size_t i = 0; i < attrs.n; ++i)
-    if (attrs.items[i].first == name) return &attrs.items[i].second;
-  return nullptr;
+// The attributes open() reads, found in one pass over the tag's list (the first attribute of
+// each name counts) instead of one search of the list per name (issue 17).
+struct KnownAttrs {
+  const std::string* hidden = nullptr;
+  const std::string* style = nullptr;
+  const std::string* cls = nullptr;
+  const std::string* bgcolor = nullptr;
+  const std::string* background = nullptr;
+  const std::string* color = nullptr;
+  const std::string* href = nullptr;
+  const std::string* src = nullptr;
+  const std::string* alt = nullptr;
+  const std::string* width = nullptr;
+  const std::string* height = nullptr;
+};
+
+KnownAttrs known_attrs(const Attributes& attrs) {
+  KnownAttrs k;
+  auto keep = [](const std::string*& slot, const std::string& value) {
+    if (!slot) slot = &value;
+  };
+  for (std::size_t i = 0; i < attrs.n; ++i) {
+    const std::string& name = attrs.items[i].first;
+    const std::string& value = attrs.items[i].second;
+    switch (name.size()) {
+      case 3:
+        if (name == "src") keep(k.src, value);
+        else if (name == "alt") keep(k.alt, value);
+        break;
+      case 4:
+        if (name == "href") keep(k.href, value);
+        break;
+      case 5:
+        if (name == "style") keep(k.style, value);
+        else if (name == "class") keep(k.cls, value);
+        else if (name == "color") keep(k.color, value);
+        else if (name == "width") keep(k.width, value);
+        break;
+      case 6:
+        if (name == "hidden") keep(k.hidden, value);
+        else if (name == "height") keep(k.height, value);
+        break;
+      case 7:
+        if (name == "bgcolor") keep(k.bgcolor, value);
+        break;
+      case 10:
+        if (name == "background") keep(k.background, value);
+        break;
+      default:
+        break;
+    }
+  }
+  return k;
 }
 
 int dimension(const std::string* v) {
@@ -633,11 +696,12 @@ class Extractor {
     }
     e.link = current_link();
 
-    bool hides_itself = attr(attrs, "hidden") != nullptr;
+    const KnownAttrs known = known_attrs(attrs);
+    bool hides_itself = known.hidden != nullptr;
     StyleFacts style;
-    if (const auto* s = attr(attrs, "style")) style = style_facts(parse_declarations(*s));
+    if (const auto* s = known.style) style = style_facts(parse_declarations(*s));
     hides_itself = hides_itself || style.hides;
-    if (const auto* cls = attr(attrs, "class"); cls && !hidden_classes_.empty()) {
+    if (const auto* cls = known.cls; cls && !hidden_classes_.empty()) {
       std::size_t s = 0;
       const std::string lc = text::lower(*cls);
       while (s < lc.size()) {
@@ -651,12 +715,12 @@ class Extractor {
     }
     std::string background = style.background;
     if (background.empty())
-      if (const auto* bg = attr(attrs, "bgcolor")) background = normalise_color(*bg);
+      if (const auto* bg = known.bgcolor) background = normalise_color(*bg);
     if (!background.empty()) e.background = background;
-    if (style.background_image || attr(attrs, "background") != nullptr) e.background.clear();  // unknown
+    if (style.background_image || known.background != nullptr) e.background.clear();  // unknown
     std::string color = style.color;
     if (color.empty() && tag == "font")
-      if (const auto* c = attr(attrs, "color")) color = normalise_color(*c);
+      if (const auto* c = known.color) color = normalise_color(*c);
     if (!color.empty()) e.color = std::move(color);
     e.hidden = e.hidden || hides_itself;
     if (e.text_hidden() && !text_was_hidden) ++facts_.hidden_elements;
@@ -671,7 +735,7 @@ class Extractor {
     }
 
     if (tag == "a") {
-      if (const auto* href = attr(attrs, "href")) {
+      if (const auto* href = known.href) {
         if (facts_.links.size() < kMaxLinks) {
           HtmlLink link;
           link.href = std::string(trim(*href));
@@ -690,12 +754,12 @@ class Extractor {
     if (tag == "img") {
       if (facts_.images.size() < kMaxImages) {
         HtmlImage img;
-        if (const auto* src = attr(attrs, "src")) img.src = std::string(trim(*src));
-        if (const auto* alt = attr(attrs, "alt")) img.alt = *alt;
+        if (const auto* src = known.src) img.src = std::string(trim(*src));
+        if (const auto* alt = known.alt) img.alt = *alt;
         img.link = e.link;
         img.hidden = e.hidden;
-        img.width = style.width >= 0 ? style.width : dimension(attr(attrs, "width"));
-        img.height = style.height >= 0 ? style.height : dimension(attr(attrs, "height"));
+        img.width = style.width >= 0 ? style.width : dimension(known.width);
+        img.height = style.height >= 0 ? style.height : dimension(known.height);
         if (img.link >= 0) ++facts_.links[static_cast<std::size_t>(img.link)].images;
         facts_.images.push_back(std::move(img));
       } else {

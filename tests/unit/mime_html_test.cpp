@@ -262,3 +262,27 @@ TEST_CASE("out-of-range CSS numbers are clamped, not cast") {
   CHECK(contains(f.visible_text, "huge box shown"));
   CHECK(contains(f.hidden_text, "zero height hidden"));
 }
+
+TEST_CASE("the first of repeated attributes counts; inline and void elements as before") {
+  // open() finds the attributes it reads in one pass (issue 17): the first occurrence of a
+  // name wins, as the per-name search found it.
+  auto f = extract_html("<a href=\"http://one.example/\" HREF=\"http://two.example/\">"
+                        "<img src=\"a.png\" SRC=\"b.png\" alt=\"first\" alt=\"second\" width=\"1\" width=\"500\" "
+                        "height=\"2\" height=\"400\"></a>"
+                        "<div style=\"display:none\" style=\"color:red\">gone</div>"
+                        "<font color=\"#ff0000\" color=\"#00ff00\" bgcolor=\"#ff0000\">red on red</font>");
+  REQUIRE(f.links.size() == 1);
+  CHECK(f.links[0].href == "http://one.example/");
+  REQUIRE(f.images.size() == 1);
+  CHECK(f.images[0].src == "a.png");
+  CHECK(f.images[0].alt == "first");
+  CHECK(f.images[0].width == 1);
+  CHECK(f.images[0].height == 2);
+  CHECK(f.hidden_text.find("gone") != std::string::npos);
+  CHECK(f.hidden_text.find("red on red") != std::string::npos);
+  CHECK(f.visible_text.find("gone") == std::string::npos);
+  // Inline elements join words; block and void elements separate them.
+  auto g = extract_html("<p>a<b>b</b><span>c</span><o:p>d</o:p>e<br>f<img src=x>g<div>h</div>i</p>");
+  CHECK(g.visible_text == "abcde f g h i");
+  CHECK(g.skeleton == "p b span o:p br img div");
+}
