@@ -29,7 +29,9 @@ bool rsa_verify(const DkimKey& key, bool sha1, std::string_view data, std::strin
 // (what Exchange Online does: measured on every cv=fail seal in ../shared/corpus/dev_relays,
 // tools/verify_arc_seals.py). Where an instance has more than one set, the headers of the
 // seal's own instance nearest to it are taken, and those of lower instances nearest below it
-// (sets are prepended: older ones lie further down).
+// (sets are prepended: older ones lie further down). A seal that fails with its selector's key is
+// tried with the pack's other keys for the same d= (Exchange Online reuses keys across
+// selectors); `key` is then the one that verified.
 struct SealCheck {
   enum class State {
     no_key,       // the pack has no key for s=/d=: not judged
