@@ -36,9 +36,22 @@ inline unsigned char byte_class(char c) { return kClass[static_cast<unsigned cha
 inline bool alnum(char c) { return byte_class(c) & (kDigit | kLower | kUpper); }
 
 std::size_t non_space_chars(std::string_view s) {
-  std::size_t n = 0;
-  for (char c : s)
+  std::size_t n = 0, i = 0;
+#if defined(__SSE2__)
+  // 16 bytes at a time (issue 17): the blanks counted by a compare mask, the rest by the tail.
+  const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n'),
+                cr = _mm_set1_epi8('\r');
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const __m128i blank = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab)),
+                                       _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
+    n += 16 - static_cast<std::size_t>(__builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(blank))));
+  }
+#endif
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
     if (c != ' ' && c != '\t' && c != '\n' && c != '\r') ++n;
+  }
   return n;
 }
 

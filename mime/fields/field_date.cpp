@@ -43,8 +43,23 @@ int month_number(std::string_view tok) {
   if (tok.size() < 3 || tok.size() > 9) return 0;
   for (char c : tok)
     if (!is_alpha(c)) return 0;
+  // The first three letters lower-cased, compared as one number with each month's (issue 17:
+  // twelve iequals calls per token were visible in the Received date of every hop).
+  auto key = [](char a, char b, char c) {
+    return (static_cast<unsigned>(static_cast<unsigned char>(text::to_lower(a))) << 16) |
+           (static_cast<unsigned>(static_cast<unsigned char>(text::to_lower(b))) << 8) |
+           static_cast<unsigned>(static_cast<unsigned char>(text::to_lower(c)));
+  };
+  static constexpr auto kKeys = [] {  // kMonths packed the same way (already lower case)
+    std::array<unsigned, 12> keys{};
+    for (std::size_t i = 0; i < 12; ++i)
+      keys[i] = (static_cast<unsigned>(kMonths[i][0]) << 16) | (static_cast<unsigned>(kMonths[i][1]) << 8) |
+                static_cast<unsigned>(kMonths[i][2]);
+    return keys;
+  }();
+  const unsigned k = key(tok[0], tok[1], tok[2]);
   for (int i = 0; i < 12; ++i)
-    if (text::iequals(tok.substr(0, 3), kMonths[i])) return i + 1;
+    if (k == kKeys[static_cast<std::size_t>(i)]) return i + 1;
   return 0;
 }
 

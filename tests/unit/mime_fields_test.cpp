@@ -878,3 +878,17 @@ TEST_CASE("Received: one header's words and comments never reach the next one's 
     CHECK_FALSE(c.ok);
   }
 }
+
+TEST_CASE("dates: every month name, any case, abbreviated or long; other names rejected") {
+  // month_number compares the first three letters packed into one number (issue 17).
+  const char* names[] = {"jan", "FEB", "Mar", "april", "MAY", "June", "jUL", "August", "Sept", "OCTOBER", "Nov", "dec"};
+  for (int m = 0; m < 12; ++m) {
+    CAPTURE(names[m]);
+    auto t = parse_rfc5322_date(std::string("1 ") + names[m] + " 2024 00:00:00 +0000");
+    REQUIRE(t);
+    CHECK(*t == days_from_civil(2024, static_cast<unsigned>(m + 1), 1) * 86400);
+  }
+  CHECK_FALSE(parse_rfc5322_date("1 Jux 2024 00:00:00 +0000"));
+  CHECK_FALSE(parse_rfc5322_date("1 Ja 2024 00:00:00 +0000"));
+  CHECK_FALSE(parse_rfc5322_date("1 Janu4ry 2024 00:00:00 +0000"));
+}
