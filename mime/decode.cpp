@@ -345,6 +345,23 @@ std::optional<std::string> decode_base64_exact(std::string_view in) {
   return out;
 }
 
+namespace {
+// The first index >= i of '=', CR or LF in `in` (or its size), eight bytes at a time: the
+// exact zero-byte test of a 64-bit word says whether a word holds one.
+std::size_t qp_run_end(std::string_view in, std::size_t i) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  auto has_zero = [](std::uint64_t x) { return ((x - kOnes) & ~x & kHigh) != 0; };
+  const std::size_t n = in.size();
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, in.data() + i, 8);
+    if (has_zero(x ^ (kOnes * '=')) || has_zero(x ^ (kOnes * '\r')) || has_zero(x ^ (kOnes * '\n'))) break;
+  }
+  while (i < n && in[i] != '=' && in[i] != '\r' && in[i] != '\n') ++i;
+  return i;
+}
+}  // namespace
+
 bool decode_quoted_printable(std::string_view in, std::string& out, std::size_t max_out) {
   bool clean = true;
   out.reserve(out.size() + std::min(max_out, in.size()));
@@ -373,16 +390,21 @@ bool decode_quoted_printable(std::string_view in, std::string& out, std::size_t 
       ++i;
       continue;
     }
-    if (c == ' ' || c == '\t') {
-      // Trailing whitespace on a line was added in transport (RFC 2045 6.7 (3)): drop it.
-      std::size_t j = i;
-      while (j < n && (in[j] == ' ' || in[j] == '\t')) ++j;
-      if (j >= n || in[j] == '\r' || in[j] == '\n') { i = j; continue; }
-      for (; i < j && out.size() < max_out; ++i) out.push_back(in[i]);
+    if (c == '\r' || c == '\n') {
+      out.push_back(c);
+      ++i;
       continue;
     }
-    out.push_back(c);
-    ++i;
+    // The text up to the next '=', CR, LF or the end, appended at once (issue 17: one
+    // push_back per byte was 3% of the instructions on real mail), up to max_out. Whitespace
+    // ending a line was added in transport (RFC 2045 6.7 (3)): dropped; before '=' it is kept.
+    const std::size_t j = qp_run_end(in, i);
+    std::size_t k = j;
+    if (j >= n || in[j] != '=')
+      while (k > i && (in[k - 1] == ' ' || in[k - 1] == '\t')) --k;
+    const std::size_t len = std::min(k - i, max_out - out.size());
+    out.append(in.data() + i, len);
+    i = len < k - i ? i + len : j;
   }
   return clean;
 }

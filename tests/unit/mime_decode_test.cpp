@@ -204,3 +204,27 @@ TEST_CASE("rfc2047: joining, RFC 2231 language, malformed words") {
   // Raw 8-bit outside words made valid.
   CHECK(valid_utf8(decode_rfc2047("caf\xE9 =?utf-8?Q?x?=")));
 }
+
+TEST_CASE("quoted-printable: text runs of every length, blanks before '=' and at line ends, the output cap") {
+  // Runs of text between '=' and line ends are appended at once (issue 17); each case below
+  // is what the byte-at-a-time decoder gave.
+  for (std::size_t pad = 0; pad <= 20; ++pad) {
+    CAPTURE(pad);
+    const std::string a(pad, 'a');
+    std::string out;
+    CHECK(decode_quoted_printable(a + " b \t=3D c\t \r\n" + a + " =\r\n" + a + "  ", out));
+    CHECK(out == a + " b \t= c\r\n" + a + " " + a);
+  }
+  std::string out;
+  decode_quoted_printable("abcdef ghij", out, 4);
+  CHECK(out == "abcd");
+  out.clear();
+  decode_quoted_printable("ab  \r\ncd", out, 3);
+  CHECK(out == "ab\r");
+  out = "xy";
+  decode_quoted_printable("abcdef", out, 5);
+  CHECK(out == "xyabc");
+  out.clear();
+  decode_quoted_printable("  \t\r\n\t", out);
+  CHECK(out == "\r\n");
+}
