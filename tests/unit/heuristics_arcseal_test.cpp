@@ -105,7 +105,8 @@ TEST_CASE("real Microsoft-sealed mail verifies with the pack's arc-seal-key entr
   CHECK_FALSE(fired(a, "strip.partial_set"));
   CHECK(why_of(a, "strip.tenant_arc_missing").find("verifies with the signer's key (builtin:") != std::string::npos);
 
-  const auto relay = mime::parse_message(test::slurp(test::shared_path(kSealed10001)));
+  const std::string relay_bytes = test::slurp(test::shared_path(kSealed10001));  // the message views these bytes
+  const auto relay = mime::parse_message(relay_bytes);
   seals = microsoft_seals(relay);
   REQUIRE(seals.size() == 2);
   for (const auto& c : seals) {
@@ -191,7 +192,8 @@ TEST_CASE("a seal whose instance lacks its AMS is not judged by the key: the par
   const std::size_t aar = bytes.find("ARC-Authentication-Results: i=1;");
   REQUIRE(ams != std::string::npos);
   REQUIRE(aar > ams);
-  const auto msg = mime::parse_message(bytes.substr(0, ams) + bytes.substr(aar));
+  const std::string without_ams = bytes.substr(0, ams) + bytes.substr(aar);  // the message views these bytes
+  const auto msg = mime::parse_message(without_ams);
   const auto seals = microsoft_seals(msg);
   REQUIRE(seals.size() == 1);
   CHECK(seals[0].state == State::incomplete);
@@ -256,7 +258,8 @@ TEST_CASE("every d=microsoft.com seal of the real sets: verified, failed and unk
     int verified = 0, failed = 0, no_key = 0, other = 0;
     for (const auto& e : std::filesystem::recursive_directory_iterator(test::shared_path(set))) {
       if (!e.is_regular_file() || e.path().extension() != ".eml") continue;
-      const auto msg = mime::parse_message(test::slurp(e.path()));
+      const std::string bytes = test::slurp(e.path());  // the message views these bytes
+      const auto msg = mime::parse_message(bytes);
       for (const auto* f : msg.headers.all("ARC-Seal")) {
         if (mime::text::lower(mime::parse_tag_list(f->value).get("d").value_or("")) != "microsoft.com") continue;
         switch (heuristics::check_arc_seal(msg, *f, analyzer().indicators()).state) {
@@ -278,7 +281,8 @@ TEST_CASE("every d=microsoft.com seal of the real sets: verified, failed and unk
 
 TEST_CASE("a seal made with another selector's published key verifies (Exchange Online's key reuse)" * test::needs_shared()) {
   // Real: s=arcselector10001, sealed with the key published for arcselector9901.
-  const auto msg = mime::parse_message(test::slurp(test::shared_path("dev_field_m365/linux-hwmon/00112.eml")));
+  const std::string bytes = test::slurp(test::shared_path("dev_field_m365/linux-hwmon/00112.eml"));  // viewed by msg
+  const auto msg = mime::parse_message(bytes);
   const auto seals = microsoft_seals(msg);
   REQUIRE(seals.size() == 1);
   CHECK(seals[0].state == State::verified);
