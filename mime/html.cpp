@@ -388,15 +388,25 @@ bool is_inline(std::string_view tag) {
   }
 }
 
+// normalise_color's result ("#rrggbb", lower-case hex, or "") as 0xrrggbb, -1 for "".
+std::int32_t color_value(const std::string& c) {
+  if (c.size() != 7) return -1;
+  std::int32_t v = 0;
+  for (std::size_t i = 1; i < 7; ++i) v = v * 16 + (text::is_digit(c[i]) ? c[i] - '0' : c[i] - 'a' + 10);
+  return v;
+}
+
 struct Element {
   std::string tag;
   bool hidden = false;      // hidden by a rule that inherits (display, visibility, size...)
-  std::string color;        // text colour set on it or inherited
-  std::string background;   // nearest background set on it or an ancestor
+  // Colours as 0xrrggbb, -1 when none (normalise_color's "#rrggbb" or "" packed: the same
+  // comparisons without a string copy per element or a memcmp per text run, issue 17).
+  std::int32_t color = -1;       // text colour set on it or inherited
+  std::int32_t background = -1;  // nearest background set on it or an ancestor
   int link = -1;            // enclosing <a>
   // Text colour equals background: decided per element from the effective pair, so a
   // nested element with its own background makes its text visible again.
-  bool text_hidden() const { return hidden || (!color.empty() && color == background); }
+  bool text_hidden() const { return hidden || (color >= 0 && color == background); }
 };
 
 // Text is scanned 16 bytes at a time where SSE2 exists (x86-64 baseline); byte loops are the
@@ -804,12 +814,12 @@ class Extractor {
     std::string background = style.background;
     if (background.empty())
       if (const auto* bg = known.at[kBgcolor]) background = normalise_color(*bg);
-    if (!background.empty()) e.background = background;
-    if (style.background_image || known.at[kBackground] != nullptr) e.background.clear();  // unknown
+    if (!background.empty()) e.background = color_value(background);
+    if (style.background_image || known.at[kBackground] != nullptr) e.background = -1;  // unknown
     std::string color = style.color;
     if (color.empty() && name == "font")
       if (const auto* c = known.at[kColor]) color = normalise_color(*c);
-    if (!color.empty()) e.color = std::move(color);
+    if (!color.empty()) e.color = color_value(color);
     e.hidden = e.hidden || hides_itself;
     if (e.text_hidden() && !text_was_hidden) ++facts_.hidden_elements;
     if (!e.text_hidden()) {

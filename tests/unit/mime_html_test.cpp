@@ -493,3 +493,40 @@ TEST_CASE("attribute names in any case; the first of each name among a tag's fir
     CHECK(r.images[0].alt == want_alt);
   }
 }
+
+TEST_CASE("colour hiding: every colour form compared after normalising, nearest background wins") {
+  // Element colours are kept as packed 0xrrggbb numbers (issue 17), compared as the
+  // normalised "#rrggbb" strings were: equal forms hide, a one-step difference does not.
+  const char* kWhite[] = {"#fff", "#ffffff", "#FFFFFF", "white", "WHITE", "rgb(255,255,255)", "rgb(100%,100%,100%)",
+                          "#ffffffaa", "ffffff"};
+  for (const char* text : kWhite)
+    for (const char* bg : kWhite) {
+      CAPTURE(text);
+      CAPTURE(bg);
+      const auto f = extract_html(std::string("<div style=\"background-color:") + bg + "\"><span style=\"color:" + text +
+                                  "\">w</span></div>");
+      CHECK(f.hidden_text == "w");
+      CHECK(f.visible_text.empty());
+    }
+  CHECK(extract_html("<div style=\"background:#ffffff\"><span style=\"color:#fffffe\">w</span></div>").visible_text == "w");
+  CHECK(extract_html("<div style=\"background:#000\"><span style=\"color:#000001\">w</span></div>").visible_text == "w");
+  CHECK(extract_html("<div style=\"background:#000\"><span style=\"color:black\">w</span></div>").hidden_text == "w");
+  // no background set: never assumed white
+  CHECK(extract_html("<span style=\"color:#ffffff\">w</span>").visible_text == "w");
+  // an unknown colour sets nothing
+  CHECK(extract_html("<div bgcolor=\"#ffffff\"><font color=\"nosuch\">w</font></div>").visible_text == "w");
+  // the nearest background counts: a nested one shows white text again, and the inner
+  // element's own colour is compared with the inherited background
+  const auto g = extract_html("<table bgcolor=\"#ffffff\"><tr><td style=\"background-color:navy\">"
+                              "<font color=\"white\">shown</font></td><td><font color=\"#FFF\">hidden</font>"
+                              "<span style=\"color:navy\">navy on white</span></td></tr></table>");
+  CHECK(g.visible_text == "shown navy on white");
+  CHECK(g.hidden_text == "hidden");
+  CHECK(g.hidden_elements == 1);
+  // a background image makes the background unknown
+  CHECK(extract_html("<div style=\"background:#fff url(x.png)\"><span style=\"color:#fff\">w</span></div>").visible_text == "w");
+  // the text colour is inherited by children, the background too
+  const auto h = extract_html("<div style=\"background-color:#123456;color:#123456\">a<p>b<span>c</span></p></div>");
+  CHECK(h.hidden_text == "a bc");  // <span> is inline
+  CHECK(h.hidden_elements == 1);
+}
