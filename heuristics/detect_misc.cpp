@@ -10,7 +10,7 @@ void detect_bulk(const DetectorInput& in, Findings& out) {
   for (const auto& b : in.pack.bulk_headers) {
     for (const auto* f : in.msg.headers.all(b.header)) {
       if (!b.contains.empty() && mime::text::lower(f->value).find(b.contains) == std::string::npos) continue;
-      out.fire("bulk.sender_residue", where_of(in.msg, f), b.family + ": " + f->name + ": " + f->value);
+      out.fire("bulk.sender_residue", where_of(in.msg, f), b.family + ": " + std::string(f->name) + ": " + std::string(f->value));
       return;
     }
   }

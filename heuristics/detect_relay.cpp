@@ -56,10 +56,10 @@ void detect_connector_relay(const DetectorInput& in, Findings& out) {
   if (entity && authas && mime::text::lower(entity->value) == "hybridonprem" &&
       mime::text::lower(authas->value) == "anonymous") {
     out.fire("relay.hybrid_onprem_anonymous", where_of(msg, entity),
-             "FromEntityHeader: " + entity->value + "; AuthAs: " + authas->value);
+             "FromEntityHeader: " + std::string(entity->value) + "; AuthAs: " + std::string(authas->value));
   } else {
     out.pass("relay.hybrid_onprem_anonymous",
-             entity ? "FromEntityHeader is " + entity->value : "no FromEntityHeader (consumer view strips it)");
+             entity ? "FromEntityHeader is " + std::string(entity->value) : "no FromEntityHeader (consumer view strips it)");
   }
   // 3. IPV:CAL / DIR:OUT with a non-Microsoft CIP in the tenant's verdict.
   if (const auto* f = tenant.verdict_field) {
@@ -166,7 +166,7 @@ void detect_known_ips(const DetectorInput& in, Findings& out) {
     }
     if (c.connecting && in_window && r.left_exchange_online) {
       out.fire("relay.known_connector_ip", where_of(msg, c.f),
-               entry + " connected to the tenant" + (when.empty() ? "" : ", " + when) + "; in: " + c.f->value);
+               entry + " connected to the tenant" + (when.empty() ? "" : ", " + when) + "; in: " + std::string(c.f->value));
       out.pass("relay.known_connector_ip_unconfirmed", "confirmed (relay.known_connector_ip)");
       return;
     }
@@ -174,7 +174,7 @@ void detect_known_ips(const DetectorInput& in, Findings& out) {
       weak_at = &c;
       weak = entry + (c.connecting ? (r.left_exchange_online ? "" : ", route not out of Exchange Online")
                                    : ", not in a connecting position") +
-             (when.empty() ? "" : ", " + when) + "; in: " + c.f->value;
+             (when.empty() ? "" : ", " + when) + "; in: " + std::string(c.f->value);
     }
   }
   out.pass("relay.known_connector_ip", weak_at ? "a listed IP appears, but does not confirm: see "

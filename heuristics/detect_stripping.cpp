@@ -193,7 +193,7 @@ void detect_stripping(const DetectorInput& in, Findings& out) {
     if (arc_off.empty()) {
       arc_missing = true;
       out.fire("strip.tenant_arc_missing", exit_where,
-               "left Exchange Online at: " + exit_field.value + " -- none of " + missing + " from the sending tenant" +
+               "left Exchange Online at: " + std::string(exit_field.value) + " -- none of " + missing + " from the sending tenant" +
                    (std::any_of(seals.begin(), seals.end(),
                                 [](const SealOf& s) { return s.check.state == SealCheck::State::failed; })
                         ? " (a set is present, but its ARC-Seal does not verify with the signer's key)"

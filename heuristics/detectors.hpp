@@ -110,7 +110,7 @@ struct DetectorInput {
 class Findings {
  public:
   // Records a fired signal with the table weight (or `weight_override` for rule signals).
-  void fire(std::string_view signal, std::string where, std::string excerpt,
+  void fire(std::string_view signal, std::string where, std::string_view excerpt,
             std::optional<int> weight_override = std::nullopt);
   void pass(std::string_view signal, std::string why);  // checked, did not fire
   std::vector<Evidence> evidence;

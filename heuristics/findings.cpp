@@ -7,7 +7,7 @@
 
 namespace hdrscan::heuristics {
 
-void Findings::fire(std::string_view signal, std::string where, std::string excerpt,
+void Findings::fire(std::string_view signal, std::string where, std::string_view excerpt,
                     std::optional<int> weight_override) {
   if (fired(signal)) return;  // one piece of evidence per signal: the first (topmost) wins
   const SignalSpec* spec = find_signal(signal);
@@ -57,7 +57,7 @@ std::string where_of(const mime::ParsedMessage& msg, const mime::HeaderField* f)
   int nth = 0;
   for (std::size_t i = 0; i < idx; ++i)
     if (mime::text::iequals(msg.headers.fields[i].name, f->name)) ++nth;
-  return f->name + "[" + std::to_string(nth) + "]";
+  return std::string(f->name) + "[" + std::to_string(nth) + "]";
 }
 
 std::vector<const mime::HeaderField*> fields_in_zones(const mime::ParsedMessage& msg,

@@ -114,8 +114,8 @@ Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
   Route r;
   const auto& fields = msg.headers.fields;
   for (std::size_t i = 0; i < fields.size(); ++i) {
-    const std::string& n = fields[i].name;
-    if (n.size() != 8 || (n[0] != 'R' && n[0] != 'r') || mime::text::lower(n) != "received") continue;
+    const std::string_view n = fields[i].name;
+    if (!mime::text::iequals(n, "received")) continue;
     if (r.hops.size() >= 100) break;  // bound: real chains are < 30 hops
     r.hops.push_back({mime::parse_received(fields[i].value), i});
     r.last_received_field = i;

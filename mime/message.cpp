@@ -131,7 +131,8 @@ const char* find_line_break(const char* p, const char* end) {
   return p;
 }
 
-void finish_field(HeaderField& f, std::string_view name_and_value_raw, std::size_t name_len) {
+void finish_field(HeaderField& f, std::string_view name_and_value_raw, std::size_t name_len,
+                  HeaderBlock& block) {
   // The raw field may have been cut at max_header_line inside an over-long name.
   std::string_view rest = name_and_value_raw.substr(std::min(name_len, name_and_value_raw.size()));
   // skip blanks and the colon
@@ -142,23 +143,56 @@ void finish_field(HeaderField& f, std::string_view name_and_value_raw, std::size
   auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
   while (!rest.empty() && blank(rest.front())) rest.remove_prefix(1);
   while (!rest.empty() && blank(rest.back())) rest.remove_suffix(1);
-  std::string v;
-  v.reserve(rest.size());
-  const char* run = rest.data();
   const char* const end = rest.data() + rest.size();
-  for (const char* p = find_line_break(run, end); p < end; p = find_line_break(p + 1, end)) {
-    v.append(run, static_cast<std::size_t>(p - run));
-    run = p + 1;
+  const char* p = find_line_break(rest.data(), end);
+  if (p == end) {
+    f.value = rest;  // not folded: the message's own bytes
+  } else {
+    if (!block.text) block.text = std::make_shared<TextStore>();
+    char* const out = block.text->begin_write(rest.size());
+    std::size_t n = 0;
+    const char* run = rest.data();
+    for (; p < end; p = find_line_break(p + 1, end)) {
+      std::memcpy(out + n, run, static_cast<std::size_t>(p - run));
+      n += static_cast<std::size_t>(p - run);
+      run = p + 1;
+    }
+    std::memcpy(out + n, run, static_cast<std::size_t>(end - run));
+    n += static_cast<std::size_t>(end - run);
+    f.value = block.text->commit(n);
   }
-  v.append(run, static_cast<std::size_t>(end - run));
-  f.value = std::move(v);
-  if (f.value.find("=?") == std::string::npos && is_plain_ascii(f.value))
+  if (f.value.find("=?") == std::string_view::npos && is_plain_ascii(f.value)) {
     f.decoded = f.value;
-  else
-    f.decoded = decode_rfc2047(f.value);
+  } else {
+    if (!block.text) block.text = std::make_shared<TextStore>();
+    f.decoded = block.text->copy(decode_rfc2047(f.value));
+  }
 }
 
 }  // namespace
+
+char* TextStore::begin_write(std::size_t max) {
+  if (max > left_) {
+    const std::size_t size = std::max(max, kBlock);
+    more_.push_back(std::make_unique<char[]>(size));
+    cur_ = more_.back().get();
+    left_ = size;
+  }
+  return cur_;
+}
+
+std::string_view TextStore::commit(std::size_t used) {
+  const std::string_view kept(cur_, used);
+  cur_ += used;
+  left_ -= used;
+  return kept;
+}
+
+std::string_view TextStore::copy(std::string_view s) {
+  char* out = begin_write(s.size());
+  if (!s.empty()) std::memcpy(out, s.data(), s.size());
+  return commit(s.size());
+}
 
 const HeaderField* HeaderBlock::first(std::string_view name) const {
   for (const auto& f : fields)
@@ -279,11 +313,12 @@ std::size_t parse_header_block(std::string_view s, const Limits& limits, HeaderB
       nul_noted = true;
     }
     HeaderField f;
-    f.name.assign(line.data(), name_len);
-    f.raw.assign(raw.data(), raw.size());
+    f.name = line.substr(0, name_len);
+    f.raw = raw;
     f.offset = l.begin;
-    finish_field(f, raw, name_len);
-    out.fields.push_back(std::move(f));
+    finish_field(f, raw, name_len, out);
+    if (out.fields.empty()) out.fields.reserve(32);  // most real blocks: one allocation
+    out.fields.push_back(f);
     pos = next;
   }
   return s.size();  // headers only, no body

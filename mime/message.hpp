@@ -42,17 +42,46 @@ struct Defect {
   bool is_error = false;  // false: a tolerated oddity (bare CR, missing MIME-Version...)
 };
 
+// Header fields view bytes instead of owning copies (issue 17: two copies of every value and
+// one of every field were a third of the allocations per message): `name` and `raw` always
+// view the parsed bytes (ParsedMessage::raw, or a nested message's `owned` bytes), as does
+// `value` when the field was not folded and `decoded` when nothing needed decoding; the
+// other values view the header block's own TextStore. So a field stays valid while both its
+// message's bytes and a HeaderBlock sharing its store live (copies of a block share it).
 struct HeaderField {
-  std::string name;     // as written (case kept)
-  std::string raw;      // exact bytes of the field: name, colon, value, folds; no final EOL
-  std::string value;    // unfolded (line breaks removed), leading/trailing blanks trimmed
-  std::string decoded;  // `value` with RFC 2047 encoded-words decoded to UTF-8
-  std::size_t offset = 0;  // byte offset of the field in the message
+  std::string_view name;     // as written (case kept)
+  std::string_view raw;      // exact bytes of the field: name, colon, value, folds; no final EOL
+  std::string_view value;    // unfolded (line breaks removed), leading/trailing blanks trimmed
+  std::string_view decoded;  // `value` with RFC 2047 encoded-words decoded to UTF-8
+  std::size_t offset = 0;    // byte offset of the field in the message
+};
+
+// Append-only text owned by a header block: the unfolded and decoded values that are not
+// bytes of the message. Bump-allocated in blocks (the first inside the store itself), so a
+// message's header block makes one allocation for them, not one per value; what it hands out
+// never moves.
+class TextStore {
+ public:
+  TextStore() = default;
+  TextStore(const TextStore&) = delete;
+  TextStore& operator=(const TextStore&) = delete;
+  // Room for up to `max` bytes; write them, then commit(how many were written).
+  char* begin_write(std::size_t max);
+  std::string_view commit(std::size_t used);
+  std::string_view copy(std::string_view s);
+
+ private:
+  static constexpr std::size_t kFirstBlock = 2048, kBlock = 8192;
+  char first_[kFirstBlock];
+  char* cur_ = first_;
+  std::size_t left_ = kFirstBlock;
+  std::vector<std::unique_ptr<char[]>> more_;
 };
 
 // Ordered header block; lookups are case-insensitive and "first" means topmost.
 struct HeaderBlock {
   std::vector<HeaderField> fields;
+  std::shared_ptr<TextStore> text;  // backing of values that are not the message's bytes
 
   const HeaderField* first(std::string_view name) const;
   std::vector<const HeaderField*> all(std::string_view name) const;

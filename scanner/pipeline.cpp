@@ -33,8 +33,8 @@ std::string sha256_hex(std::string_view bytes) {
 std::string header_text(const mime::ParsedMessage& m, std::string_view name) {
   const mime::HeaderField* f = m.headers.first(name);
   if (!f) return {};
-  std::string v = f->decoded;
-  if (v.size() > 998) v.resize(998);
+  std::string_view v = f->decoded;
+  if (v.size() > 998) v = v.substr(0, 998);
   return mime::sanitize_utf8(v);
 }
 

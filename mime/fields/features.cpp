@@ -49,7 +49,7 @@ std::string domain_of(std::string_view v) {
 
 std::string first_value(const ParsedMessage& msg, std::string_view name) {
   const HeaderField* f = msg.headers.first(name);
-  return f ? f->decoded : std::string();
+  return f ? std::string(f->decoded) : std::string();
 }
 
 std::string envelope_domain(const ParsedMessage& msg) {

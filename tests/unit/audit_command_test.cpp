@@ -306,7 +306,8 @@ TEST_CASE("indicator export: the removed headers' roles feed the role-based stri
   std::ifstream in(std::string(HDRSCAN_SOURCE_DIR) + "/corpus/samples/campaign-thirdparty-1.eml", std::ios::binary);
   std::stringstream raw;
   raw << in.rdbuf();
-  auto msg = hdrscan::mime::parse_message(raw.str());
+  const std::string raw_bytes = raw.str();  // the parsed message views its bytes: keep them
+  auto msg = hdrscan::mime::parse_message(raw_bytes);
   auto assess = [&](const std::string& export_text) {
     auto pack = std::make_shared<hdrscan::heuristics::IndicatorPack>();
     pack->add_text(base, "builtin-without-tenant-headers");

@@ -69,7 +69,7 @@ Mail read_mail(const std::string& path) {
   const std::string bytes = lf(test::slurp(path));
   const mime::ParsedMessage m = mime::parse_message(bytes);
   Mail out;
-  for (const auto& f : m.headers.fields) out.fields.push_back(f.raw);
+  for (const auto& f : m.headers.fields) out.fields.emplace_back(f.raw);
   out.body = std::string(m.body());
   if (const auto* h = m.first_html()) out.html = h->text;
   REQUIRE_MESSAGE(out.fields.size() > 10, path << ": not a real header block");

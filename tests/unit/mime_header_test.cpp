@@ -141,7 +141,8 @@ TEST_CASE("limits: field count, field length, block size are errors with reasons
 
   Limits lim3;
   lim3.max_message_bytes = 100;
-  auto r = parse_message("Subject: big\n\n" + std::string(1000, 'x'), lim3);
+  const std::string big_bytes = "Subject: big\n\n" + std::string(1000, 'x');  // viewed: kept alive
+  auto r = parse_message(big_bytes, lim3);
   CHECK(has_defect(r.defects, "message_too_large"));
   CHECK(r.headers.first("Subject") != nullptr);  // headers still analysed
   CHECK(r.parts.empty());                        // the body is not
@@ -155,7 +156,8 @@ TEST_CASE("a 1 MB header line and 100,000 headers return (linear parser)") {
   std::string many;
   many.reserve(100000 * 12);
   for (int i = 0; i < 100000; ++i) many += "X-A: b\n";
-  auto q = parse_message(many + "\nbody");
+  many += "\nbody";  // the parsed message views these bytes: keep them alive
+  auto q = parse_message(many);
   CHECK(q.headers.fields.size() == Limits{}.max_header_count);
   CHECK(has_defect(q.defects, "too_many_headers"));
 }
@@ -193,7 +195,8 @@ TEST_CASE("malformed corpus: header-side defect counts pinned, no crash" * test:
     if (name.rfind("LICENSE", 0) == 0 || name.rfind("README", 0) == 0 || e.path().extension() == ".md" ||
         e.path().extension() == ".py")
       continue;
-    auto p = parse_message(test::slurp(e.path()));
+    const std::string bytes = test::slurp(e.path());  // viewed by the parsed message
+    auto p = parse_message(bytes);
     ++files;
     for (const auto& d : p.defects) ++counts[d.code];
   }

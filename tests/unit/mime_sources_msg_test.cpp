@@ -42,7 +42,7 @@ std::map<std::string, std::vector<std::string>> fields_of(const std::string& byt
   const auto msg = hdrscan::mime::parse_message(bytes);
   std::map<std::string, std::vector<std::string>> out;
   for (const auto& f : msg.headers.fields) {
-    std::string name = f.name, v;
+    std::string name(f.name), v;
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     for (char c : f.decoded) {
       if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
