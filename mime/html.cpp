@@ -28,6 +28,7 @@
 #include "mime/text.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
@@ -36,6 +37,10 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace hdrscan::mime {
 namespace {
@@ -394,13 +399,94 @@ struct Element {
   bool text_hidden() const { return hidden || (!color.empty() && color == background); }
 };
 
+// Text is scanned 16 bytes at a time where SSE2 exists (x86-64 baseline); byte loops are the
+// fallback and handle the last < 16 bytes.
+#if defined(__SSE2__)
+// Bit k set: byte k of the 16 at `p` is HTML whitespace (space, tab, LF, CR, FF), split into
+// the ' ' bytes (`spaces`) and the others (`others`).
+inline void space_masks(const char* p, unsigned& spaces, unsigned& others) {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  spaces = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' '))));
+  const __m128i o = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\t')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))),
+      _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\f'))));
+  others = static_cast<unsigned>(_mm_movemask_epi8(o));
+}
+#endif
+
+// The first byte at or after `i` that is not whitespace (t.size() when none).
+std::size_t skip_spaces(std::string_view t, std::size_t i) {
+  const char* s = t.data();
+  const std::size_t n = t.size();
+#if defined(__SSE2__)
+  while (i + 16 <= n) {
+    unsigned spaces = 0, others = 0;
+    space_masks(s + i, spaces, others);
+    const unsigned rest = ~(spaces | others) & 0xFFFFu;
+    if (rest) return i + static_cast<std::size_t>(std::countr_zero(rest));
+    i += 16;
+  }
+#endif
+  while (i < n && is_space(s[i])) ++i;
+  return i;
+}
+
+// From t[i] (not whitespace): the end of the longest stretch of words separated by single
+// ' ' bytes, i.e. the first whitespace byte that is not ' ', or is followed by whitespace or
+// by the end of `t` (t.size() when none). Collapsing whitespace leaves such a stretch as it
+// is, so TextSink appends it at once.
+std::size_t plain_run_end(std::string_view t, std::size_t i) {
+  const char* s = t.data();
+  const std::size_t n = t.size();
+#if defined(__SSE2__)
+  while (i + 16 <= n) {
+    unsigned spaces = 0, others = 0;
+    space_masks(s + i, spaces, others);
+    // bit k: byte k + 1 is whitespace (the byte after the block, or the end of the text, too)
+    const unsigned after = i + 16 < n ? (is_space(s[i + 16]) ? 1u : 0u) : 1u;
+    const unsigned next_space = ((spaces | others) >> 1) | (after << 15);
+    const unsigned stop = others | (spaces & next_space);
+    if (stop) return i + static_cast<std::size_t>(std::countr_zero(stop));
+    i += 16;
+  }
+#endif
+  for (; i < n; ++i) {
+    if (!is_space(s[i])) continue;
+    if (s[i] != ' ' || i + 1 == n || is_space(s[i + 1])) return i;
+  }
+  return n;
+}
+
 struct TextSink {
   std::string* out;
   std::size_t cap;
   bool pending_space = false;
   bool* truncated;
   void space() { pending_space = true; }
+  // Appends `text` with whitespace collapsed: runs become one ' ', none at the start of `out`.
+  // Words already one ' ' apart are appended as one stretch (issue 17: the word-by-word loop
+  // was extract_html's largest cost); the word-by-word loop (add_words) still does the
+  // stretch that would pass the cap, so truncation is exactly as before.
   void add(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+      const std::size_t word = skip_spaces(text, i);
+      if (word > i) pending_space = true;
+      if (word == text.size()) return;
+      const std::size_t end = plain_run_end(text, word);
+      const bool sep = pending_space && !out->empty();
+      if (out->size() + (sep ? 1 : 0) + (end - word) > cap) {
+        add_words(text.substr(word));
+        return;
+      }
+      if (sep) out->push_back(' ');
+      pending_space = false;
+      out->append(text.data() + word, end - word);
+      i = end;
+    }
+  }
+  // The same, one word at a time, stopping at the cap on a character boundary.
+  void add_words(std::string_view text) {
     std::size_t i = 0;
     while (i < text.size()) {
       if (is_space(text[i])) {

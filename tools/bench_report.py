@@ -248,8 +248,19 @@ def real_report(rows, manifest, nproc):
                 x_cpu = per(h, True)[0] / per(rs, True)[0]
                 ratios.append("| %s files: hdrscan 1 thread / rspamd, messages/s | %.1f |" % (st, x_wall))
                 ratios.append("| %s files: hdrscan 1 thread / rspamd, messages per CPU-s | %.1f |" % (st, x_cpu))
-                targets.append("- %s files, >= 30x rspamd's messages/s: %.1fx (%s); per CPU-second %.1fx (%s)" % (
-                    st, x_wall, "met" if x_wall >= 30 else "NOT met", x_cpu, "met" if x_cpu >= 30 else "NOT met"))
+                warm = ""
+                su = by.get("hdrscan-startup-1t")
+                if su and float(h["cpu_s"]) > float(su["cpu_s"]) > 0:
+                    # rspamd is timed warm (after its start-up and a warm-up pass); hdrscan's
+                    # figure holds one process start-up: the same ratio without it.
+                    x_warm = int(h["messages"]) / (float(h["cpu_s"]) - float(su["cpu_s"])) / per(rs, True)[0]
+                    ratios.append("| %s files: hdrscan 1 thread / rspamd, messages per CPU-s, hdrscan's start-up "
+                                  "(%.3f CPU-s) taken out | %.1f |" % (st, float(su["cpu_s"]), x_warm))
+                    warm = "; per CPU-second without hdrscan's start-up %.1fx (%s)" % (
+                        x_warm, "met" if x_warm >= 30 else "NOT met")
+                targets.append("- %s files, >= 30x rspamd's messages/s: %.1fx (%s); per CPU-second %.1fx (%s)%s" % (
+                    st, x_wall, "met" if x_wall >= 30 else "NOT met", x_cpu, "met" if x_cpu >= 30 else "NOT met",
+                    warm))
             b = by.get("hdrscan-b-%s-%s-1t" % (st, kind))
             if b and float(h["cpu_s"]) > 0:
                 ratios.append("| %s %s: hdrscan-b CPU s / hdrscan CPU s, 1 thread (> 1: hdrscan faster) | %.3f |" % (

@@ -6,7 +6,9 @@
 #   package-check-root.sh chroot|chroot-short   (in the root by chroot: tools/fresh-root.sh run)
 #     1. `apt-get install ./hdrscan_*.deb` in a root that has none of its dependencies: every
 #        library dpkg-shlibdeps named is pulled in; `hdrscan --version`; `hdrscan scan` on the
-#        installed samples (campaign-* -> campaign, clean-* -> clean, exit status 1);
+#        installed samples (campaign-* -> campaign, clean-* -> clean, exit status 1); the same
+#        samples zipped and a real PST (libarchive13, libpff1, libbfio1 are opened on first use,
+#        so their Depends are by hand: these scans prove them);
 #     1b. `apt-get install ./python3-hdrscan_*.deb` in the root without Python: python3 is
 #        pulled in; `import hdrscan` loads the packaged module, Analyzer.analyze gives the
 #        campaign sample `campaign`, Analyzer.scan over the installed samples gives the
@@ -94,6 +96,31 @@ if [ "$phase" = chroot ] || [ "$phase" = chroot-short ]; then
   [ "$n" = "$(ls "$SAMPLES"/*.eml | wc -l)" ] ||
     fail "$n records for $(ls "$SAMPLES" | wc -l) samples"
   ok "hdrscan scan: $n samples, campaign-* campaign, clean-* clean, exit 1"
+  # The libraries opened on first use (libarchive13, libpff1, libbfio1: Depends by hand).
+  rc=0; hdrscan scan --format jsonl "$CHECK/samples.zip" >"$CHECK/zip.jsonl" || rc=$?
+  [ "$rc" = 1 ] || fail "hdrscan scan on samples.zip: exit $rc (1 = campaign found)"
+  ! grep -q '"library_missing"' "$CHECK/zip.jsonl" || fail "libarchive not loadable: $(head -c 400 "$CHECK/zip.jsonl")"
+  while read -r rec; do
+    member=$(sed -E 's/.*"member":"([^"]+)".*/\1/' <<<"$rec")
+    verdict=$(sed -E 's/.*"verdict":"([a-z]+)".*/\1/' <<<"$rec")
+    case $member in
+      campaign-*) [ "$verdict" = campaign ] || fail "samples.zip!$member: $verdict, not campaign" ;;
+      clean-*) [ "$verdict" = clean ] || fail "samples.zip!$member: $verdict, not clean" ;;
+      *.eml) ;;
+      *) fail "record without a member name: ${rec:0:200}" ;;
+    esac
+  done <"$CHECK/zip.jsonl"
+  [ "$(wc -l <"$CHECK/zip.jsonl")" = "$n" ] || fail "$(wc -l <"$CHECK/zip.jsonl") records for $n zipped samples"
+  ok "hdrscan scan samples.zip: $n members read through libarchive (opened on first use)"
+  if [ -f "$CHECK/sample.pst" ]; then
+    rc=0; hdrscan scan --format jsonl "$CHECK/sample.pst" >"$CHECK/pst.jsonl" || rc=$?
+    [ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "hdrscan scan on sample.pst: exit $rc"
+    ! grep -q '"library_missing"\|"verdict":"unreadable"' "$CHECK/pst.jsonl" ||
+      fail "the PST was not read: $(head -c 400 "$CHECK/pst.jsonl")"
+    ok "hdrscan scan sample.pst: $(wc -l <"$CHECK/pst.jsonl") records read through libpff (opened on first use)"
+  else
+    fail "no sample.pst (../shared/corpus/outlook/pst missing)"
+  fi
 
   step "1b. apt-get install $(basename "$pydeb") in a root without Python"
   ! command -v python3 >/dev/null || fail "the root already had python3"

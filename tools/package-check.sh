@@ -79,6 +79,17 @@ else
 fi
 mkdir -p "$DIR/root/check"
 cp "${debs[0]}" "${pydebs[0]}" tools/package-check-root.sh "$DIR/root/check/"
+# libarchive and libpff are opened on first use, not linked (mime/sources/dynlib.hpp), so
+# dpkg-shlibdeps cannot see them: the root scans a zip and a PST to prove the Depends that
+# debian/control lists by hand (a zip of the samples; a real PST from ../shared when present).
+python3 - "$DIR/root/check/samples.zip" corpus/samples/*.eml <<'PY'
+import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    for f in sys.argv[2:]:
+        z.write(f, os.path.basename(f))
+PY
+pst=${HDRSCAN_SHARED_CORPUS:-../shared/corpus}/outlook/pst/rubymsg_msgInMsg.pst
+[ -f "$pst" ] && cp "$pst" "$DIR/root/check/sample.pst"
 
 phase=chroot
 [ "$SHORT" = 1 ] && phase=chroot-short

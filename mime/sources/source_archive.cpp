@@ -31,6 +31,8 @@
 // message with archive_limit (so none is lost silently). Directory entries are skipped; a
 // link or device entry is yielded as not_mail (it has no content). An archive without any
 // file entry is one empty_input message.
+// libarchive is opened on the first archive (dynlib.hpp: with what it pulls in it cost every
+// process start-up ~10 ms); when it cannot be, each archive is one library_missing record.
 // Diagnostics: libarchive's reason in words in RawMessage::error; the code by what failed
 // (code_of: truncated, corrupt, wrong_password, unsupported_format...). A fatal error ends the
 // archive after that message; a bad entry (ARCHIVE_RETRY) only that entry.
@@ -40,16 +42,82 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
+#include <mutex>
+#include <string>
 
+#include "mime/sources/dynlib.hpp"
 #include "mime/sources/readers.hpp"
 
 namespace hdrscan::mime::detail {
 namespace {
 
+// libarchive, opened on first use (dynlib.hpp): the functions this reader calls.
+#define HDRSCAN_LIBARCHIVE_FUNCTIONS(X) \
+  X(archive_entry_filetype) \
+  X(archive_entry_hardlink) \
+  X(archive_entry_is_data_encrypted) \
+  X(archive_entry_is_metadata_encrypted) \
+  X(archive_entry_pathname) \
+  X(archive_entry_pathname_utf8) \
+  X(archive_entry_size) \
+  X(archive_entry_size_is_set) \
+  X(archive_entry_symlink) \
+  X(archive_errno) \
+  X(archive_error_string) \
+  X(archive_filter_bytes) \
+  X(archive_format) \
+  X(archive_read_add_passphrase) \
+  X(archive_read_data) \
+  X(archive_read_free) \
+  X(archive_read_new) \
+  X(archive_read_next_header) \
+  X(archive_read_open) \
+  X(archive_read_open_filename) \
+  X(archive_read_open_memory) \
+  X(archive_read_support_filter_all) \
+  X(archive_read_support_format_7zip) \
+  X(archive_read_support_format_empty) \
+  X(archive_read_support_format_rar) \
+  X(archive_read_support_format_rar5) \
+  X(archive_read_support_format_raw) \
+  X(archive_read_support_format_tar) \
+  X(archive_read_support_format_zip) \
+  X(archive_set_error)
+
+struct LibArchive {
+#define HDRSCAN_SLOT(f) decltype(&::f) f = nullptr;
+  HDRSCAN_LIBARCHIVE_FUNCTIONS(HDRSCAN_SLOT)
+#undef HDRSCAN_SLOT
+};
+
+LibArchive g_libarchive;
+std::string g_libarchive_error;
+bool g_libarchive_ok = false;
+
+// Whether libarchive is usable (opened once, by the first reader that asks); `why` otherwise.
+bool libarchive_loaded(std::string& why) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+#define HDRSCAN_NAME(f) #f,
+    static const char* const names[] = {HDRSCAN_LIBARCHIVE_FUNCTIONS(HDRSCAN_NAME)};
+#undef HDRSCAN_NAME
+#define HDRSCAN_ADDR(f) static_cast<void*>(&g_libarchive.f),
+    void* const slots[] = {HDRSCAN_LIBARCHIVE_FUNCTIONS(HDRSCAN_ADDR)};
+#undef HDRSCAN_ADDR
+    g_libarchive_ok = load_functions("libarchive.so.13", names, slots, std::size(names), g_libarchive_error);
+  });
+  if (!g_libarchive_ok) why = g_libarchive_error;
+  return g_libarchive_ok;
+}
+
+// The table; called only on paths reached after libarchive_loaded() returned true.
+const LibArchive& la() { return g_libarchive; }
+
 constexpr std::size_t kStreamBlock = 64 * 1024;  // bytes handed to libarchive per read
 
 const char* why_of(struct archive* a) {
-  const char* why = archive_error_string(a);
+  const char* why = la().archive_error_string(a);
   return why && *why ? why : "unknown error";
 }
 
@@ -71,7 +139,7 @@ std::string code_of(struct archive* a, bool encrypted, bool have_passwords) {
   if (contains(why, "runcated") || contains(why, "Premature end") ||
       contains(why, "nexpected end") || contains(why, "EOF"))
     return "truncated";
-  if (archive_errno(a) == EIO) return "io_error";
+  if (la().archive_errno(a) == EIO) return "io_error";
   return "corrupt";
 }
 
@@ -85,7 +153,7 @@ struct ArchiveBudget {
 // The uncompressed bytes this archive may yield now: the fixed cap, or max_archive_ratio
 // times the compressed bytes read so far when that is more.
 std::uint64_t archive_total_cap(struct archive* a, const ArchiveBudget& budget) {
-  const la_int64_t packed = archive_filter_bytes(a, -1);
+  const la_int64_t packed = la().archive_filter_bytes(a, -1);
   if (packed <= 0 || budget.ratio == 0) return budget.total_cap;
   return std::max(budget.total_cap, budget.ratio * static_cast<std::uint64_t>(packed));
 }
@@ -111,7 +179,7 @@ class MemberWindow final : public BufferedWindow {
     if (allowed == 0) {
       // At a cap: is there more? One probe byte tells (and is dropped: the member is cut).
       char probe;
-      la_ssize_t r = archive_read_data(a_, &probe, 1);
+      la_ssize_t r = la().archive_read_data(a_, &probe, 1);
       if (r > 0) limit_code_ = member_left == 0 ? "too_large" : "archive_limit";
       if (r < 0) fail();
       return r < 0 ? -1 : 0;
@@ -120,7 +188,7 @@ class MemberWindow final : public BufferedWindow {
     // ends in an error, so a truncated stream would lose up to a whole request.
     std::size_t want = static_cast<std::size_t>(
         std::min<std::uint64_t>(std::min<std::uint64_t>(n, allowed), kStreamBlock));
-    la_ssize_t r = archive_read_data(a_, dst, want);
+    la_ssize_t r = la().archive_read_data(a_, dst, want);
     if (r < 0) {
       fail();
       return -1;
@@ -154,15 +222,15 @@ class ArchiveSource final : public MessageSource {
     budget_.total_cap = opt.max_archive_total;
     budget_.ratio = opt.max_archive_ratio;
     a_ = new_handle();
-    for (const auto& pw : opt.passwords) archive_read_add_passphrase(a_, pw.c_str());
+    for (const auto& pw : opt.passwords) la().archive_read_add_passphrase(a_, pw.c_str());
     int rc = ARCHIVE_FATAL;
     if (!path.empty()) {
-      rc = archive_read_open_filename(a_, path.c_str(), 64 * 1024);
+      rc = la().archive_read_open_filename(a_, path.c_str(), 64 * 1024);
     } else if (content.seekable_archive) {
       if (!slurp_window(content)) return;
-      rc = archive_read_open_memory(a_, memory_.data(), memory_.size());
+      rc = la().archive_read_open_memory(a_, memory_.data(), memory_.size());
     } else {
-      rc = archive_read_open(a_, this, nullptr, &ArchiveSource::read_cb, nullptr);
+      rc = la().archive_read_open(a_, this, nullptr, &ArchiveSource::read_cb, nullptr);
     }
     if (rc != ARCHIVE_OK && open_error_.empty()) {
       open_error_ = std::string("cannot open ") + content.what + ": " + why_of(a_);
@@ -171,8 +239,8 @@ class ArchiveSource final : public MessageSource {
   }
   ~ArchiveSource() override {
     inner_.reset();  // its window reads through a_ (or member_a_)
-    if (member_a_) archive_read_free(member_a_);
-    archive_read_free(a_);
+    if (member_a_) la().archive_read_free(member_a_);
+    la().archive_read_free(a_);
   }
 
   bool next(RawMessage& out) override {
@@ -186,12 +254,12 @@ class ArchiveSource final : public MessageSource {
       if (inner_) {
         if (inner_->next(out)) return true;
         inner_.reset();
-        if (member_a_) archive_read_free(member_a_);
+        if (member_a_) la().archive_read_free(member_a_);
         member_a_ = nullptr;
       }
       if (finished_) return false;
       struct archive_entry* entry = nullptr;
-      int rc = archive_read_next_header(a_, &entry);
+      int rc = la().archive_read_next_header(a_, &entry);
       if (rc == ARCHIVE_EOF) {
         finished_ = true;
         if (files_ == 0 && reported_ == 0) {
@@ -218,27 +286,27 @@ class ArchiveSource final : public MessageSource {
         return true;
       }
       ++entry_number_;
-      const bool raw = archive_format(a_) == ARCHIVE_FORMAT_RAW;
-      const char* name = archive_entry_pathname_utf8(entry);
-      if (!name || !*name) name = archive_entry_pathname(entry);
+      const bool raw = la().archive_format(a_) == ARCHIVE_FORMAT_RAW;
+      const char* name = la().archive_entry_pathname_utf8(entry);
+      if (!name || !*name) name = la().archive_entry_pathname(entry);
       last_name_ = name && *name ? name : "#" + std::to_string(entry_number_);
-      const auto type = archive_entry_filetype(entry);
+      const auto type = la().archive_entry_filetype(entry);
       if (type == AE_IFDIR) continue;
       SourceLocation where = where_;
       if (!raw) where.add_member(last_name_);
       if (type != AE_IFREG) {
         ++reported_;
-        const char* target = archive_entry_symlink(entry);
-        if (!target) target = archive_entry_hardlink(entry);
+        const char* target = la().archive_entry_symlink(entry);
+        if (!target) target = la().archive_entry_hardlink(entry);
         message_at(out, where);
         out.not_mail = std::string("archive entry without content (link or device") +
                        (target ? std::string(" to ") + target : std::string()) + ")";
         return true;
       }
       ++files_;
-      const bool encrypted = archive_entry_is_data_encrypted(entry) ||
-                             archive_entry_is_metadata_encrypted(entry);
-      if (encrypted && archive_format(a_) == ARCHIVE_FORMAT_7ZIP) {
+      const bool encrypted = la().archive_entry_is_data_encrypted(entry) ||
+                             la().archive_entry_is_metadata_encrypted(entry);
+      if (encrypted && la().archive_format(a_) == ARCHIVE_FORMAT_7ZIP) {
         message_at(out, where);
         out.error = "encrypted 7z member: libarchive does not decrypt 7z (extract it with "
                     "7z x -p and scan the files)";
@@ -259,8 +327,8 @@ class ArchiveSource final : public MessageSource {
         return true;
       }
       std::uint64_t declared = 0;
-      if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0)
-        declared = static_cast<std::uint64_t>(archive_entry_size(entry));
+      if (la().archive_entry_size_is_set(entry) && la().archive_entry_size(entry) > 0)
+        declared = static_cast<std::uint64_t>(la().archive_entry_size(entry));
       ArchiveBudget& budget = raw ? raw_budget() : budget_;
       if (encrypted && opt_.passwords.size() > 1) member_a_ = choose_password();
       inner_ = open_content(std::make_unique<MemberWindow>(member_a_ ? member_a_ : a_, budget,
@@ -272,19 +340,19 @@ class ArchiveSource final : public MessageSource {
 
  private:
   struct archive* new_handle() const {
-    struct archive* a = archive_read_new();
+    struct archive* a = la().archive_read_new();
     if (!compression_) {
-      archive_read_support_format_zip(a);
-      archive_read_support_format_7zip(a);
-      archive_read_support_format_rar(a);
-      archive_read_support_format_rar5(a);
-      archive_read_support_format_tar(a);
+      la().archive_read_support_format_zip(a);
+      la().archive_read_support_format_7zip(a);
+      la().archive_read_support_format_rar(a);
+      la().archive_read_support_format_rar5(a);
+      la().archive_read_support_format_tar(a);
     } else {
       // A compression layer: a tar inside, or anything else as the raw stream.
-      archive_read_support_filter_all(a);
-      archive_read_support_format_tar(a);
-      archive_read_support_format_raw(a);
-      archive_read_support_format_empty(a);
+      la().archive_read_support_filter_all(a);
+      la().archive_read_support_format_tar(a);
+      la().archive_read_support_format_raw(a);
+      la().archive_read_support_format_empty(a);
     }
     return a;
   }
@@ -295,18 +363,18 @@ class ArchiveSource final : public MessageSource {
   struct archive* open_alone(const std::string& password) const {
     if (path_.empty() && memory_.empty()) return nullptr;
     struct archive* a = new_handle();
-    archive_read_add_passphrase(a, password.c_str());
-    int rc = path_.empty() ? archive_read_open_memory(a, memory_.data(), memory_.size())
-                           : archive_read_open_filename(a, path_.c_str(), 64 * 1024);
+    la().archive_read_add_passphrase(a, password.c_str());
+    int rc = path_.empty() ? la().archive_read_open_memory(a, memory_.data(), memory_.size())
+                           : la().archive_read_open_filename(a, path_.c_str(), 64 * 1024);
     struct archive_entry* entry = nullptr;
     for (std::uint64_t i = 0; rc == ARCHIVE_OK && i < entry_number_; ++i) {
-      rc = archive_read_next_header(a, &entry);
+      rc = la().archive_read_next_header(a, &entry);
       if (rc == ARCHIVE_WARN) rc = ARCHIVE_OK;
     }
-    const char* name = entry ? archive_entry_pathname_utf8(entry) : nullptr;
-    if (entry && (!name || !*name)) name = archive_entry_pathname(entry);
+    const char* name = entry ? la().archive_entry_pathname_utf8(entry) : nullptr;
+    if (entry && (!name || !*name)) name = la().archive_entry_pathname(entry);
     if (rc != ARCHIVE_OK || !name || last_name_ != name) {
-      archive_read_free(a);
+      la().archive_read_free(a);
       return nullptr;
     }
     return a;
@@ -322,11 +390,11 @@ class ArchiveSource final : public MessageSource {
       if (!probe) return nullptr;
       std::uint64_t read = 0;
       la_ssize_t r = 0;
-      while ((r = archive_read_data(probe, sink.data(), sink.size())) > 0) {
+      while ((r = la().archive_read_data(probe, sink.data(), sink.size())) > 0) {
         read += static_cast<std::uint64_t>(r);
         if (budget_.member_cap && read >= budget_.member_cap) break;
       }
-      archive_read_free(probe);
+      la().archive_read_free(probe);
       if (r >= 0) return open_alone(pw);
     }
     return nullptr;
@@ -378,7 +446,7 @@ class ArchiveSource final : public MessageSource {
     w.fill(self->stream_pos_ + kStreamBlock);
     const std::uint64_t n = std::min<std::uint64_t>(w.end() - self->stream_pos_, kStreamBlock);
     if (n == 0 && !w.error().empty()) {
-      archive_set_error(a, EIO, "%s", w.error().c_str());
+      la().archive_set_error(a, EIO, "%s", w.error().c_str());
       return ARCHIVE_FATAL;
     }
     *buffer = w.at(self->stream_pos_);
@@ -425,6 +493,7 @@ class ArchiveSource final : public MessageSource {
 std::unique_ptr<MessageSource> archive_file_source(const std::string& path, SourceLocation where,
                                                    const ReaderOptions& opt, int depth,
                                                    const Content& content) {
+  if (std::string why; !libarchive_loaded(why)) return error_source(std::move(where), why, "library_missing");
   return std::make_unique<ArchiveSource>(path, nullptr, std::move(where), opt, depth, content);
 }
 
@@ -432,6 +501,7 @@ std::unique_ptr<MessageSource> archive_stream_source(std::unique_ptr<ByteWindow>
                                                      SourceLocation where,
                                                      const ReaderOptions& opt, int depth,
                                                      const Content& content) {
+  if (std::string why; !libarchive_loaded(why)) return error_source(std::move(where), why, "library_missing");
   return std::make_unique<ArchiveSource>("", std::move(window), std::move(where), opt, depth,
                                          content);
 }

@@ -18,6 +18,8 @@
 // Only one message and its attachments are held at a time; folder handles are held along the
 // current path only (depth at most kMaxFolderDepth), so memory does not grow with the number
 // of messages. A body or attachment over max_message_bytes is not read (a note says so).
+// libpff and libbfio are opened on the first PST (dynlib.hpp: they cost every process start-up
+// otherwise); when they cannot be, each PST is one library_missing record saying why.
 // Diagnostics: a file libpff cannot open is corrupt with libpff's reason; an item it cannot
 // read is one corrupt record and the walk goes on.
 #include <libpff.h>
@@ -25,14 +27,92 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
+#include "mime/sources/dynlib.hpp"
 #include "mime/sources/outlook.hpp"
 #include "mime/sources/readers.hpp"
 
 namespace hdrscan::mime::detail {
 namespace {
+
+// libpff and libbfio, opened on first use (dynlib.hpp): the functions this reader calls.
+#define HDRSCAN_LIBPFF_FUNCTIONS(X) \
+  X(libpff_attachment_data_read_buffer) \
+  X(libpff_attachment_get_data_size) \
+  X(libpff_attachment_get_item) \
+  X(libpff_attachment_get_type) \
+  X(libpff_error_backtrace_sprint) \
+  X(libpff_error_free) \
+  X(libpff_file_close) \
+  X(libpff_file_free) \
+  X(libpff_file_get_root_folder) \
+  X(libpff_file_initialize) \
+  X(libpff_file_open) \
+  X(libpff_file_open_file_io_handle) \
+  X(libpff_folder_get_number_of_sub_folders) \
+  X(libpff_folder_get_number_of_sub_messages) \
+  X(libpff_folder_get_sub_folder) \
+  X(libpff_folder_get_sub_message) \
+  X(libpff_folder_get_utf8_name) \
+  X(libpff_folder_get_utf8_name_size) \
+  X(libpff_item_free) \
+  X(libpff_item_get_number_of_record_sets) \
+  X(libpff_item_get_record_set_by_index) \
+  X(libpff_message_get_attachment) \
+  X(libpff_message_get_number_of_attachments) \
+  X(libpff_message_get_recipients) \
+  X(libpff_record_entry_free) \
+  X(libpff_record_entry_get_data) \
+  X(libpff_record_entry_get_data_as_32bit_integer) \
+  X(libpff_record_entry_get_data_as_filetime) \
+  X(libpff_record_entry_get_data_as_utf8_string) \
+  X(libpff_record_entry_get_data_as_utf8_string_size) \
+  X(libpff_record_entry_get_data_size) \
+  X(libpff_record_set_free) \
+  X(libpff_record_set_get_entry_by_type)
+#define HDRSCAN_LIBBFIO_FUNCTIONS(X) \
+  X(libbfio_error_free) \
+  X(libbfio_handle_free) \
+  X(libbfio_handle_initialize)
+
+struct LibPff {
+#define HDRSCAN_SLOT(f) decltype(&::f) f = nullptr;
+  HDRSCAN_LIBPFF_FUNCTIONS(HDRSCAN_SLOT)
+  HDRSCAN_LIBBFIO_FUNCTIONS(HDRSCAN_SLOT)
+#undef HDRSCAN_SLOT
+};
+
+LibPff g_libpff;
+std::string g_libpff_error;
+bool g_libpff_ok = false;
+
+// Whether libpff and libbfio are usable (opened once, by the first reader that asks); `why`
+// otherwise.
+bool libpff_loaded(std::string& why) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+#define HDRSCAN_NAME(f) #f,
+#define HDRSCAN_ADDR(f) static_cast<void*>(&g_libpff.f),
+    static const char* const pff_names[] = {HDRSCAN_LIBPFF_FUNCTIONS(HDRSCAN_NAME)};
+    void* const pff_slots[] = {HDRSCAN_LIBPFF_FUNCTIONS(HDRSCAN_ADDR)};
+    static const char* const bfio_names[] = {HDRSCAN_LIBBFIO_FUNCTIONS(HDRSCAN_NAME)};
+    void* const bfio_slots[] = {HDRSCAN_LIBBFIO_FUNCTIONS(HDRSCAN_ADDR)};
+#undef HDRSCAN_ADDR
+#undef HDRSCAN_NAME
+    g_libpff_ok = load_functions("libpff.so.1", pff_names, pff_slots, std::size(pff_names), g_libpff_error) &&
+                  load_functions("libbfio.so.1", bfio_names, bfio_slots, std::size(bfio_names), g_libpff_error);
+  });
+  if (!g_libpff_ok) why = g_libpff_error;
+  return g_libpff_ok;
+}
+
+// The table; called only on paths reached after libpff_loaded() returned true.
+const LibPff& pff() { return g_libpff; }
 
 constexpr std::size_t kMaxFolderDepth = 64;
 
@@ -40,8 +120,8 @@ std::string take_error(libpff_error_t** error) {
   std::string out;
   if (error && *error) {
     char buf[1024];
-    if (libpff_error_backtrace_sprint(*error, buf, sizeof buf) > 0) out = buf;
-    libpff_error_free(error);
+    if (pff().libpff_error_backtrace_sprint(*error, buf, sizeof buf) > 0) out = buf;
+    pff().libpff_error_free(error);
     // One line: the backtrace's lines (innermost cause last) joined with "; ".
     std::string joined;
     std::size_t pos = 0;
@@ -60,7 +140,7 @@ std::string take_error(libpff_error_t** error) {
 
 struct ItemDeleter {
   void operator()(libpff_item_t* i) const {
-    if (i) libpff_item_free(&i, nullptr);
+    if (i) pff().libpff_item_free(&i, nullptr);
   }
 };
 using Item = std::unique_ptr<libpff_item_t, ItemDeleter>;
@@ -71,11 +151,11 @@ class Props {
  public:
   Props(libpff_item_t* item, int set, std::size_t max) : max_(max) {
     libpff_error_t* error = nullptr;
-    if (libpff_item_get_record_set_by_index(item, set, &set_, &error) != 1) set_ = nullptr;
-    libpff_error_free(&error);
+    if (pff().libpff_item_get_record_set_by_index(item, set, &set_, &error) != 1) set_ = nullptr;
+    pff().libpff_error_free(&error);
   }
   ~Props() {
-    if (set_) libpff_record_set_free(&set_, nullptr);
+    if (set_) pff().libpff_record_set_free(&set_, nullptr);
   }
   Props(const Props&) = delete;
   Props& operator=(const Props&) = delete;
@@ -85,11 +165,11 @@ class Props {
     std::string out;
     with_entry(type, 0, [&](libpff_record_entry_t* e, libpff_error_t** error) {
       std::size_t size = 0;
-      if (libpff_record_entry_get_data_as_utf8_string_size(e, &size, error) != 1 || size == 0 ||
+      if (pff().libpff_record_entry_get_data_as_utf8_string_size(e, &size, error) != 1 || size == 0 ||
           size > max_)
         return;
       out.resize(size);
-      if (libpff_record_entry_get_data_as_utf8_string(
+      if (pff().libpff_record_entry_get_data_as_utf8_string(
               e, reinterpret_cast<std::uint8_t*>(out.data()), size, error) != 1)
         out.clear();
       while (!out.empty() && out.back() == '\0') out.pop_back();
@@ -100,10 +180,10 @@ class Props {
     std::string out;
     with_entry(type, 0x0102, [&](libpff_record_entry_t* e, libpff_error_t** error) {
       std::size_t size = 0;
-      if (libpff_record_entry_get_data_size(e, &size, error) != 1 || size == 0 || size > max_)
+      if (pff().libpff_record_entry_get_data_size(e, &size, error) != 1 || size == 0 || size > max_)
         return;
       out.resize(size);
-      if (libpff_record_entry_get_data(e, reinterpret_cast<std::uint8_t*>(out.data()), size,
+      if (pff().libpff_record_entry_get_data(e, reinterpret_cast<std::uint8_t*>(out.data()), size,
                                        error) != 1)
         out.clear();
     });
@@ -113,7 +193,7 @@ class Props {
     std::optional<std::uint32_t> out;
     with_entry(type, 0x0003, [&](libpff_record_entry_t* e, libpff_error_t** error) {
       std::uint32_t v = 0;
-      if (libpff_record_entry_get_data_as_32bit_integer(e, &v, error) == 1) out = v;
+      if (pff().libpff_record_entry_get_data_as_32bit_integer(e, &v, error) == 1) out = v;
     });
     return out;
   }
@@ -121,7 +201,7 @@ class Props {
     std::optional<std::uint64_t> out;
     with_entry(type, 0x0040, [&](libpff_record_entry_t* e, libpff_error_t** error) {
       std::uint64_t v = 0;
-      if (libpff_record_entry_get_data_as_filetime(e, &v, error) == 1) out = v;
+      if (pff().libpff_record_entry_get_data_as_filetime(e, &v, error) == 1) out = v;
     });
     return out;
   }
@@ -134,11 +214,11 @@ class Props {
     libpff_error_t* error = nullptr;
     libpff_record_entry_t* e = nullptr;
     const std::uint8_t flags = vtype == 0 ? LIBPFF_ENTRY_VALUE_FLAG_MATCH_ANY_VALUE_TYPE : 0;
-    if (libpff_record_set_get_entry_by_type(set_, type, vtype, &e, flags, &error) == 1 && e) {
+    if (pff().libpff_record_set_get_entry_by_type(set_, type, vtype, &e, flags, &error) == 1 && e) {
       f(e, &error);
-      libpff_record_entry_free(&e, nullptr);
+      pff().libpff_record_entry_free(&e, nullptr);
     }
-    libpff_error_free(&error);
+    pff().libpff_error_free(&error);
   }
 
   libpff_record_set_t* set_ = nullptr;
@@ -238,10 +318,10 @@ void read_message(libpff_item_t* msg, std::size_t max, int depth, OutlookMessage
   if (m.html.empty()) m.rtf_compressed = p.binary(0x1009);
   libpff_error_t* error = nullptr;
   libpff_item_t* raw_recipients = nullptr;
-  if (libpff_message_get_recipients(msg, &raw_recipients, &error) == 1) {
+  if (pff().libpff_message_get_recipients(msg, &raw_recipients, &error) == 1) {
     Item recipients(raw_recipients);
     int sets = 0;
-    if (libpff_item_get_number_of_record_sets(recipients.get(), &sets, &error) != 1) sets = 0;
+    if (pff().libpff_item_get_number_of_record_sets(recipients.get(), &sets, &error) != 1) sets = 0;
     for (int i = 0; i < sets && i < 10000; ++i) {
       const Props rp(recipients.get(), i, max);
       OutlookRecipient r;
@@ -252,13 +332,13 @@ void read_message(libpff_item_t* msg, std::size_t max, int depth, OutlookMessage
       m.recipients.push_back(std::move(r));
     }
   }
-  libpff_error_free(&error);
+  pff().libpff_error_free(&error);
   int count = 0;
-  if (libpff_message_get_number_of_attachments(msg, &count, &error) != 1) count = 0;
-  libpff_error_free(&error);
+  if (pff().libpff_message_get_number_of_attachments(msg, &count, &error) != 1) count = 0;
+  pff().libpff_error_free(&error);
   for (int i = 0; i < count && i < 10000; ++i) {
     libpff_item_t* raw = nullptr;
-    if (libpff_message_get_attachment(msg, i, &raw, &error) != 1) {
+    if (pff().libpff_message_get_attachment(msg, i, &raw, &error) != 1) {
       OutlookAttachment bad;
       bad.error = "attachment " + std::to_string(i) + ": " + take_error(&error);
       m.attachments.push_back(std::move(bad));
@@ -272,11 +352,11 @@ void read_message(libpff_item_t* msg, std::size_t max, int depth, OutlookMessage
     a.mime_type = ap.text(0x370E);
     a.content_id = ap.text(0x3712);
     int type = 0;
-    if (libpff_attachment_get_type(att.get(), &type, &error) != 1) type = 0;
-    libpff_error_free(&error);
+    if (pff().libpff_attachment_get_type(att.get(), &type, &error) != 1) type = 0;
+    pff().libpff_error_free(&error);
     if (type == LIBPFF_ATTACHMENT_TYPE_ITEM) {
       libpff_item_t* sub = nullptr;
-      if (depth + 1 < kMaxNesting && libpff_attachment_get_item(att.get(), &sub, &error) == 1) {
+      if (depth + 1 < kMaxNesting && pff().libpff_attachment_get_item(att.get(), &sub, &error) == 1) {
         Item inner(sub);
         a.embedded = std::make_unique<OutlookMessage>();
         read_message(inner.get(), max, depth + 1, *a.embedded, notes);
@@ -285,13 +365,13 @@ void read_message(libpff_item_t* msg, std::size_t max, int depth, OutlookMessage
       }
     } else if (type == LIBPFF_ATTACHMENT_TYPE_DATA) {
       size64_t size = 0;
-      if (libpff_attachment_get_data_size(att.get(), &size, &error) != 1 || size > max) {
+      if (pff().libpff_attachment_get_data_size(att.get(), &size, &error) != 1 || size > max) {
         a.error = size > max ? "attachment over " + std::to_string(max) + " bytes: not read"
                              : "attachment size unreadable: " + take_error(&error);
       } else {
         a.data.resize(static_cast<std::size_t>(size));
         ssize_t got = size == 0 ? 0
-                                : libpff_attachment_data_read_buffer(
+                                : pff().libpff_attachment_data_read_buffer(
                                       att.get(), reinterpret_cast<std::uint8_t*>(a.data.data()),
                                       a.data.size(), &error);
         if (got < 0 || static_cast<std::size_t>(got) != a.data.size()) {
@@ -300,7 +380,7 @@ void read_message(libpff_item_t* msg, std::size_t max, int depth, OutlookMessage
         }
       }
     }
-    libpff_error_free(&error);
+    pff().libpff_error_free(&error);
     m.attachments.push_back(std::move(a));
   }
 }
@@ -311,13 +391,13 @@ class PstSource final : public MessageSource {
             const ReaderOptions& opt)
       : where_(std::move(where)), opt_(opt) {
     libpff_error_t* error = nullptr;
-    if (libpff_file_initialize(&file_, &error) != 1) {
+    if (pff().libpff_file_initialize(&file_, &error) != 1) {
       fail("libpff: " + take_error(&error), "io_error");
       return;
     }
     int rc = -1;
     if (!path.empty()) {
-      rc = libpff_file_open(file_, path.c_str(), LIBPFF_OPEN_READ, &error);
+      rc = pff().libpff_file_open(file_, path.c_str(), LIBPFF_OPEN_READ, &error);
     } else {
       const std::uint64_t cap = opt.max_archive_member;
       while (!window->at_eof() && window->end() <= cap)
@@ -337,18 +417,18 @@ class PstSource final : public MessageSource {
       window.reset();
       libbfio_error_t* berror = nullptr;
       auto* io = new MemoryIo{&memory_, 0, false};
-      if (libbfio_handle_initialize(&bfio_, reinterpret_cast<intptr_t*>(io), mem_free, mem_clone,
+      if (pff().libbfio_handle_initialize(&bfio_, reinterpret_cast<intptr_t*>(io), mem_free, mem_clone,
                                     mem_open, mem_close, mem_read, mem_write, mem_seek,
                                     mem_exists, mem_is_open, mem_get_size,
                                     LIBBFIO_FLAG_IO_HANDLE_MANAGED |
                                         LIBBFIO_FLAG_IO_HANDLE_CLONE_BY_FUNCTION,
                                     &berror) != 1) {
         delete io;
-        libbfio_error_free(&berror);
+        pff().libbfio_error_free(&berror);
         fail("libbfio: cannot read the PST from memory", "io_error");
         return;
       }
-      rc = libpff_file_open_file_io_handle(file_, bfio_, LIBPFF_OPEN_READ, &error);
+      rc = pff().libpff_file_open_file_io_handle(file_, bfio_, LIBPFF_OPEN_READ, &error);
     }
     if (rc != 1) {
       fail("PST/OST unreadable: " + take_error(&error), "corrupt");
@@ -356,7 +436,7 @@ class PstSource final : public MessageSource {
     }
     opened_ = true;
     libpff_item_t* root = nullptr;
-    if (libpff_file_get_root_folder(file_, &root, &error) != 1 || !root) {
+    if (pff().libpff_file_get_root_folder(file_, &root, &error) != 1 || !root) {
       fail("PST/OST without a readable root folder (truncated or damaged): " +
                take_error(&error), "corrupt");
       empty_reported_ = true;  // that error says it all
@@ -368,10 +448,10 @@ class PstSource final : public MessageSource {
   ~PstSource() override {
     stack_.clear();  // items before the file
     if (file_) {
-      if (opened_) libpff_file_close(file_, nullptr);
-      libpff_file_free(&file_, nullptr);
+      if (opened_) pff().libpff_file_close(file_, nullptr);
+      pff().libpff_file_free(&file_, nullptr);
     }
-    if (bfio_) libbfio_handle_free(&bfio_, nullptr);
+    if (bfio_) pff().libbfio_handle_free(&bfio_, nullptr);
   }
 
   bool next(RawMessage& out) override {
@@ -387,11 +467,11 @@ class PstSource final : public MessageSource {
     while (!stack_.empty()) {
       Frame& f = stack_.back();
       if (f.messages < 0) {
-        if (libpff_folder_get_number_of_sub_messages(f.folder.get(), &f.messages, &error) != 1)
+        if (pff().libpff_folder_get_number_of_sub_messages(f.folder.get(), &f.messages, &error) != 1)
           f.messages = 0;
-        if (libpff_folder_get_number_of_sub_folders(f.folder.get(), &f.folders, &error) != 1)
+        if (pff().libpff_folder_get_number_of_sub_folders(f.folder.get(), &f.folders, &error) != 1)
           f.folders = 0;
-        libpff_error_free(&error);
+        pff().libpff_error_free(&error);
       }
       if (f.next_message < f.messages) {
         const int index = f.next_message++;
@@ -401,7 +481,7 @@ class PstSource final : public MessageSource {
         out.where.index = static_cast<std::uint64_t>(index);
         ++items_;
         libpff_item_t* raw = nullptr;
-        if (libpff_folder_get_sub_message(f.folder.get(), index, &raw, &error) != 1) {
+        if (pff().libpff_folder_get_sub_message(f.folder.get(), index, &raw, &error) != 1) {
           out.error = "PST item unreadable: " + take_error(&error);
           out.error_code = "corrupt";
           return true;
@@ -427,7 +507,7 @@ class PstSource final : public MessageSource {
       if (f.next_folder < f.folders && stack_.size() < kMaxFolderDepth) {
         const int index = f.next_folder++;
         libpff_item_t* raw = nullptr;
-        if (libpff_folder_get_sub_folder(f.folder.get(), index, &raw, &error) != 1) {
+        if (pff().libpff_folder_get_sub_folder(f.folder.get(), index, &raw, &error) != 1) {
           out = RawMessage{};
           out.where = where_;
           out.where.folder = f.path;
@@ -438,15 +518,15 @@ class PstSource final : public MessageSource {
         Item sub(raw);
         std::string name;
         std::size_t size = 0;
-        if (libpff_folder_get_utf8_name_size(sub.get(), &size, &error) == 1 && size > 1 &&
+        if (pff().libpff_folder_get_utf8_name_size(sub.get(), &size, &error) == 1 && size > 1 &&
             size < 4096) {
           name.resize(size);
-          if (libpff_folder_get_utf8_name(sub.get(), reinterpret_cast<std::uint8_t*>(name.data()),
+          if (pff().libpff_folder_get_utf8_name(sub.get(), reinterpret_cast<std::uint8_t*>(name.data()),
                                           size, &error) != 1)
             name.clear();
           while (!name.empty() && name.back() == '\0') name.pop_back();
         }
-        libpff_error_free(&error);
+        pff().libpff_error_free(&error);
         if (name.empty()) name = "#" + std::to_string(index);
         std::string path = f.path == "/" ? "/" + name : f.path + "/" + name;
         stack_.push_back(Frame{std::move(sub), std::move(path), 0, 0, -1, -1});
@@ -493,11 +573,13 @@ class PstSource final : public MessageSource {
 
 std::unique_ptr<MessageSource> pst_file_source(const std::string& path, SourceLocation where,
                                                const ReaderOptions& opt) {
+  if (std::string why; !libpff_loaded(why)) return error_source(std::move(where), why, "library_missing");
   return std::make_unique<PstSource>(path, nullptr, std::move(where), opt);
 }
 
 std::unique_ptr<MessageSource> pst_stream_source(std::unique_ptr<ByteWindow> window,
                                                  SourceLocation where, const ReaderOptions& opt) {
+  if (std::string why; !libpff_loaded(why)) return error_source(std::move(where), why, "library_missing");
   return std::make_unique<PstSource>("", std::move(window), std::move(where), opt);
 }
 

@@ -24,6 +24,8 @@
 //                         max_archive_member: bytes cut, truncated=true (still analysed)
 //   archive_limit         the archive's uncompressed total cap was spent (zip bombs); the
 //                         member being read is cut, later members are listed, not read
+//   library_missing       an archive or PST whose library (libarchive13, libpff1 and
+//                         libbfio1, opened on first use: dynlib.hpp) cannot be loaded
 // is_fatal_read_error() says which of them leave nothing to analyse (the record's verdict is
 // then "unreadable"); too_large and archive_limit cut a message that is still analysed.
 // Implementation: sources.cpp (entry points, locations), readers.hpp (content detection and

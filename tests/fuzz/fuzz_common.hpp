@@ -23,7 +23,7 @@ inline void check(bool cond, const char* what) {
 inline bool documented_error_code(const std::string& code) {
   static const std::set<std::string> kCodes = {
       "not_found", "io_error", "empty_input", "truncated", "corrupt", "unsupported_format",
-      "encrypted_no_password", "wrong_password", "too_deep", "too_large", "archive_limit"};
+      "encrypted_no_password", "wrong_password", "too_deep", "too_large", "archive_limit", "library_missing"};
   return kCodes.count(code) == 1;
 }
 

@@ -2,10 +2,12 @@
 // a real HTML newsletter, and hand-made hiding tricks and hostile markup.
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "tests/support/test_support.hpp"
 namespace test = hdrscan::test;
@@ -285,4 +287,136 @@ TEST_CASE("the first of repeated attributes counts; inline and void elements as 
   auto g = extract_html("<p>a<b>b</b><span>c</span><o:p>d</o:p>e<br>f<img src=x>g<div>h</div>i</p>");
   CHECK(g.visible_text == "abcde f g h i");
   CHECK(g.skeleton == "p b span o:p br img div");
+}
+
+namespace {
+
+// The whitespace collapsing of extract_html's text sinks as it was before issue 17 (one word
+// at a time): the reference the stretch-at-once version must match byte for byte, caps
+// included. is_space is HTML's: space, tab, LF, CR, FF (not VT).
+bool ref_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; }
+
+struct RefSink {
+  explicit RefSink(std::size_t c) : cap(c) {}
+  std::size_t cap;
+  std::string out;
+  bool pending_space = false;
+  bool truncated = false;
+  void add(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+      if (ref_space(text[i])) {
+        pending_space = true;
+        ++i;
+        continue;
+      }
+      std::size_t j = i;
+      while (j < text.size() && !ref_space(text[j])) ++j;
+      if (pending_space && !out.empty()) out.push_back(' ');
+      pending_space = false;
+      if (out.size() + (j - i) > cap) {
+        std::size_t room = cap > out.size() ? cap - out.size() : 0;
+        while (room > 0 && (static_cast<unsigned char>(text[i + room]) & 0xC0) == 0x80) --room;
+        out.append(text.data() + i, room);
+        truncated = true;
+        return;
+      }
+      out.append(text.data() + i, j - i);
+      i = j;
+    }
+  }
+};
+
+constexpr std::size_t kRefMaxText = 512u << 10;   // html.cpp's kMaxText
+constexpr std::size_t kRefMaxLinkText = 1024;     // html.cpp's kMaxLinkText
+
+// Text with every whitespace byte, runs of them, VT, NUL, UTF-8 sequences and '>', never '<'
+// or '&' (those would start markup or an entity).
+std::string random_text(std::uint64_t& seed, std::size_t len) {
+  static const char* kPieces[] = {"a", "b", "Z", "0", ".", ">", " ", " ", " ", "  ", "\t", "\n", "\r\n", "\r", "\f",
+                                  "\v", "" /* NUL, below */, "\xC3\xA9", "\xE2\x82\xAC", "\x80", "\xFF"};
+  std::string s;
+  while (s.size() < len) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    const std::size_t k = static_cast<std::size_t>(seed >> 33) % (sizeof kPieces / sizeof kPieces[0]);
+    if (k == 16) s.push_back('\0');
+    else s += kPieces[k];
+  }
+  s.resize(len);
+  return s;
+}
+
+void check_collapsed(const std::string& s) {
+  CAPTURE(s);
+  RefSink ref{kRefMaxText};
+  ref.add(s);
+  const auto f = extract_html(s);
+  CHECK(f.visible_text == ref.out);
+  CHECK(f.truncated == ref.truncated);
+  // the same text as an anchor's (its own sink, 1 KiB cap) and as hidden text
+  RefSink link{kRefMaxLinkText};
+  link.add(s);
+  const auto g = extract_html("<a href=\"x\">" + s + "</a>");
+  REQUIRE(g.links.size() == 1);
+  CHECK(g.links[0].text == link.out);
+  CHECK(g.visible_text == ref.out);
+  const auto h = extract_html("<div style=\"display:none\">" + s + "</div>");
+  CHECK(h.hidden_text == ref.out);
+  CHECK(h.visible_text.empty());
+}
+
+}  // namespace
+
+TEST_CASE("text runs collapse whitespace as the word-by-word loop did (every length, block edges, caps)") {
+  // Words one ' ' apart are appended as one stretch (issue 17), found 16 bytes at a time:
+  // every length 0-70 with one whitespace byte (or two spaces) at every position.
+  for (std::size_t len = 0; len <= 70; ++len)
+    for (std::size_t pos = 0; pos <= len; ++pos)
+      for (const char* w : {" ", "\t", "\n", "  ", "\f", "\v"}) {
+        std::string s(len, 'x');
+        if (pos < len) s.replace(pos, 1, w);
+        check_collapsed(s);
+      }
+  // Random mixtures of every length 0-100, several seeds.
+  std::uint64_t seed = 17;
+  for (int round = 0; round < 6; ++round)
+    for (std::size_t len = 0; len <= 100; ++len) check_collapsed(random_text(seed, len));
+  // Anchor text around its 1 KiB cap (a word cut on a character boundary).
+  for (std::size_t len = 1000; len <= 1100; ++len) check_collapsed(random_text(seed, len));
+  // Several runs with one sink state: inline tags join, block tags separate.
+  for (int round = 0; round < 200; ++round) {
+    const std::string a = random_text(seed, static_cast<std::size_t>(round % 37));
+    const std::string b = random_text(seed, static_cast<std::size_t>(round % 23));
+    const std::string c = random_text(seed, static_cast<std::size_t>(round % 41));
+    RefSink ref{kRefMaxText};
+    ref.add(a);
+    ref.add(b);
+    ref.pending_space = true;  // </p>: a block boundary
+    ref.add(c);
+    CAPTURE(a);
+    CAPTURE(b);
+    CAPTURE(c);
+    CHECK(extract_html(a + "<span>" + b + "</span></p>" + c).visible_text == ref.out);
+  }
+  // The visible-text cap (512 KiB): long text cut on a character boundary, truncated set.
+  // Single-spaced words with 2-byte characters (nothing collapses) ending at every length
+  // around the cap, then random text.
+  std::string words;
+  while (words.size() < kRefMaxText + 8) words += "ab\xC3\xA9 cd ";
+  for (std::size_t len = kRefMaxText - 4; len <= kRefMaxText + 5; ++len) {
+    const std::string s = words.substr(0, len);
+    RefSink ref{kRefMaxText};
+    ref.add(s);
+    const auto f = extract_html(s);
+    CHECK(f.visible_text == ref.out);
+    CHECK(f.truncated == ref.truncated);
+  }
+  for (std::size_t len : {kRefMaxText - 1, kRefMaxText, kRefMaxText + 1, kRefMaxText + 70000}) {
+    const std::string s = random_text(seed, len);
+    RefSink ref{kRefMaxText};
+    ref.add(s);
+    const auto f = extract_html(s);
+    CHECK(f.visible_text == ref.out);
+    CHECK(f.truncated == ref.truncated);
+  }
 }

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "mime/sources/dynlib.hpp"
 #include "mime/sources/sources.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -973,4 +974,58 @@ TEST_CASE("concatenated messages (cat *.eml > x): split when unambiguous, else a
   std::string hostile = "Received: x\nFrom: a\nDate: b\nSubject: c\n\n";
   for (int i = 0; i < 200000; ++i) hostile += "X-A: b\n";
   CHECK(read_buffer(hostile).size() == 1);
+}
+
+// dynlib.hpp: libarchive and libpff are opened on first use, not linked (issue 17: start-up).
+TEST_CASE("load_functions resolves typed functions and says why when a library or function is missing") {
+  using hdrscan::mime::detail::load_functions;
+  decltype(&::archive_version_number) version = nullptr;
+  decltype(&::archive_read_new) read_new = nullptr;
+  {
+    const char* const names[] = {"archive_version_number", "archive_read_new"};
+    void* const slots[] = {static_cast<void*>(&version), static_cast<void*>(&read_new)};
+    std::string why;
+    REQUIRE(load_functions("libarchive.so.13", names, slots, 2, why));
+    CHECK(why.empty());
+    REQUIRE(static_cast<bool>(version));
+    CHECK(version() == ARCHIVE_VERSION_NUMBER);  // the header's version: the same library
+    struct archive* a = read_new();
+    CHECK(a != nullptr);
+    archive_read_free(a);
+  }
+  {
+    decltype(&::archive_version_number) none = nullptr;
+    const char* const names[] = {"archive_version_number", "hdrscan_no_such_function"};
+    void* const slots[] = {static_cast<void*>(&version), static_cast<void*>(&none)};
+    std::string why;
+    CHECK_FALSE(load_functions("libarchive.so.13", names, slots, 2, why));
+    CHECK(why.find("hdrscan_no_such_function") != std::string::npos);
+    CHECK_FALSE(static_cast<bool>(none));
+  }
+  {
+    const char* const names[] = {"archive_version_number"};
+    void* const slots[] = {static_cast<void*>(&version)};
+    std::string why;
+    CHECK_FALSE(load_functions("libhdrscan-missing.so.0", names, slots, 1, why));
+    CHECK(why.find("cannot load libhdrscan-missing.so.0") != std::string::npos);
+  }
+}
+
+TEST_CASE("the scanner links neither libarchive nor libpff: they load with the first archive or PST") {
+  // Reads the built binary's dynamic section (ELF DT_NEEDED via the loader's own listing).
+  const std::string bin = HDRSCAN_BINARY;
+  REQUIRE(std::filesystem::exists(bin));
+  const std::string cmd = "LD_TRACE_LOADED_OBJECTS=1 '" + bin + "' 2>&1";
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    std::size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+  }
+  REQUIRE(out.find("libcrypto.so") != std::string::npos);  // the listing worked
+  CHECK(out.find("libarchive.so") == std::string::npos);
+  CHECK(out.find("libpff.so") == std::string::npos);
+  CHECK(out.find("libbfio.so") == std::string::npos);
+  CHECK(out.find("libicuuc.so") == std::string::npos);
 }
