@@ -388,15 +388,25 @@ bool is_inline(std::string_view tag) {
   }
 }
 
+// normalise_color's result ("#rrggbb", lower-case hex, or "") as 0xrrggbb, -1 for "".
+std::int32_t color_value(const std::string& c) {
+  if (c.size() != 7) return -1;
+  std::int32_t v = 0;
+  for (std::size_t i = 1; i < 7; ++i) v = v * 16 + (text::is_digit(c[i]) ? c[i] - '0' : c[i] - 'a' + 10);
+  return v;
+}
+
 struct Element {
   std::string tag;
   bool hidden = false;      // hidden by a rule that inherits (display, visibility, size...)
-  std::string color;        // text colour set on it or inherited
-  std::string background;   // nearest background set on it or an ancestor
+  // Colours as 0xrrggbb, -1 when none (normalise_color's "#rrggbb" or "" packed: the same
+  // comparisons without a string copy per element or a memcmp per text run, issue 17).
+  std::int32_t color = -1;       // text colour set on it or inherited
+  std::int32_t background = -1;  // nearest background set on it or an ancestor
   int link = -1;            // enclosing <a>
   // Text colour equals background: decided per element from the effective pair, so a
   // nested element with its own background makes its text visible again.
-  bool text_hidden() const { return hidden || (!color.empty() && color == background); }
+  bool text_hidden() const { return hidden || (color >= 0 && color == background); }
 };
 
 // Text is scanned 16 bytes at a time where SSE2 exists (x86-64 baseline); byte loops are the
@@ -512,66 +522,65 @@ struct TextSink {
   }
 };
 
-// The attributes of the tag being read, the first `n` of `items`: one list reused from tag to
-// tag, so its strings keep their capacity (per-tag allocation was a visible cost, issue 17).
-struct Attributes {
-  std::vector<std::pair<std::string, std::string>> items;
-  std::size_t n = 0;
-};
+// The attributes open() reads. Only these are kept: parse_attributes() recognises their
+// names as it reads them and decodes only their values (issue 17: every attribute's name and
+// value were copied and lower-cased, then searched by name).
+enum AttrSlot : int { kHidden, kStyle, kClass, kBgcolor, kBackground, kColor, kHref, kSrc, kAlt, kWidth, kHeight, kAttrSlots };
 
-// The attributes open() reads, found in one pass over the tag's list (the first attribute of
-// each name counts) instead of one search of the list per name (issue 17).
+// The first attribute of each name counts (as a search of the tag's attribute list in order
+// found it); `at[slot]` is its decoded value, nullptr when the tag has none.
 struct KnownAttrs {
-  const std::string* hidden = nullptr;
-  const std::string* style = nullptr;
-  const std::string* cls = nullptr;
-  const std::string* bgcolor = nullptr;
-  const std::string* background = nullptr;
-  const std::string* color = nullptr;
-  const std::string* href = nullptr;
-  const std::string* src = nullptr;
-  const std::string* alt = nullptr;
-  const std::string* width = nullptr;
-  const std::string* height = nullptr;
+  const std::string* at[kAttrSlots] = {};
 };
 
-KnownAttrs known_attrs(const Attributes& attrs) {
-  KnownAttrs k;
-  auto keep = [](const std::string*& slot, const std::string& value) {
-    if (!slot) slot = &value;
-  };
-  for (std::size_t i = 0; i < attrs.n; ++i) {
-    const std::string& name = attrs.items[i].first;
-    const std::string& value = attrs.items[i].second;
-    switch (name.size()) {
-      case 3:
-        if (name == "src") keep(k.src, value);
-        else if (name == "alt") keep(k.alt, value);
-        break;
-      case 4:
-        if (name == "href") keep(k.href, value);
-        break;
-      case 5:
-        if (name == "style") keep(k.style, value);
-        else if (name == "class") keep(k.cls, value);
-        else if (name == "color") keep(k.color, value);
-        else if (name == "width") keep(k.width, value);
-        break;
-      case 6:
-        if (name == "hidden") keep(k.hidden, value);
-        else if (name == "height") keep(k.height, value);
-        break;
-      case 7:
-        if (name == "bgcolor") keep(k.bgcolor, value);
-        break;
-      case 10:
-        if (name == "background") keep(k.background, value);
-        break;
-      default:
-        break;
+// The current tag's known attributes: one set of strings reused from tag to tag, so they keep
+// their capacity.
+struct Attributes {
+  std::string values[kAttrSlots];
+  KnownAttrs known;
+};
+
+// `len` bytes at `p` (len <= 8) as one little-endian number with ASCII letters lower-cased
+// (| 0x20 per byte: exact for comparing with a name made of lower-case letters only, since a
+// byte b has b | 0x20 == L for a letter L only when b is L or its upper case).
+inline std::uint64_t lower_word(const char* p, std::size_t len) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < len; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[i]) | 0x20) << (8 * i);
+  return v;
+}
+constexpr std::uint64_t word_of(std::string_view name) {  // a lower-case name, <= 8 bytes
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < name.size(); ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(name[i])) << (8 * i);
+  return v;
+}
+
+// The slot of an attribute name (any case), -1 for the names open() does not read. The
+// parser used to lower-case a name (its first 64 bytes) and compare it with these; every one
+// is letters only and shorter than 64 bytes, so the answers are the same.
+int attr_slot(const char* p, std::size_t len) {
+  switch (len) {
+    case 3: {
+      const std::uint64_t w = lower_word(p, 3);
+      return w == word_of("src") ? kSrc : w == word_of("alt") ? kAlt : -1;
     }
+    case 4: return lower_word(p, 4) == word_of("href") ? kHref : -1;
+    case 5: {
+      const std::uint64_t w = lower_word(p, 5);
+      if (w == word_of("style")) return kStyle;
+      if (w == word_of("class")) return kClass;
+      if (w == word_of("color")) return kColor;
+      if (w == word_of("width")) return kWidth;
+      return -1;
+    }
+    case 6: {
+      const std::uint64_t w = lower_word(p, 6);
+      return w == word_of("hidden") ? kHidden : w == word_of("height") ? kHeight : -1;
+    }
+    case 7: return lower_word(p, 7) == word_of("bgcolor") ? kBgcolor : -1;
+    case 10:
+      return lower_word(p, 8) == word_of("backgrou") && lower_word(p + 8, 2) == word_of("nd") ? kBackground : -1;
+    default: return -1;
   }
-  return k;
 }
 
 int dimension(const std::string* v) {
@@ -680,7 +689,7 @@ class Extractor {
       ++p;
     std::string tag = text::lower(html_.substr(name_begin, std::min<std::size_t>(p - name_begin, 64)));
     Attributes& attrs = attrs_;
-    attrs.n = 0;
+    attrs.known = KnownAttrs{};
     bool self_closing = false;
     bool complete = false;
     p = parse_attributes(p, attrs, self_closing, complete);
@@ -690,7 +699,8 @@ class Extractor {
       return p;
     }
     ++facts_.tag_count;
-    if (tag == "style" || tag == "script" || tag == "title") {
+    // (string_view comparisons: std::string == "literal" is an out-of-line compare() call)
+    if (const std::string_view t = tag; t == "style" || t == "script" || t == "title") {
       auto end = ifind(html_, "</" + tag, p);
       if (end == std::string_view::npos) return n;
       const auto gt = html_.find('>', end);
@@ -702,6 +712,7 @@ class Extractor {
 
   std::size_t parse_attributes(std::size_t p, Attributes& attrs, bool& self_closing, bool& complete) {
     const std::size_t n = html_.size();
+    std::size_t count = 0;  // attributes read so far
     while (p < n) {
       while (p < n && is_space(html_[p])) ++p;
       if (p >= n) break;
@@ -720,13 +731,13 @@ class Extractor {
         ++p;
         continue;
       }
-      // beyond kMaxAttrs the attribute is read (to skip it) into a spare slot, not kept
-      const bool keep = attrs.n < kMaxAttrs;
-      if (keep && attrs.n == attrs.items.size()) attrs.items.emplace_back();
-      auto& [name, value] = keep ? attrs.items[attrs.n] : spare_attr_;
-      name.assign(html_.data() + name_begin, std::min<std::size_t>(p - name_begin, 64));
-      for (char& c : name) c = text::to_lower(c);
-      value.clear();
+      // Beyond kMaxAttrs attributes are read (to skip them), not kept; so is every attribute
+      // open() does not read, and a repeated one (the first counts).
+      int slot = count < kMaxAttrs ? attr_slot(html_.data() + name_begin, p - name_begin) : -1;
+      if (slot >= 0 && attrs.known.at[slot]) slot = -1;
+      ++count;
+      std::string* value = slot >= 0 ? &attrs.values[slot] : nullptr;
+      if (value) value->clear();
       while (p < n && is_space(html_[p])) ++p;
       if (p < n && html_[p] == '=') {
         ++p;
@@ -746,9 +757,9 @@ class Extractor {
           ve = vb + kMaxAttrValue;
           facts_.truncated = true;
         }
-        decode_entities(html_.substr(vb, ve - vb), false, value);
+        if (value) decode_entities(html_.substr(vb, ve - vb), false, *value);
       }
-      if (keep) ++attrs.n;
+      if (value) attrs.known.at[slot] = value;
     }
     return n;
   }
@@ -765,9 +776,10 @@ class Extractor {
 
   void open(const std::string& tag, const Attributes& attrs, bool self_closing) {
     if (!is_inline(tag)) separate();
-    if (tag == "a") {  // an <a> inside an open <a>: browsers close the first one
+    const std::string_view name = tag;  // compared inline (std::string == "x" is a call)
+    if (name == "a") {  // an <a> inside an open <a>: browsers close the first one
       for (std::size_t k = stack_.size(); k-- > 0;)
-        if (stack_[k].tag == "a") {
+        if (std::string_view(stack_[k].tag) == "a") {
           stack_.resize(k);
           break;
         }
@@ -782,12 +794,12 @@ class Extractor {
     }
     e.link = current_link();
 
-    const KnownAttrs known = known_attrs(attrs);
-    bool hides_itself = known.hidden != nullptr;
+    const KnownAttrs& known = attrs.known;
+    bool hides_itself = known.at[kHidden] != nullptr;
     StyleFacts style;
-    if (const auto* s = known.style) style = style_facts(parse_declarations(*s));
+    if (const auto* s = known.at[kStyle]) style = style_facts(parse_declarations(*s));
     hides_itself = hides_itself || style.hides;
-    if (const auto* cls = known.cls; cls && !hidden_classes_.empty()) {
+    if (const auto* cls = known.at[kClass]; cls && !hidden_classes_.empty()) {
       std::size_t s = 0;
       const std::string lc = text::lower(*cls);
       while (s < lc.size()) {
@@ -801,13 +813,13 @@ class Extractor {
     }
     std::string background = style.background;
     if (background.empty())
-      if (const auto* bg = known.bgcolor) background = normalise_color(*bg);
-    if (!background.empty()) e.background = background;
-    if (style.background_image || known.background != nullptr) e.background.clear();  // unknown
+      if (const auto* bg = known.at[kBgcolor]) background = normalise_color(*bg);
+    if (!background.empty()) e.background = color_value(background);
+    if (style.background_image || known.at[kBackground] != nullptr) e.background = -1;  // unknown
     std::string color = style.color;
-    if (color.empty() && tag == "font")
-      if (const auto* c = known.color) color = normalise_color(*c);
-    if (!color.empty()) e.color = std::move(color);
+    if (color.empty() && name == "font")
+      if (const auto* c = known.at[kColor]) color = normalise_color(*c);
+    if (!color.empty()) e.color = color_value(color);
     e.hidden = e.hidden || hides_itself;
     if (e.text_hidden() && !text_was_hidden) ++facts_.hidden_elements;
     if (!e.text_hidden()) {
@@ -820,8 +832,8 @@ class Extractor {
       }
     }
 
-    if (tag == "a") {
-      if (const auto* href = known.href) {
+    if (name == "a") {
+      if (const auto* href = known.at[kHref]) {
         if (facts_.links.size() < kMaxLinks) {
           HtmlLink link;
           link.href = std::string(trim(*href));
@@ -837,15 +849,15 @@ class Extractor {
         e.link = -1;
       }
     }
-    if (tag == "img") {
+    if (name == "img") {
       if (facts_.images.size() < kMaxImages) {
         HtmlImage img;
-        if (const auto* src = known.src) img.src = std::string(trim(*src));
-        if (const auto* alt = known.alt) img.alt = *alt;
+        if (const auto* src = known.at[kSrc]) img.src = std::string(trim(*src));
+        if (const auto* alt = known.at[kAlt]) img.alt = *alt;
         img.link = e.link;
         img.hidden = e.hidden;
-        img.width = style.width >= 0 ? style.width : dimension(known.width);
-        img.height = style.height >= 0 ? style.height : dimension(known.height);
+        img.width = style.width >= 0 ? style.width : dimension(known.at[kWidth]);
+        img.height = style.height >= 0 ? style.height : dimension(known.at[kHeight]);
         if (img.link >= 0) ++facts_.links[static_cast<std::size_t>(img.link)].images;
         facts_.images.push_back(std::move(img));
       } else {
@@ -867,7 +879,6 @@ class Extractor {
   std::vector<Element> stack_;
   std::vector<std::string> hidden_classes_;
   Attributes attrs_;                                  // the current tag's, reused
-  std::pair<std::string, std::string> spare_attr_;   // attributes beyond kMaxAttrs
   std::string text_scratch_;                          // a text run with entities decoded
 };
 

@@ -420,3 +420,113 @@ TEST_CASE("text runs collapse whitespace as the word-by-word loop did (every len
     CHECK(f.truncated == ref.truncated);
   }
 }
+
+TEST_CASE("attribute names in any case; the first of each name among a tag's first 64 counts") {
+  // parse_attributes keeps only the attributes open() reads, recognised by name as they are
+  // read (issue 17); before, every name was lower-cased and kept, then searched.
+  auto f = extract_html("<a HREF=\"http://x.example/?a=1&amp;b=2\" href=\"http://y.example/\">"
+                        "<img SrC=\"a.png\" sRc=\"b.png\" ALT=\"x\" Alt=\"y\" WIDTH=10 width=20 HeIgHt='5'></a>"
+                        "<img srcx=\"no\" sr=\"no\" data-src=\"no\" SRCSET=\"no\" src=\"yes.png\" altx=\"no\">"
+                        "<div HIDDEN>gone</div><div hiddenx>shown</div><div hidde>also shown</div>");
+  REQUIRE(f.links.size() == 1);
+  CHECK(f.links[0].href == "http://x.example/?a=1&b=2");
+  REQUIRE(f.images.size() == 2);
+  CHECK(f.images[0].src == "a.png");
+  CHECK(f.images[0].alt == "x");
+  CHECK(f.images[0].width == 10);
+  CHECK(f.images[0].height == 5);
+  CHECK(f.images[1].src == "yes.png");
+  CHECK(f.images[1].alt.empty());
+  CHECK(f.hidden_text == "gone");
+  CHECK(f.visible_text == "shown also shown");
+  // A background image (any case) makes the background unknown: white on white shows again.
+  CHECK(extract_html("<td bgcolor=#ffffff><font color=#ffffff>z</font></td>").hidden_text == "z");
+  CHECK(extract_html("<td bgcolor=#ffffff BackGround=\"i.png\"><font color=#ffffff>z</font></td>").visible_text == "z");
+  CHECK(extract_html("<td BGCOLOR=#ffffff backgroundx=\"i.png\"><font COLOR=#ffffff>z</font></td>").hidden_text == "z");
+  // Only a tag's first 64 attributes are read.
+  for (int filler : {62, 63, 64, 65}) {
+    std::string tag = "<img";
+    for (int k = 0; k < filler; ++k) tag += " f" + std::to_string(k) + "=\"v\"";
+    const auto g = extract_html(tag + " src=\"in.png\" STYLE=\"display:none\">");
+    REQUIRE(g.images.size() == 1);
+    CAPTURE(filler);
+    CHECK(g.images[0].src == (filler < 64 ? "in.png" : ""));
+    CHECK(g.images[0].hidden == (filler < 63));
+  }
+  // Over-long values are cut and flagged, kept or not.
+  const std::string big(9000, 'q');
+  const auto h = extract_html("<img src=\"" + big + "\">");
+  REQUIRE(h.images.size() == 1);
+  CHECK(h.images[0].src.size() == 8192);
+  CHECK(h.truncated);
+  CHECK(extract_html("<img data-x=\"" + big + "\" src=\"s\">").truncated);
+  CHECK_FALSE(extract_html("<img data-x=\"" + big.substr(0, 8192) + "\" src=\"s\">").truncated);
+
+  // Random attribute lists against a model of the old search: names lower-cased, the first
+  // of each name among the first 64 attributes wins.
+  static const char* kNames[] = {"src", "alt", "href", "width", "height", "style", "class", "sr", "srcx", "alts",
+                                 "wid", "heigh", "data-src", "title", "id", "border"};
+  std::uint64_t seed = 99;
+  auto next = [&seed](std::uint64_t m) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<std::size_t>((seed >> 33) % m);
+  };
+  for (int round = 0; round < 2000; ++round) {
+    std::string tag = "<img";
+    std::string want_src, want_alt;
+    bool have_src = false, have_alt = false;
+    const std::size_t count = next(70);
+    for (std::size_t k = 0; k < count; ++k) {
+      std::string name = kNames[next(sizeof kNames / sizeof kNames[0])];
+      const std::string lower = name;
+      for (char& c : name)
+        if (next(2) && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      const std::string value = "v" + std::to_string(k);
+      tag += " " + name + "=\"" + value + "\"";
+      if (k < 64 && lower == "src" && !have_src) have_src = true, want_src = value;
+      if (k < 64 && lower == "alt" && !have_alt) have_alt = true, want_alt = value;
+    }
+    const auto r = extract_html(tag + ">");
+    REQUIRE(r.images.size() == 1);
+    CAPTURE(tag);
+    CHECK(r.images[0].src == want_src);
+    CHECK(r.images[0].alt == want_alt);
+  }
+}
+
+TEST_CASE("colour hiding: every colour form compared after normalising, nearest background wins") {
+  // Element colours are kept as packed 0xrrggbb numbers (issue 17), compared as the
+  // normalised "#rrggbb" strings were: equal forms hide, a one-step difference does not.
+  const char* kWhite[] = {"#fff", "#ffffff", "#FFFFFF", "white", "WHITE", "rgb(255,255,255)", "rgb(100%,100%,100%)",
+                          "#ffffffaa", "ffffff"};
+  for (const char* text : kWhite)
+    for (const char* bg : kWhite) {
+      CAPTURE(text);
+      CAPTURE(bg);
+      const auto f = extract_html(std::string("<div style=\"background-color:") + bg + "\"><span style=\"color:" + text +
+                                  "\">w</span></div>");
+      CHECK(f.hidden_text == "w");
+      CHECK(f.visible_text.empty());
+    }
+  CHECK(extract_html("<div style=\"background:#ffffff\"><span style=\"color:#fffffe\">w</span></div>").visible_text == "w");
+  CHECK(extract_html("<div style=\"background:#000\"><span style=\"color:#000001\">w</span></div>").visible_text == "w");
+  CHECK(extract_html("<div style=\"background:#000\"><span style=\"color:black\">w</span></div>").hidden_text == "w");
+  // no background set: never assumed white
+  CHECK(extract_html("<span style=\"color:#ffffff\">w</span>").visible_text == "w");
+  // an unknown colour sets nothing
+  CHECK(extract_html("<div bgcolor=\"#ffffff\"><font color=\"nosuch\">w</font></div>").visible_text == "w");
+  // the nearest background counts: a nested one shows white text again, and the inner
+  // element's own colour is compared with the inherited background
+  const auto g = extract_html("<table bgcolor=\"#ffffff\"><tr><td style=\"background-color:navy\">"
+                              "<font color=\"white\">shown</font></td><td><font color=\"#FFF\">hidden</font>"
+                              "<span style=\"color:navy\">navy on white</span></td></tr></table>");
+  CHECK(g.visible_text == "shown navy on white");
+  CHECK(g.hidden_text == "hidden");
+  CHECK(g.hidden_elements == 1);
+  // a background image makes the background unknown
+  CHECK(extract_html("<div style=\"background:#fff url(x.png)\"><span style=\"color:#fff\">w</span></div>").visible_text == "w");
+  // the text colour is inherited by children, the background too
+  const auto h = extract_html("<div style=\"background-color:#123456;color:#123456\">a<p>b<span>c</span></p></div>");
+  CHECK(h.hidden_text == "a bc");  // <span> is inline
+  CHECK(h.hidden_elements == 1);
+}
