@@ -270,7 +270,9 @@ struct StyleFacts {
 StyleFacts style_facts(const Declarations& decls) {
   StyleFacts f;
   bool overflow_hidden = false, zero_box = false, positioned = false, off_screen = false;
-  for (const auto& [name, value] : decls) {
+  for (const auto& decl : decls) {
+    // string_views: std::string == "literal" is an out-of-line compare() call (issue 17)
+    const std::string_view name = decl.first, value = decl.second;
     std::string_view unit;
     if (name == "display" && value == "none") f.hides = true;
     else if (name == "visibility" && (value == "hidden" || value == "collapse")) f.hides = true;
