@@ -133,4 +133,15 @@ ParsedMessage parse_message(std::string_view bytes, const Limits& limits = {}, s
 std::size_t parse_header_block(std::string_view bytes, const Limits& limits, HeaderBlock& out,
                                std::vector<Defect>& defects, bool* saw_separator = nullptr);
 
+namespace detail {
+// One physical line of `s` starting at `pos`: [begin, end) without its terminator; `next` is
+// where the following line starts. LF, CRLF and a bare CR end a line (`bare_cr`: a CR not
+// followed by LF and not the input's last byte). Exposed for its unit test.
+struct Line {
+  std::size_t begin = 0, end = 0, next = 0;
+  bool bare_cr = false;
+};
+Line next_line(std::string_view s, std::size_t pos);
+}  // namespace detail
+
 }  // namespace hdrscan::mime

@@ -2,6 +2,8 @@
 // chokes on, limits, and a sweep over the real corpora checking that no header is lost.
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -260,5 +262,76 @@ TEST_CASE("unfolding and the plain-ASCII test at every position of an 8-byte wor
       CHECK(p.headers.fields[1].value == a + "\xC3\xA9" + a);
       CHECK(p.headers.fields[1].decoded == a + "\xC3\xA9" + a);
     }
+  }
+}
+
+namespace {
+// The line splitter before issue 17 (a memchr for LF, then one for CR inside the line): the
+// reference the one-pass next_line must agree with.
+detail::Line reference_next_line(std::string_view s, std::size_t pos) {
+  detail::Line l;
+  l.begin = pos;
+  const char* base = s.data();
+  const std::size_t n = s.size();
+  const void* nl = std::memchr(base + pos, '\n', n - pos);
+  const std::size_t lf = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - base) : n;
+  if (const void* cr = std::memchr(base + pos, '\r', lf - pos)) {
+    const std::size_t c = static_cast<std::size_t>(static_cast<const char*>(cr) - base);
+    l.end = c;
+    if (c + 1 == lf) {
+      l.next = lf < n ? lf + 1 : n;
+    } else {
+      l.next = c + 1;
+      l.bare_cr = true;
+    }
+    return l;
+  }
+  l.end = lf;
+  l.next = lf < n ? lf + 1 : n;
+  return l;
+}
+
+void check_next_line_everywhere(const std::string& s) {
+  for (std::size_t pos = 0; pos <= s.size(); ++pos) {
+    const auto got = detail::next_line(s, pos);
+    const auto want = reference_next_line(s, pos);
+    CAPTURE(pos);
+    CHECK(got.begin == want.begin);
+    CHECK(got.end == want.end);
+    CHECK(got.next == want.next);
+    CHECK(got.bare_cr == want.bare_cr);
+  }
+}
+}  // namespace
+
+TEST_CASE("next_line: one pass for CR or LF gives what the two memchr calls gave") {
+  // Empty input, and a terminator (LF, CRLF, bare CR, CR at the end) at every offset around
+  // the 16-byte block: lengths 0..70 cover 7/8/9, 15/16/17, 31/32/33, 63/64/65.
+  check_next_line_everywhere("");
+  for (const char* eol : {"\n", "\r\n", "\r", "\rx", "\n\r", "\r\r\n"}) {
+    for (std::size_t len = 0; len <= 70; ++len) {
+      CAPTURE(len);
+      std::string s(len, 'a');
+      check_next_line_everywhere(s + eol);
+      check_next_line_everywhere(s + eol + s + eol + "tail");
+      // Bytes >= 0x80, NUL and other control bytes are ordinary line content.
+      std::string odd(len, '\0');
+      for (std::size_t k = 0; k < len; ++k) odd[k] = static_cast<char>(k % 3 == 0 ? 0x8d : (k % 3 == 1 ? 0 : 0x0a + 0x80));
+      check_next_line_everywhere(odd + eol + odd);
+    }
+  }
+  // Pseudo-random mixes of the bytes that matter.
+  const char alphabet[] = {'a', '\r', '\n', '\0', '\x8a', '\x8d', ' ', ':'};
+  std::uint32_t state = 12345;
+  for (int round = 0; round < 200; ++round) {
+    std::string s;
+    state = state * 1103515245u + 12345u;
+    const std::size_t len = (state >> 16) % 90;
+    for (std::size_t k = 0; k < len; ++k) {
+      state = state * 1103515245u + 12345u;
+      const unsigned r = (state >> 16) % 64;
+      s.push_back(r < 56 ? 'a' : alphabet[r - 56]);
+    }
+    check_next_line_everywhere(s);
   }
 }

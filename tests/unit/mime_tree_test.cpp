@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -468,4 +469,33 @@ TEST_CASE("parsing in several threads gives the same trees (per-thread iconv cac
     });
   for (auto& th : threads) th.join();
   for (const auto& g : got) CHECK(g == expected);
+}
+
+TEST_CASE("body_line_too_long around the limit: a body within the limit is not scanned, and is never over it") {
+  // build_mime_tree scans for the longest body line only when the body is longer than
+  // max_body_line (issue 17); whether a line is over the limit must not change with that.
+  const std::size_t limit = 64;
+  for (std::size_t line = limit - 2; line <= limit + 2; ++line) {
+    for (std::size_t extra : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{40}}) {
+      for (const char* eol : {"", "\n", "\r\n"}) {
+        CAPTURE(line);
+        CAPTURE(extra);
+        CAPTURE(std::string(eol));
+        // One long line, then `extra` bytes of short lines: the body is line + eol + extra.
+        std::string body = std::string(line, 'x') + eol;
+        while (body.size() < line + std::strlen(eol) + extra) body += "y\n";
+        const std::string bytes = "Subject: t\n\n" + body;
+        Limits limits;
+        limits.max_body_line = limit;
+        const ParsedMessage m = parse_message(bytes, limits);
+        // The reference: the longest run of bytes between LFs (a CR counts, as before).
+        std::size_t longest = 0, run = 0;
+        for (char c : body) {
+          run = c == '\n' ? 0 : run + 1;
+          longest = std::max(longest, run);
+        }
+        CHECK(has_defect(m, "body_line_too_long") == (longest > limit));
+      }
+    }
+  }
 }
