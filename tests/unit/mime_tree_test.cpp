@@ -499,3 +499,35 @@ TEST_CASE("body_line_too_long around the limit: a body within the limit is not s
     }
   }
 }
+
+TEST_CASE("multipart delimiters found at every offset and boundary length (the delimiter search)") {
+  // split_multipart looks for "\n--boundary" with memmem (issue 17): a delimiter must be found
+  // wherever it stands (right after the headers, at the body's last byte), lookalikes
+  // ("--boundaryX", a boundary without "--", one split over a CRLF) never.
+  for (std::size_t blen : {1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 70}) {
+    std::string b;
+    for (std::size_t k = 0; k < blen; ++k) b.push_back(static_cast<char>('a' + k % 26));
+    for (std::size_t pad : {0, 1, 15, 16, 17, 64}) {
+      for (const char* eol : {"\n", "\r\n"}) {
+        for (bool close_at_end : {false, true}) {
+          CAPTURE(blen);
+          CAPTURE(pad);
+          CAPTURE(close_at_end);
+          const std::string e = eol;
+          std::string body = std::string(pad, 'p') + (pad ? e : "");
+          body += "--" + b + e + "Content-Type: text/plain" + e + e + "one " + std::string(pad, 'x') + e;
+          body += "--" + b + "X not a delimiter" + e + "-" + b + e + b + e;
+          body += "--" + b + e + e + "two" + e;
+          body += "--" + b + "--" + (close_at_end ? "" : e + "epilogue" + e);
+          const std::string bytes = "Content-Type: multipart/mixed; boundary=\"" + b + "\"" + e + e + body;
+          const ParsedMessage m = parse_message(bytes);
+          REQUIRE(m.parts.size() == 3);
+          CHECK(m.parts[1].text == "one " + std::string(pad, 'x') + e + "--" + b + "X not a delimiter" + e + "-" + b + e + b);
+          CHECK(m.parts[2].text == "two");
+          CHECK_FALSE(has_defect(m, "missing_close_delimiter"));
+          CHECK_FALSE(has_defect(m, "boundary_not_found"));
+        }
+      }
+    }
+  }
+}
