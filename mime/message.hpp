@@ -62,7 +62,8 @@ struct HeaderField {
 // never moves.
 class TextStore {
  public:
-  TextStore() = default;
+  // User-provided so that make_shared does not value-initialise (zero) first_ on every message.
+  TextStore() {}
   TextStore(const TextStore&) = delete;
   TextStore& operator=(const TextStore&) = delete;
   // Room for up to `max` bytes; write them, then commit(how many were written).

@@ -29,4 +29,14 @@ bool load_functions(const char* soname, const char* const* names, void* const* s
   return true;
 }
 
+bool LazyLibraries::loaded(std::string& why) {
+  std::call_once(once_, [this] {
+    ok_ = true;
+    for (const auto& p : parts_)
+      if (!(ok_ = load_functions(p.soname, p.names, p.slots, p.n, error_))) break;
+  });
+  if (!ok_) why = error_;
+  return ok_;
+}
+
 }  // namespace hdrscan::mime::detail

@@ -8,8 +8,7 @@
 // They are opened by soname the first time a reader needs them and stay open.
 // Use: each library's functions are listed once (an X-macro in the reader's file); the table
 // holds pointers typed from the library's own header (decltype), so a changed signature fails
-// to compile, and load_functions() fills it from one thread at most (the caller wraps it in
-// std::call_once).
+// to compile, and LazyLibraries fills it once (load_functions per library, under call_once).
 // Limits: sonames are the Debian 12 ABI's (libarchive13, libpff1, libbfio1; also the
 // package's Depends, which dpkg-shlibdeps cannot see through dlopen).
 // Diagnostics: a library that cannot be opened, or lacks a function, leaves the table unusable
@@ -18,7 +17,10 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace hdrscan::mime::detail {
 
@@ -28,5 +30,29 @@ namespace hdrscan::mime::detail {
 // memcpy, so any function pointer type fits.
 bool load_functions(const char* soname, const char* const* names, void* const* slots, std::size_t n,
                     std::string& why);
+
+// One function table of one library.
+struct LibraryPart {
+  const char* soname;
+  const char* const* names;
+  void* const* slots;
+  std::size_t n;
+};
+
+// Libraries opened once, by the first reader that asks (from any thread): each part in turn,
+// until one fails. The readers' tables, their sonames and the error they report live here, not
+// in each reader.
+class LazyLibraries {
+ public:
+  explicit LazyLibraries(std::initializer_list<LibraryPart> parts) : parts_(parts) {}
+  // Whether every function of every part resolved; `why` otherwise (the same every call).
+  bool loaded(std::string& why);
+
+ private:
+  std::vector<LibraryPart> parts_;
+  std::once_flag once_;
+  bool ok_ = false;
+  std::string error_;
+};
 
 }  // namespace hdrscan::mime::detail

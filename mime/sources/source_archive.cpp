@@ -92,24 +92,16 @@ struct LibArchive {
 };
 
 LibArchive g_libarchive;
-std::string g_libarchive_error;
-bool g_libarchive_ok = false;
-
-// Whether libarchive is usable (opened once, by the first reader that asks); `why` otherwise.
-bool libarchive_loaded(std::string& why) {
-  static std::once_flag once;
-  std::call_once(once, [] {
 #define HDRSCAN_NAME(f) #f,
-    static const char* const names[] = {HDRSCAN_LIBARCHIVE_FUNCTIONS(HDRSCAN_NAME)};
-#undef HDRSCAN_NAME
 #define HDRSCAN_ADDR(f) static_cast<void*>(&g_libarchive.f),
-    void* const slots[] = {HDRSCAN_LIBARCHIVE_FUNCTIONS(HDRSCAN_ADDR)};
+const char* const kLibarchiveNames[] = {HDRSCAN_LIBARCHIVE_FUNCTIONS(HDRSCAN_NAME)};
+void* const kLibarchiveSlots[] = {HDRSCAN_LIBARCHIVE_FUNCTIONS(HDRSCAN_ADDR)};
 #undef HDRSCAN_ADDR
-    g_libarchive_ok = load_functions("libarchive.so.13", names, slots, std::size(names), g_libarchive_error);
-  });
-  if (!g_libarchive_ok) why = g_libarchive_error;
-  return g_libarchive_ok;
-}
+#undef HDRSCAN_NAME
+LazyLibraries g_libarchive_lib{{"libarchive.so.13", kLibarchiveNames, kLibarchiveSlots, std::size(kLibarchiveNames)}};
+
+// Whether libarchive is usable; `why` otherwise.
+bool libarchive_loaded(std::string& why) { return g_libarchive_lib.loaded(why); }
 
 // The table; called only on paths reached after libarchive_loaded() returned true.
 const LibArchive& la() { return g_libarchive; }

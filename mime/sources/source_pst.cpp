@@ -88,28 +88,19 @@ struct LibPff {
 };
 
 LibPff g_libpff;
-std::string g_libpff_error;
-bool g_libpff_ok = false;
-
-// Whether libpff and libbfio are usable (opened once, by the first reader that asks); `why`
-// otherwise.
-bool libpff_loaded(std::string& why) {
-  static std::once_flag once;
-  std::call_once(once, [] {
 #define HDRSCAN_NAME(f) #f,
 #define HDRSCAN_ADDR(f) static_cast<void*>(&g_libpff.f),
-    static const char* const pff_names[] = {HDRSCAN_LIBPFF_FUNCTIONS(HDRSCAN_NAME)};
-    void* const pff_slots[] = {HDRSCAN_LIBPFF_FUNCTIONS(HDRSCAN_ADDR)};
-    static const char* const bfio_names[] = {HDRSCAN_LIBBFIO_FUNCTIONS(HDRSCAN_NAME)};
-    void* const bfio_slots[] = {HDRSCAN_LIBBFIO_FUNCTIONS(HDRSCAN_ADDR)};
+const char* const kPffNames[] = {HDRSCAN_LIBPFF_FUNCTIONS(HDRSCAN_NAME)};
+void* const kPffSlots[] = {HDRSCAN_LIBPFF_FUNCTIONS(HDRSCAN_ADDR)};
+const char* const kBfioNames[] = {HDRSCAN_LIBBFIO_FUNCTIONS(HDRSCAN_NAME)};
+void* const kBfioSlots[] = {HDRSCAN_LIBBFIO_FUNCTIONS(HDRSCAN_ADDR)};
 #undef HDRSCAN_ADDR
 #undef HDRSCAN_NAME
-    g_libpff_ok = load_functions("libpff.so.1", pff_names, pff_slots, std::size(pff_names), g_libpff_error) &&
-                  load_functions("libbfio.so.1", bfio_names, bfio_slots, std::size(bfio_names), g_libpff_error);
-  });
-  if (!g_libpff_ok) why = g_libpff_error;
-  return g_libpff_ok;
-}
+LazyLibraries g_libpff_libs{{"libpff.so.1", kPffNames, kPffSlots, std::size(kPffNames)},
+                            {"libbfio.so.1", kBfioNames, kBfioSlots, std::size(kBfioNames)}};
+
+// Whether libpff and libbfio are usable; `why` otherwise.
+bool libpff_loaded(std::string& why) { return g_libpff_libs.loaded(why); }
 
 // The table; called only on paths reached after libpff_loaded() returned true.
 const LibPff& pff() { return g_libpff; }

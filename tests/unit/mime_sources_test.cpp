@@ -1029,3 +1029,24 @@ TEST_CASE("the scanner links neither libarchive nor libpff: they load with the f
   CHECK(out.find("libbfio.so") == std::string::npos);
   CHECK(out.find("libicuuc.so") == std::string::npos);
 }
+
+TEST_CASE("LazyLibraries loads its parts once and keeps the first failure's reason") {
+  using hdrscan::mime::detail::LazyLibraries;
+  decltype(&::archive_version_number) version = nullptr;
+  const char* const names[] = {"archive_version_number"};
+  void* const slots[] = {static_cast<void*>(&version)};
+  LazyLibraries ok{{"libarchive.so.13", names, slots, 1}};
+  std::string why;
+  REQUIRE(ok.loaded(why));
+  CHECK(why.empty());
+  REQUIRE(static_cast<bool>(version));
+  CHECK(version() == ARCHIVE_VERSION_NUMBER);
+  decltype(&::archive_version_number) other = nullptr;
+  void* const other_slots[] = {static_cast<void*>(&other)};
+  LazyLibraries bad{{"libarchive.so.13", names, other_slots, 1}, {"libhdrscan-missing.so.0", names, slots, 1}};
+  CHECK_FALSE(bad.loaded(why));
+  CHECK(why.find("cannot load libhdrscan-missing.so.0") != std::string::npos);
+  std::string again;
+  CHECK_FALSE(bad.loaded(again));  // loaded once: the same answer and reason
+  CHECK(again == why);
+}
