@@ -10,9 +10,10 @@
 # given, --hdrscan-b): hdrscan scan --format jsonl --output /dev/null --threads 1 on every
 # input (and --threads $NPROC on the big mbox); the floor (split, split + SHA-256) on every
 # mbox; rspamd (one timed pass after a warm-up) on every set's files when peers are on.
-# Each row: median wall seconds, median CPU seconds (user+system), peak RSS (largest of the
-# rounds) and every round's CPU seconds: CPU seconds are the figure to read on a shared
-# machine. A start-up row (hdrscan-startup-1t: a scan of one 4-line message, CPU seconds from
+# Each row: median wall seconds, median CPU seconds (user+system, from wait4's rusage at
+# microsecond resolution: tools/rusage-run; /usr/bin/time's 10 ms steps were 10-30% of the
+# m365 and relays figures), peak RSS (largest of the rounds) and every round's CPU seconds:
+# CPU seconds are the figure to read on a shared machine. A start-up row (hdrscan-startup-1t: a scan of one 4-line message, CPU seconds from
 # getrusage over 20 runs a round, finer than /usr/bin/time's 10 ms) measures what every run
 # pays before its first message (loading ~28 shared libraries, the indicator pack, the Public
 # Suffix List): rspamd is measured warm, so the report also gives the rspamd ratios with
@@ -42,7 +43,7 @@ real_hdrscan() {  # set input path threads [bytes]
     for i in "${!bins[@]}"; do
       local t0 t1 rc=0
       t0=$(now_ns)
-      /usr/bin/time -f '%M %U %S' -o "$OUT/time.out" "${bins[$i]}" scan --format jsonl --output /dev/null \
+      "$REPO/tools/rusage-run" -o "$OUT/time.out" "${bins[$i]}" scan --format jsonl --output /dev/null \
         --threads "$threads" --summary-json "$OUT/real-summary.json" "$path" >/dev/null 2>"$OUT/run.err" || rc=$?
       t1=$(now_ns)
       [ $rc = 0 ] || [ $rc = 1 ] || { echo "tools/bench: hdrscan failed ($rc) on $path:" >&2; tail -5 "$OUT/run.err" >&2; exit 2; }
@@ -65,7 +66,7 @@ real_hdrscan() {  # set input path threads [bytes]
 real_floor() {  # set mbox mode
   local r walls="" cpus="" rss=0 line
   for ((r = 0; r < ROUNDS; r++)); do
-    line=$(/usr/bin/time -f '%M %U %S' -o "$OUT/time.out" "$OUT/bench_floor" "$3" "$2" 2>/dev/null)
+    line=$("$REPO/tools/rusage-run" -o "$OUT/time.out" "$OUT/bench_floor" "$3" "$2" 2>/dev/null)
     set -- "$1" "$2" "$3" $line
     walls+="$6 "; cpus+="$(time_cpu "$OUT/time.out") "
     local m; m=$(time_rss "$OUT/time.out"); [ "$rss" -ge "$m" ] || rss=$m
