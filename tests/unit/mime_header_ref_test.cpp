@@ -354,3 +354,87 @@ TEST_CASE("header fields: a '?', NUL, 8-bit byte or encoded-word at every offset
   CHECK(blocks > 1000);
   CHECK(differ == 0);
 }
+
+namespace {
+
+// The previous sanitize_utf8's ASCII-run scan was byte by byte; this is its whole algorithm
+// with an independent validator for the sequence lengths (RFC 3629 table 3-7).
+std::size_t reference_sequence_length(std::string_view s, std::size_t i) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data()) + i;
+  const std::size_t left = s.size() - i;
+  const unsigned char c = p[0];
+  if (c == 0) return 0;
+  if (c < 0x80) return 1;
+  auto cont = [&](std::size_t k, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+    return k < left && p[k] >= lo && p[k] <= hi;
+  };
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
+  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
+  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
+  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+std::string reference_sanitize(std::string_view in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size();) {
+    const std::size_t n = reference_sequence_length(in, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(in.data() + i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("sanitize_utf8: a NUL, 8-bit byte or sequence at every offset around 16 and 64 bytes") {
+  std::size_t checked = 0, differ = 0;
+  const std::vector<std::string> marks = {std::string(1, '\0'), "\x80", "\xff", "\xc3", "\xc3\xa9", "\xe2\x82\xac",
+                                          "\xe2\x82", "\xf0\x9f\x8e\x81", "\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80"};
+  for (std::size_t len : {0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100}) {
+    std::string v;
+    for (std::size_t k = 0; k < len; ++k) v.push_back(static_cast<char>('a' + k % 26));
+    for (const auto& mark : marks) {
+      for (std::size_t at = 0; at <= len; ++at) {
+        std::string m = v;
+        m.insert(at, mark);
+        for (const std::string& s : {m, m + v + mark, mark + m}) {
+          if (sanitize_utf8(s) != reference_sanitize(s)) ++differ;
+          ++checked;
+        }
+      }
+    }
+  }
+  CHECK(checked > 3000);
+  CHECK(differ == 0);
+}
+
+TEST_CASE("sanitize_utf8: every raw header field of the shared corpus as the byte-by-byte reference" * test::needs_shared()) {
+  std::size_t fields = 0, eight_bit = 0, differ = 0;
+  for (const char* dir : {"dev_m365_legit", "dev_relays", "ham-spam", "malformed"}) {
+    for (const auto& e : fs::recursive_directory_iterator(test::shared_path(dir))) {
+      if (!is_mail(e)) continue;
+      const std::string bytes = test::slurp(e.path());
+      HeaderBlock hb;
+      std::vector<Defect> defects;
+      parse_header_block(bytes, Limits{}, hb, defects);
+      for (const auto& f : hb.fields) {
+        const std::string want = reference_sanitize(f.raw);
+        if (want != f.raw) ++eight_bit;
+        if (sanitize_utf8(f.raw) != want) ++differ;
+        ++fields;
+      }
+    }
+  }
+  CHECK(fields > 190000);
+  CHECK(eight_bit > 100);
+  CHECK(differ == 0);
+}
