@@ -132,7 +132,7 @@ long arc_instance(const mime::HeaderField& f) {
       if (digits) return n;
     }
   }
-  if (auto i = mime::parse_tag_list(f.value).get_int("i")) return *i;
+  if (auto i = mime::find_tag_int(f.value, "i")) return *i;
   return -1;
 }
 
