@@ -6,6 +6,10 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace hdrscan::heuristics {
 namespace {
 
@@ -64,6 +68,16 @@ class Sink {
     put('\r');
     put('\n');
   }
+  // Where the next `n` bytes may be written directly (flushing first when they do not fit);
+  // nullptr when `n` is more than a chunk. End with done(end of what was written).
+  char* room(std::size_t n) {
+    if (kChunk - used_ < n) flush();
+    return n <= kChunk ? buf_ + used_ : nullptr;
+  }
+  void done(const char* end) {
+    used_ = static_cast<std::size_t>(end - buf_);
+    if (used_ == kChunk) flush();
+  }
 
   // Writes every job's digest (digest_len 0 where OpenSSL failed).
   void finish() {
@@ -96,8 +110,45 @@ class Sink {
   char buf_[kChunk];
 };
 
+// Writes the relaxed form of s..e (a line without its ending, not ending in SP/HTAB) at `o`:
+// each run of SP/HTAB one SP. Returns the end of what was written, never more than e - s bytes
+// after `o`. Sixteen bytes are copied at a time and a compare mask finds the next blank (SSE2;
+// the byte loop for the last < 16 bytes and without SSE2).
+char* relax_into(char* o, const char* s, const char* e) {
+#if defined(__SSE2__)
+  const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+  while (e - s >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+    // o + 16 <= the line's own room: o - start <= s - line start and s + 16 <= e.
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o), v);
+    const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab))));
+    if (m == 0) {
+      s += 16;
+      o += 16;
+      continue;
+    }
+    const unsigned k = static_cast<unsigned>(__builtin_ctz(m));
+    s += k;
+    o += k;
+    *o++ = ' ';
+    do ++s;  // the run ends before e: the line does not end in a blank
+    while (*s == ' ' || *s == '\t');
+  }
+#endif
+  while (s < e) {
+    const char c = *s++;
+    if (c == ' ' || c == '\t') {
+      *o++ = ' ';
+      while (*s == ' ' || *s == '\t') ++s;
+    } else {
+      *o++ = c;
+    }
+  }
+  return o;
+}
+
 // Writes one line (without its ending, not empty once trailing blanks are dropped) in relaxed
-// form: runs of SP/HTAB become one SP.
+// form through put(): only for lines longer than a chunk.
 void put_relaxed(Sink& out, const char* s, const char* e) {
   const std::size_t n = static_cast<std::size_t>(e - s);
   if (!std::memchr(s, ' ', n) && !std::memchr(s, '\t', n)) {  // base64 and most long lines
@@ -151,9 +202,22 @@ void hash_some(std::string_view body, bool relaxed, BodyHashJob* jobs, std::size
     } else {
       for (; held_empty > 0; --held_empty) sink.crlf();
       any_content = true;
-      if (relaxed) put_relaxed(sink, p, e);
-      else sink.put(p, static_cast<std::size_t>(e - p));
-      sink.crlf();
+      const std::size_t n = static_cast<std::size_t>(e - p);
+      if (char* o = sink.room(n + 2)) {  // the line and its CRLF written in place
+        if (relaxed) {
+          o = relax_into(o, p, e);
+        } else {
+          std::memcpy(o, p, n);
+          o += n;
+        }
+        o[0] = '\r';
+        o[1] = '\n';
+        sink.done(o + 2);
+      } else {
+        if (relaxed) put_relaxed(sink, p, e);
+        else sink.put(p, n);
+        sink.crlf();
+      }
     }
     if (line_end == end) break;  // last line without an ending
     p = line_end + 1;
