@@ -67,6 +67,8 @@ struct TagList {
   std::string reason;
   std::vector<std::pair<std::string, std::string>> tags;  // whitespace removed from values
   std::optional<std::string> get(std::string_view tag) const;
+  // The value of `tag` in place (nullptr: absent); valid while this TagList lives unchanged.
+  const std::string* find(std::string_view tag) const;
   std::optional<int> get_int(std::string_view tag) const;
   // h= split on ':' and trimmed, in order.
   std::vector<std::string> header_list() const;
