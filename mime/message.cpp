@@ -30,31 +30,44 @@ namespace {
 
 using text::iequals;
 
-}  // namespace
-
-namespace detail {
+using detail::Line;
 
 // One pass for the first CR or LF (issue 17: it was a memchr for LF, then a second memchr for
 // CR over the same line; two library calls per header line), 16 bytes at a time with SSE2,
-// a byte loop for the tail and without SSE2.
-Line next_line(std::string_view s, std::size_t pos) {
+// a byte loop for the tail and without SSE2. The same pass notes whether the line holds a
+// byte >= 0x80, a NUL or a '?' (`marked`): a header value without any needs no RFC 2047
+// decoding, UTF-8 repair or NUL check (issue 17: finish_field scanned every value again for
+// those).
+Line scan_line(std::string_view s, std::size_t pos, bool& marked) {
   Line l;
   l.begin = pos;
   const char* base = s.data();
   const std::size_t n = s.size();
   std::size_t i = pos;
+  unsigned marks = 0;
 #if defined(__SSE2__)
   const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+  const __m128i question = _mm_set1_epi8('?'), zero = _mm_setzero_si128();
   for (; i + 16 <= n; i += 16) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i));
     const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, lf)));
+    // the high bit of each byte: set for bytes >= 0x80, and by the compares for NUL and '?'
+    const unsigned odd = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_or_si128(x, _mm_or_si128(_mm_cmpeq_epi8(x, zero), _mm_cmpeq_epi8(x, question)))));
     if (mask != 0) {
-      i += static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+      const unsigned at = static_cast<unsigned>(__builtin_ctz(static_cast<unsigned>(mask)));
+      marks |= odd & ((1u << at) - 1);  // only the bytes before the line break
+      i += at;
       break;
     }
+    marks |= odd;
   }
 #endif
-  while (i < n && base[i] != '\r' && base[i] != '\n') ++i;
+  for (; i < n && base[i] != '\r' && base[i] != '\n'; ++i) {
+    const unsigned char c = static_cast<unsigned char>(base[i]);
+    if (c >= 0x80 || c == 0 || c == '?') marks = 1;
+  }
+  marked = marks != 0;
   l.end = i;
   if (i >= n) {
     l.next = n;
@@ -71,11 +84,19 @@ Line next_line(std::string_view s, std::size_t pos) {
   return l;
 }
 
+}  // namespace
+
+namespace detail {
+
+Line next_line(std::string_view s, std::size_t pos) {
+  bool marked = false;
+  return scan_line(s, pos, marked);
+}
+
 }  // namespace detail
 
 namespace {
 
-using detail::Line;
 using detail::next_line;
 
 // A header name: printable ASCII except ':' (RFC 5322 ftext); obsolete trailing blanks
@@ -139,18 +160,15 @@ bool is_plain_ascii(std::string_view v) {
   return true;
 }
 
-// The first CR or LF in [p, end), or end.
-const char* find_line_break(const char* p, const char* end) {
-  for (; end - p >= 8; p += 8) {
-    const std::uint64_t x = load8(p);
-    if (has_zero_byte(x ^ (kOnes * '\r')) || has_zero_byte(x ^ (kOnes * '\n'))) break;
-  }
-  while (p < end && *p != '\r' && *p != '\n') ++p;
-  return p;
-}
+// One physical line of a folded field: [begin, end) as offsets in its raw bytes.
+struct Span {
+  std::size_t begin, end;
+};
 
+// `lines`: the physical lines of a folded field (empty when it was not folded); `marked`:
+// some byte of it is >= 0x80, a NUL or a '?' (scan_line's note), else nothing is decoded.
 void finish_field(HeaderField& f, std::string_view name_and_value_raw, std::size_t name_len,
-                  HeaderBlock& block) {
+                  const std::vector<Span>& lines, bool marked, HeaderBlock& block) {
   // The raw field may have been cut at max_header_line inside an over-long name.
   std::string_view rest = name_and_value_raw.substr(std::min(name_len, name_and_value_raw.size()));
   // skip blanks and the colon
@@ -161,25 +179,30 @@ void finish_field(HeaderField& f, std::string_view name_and_value_raw, std::size
   auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
   while (!rest.empty() && blank(rest.front())) rest.remove_prefix(1);
   while (!rest.empty() && blank(rest.back())) rest.remove_suffix(1);
-  const char* const end = rest.data() + rest.size();
-  const char* p = find_line_break(rest.data(), end);
-  if (p == end) {
+  // The value's bytes as offsets in the raw field. Only the line breaks between the physical
+  // lines are CR or LF bytes (next_line ends a line at the first), so the value is folded when
+  // one of those gaps lies inside it, and unfolding copies the lines' parts inside it (issue
+  // 17: no second scan of the value for its line breaks).
+  const std::size_t vb = static_cast<std::size_t>(rest.data() - name_and_value_raw.data());
+  const std::size_t ve = vb + rest.size();
+  bool folded = false;
+  for (std::size_t k = 0; !rest.empty() && k + 1 < lines.size() && !folded; ++k)
+    folded = lines[k].end < ve && lines[k + 1].begin > vb;
+  if (!folded) {
     f.value = rest;  // not folded: the message's own bytes
   } else {
     if (!block.text) block.text = std::make_shared<TextStore>();
     char* const out = block.text->begin_write(rest.size());
     std::size_t n = 0;
-    const char* run = rest.data();
-    for (; p < end; p = find_line_break(p + 1, end)) {
-      std::memcpy(out + n, run, static_cast<std::size_t>(p - run));
-      n += static_cast<std::size_t>(p - run);
-      run = p + 1;
+    for (const Span& line : lines) {
+      const std::size_t lo = std::max(line.begin, vb), hi = std::min(line.end, ve);
+      if (lo >= hi) continue;
+      std::memcpy(out + n, name_and_value_raw.data() + lo, hi - lo);
+      n += hi - lo;
     }
-    std::memcpy(out + n, run, static_cast<std::size_t>(end - run));
-    n += static_cast<std::size_t>(end - run);
     f.value = block.text->commit(n);
   }
-  if (f.value.find("=?") == std::string_view::npos && is_plain_ascii(f.value)) {
+  if (!marked || (f.value.find("=?") == std::string_view::npos && is_plain_ascii(f.value))) {
     f.decoded = f.value;
   } else {
     if (!block.text) block.text = std::make_shared<TextStore>();
@@ -192,7 +215,9 @@ void finish_field(HeaderField& f, std::string_view name_and_value_raw, std::size
 char* TextStore::begin_write(std::size_t max) {
   if (max > left_) {
     const std::size_t size = std::max(max, kBlock);
-    more_.push_back(std::make_unique<char[]>(size));
+    // new[] leaves the bytes uninitialised; make_unique<char[]> zeroed the whole block (issue
+    // 17: a memset of 8 KiB for every block, ~1 per message on Microsoft 365 mail).
+    more_.push_back(std::unique_ptr<char[]>(new char[size]));
     cur_ = more_.back().get();
     left_ = size;
   }
@@ -237,6 +262,9 @@ std::size_t parse_header_block(std::string_view s, const Limits& limits, HeaderB
     defects.push_back({"mbox_from_line", "leading mbox \"From \" line skipped", false});
   }
   const std::size_t block_limit = limits.max_header_block;
+  // The physical lines of the current field when it is folded (per thread, reused: no
+  // allocation per field).
+  thread_local std::vector<Span> lines;
   while (pos < s.size()) {
     if (pos > block_limit) {
       defects.push_back({"header_block_too_large",
@@ -245,7 +273,8 @@ std::size_t parse_header_block(std::string_view s, const Limits& limits, HeaderB
                          true});
       return s.size();
     }
-    Line l = next_line(s, pos);
+    bool marked = false;
+    Line l = scan_line(s, pos, marked);
     if (l.bare_cr && !bare_cr_noted) {
       defects.push_back({"bare_cr", "bare CR used as a line ending in the header block", false});
       bare_cr_noted = true;
@@ -284,12 +313,17 @@ std::size_t parse_header_block(std::string_view s, const Limits& limits, HeaderB
       pos = l.next;
       continue;
     }
-    // Gather continuation lines.
+    // Gather continuation lines, noting each physical line for finish_field's unfolding.
     std::size_t field_end = l.end, next = l.next;
+    lines.clear();
     while (next < s.size() && (s[next] == ' ' || s[next] == '\t')) {
-      Line c = next_line(s, next);
+      bool c_marked = false;
+      Line c = scan_line(s, next, c_marked);
       // A whitespace-only line ends nothing (RFC 5322 obs) but a truly empty one would; a
       // line of only blanks is still a fold here.
+      if (lines.empty()) lines.push_back({0, l.end - l.begin});
+      lines.push_back({c.begin - l.begin, c.end - l.begin});
+      marked = marked || c_marked;
       field_end = c.end;
       next = c.next;
       if (field_end - l.begin > limits.max_header_line) break;
@@ -326,7 +360,7 @@ std::size_t parse_header_block(std::string_view s, const Limits& limits, HeaderB
                          false});
       odd_name_noted = true;
     }
-    if (!nul_noted && std::memchr(raw.data(), '\0', raw.size())) {
+    if (!nul_noted && marked && std::memchr(raw.data(), '\0', raw.size())) {
       defects.push_back({"nul_in_header", "NUL byte in a header field at offset " + std::to_string(l.begin), false});
       nul_noted = true;
     }
@@ -334,7 +368,7 @@ std::size_t parse_header_block(std::string_view s, const Limits& limits, HeaderB
     f.name = line.substr(0, name_len);
     f.raw = raw;
     f.offset = l.begin;
-    finish_field(f, raw, name_len, out);
+    finish_field(f, raw, name_len, lines, marked, out);
     if (out.fields.empty()) out.fields.reserve(32);  // most real blocks: one allocation
     out.fields.push_back(f);
     pos = next;
