@@ -3,7 +3,9 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "mime/decode.hpp"
@@ -31,22 +33,45 @@ constexpr long kMaxArcInstance = 50;  // RFC 8617 section 4.2.1
 
 std::string canonical_header(std::string_view raw, bool relaxed) {
   if (!relaxed) return crlf_raw(raw);
-  std::size_t colon = raw.find(':');
-  std::string name = mime::text::lower(raw.substr(0, colon));
-  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
-  std::string value;
+  // Written in place into one allocation of the largest possible size (the field, its name
+  // lower-cased, plus a ':' when it has none), then cut to length: it was a name copy, one
+  // push_back per value byte and a concatenation (issue 17: 1.7% of the m365 mail's Ir, ARC-Seal
+  // checks).
+  const std::size_t colon = std::min(raw.find(':'), raw.size());
+  std::string out(raw.size() + 1, '\0');
+  char* const start = out.data();
+  char* o = start;
+  for (std::size_t i = 0; i < colon; ++i) *o++ = mime::text::to_lower(raw[i]);
+  while (o > start && (o[-1] == ' ' || o[-1] == '\t')) --o;
+  *o++ = ':';
+  // The value: CR and LF dropped, runs of SP/HTAB one SP between non-blanks, none at the
+  // start or end.
+  const char* s = raw.data() + std::min(colon + 1, raw.size());
+  const char* const e = raw.data() + raw.size();
+  const char* const value_start = o;
   bool ws = false;
-  for (char c : raw.substr(colon == std::string_view::npos ? raw.size() : colon + 1)) {
-    if (c == '\r' || c == '\n') continue;
-    if (c == ' ' || c == '\t') {
-      ws = true;
+  while (s < e) {
+    const char c = *s;
+    if (c == '\r' || c == '\n') {
+      ++s;
       continue;
     }
-    if (ws && !value.empty()) value.push_back(' ');
+    if (c == ' ' || c == '\t') {
+      ws = true;
+      ++s;
+      continue;
+    }
+    if (ws && o != value_start) *o++ = ' ';
     ws = false;
-    value.push_back(c);
+    // A run of other bytes copied at once (a b= or bh= value is long).
+    const char* r = s + 1;
+    while (r < e && *r != ' ' && *r != '\t' && *r != '\r' && *r != '\n') ++r;
+    std::memcpy(o, s, static_cast<std::size_t>(r - s));
+    o += r - s;
+    s = r;
   }
-  return name + ":" + value;
+  out.resize(static_cast<std::size_t>(o - start));
+  return out;
 }
 
 std::string without_b_value(std::string_view raw) {
@@ -107,7 +132,7 @@ long arc_instance(const mime::HeaderField& f) {
       if (digits) return n;
     }
   }
-  if (auto i = mime::parse_tag_list(f.value).get_int("i")) return *i;
+  if (auto i = mime::find_tag_int(f.value, "i")) return *i;
   return -1;
 }
 

@@ -77,7 +77,7 @@ std::string tenant_name(const ParsedMessage& msg, const std::string& envelope,
   for (const auto& c : candidates)
     if (auto t = tenant_of(c); !t.empty()) return t;
   for (const HeaderField* h : msg.headers.all("DKIM-Signature"))
-    if (const auto d = parse_tag_list(h->value).get("d"))
+    if (const auto d = find_tag(h->value, "d"))
       if (auto t = tenant_of(*d); !t.empty()) return t;
   return {};
 }

@@ -51,6 +51,30 @@ std::string_view unbracket(std::string_view s) {
   return s;
 }
 
+// A tag value as a non-negative int (get_int).
+std::optional<int> tag_int(const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  int n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc{} || end != v.data() + v.size() || n < 0) return std::nullopt;
+  return n;
+}
+
+// `raw` without its blanks (FWS is not part of a tag value), copied a run of non-blanks at a
+// time (a 344-character b= folded over a few lines is a handful of appends into one
+// allocation, not 344 pushes).
+std::string without_blanks(std::string_view raw) {
+  std::string v;
+  v.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size();) {
+    while (i < raw.size() && is_space(raw[i])) ++i;
+    const std::size_t run = i;
+    while (i < raw.size() && !is_space(raw[i])) ++i;
+    v.append(raw.data() + run, i - run);
+  }
+  return v;
+}
+
 }  // namespace
 
 // ---- tag=value lists ----------------------------------------------------------------------
@@ -68,11 +92,7 @@ std::optional<std::string> TagList::get(std::string_view tag) const {
 
 std::optional<int> TagList::get_int(std::string_view tag) const {
   const std::string* v = find(tag);
-  if (!v || v->empty()) return std::nullopt;
-  int n = 0;
-  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc{} || end != v->data() + v->size() || n < 0) return std::nullopt;
-  return n;
+  return v ? tag_int(*v) : std::nullopt;
 }
 
 std::vector<std::string> TagList::header_list() const {
@@ -109,22 +129,47 @@ TagList parse_tag_list(std::string_view value) {
       if (out.reason.empty()) out.reason = "too many tags";
       return;
     }
-    // The value without its blanks, copied a run of non-blanks at a time (a 344-character b=
-    // folded over a few lines is a handful of appends into one allocation, not 344 pushes).
-    const std::string_view raw = spec.substr(eq + 1);
-    std::string tag_value;
-    tag_value.reserve(raw.size());
-    for (std::size_t i = 0; i < raw.size();) {
-      while (i < raw.size() && is_space(raw[i])) ++i;
-      const std::size_t run = i;
-      while (i < raw.size() && !is_space(raw[i])) ++i;
-      tag_value.append(raw.data() + run, i - run);
-    }
-    out.tags.emplace_back(std::string(name), std::move(tag_value));
+    out.tags.emplace_back(std::string(name), without_blanks(spec.substr(eq + 1)));
   });
   if (out.tags.empty() && out.reason.empty()) out.reason = "no tags";
   out.ok = out.reason.empty();
   return out;
+}
+
+// One tag without the rest of the list. The first well-formed piece (a valid name, '=') named
+// `tag` is the one parse_tag_list keeps (a later one is a refused duplicate), unless 256
+// distinct tags stood before it; with fewer than 256 well-formed pieces before it, fewer
+// distinct tags did, and beyond that the full parse decides.
+std::optional<std::string_view> find_tag_raw(std::string_view value, std::string_view tag) {
+  value = text::bounded(value);
+  std::size_t well_formed = 0;
+  std::size_t pos = 0;
+  while (pos <= value.size()) {
+    const auto next = value.find(';', pos);
+    auto spec = text::trim(value.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
+    pos = next == std::string_view::npos ? value.size() + 1 : next + 1;
+    const auto eq = spec.find('=');
+    if (eq == std::string_view::npos) continue;
+    const auto name = text::trim(spec.substr(0, eq));
+    if (!valid_tag_name(name)) continue;
+    if (name == tag) {
+      if (well_formed >= kMaxItems && !parse_tag_list(value).find(tag)) return std::nullopt;
+      return spec.substr(eq + 1);
+    }
+    ++well_formed;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> find_tag(std::string_view value, std::string_view tag) {
+  const auto raw = find_tag_raw(value, tag);
+  if (!raw) return std::nullopt;
+  return without_blanks(*raw);
+}
+
+std::optional<int> find_tag_int(std::string_view value, std::string_view tag) {
+  const auto v = find_tag(value, tag);
+  return v ? tag_int(*v) : std::nullopt;
 }
 
 // ---- KEY:VALUE; lists ---------------------------------------------------------------------

@@ -74,6 +74,13 @@ struct TagList {
   std::vector<std::string> header_list() const;
 };
 TagList parse_tag_list(std::string_view value);
+// One tag of a tag list without building the others (for callers that read one or two tags
+// of a field): find_tag is parse_tag_list(value).get(tag) and find_tag_int
+// parse_tag_list(value).get_int(tag) in every case; find_tag_raw is the same value as
+// written in `value`, its inner blanks (folds) not removed.
+std::optional<std::string_view> find_tag_raw(std::string_view value, std::string_view tag);
+std::optional<std::string> find_tag(std::string_view value, std::string_view tag);
+std::optional<int> find_tag_int(std::string_view value, std::string_view tag);
 
 // KEY:VALUE; lists (X-Forefront-Antispam-Report, X-Microsoft-Antispam). Each pair is split on
 // its FIRST colon only, so IPv6 values survive. Keys without a colon are kept with empty value.

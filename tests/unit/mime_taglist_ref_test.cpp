@@ -1,11 +1,13 @@
 // mime_taglist_ref_test.cpp: parse_tag_list (mime/fields/field_lists.cpp), rewritten for speed
 // in issue 17 (values copied a run of non-blanks at a time, duplicates found without copies),
-// against the algorithm it replaced, kept here verbatim as the reference: the same tags,
+// and the one-tag look-ups find_tag / find_tag_int / find_tag_raw, against the algorithm
+// parse_tag_list replaced, kept here verbatim as the reference: the same tags,
 // values, reason and ok on every DKIM-Signature / ARC-* field of ../shared/corpus's
 // dev_m365_legit and dev_relays (both as the scanner sees them, unfolded, and as written, with
 // their CRLF folds) and on malformed and hostile input.
 #include <doctest/doctest.h>
 
+#include <charconv>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -51,6 +53,14 @@ struct RefTagList {
     for (const auto& [k, v] : tags)
       if (k == tag) return v;
     return std::nullopt;
+  }
+  std::optional<int> get_int(std::string_view tag) const {
+    auto v = get(tag);
+    if (!v || v->empty()) return std::nullopt;
+    int n = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc{} || end != v->data() + v->size() || n < 0) return std::nullopt;
+    return n;
   }
 };
 RefTagList parse_tag_list(std::string_view value) {
@@ -105,6 +115,33 @@ void check_same(std::string_view value) {
     CHECK(got.get(want.tags[i].first) == want.get(want.tags[i].first));
   }
   CHECK(got.find("no_such_tag") == nullptr);
+  // find_tag / find_tag_int / find_tag_raw: the same as a whole parse, for every name kept,
+  // every name-like text before an '=' (refused duplicates, bad names), and the usual tags.
+  std::vector<std::string> names = {"i", "d", "b", "cv", "s", "a", "h", "bh", "zz", "", "I", " d"};
+  for (const auto& [k, v] : want.tags) names.push_back(k);
+  for (std::size_t p = value.find('='); p != std::string_view::npos && names.size() < 600;
+       p = value.find('=', p + 1)) {
+    const auto start = value.find_last_of(";", p);
+    names.emplace_back(text::trim(value.substr(start == std::string_view::npos ? 0 : start + 1,
+                                               p - (start == std::string_view::npos ? 0 : start + 1))));
+  }
+  for (const auto& n : names) {
+    INFO("tag: " << n);
+    const auto v = find_tag(value, n);
+    CHECK(v == want.get(n));
+    CHECK(find_tag_int(value, n) == want.get_int(n));
+    const auto raw = find_tag_raw(value, n);
+    REQUIRE(raw.has_value() == v.has_value());
+    if (raw) {
+      std::string stripped;
+      for (char c : *raw)
+        if (!text::is_space(c)) stripped += c;
+      CHECK(stripped == *v);
+      // A view into the value itself.
+      CHECK(raw->data() >= value.data());
+      CHECK(raw->data() + raw->size() <= value.data() + value.size());
+    }
+  }
 }
 
 }  // namespace
@@ -134,6 +171,14 @@ TEST_CASE("parse_tag_list equals the reference on edge cases") {
   std::string many;
   for (int i = 0; i < 300; ++i) many += "t" + std::to_string(i) + "=v" + std::to_string(i) + ";";
   check_same(many);
+  check_same(many + "i=5");  // i= after 256 distinct tags: refused, find_tag must say absent
+  // i= after more than 256 well-formed pieces but few distinct tags: kept, found by the
+  // fallback to the whole parse.
+  std::string repeats;
+  for (int i = 0; i < 300; ++i) repeats += "a=" + std::to_string(i) + ";";
+  check_same(repeats + "i=7; d=x");
+  check_same(many.substr(0, many.find("t255=")) + "i=1;" + many.substr(many.find("t255=")));
+  check_same(many.substr(0, many.find("t256=")) + "i=1;" + many.substr(many.find("t256=")));
   // Longer than text::kMaxFieldInput: cut there, as before.
   std::string huge = "b=";
   while (huge.size() < 3 * text::kMaxFieldInput) huge += "abc def\r\n ";
