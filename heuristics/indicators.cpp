@@ -4,12 +4,11 @@
 // and files over 64 MB are rejected; regexes are RE2 (linear time, no catastrophic
 // backtracking on hostile headers).
 #include "heuristics/indicators.hpp"
+#include "heuristics/signature.hpp"
 #include "mime/decode.hpp"
 #include "mime/fields/fields.hpp"
 #include "mime/text.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -267,12 +266,9 @@ void IndicatorPack::add_text(std::string_view text, const std::string& label) {
       const std::optional<std::string> decoded = mime::decode_base64_exact(p64);
       if (!decoded || decoded->empty()) fail(k + " p= is not base64");
       const std::string& der = *decoded;
-      const unsigned char* q = reinterpret_cast<const unsigned char*>(der.data());
-      EVP_PKEY* key = d2i_PUBKEY(nullptr, &q, static_cast<long>(der.size()));
+      auto key = PublicKey::decode(der);
       if (!key) fail(k + " p= is not a public key (SubjectPublicKeyInfo)");
-      scratch.dkim_keys.push_back({mime::text::lower(name),
-                                   std::shared_ptr<void>(key, [](void* pk) { EVP_PKEY_free(static_cast<EVP_PKEY*>(pk)); }),
-                                   from, kind == "arc-seal-key"});
+      scratch.dkim_keys.push_back({mime::text::lower(name), std::move(key), from, kind == "arc-seal-key"});
     } else {
       fail("unknown entry kind '" + std::string(kind) + "'");
     }

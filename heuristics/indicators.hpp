@@ -98,9 +98,10 @@ struct HeaderRule {
   std::shared_ptr<const re2::RE2> regex; Provenance from;
 };
 
+class PublicKey;  // heuristics/signature.hpp
 struct DkimKey {
   std::string name;  // "selector._domainkey.domain", lower-cased
-  std::shared_ptr<void> pkey;  // EVP_PKEY*, freed with EVP_PKEY_free
+  std::shared_ptr<const PublicKey> pkey;  // never null in a loaded pack
   Provenance from;
   bool seal_only = false;  // an `arc-seal-key` entry: ARC-Seal verification only
 };

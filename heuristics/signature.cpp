@@ -1,7 +1,11 @@
 // signature.cpp: see signature.hpp.
 #include "heuristics/signature.hpp"
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -96,15 +100,120 @@ std::string without_b_value(std::string_view raw) {
   return out;
 }
 
+namespace {
+
+// A DER element of a public key: tag, definite length in minimal form, body.
+struct Der {
+  const unsigned char* p;
+  std::size_t n;
+};
+
+// Takes the element with `tag` off the front of `in` (single-byte tag; short or 1-2 byte long
+// length form, minimal); false on anything else.
+bool der_take(Der& in, unsigned char tag, Der& body) {
+  if (in.n < 2 || in.p[0] != tag) return false;
+  std::size_t len = in.p[1], head = 2;
+  if (len & 0x80) {
+    const std::size_t k = len & 0x7f;
+    if (k == 0 || k > 2 || in.n < 2 + k) return false;
+    len = 0;
+    for (std::size_t i = 0; i < k; ++i) len = len << 8 | in.p[2 + i];
+    if (len < 0x80 || (k == 2 && len < 0x100)) return false;
+    head += k;
+  }
+  if (in.n - head < len) return false;
+  body = {in.p + head, len};
+  in.p += head + len;
+  in.n -= head + len;
+  return true;
+}
+
+// A positive INTEGER in minimal form; `mag` is its magnitude without the sign octet.
+bool der_positive(Der& in, Der& mag) {
+  Der b{};
+  if (!der_take(in, 0x02, b) || b.n == 0 || (b.p[0] & 0x80)) return false;
+  if (b.p[0] == 0) {
+    if (b.n == 1 || !(b.p[1] & 0x80)) return false;
+    ++b.p, --b.n;
+  }
+  mag = b;
+  return true;
+}
+
+// The modulus and exponent of a SubjectPublicKeyInfo in its one plain DER form, SEQUENCE {
+// AlgorithmIdentifier {rsaEncryption, NULL}, BIT STRING {SEQUENCE {INTEGER n, INTEGER e}}}
+// with nothing after it, n of 64..2048 bytes and odd, e odd and 3..2^64-1; else false (and
+// the caller asks d2i_PUBKEY, which accepts every key this does: tests/unit/heuristics_rsakey).
+bool plain_rsa_key(std::string_view der, std::string& n_out, std::string& e_out) {
+  static constexpr unsigned char kRsaEncryption[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                                     0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
+  Der all{reinterpret_cast<const unsigned char*>(der.data()), der.size()}, spki{}, bits{}, rsa{}, n{}, e{};
+  if (!der_take(all, 0x30, spki) || all.n != 0) return false;
+  if (spki.n < sizeof kRsaEncryption || std::memcmp(spki.p, kRsaEncryption, sizeof kRsaEncryption) != 0)
+    return false;
+  spki.p += sizeof kRsaEncryption, spki.n -= sizeof kRsaEncryption;
+  if (!der_take(spki, 0x03, bits) || spki.n != 0 || bits.n < 1 || bits.p[0] != 0) return false;
+  ++bits.p, --bits.n;  // no unused bits
+  if (!der_take(bits, 0x30, rsa) || bits.n != 0) return false;
+  if (!der_positive(rsa, n) || !der_positive(rsa, e) || rsa.n != 0) return false;
+  if (n.n < 64 || n.n > 2048 || !(n.p[n.n - 1] & 1)) return false;
+  if (e.n > 8 || !(e.p[e.n - 1] & 1) || (e.n == 1 && e.p[0] < 3)) return false;
+  n_out.assign(reinterpret_cast<const char*>(n.p), n.n);
+  e_out.assign(reinterpret_cast<const char*>(e.p), e.n);
+  return true;
+}
+
+// The provider's RSA key of modulus `n` and exponent `e` (the key d2i_PUBKEY makes of them).
+EVP_PKEY* rsa_from(const std::string& n, const std::string& e) {
+  EVP_PKEY* key = nullptr;
+  BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr);
+  BIGNUM* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr);
+  OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
+  OSSL_PARAM* params = nullptr;
+  EVP_PKEY_CTX* ctx = nullptr;
+  if (bn_n && bn_e && bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) == 1 &&
+      OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) == 1 &&
+      (params = OSSL_PARAM_BLD_to_param(bld)) != nullptr &&
+      (ctx = EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr)) != nullptr &&
+      EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
+    key = nullptr;
+  EVP_PKEY_CTX_free(ctx);
+  OSSL_PARAM_free(params);
+  OSSL_PARAM_BLD_free(bld);
+  BN_free(bn_e);
+  BN_free(bn_n);
+  return key;
+}
+
+}  // namespace
+
+std::shared_ptr<const PublicKey> PublicKey::decode(std::string_view der) {
+  auto key = std::make_shared<PublicKey>();
+  if (plain_rsa_key(der, key->n_, key->e_)) return key;
+  const unsigned char* q = reinterpret_cast<const unsigned char*>(der.data());
+  key->pkey_ = d2i_PUBKEY(nullptr, &q, static_cast<long>(der.size()));
+  if (!key->pkey_) return nullptr;
+  std::call_once(key->built_, [] {});  // nothing left to build
+  return key;
+}
+
+evp_pkey_st* PublicKey::get() const {
+  std::call_once(built_, [this] { pkey_ = rsa_from(n_, e_); });
+  return pkey_;
+}
+
+PublicKey::~PublicKey() { EVP_PKEY_free(pkey_); }
+
 bool rsa_verify(const DkimKey& key, bool sha1, std::string_view data, std::string_view b64_signature) {
   // A signature that is not exact base64 verifies nothing.
   const std::string b = mime::decode_base64_exact(b64_signature).value_or("");
-  if (b.empty() || !key.pkey) return false;
+  EVP_PKEY* pkey = key.pkey ? key.pkey->get() : nullptr;
+  if (b.empty() || !pkey) return false;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (!ctx) return false;
   bool ok = false;
   if (EVP_DigestVerifyInit(ctx, nullptr, sha1 ? EVP_sha1() : EVP_sha256(), nullptr,
-                           static_cast<EVP_PKEY*>(key.pkey.get())) == 1 &&
+                           pkey) == 1 &&
       EVP_DigestVerifyUpdate(ctx, data.data(), data.size()) == 1)
     ok = EVP_DigestVerifyFinal(ctx, reinterpret_cast<const unsigned char*>(b.data()), b.size()) == 1;
   EVP_MD_CTX_free(ctx);
