@@ -160,69 +160,45 @@ std::string unwrap_link(std::string_view href, const LinkRewriter& rw) {
 
 bool word_byte(char c) { return byte_class(c) & kWord; }
 
-// Word bytes of a text as bits, 64 bytes at a time (issue 17: the byte-at-a-time loop of
+// Word bytes of 64 bytes of a text from `b` as bits (issue 17: the byte-at-a-time loop of
 // find_lure_words, two data-dependent branches per word, was the largest native cost on real
-// mail). Bit k of block(b) is word_byte(p[b + k]); bytes at or past n are 0 bits.
-class WordBits {
- public:
-  WordBits(const char* p, std::size_t n) : p_(p), n_(n) {}
-  // The first index >= i whose byte is (want) or is not (!want) a word byte; n when none.
-  std::size_t find(std::size_t i, bool want) {
-    while (i < n_) {
-      const std::size_t b = i & ~std::size_t{63};
-      if (b != base_) {
-        base_ = b;
-        bits_ = block(b);
-      }
-      std::uint64_t m = want ? bits_ : ~bits_;
-      m &= ~std::uint64_t{0} << (i & 63);
-      if (m) return std::min(b + static_cast<std::size_t>(__builtin_ctzll(m)), n_);
-      i = b + 64;
-    }
-    return n_;
+// mail): bit k is word_byte(p[b + k]); bytes at or past n are 0 bits.
+std::uint64_t word_bits(const char* p, std::size_t n, std::size_t b) {
+  const std::size_t len = std::min<std::size_t>(64, n - b);
+  const char* q = p + b;
+  alignas(16) char tail[64];
+  if (len < 64) {  // the last block: copied, zero bytes (not word bytes) after the text
+    std::memset(tail, 0, sizeof tail);
+    std::memcpy(tail, q, len);
+    q = tail;
   }
-
- private:
-  std::uint64_t block(std::size_t b) const {
-    const std::size_t len = std::min<std::size_t>(64, n_ - b);
-    const char* q = p_ + b;
-    alignas(16) char tail[64];
-    if (len < 64) {  // the last block: copied, zero bytes (not word bytes) after the text
-      std::memset(tail, 0, sizeof tail);
-      std::memcpy(tail, q, len);
-      q = tail;
-    }
 #if defined(__SSE2__)
-    // [0-9A-Za-z'] or >= 0x80 (kWord of the class table); bytes >= 0x80 are negative as
-    // signed, so the range tests below are false for them and the sign bit marks them.
-    const __m128i d_lo = _mm_set1_epi8('0' - 1), d_hi = _mm_set1_epi8('9' + 1);
-    const __m128i a_lo = _mm_set1_epi8('a' - 1), a_hi = _mm_set1_epi8('z' + 1);
-    const __m128i case_bit = _mm_set1_epi8(0x20), apos = _mm_set1_epi8('\'');
-    std::uint64_t bits = 0;
-    for (int k = 0; k < 4; ++k) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16 * k));
-      const __m128i lower = _mm_or_si128(v, case_bit);
-      const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, d_lo), _mm_cmpgt_epi8(d_hi, v));
-      const __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lower, a_lo), _mm_cmpgt_epi8(a_hi, lower));
-      const __m128i word = _mm_or_si128(_mm_or_si128(digit, alpha), _mm_cmpeq_epi8(v, apos));
-      const auto mask = static_cast<std::uint32_t>(_mm_movemask_epi8(word)) |
-                        static_cast<std::uint32_t>(_mm_movemask_epi8(v));
-      bits |= static_cast<std::uint64_t>(mask & 0xFFFFu) << (16 * k);
-    }
-    return bits;
-#else
-    std::uint64_t bits = 0;
-    for (std::size_t k = 0; k < 64; ++k)
-      if (byte_class(q[k]) & kWord) bits |= std::uint64_t{1} << k;
-    return bits;
-#endif
+  // [0-9A-Za-z'] or >= 0x80 (kWord of the class table); bytes >= 0x80 are negative as
+  // signed, so the range tests below are false for them and the sign bit marks them.
+  const __m128i d_lo = _mm_set1_epi8('0' - 1), d_hi = _mm_set1_epi8('9' + 1);
+  const __m128i a_lo = _mm_set1_epi8('a' - 1), a_hi = _mm_set1_epi8('z' + 1);
+  const __m128i case_bit = _mm_set1_epi8(0x20), apos = _mm_set1_epi8('\'');
+  std::uint64_t bits = 0;
+  for (int k = 0; k < 4; ++k) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16 * k));
+    const __m128i lower = _mm_or_si128(v, case_bit);
+    const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, d_lo), _mm_cmpgt_epi8(d_hi, v));
+    const __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lower, a_lo), _mm_cmpgt_epi8(a_hi, lower));
+    const __m128i word = _mm_or_si128(_mm_or_si128(digit, alpha), _mm_cmpeq_epi8(v, apos));
+    const auto mask = static_cast<std::uint32_t>(_mm_movemask_epi8(word)) |
+                      static_cast<std::uint32_t>(_mm_movemask_epi8(v));
+    bits |= static_cast<std::uint64_t>(mask & 0xFFFFu) << (16 * k);
   }
+  return bits;
+#else
+  std::uint64_t bits = 0;
+  for (std::size_t k = 0; k < 64; ++k)
+    if (byte_class(q[k]) & kWord) bits |= std::uint64_t{1} << k;
+  return bits;
+#endif
+}
 
-  const char* p_;
-  std::size_t n_;
-  std::size_t base_ = ~std::size_t{0};
-  std::uint64_t bits_ = 0;
-};
+}  // namespace
 
 // Adds to `found` (once each) the index in pack.lure_first_words() of every lure term's first
 // word that occurs as a word of `s` (a run of word bytes, compared lower-cased): a term is
@@ -233,21 +209,46 @@ void find_lure_words(std::string_view s, const IndicatorPack& pack, std::vector<
   const std::size_t max = pack.lure_first_word_max();
   const char* p = s.data();
   const std::size_t n = s.size();
-  WordBits bits(p, n);
-  std::size_t i = 0;
-  while (i < n) {
-    const std::size_t b = bits.find(i, true);
-    if (b >= n) break;
-    i = bits.find(b, false);
-    if (i - b > max || !pack.maybe_lure_first_word(mime::text::to_lower(p[b]), i - b)) continue;
+  // One word [b, e): passed over on its first byte and length (most words), else hashed and
+  // looked up.
+  auto word = [&](std::size_t b, std::size_t e) {
+    if (e - b > max || !pack.maybe_lure_first_word(mime::text::to_lower(p[b]), e - b)) return;
     std::uint64_t h = IndicatorPack::kLureHashSeed;
-    for (std::size_t k = b; k < i; ++k) h = IndicatorPack::lure_hash_step(h, p[k]);
-    int w = pack.lure_first_word(h, std::string_view(p + b, i - b));
-    if (w < 0) continue;
+    for (std::size_t k = b; k < e; ++k) h = IndicatorPack::lure_hash_step(h, p[k]);
+    const int w = pack.lure_first_word(h, std::string_view(p + b, e - b));
+    if (w < 0) return;
     at.emplace_back(w, s.substr(b));
     if (std::find(found.begin(), found.end(), w) == found.end()) found.push_back(w);
+  };
+  // Words found from two masks per 64-byte block (issue 17, step B2): the word starts (a word
+  // byte after a non-word byte) and the word ends (a non-word byte after a word byte), the
+  // previous block's last bit carried in. Starts and ends alternate, so the k-th start pairs
+  // with the next end; a word running past its block keeps its start in `open`.
+  constexpr std::size_t kNone = ~std::size_t{0};
+  std::size_t open = kNone;
+  std::uint64_t carry = 0;  // 1 when the byte before the block is a word byte
+  for (std::size_t base = 0; base < n; base += 64) {
+    const std::uint64_t bits = word_bits(p, n, base);
+    const std::uint64_t prev = (bits << 1) | carry;
+    std::uint64_t starts = bits & ~prev, ends = ~bits & prev;
+    carry = bits >> 63;
+    for (;;) {
+      if (open == kNone) {
+        if (!starts) break;
+        open = base + static_cast<std::size_t>(__builtin_ctzll(starts));
+        starts &= starts - 1;
+      }
+      if (!ends) break;  // the word goes on in the next block
+      const std::size_t e = base + static_cast<std::size_t>(__builtin_ctzll(ends));
+      ends &= ends - 1;
+      word(open, e);
+      open = kNone;
+    }
   }
+  if (open != kNone) word(open, n);  // a word up to the text's end, a multiple of 64 bytes long
 }
+
+namespace {
 
 // Whether the phrase `term` (lower-case, its first word the lure first word `w`) occurs as
 // whole words, ASCII case ignored: only where find_lure_words saw its first word, since a

@@ -23,6 +23,8 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "heuristics/heuristics.hpp"
@@ -152,4 +154,10 @@ bool is_microsoft_host(std::string_view host);
 namespace hdrscan::heuristics {
 // IP tokens in free text ("sender IP is 1.2.3.4", "ip=[...]", bare literals), at most `max`.
 std::vector<mime::IpAddress> ips_in_text(std::string_view text, std::size_t max = 8);
+// detect_body's lure first-word scan (detect_body.cpp; here for its unit test): adds to
+// `found` (once each) the index in pack.lure_first_words() of every lure first word that
+// occurs as a whole word of `s`, and to `at` every occurrence (the index, `s` from there on).
+void find_lure_words(std::string_view s, const IndicatorPack& pack, std::vector<int>& found,
+                     std::vector<std::pair<int, std::string_view>>& at);
+
 }  // namespace hdrscan::heuristics

@@ -4,11 +4,17 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "tests/support/test_support.hpp"
+#include "heuristics/detectors.hpp"
 #include "heuristics/heuristics.hpp"
 #include "heuristics/signals.hpp"
 #include "mime/message.hpp"
@@ -583,4 +589,149 @@ TEST_CASE("a lure phrase counts as whole words, case ignored, within the subject
                             "won prize claim, you have wonderful news");
   CHECK(excerpt_of(split, "body.lure_vocabulary_short") == "2 lure terms: prize, claim");
   CHECK_FALSE(fired(split, "body.lure_vocabulary"));
+}
+
+namespace {
+
+// find_lure_words before issue 17's step B2 (heuristics/detect_body.cpp at a18c9cc), kept
+// verbatim (its scalar fallback's class table written out) as the reference the start/end
+// mask scan must agree with.
+bool ref_word_byte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u >= 0x80 || u == '\'';
+}
+class RefWordBits {
+ public:
+  RefWordBits(const char* p, std::size_t n) : p_(p), n_(n) {}
+  std::size_t find(std::size_t i, bool want) {
+    while (i < n_) {
+      const std::size_t b = i & ~std::size_t{63};
+      if (b != base_) {
+        base_ = b;
+        bits_ = block(b);
+      }
+      std::uint64_t m = want ? bits_ : ~bits_;
+      m &= ~std::uint64_t{0} << (i & 63);
+      if (m) return std::min(b + static_cast<std::size_t>(__builtin_ctzll(m)), n_);
+      i = b + 64;
+    }
+    return n_;
+  }
+
+ private:
+  std::uint64_t block(std::size_t b) const {
+    const std::size_t len = std::min<std::size_t>(64, n_ - b);
+    const char* q = p_ + b;
+    char tail[64];
+    if (len < 64) {
+      std::memset(tail, 0, sizeof tail);
+      std::memcpy(tail, q, len);
+      q = tail;
+    }
+    std::uint64_t bits = 0;
+    for (std::size_t k = 0; k < 64; ++k)
+      if (ref_word_byte(q[k])) bits |= std::uint64_t{1} << k;
+    return bits;
+  }
+
+  const char* p_;
+  std::size_t n_;
+  std::size_t base_ = ~std::size_t{0};
+  std::uint64_t bits_ = 0;
+};
+void ref_find_lure_words(std::string_view s, const heuristics::IndicatorPack& pack, std::vector<int>& found,
+                         std::vector<std::pair<int, std::string_view>>& at) {
+  const std::size_t max = pack.lure_first_word_max();
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  RefWordBits bits(p, n);
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t b = bits.find(i, true);
+    if (b >= n) break;
+    i = bits.find(b, false);
+    if (i - b > max || !pack.maybe_lure_first_word(mime::text::to_lower(p[b]), i - b)) continue;
+    std::uint64_t h = heuristics::IndicatorPack::kLureHashSeed;
+    for (std::size_t k = b; k < i; ++k) h = heuristics::IndicatorPack::lure_hash_step(h, p[k]);
+    int w = pack.lure_first_word(h, std::string_view(p + b, i - b));
+    if (w < 0) continue;
+    at.emplace_back(w, s.substr(b));
+    if (std::find(found.begin(), found.end(), w) == found.end()) found.push_back(w);
+  }
+}
+
+void same_lure_words(const heuristics::IndicatorPack& pack, std::string_view s) {
+  std::vector<int> want_found, got_found;
+  std::vector<std::pair<int, std::string_view>> want_at, got_at;
+  ref_find_lure_words(s, pack, want_found, want_at);
+  heuristics::find_lure_words(s, pack, got_found, got_at);
+  REQUIRE(got_found == want_found);
+  REQUIRE(got_at.size() == want_at.size());
+  for (std::size_t k = 0; k < got_at.size(); ++k) {
+    REQUIRE(got_at[k].first == want_at[k].first);
+    REQUIRE(got_at[k].second.data() == want_at[k].second.data());
+    REQUIRE(got_at[k].second.size() == want_at[k].second.size());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("find_lure_words: the start/end mask scan agrees with the previous scan on edge cases") {
+  const heuristics::IndicatorPack pack = heuristics::IndicatorPack::builtin();
+  std::vector<std::string> cases = {"", "a", " ", "prize", " prize", "prize ", "'", "''prize''", "you've won",
+                                    "PRIZE Prize pRiZe", "prize\xC3\xA9 gl\xC3\xBC" "ckwunsch", std::string("pri\0ze prize", 12),
+                                    "winner\r\nprize\rclaim\n", "\xFF\xFE\x80", std::string(200, 'x'), std::string(64, ' ')};
+  // A lure word (and a longer non-lure word) ending at and straddling every offset around
+  // the 64-byte blocks, texts of lengths around 64 and 128, words running to the text's end.
+  for (const std::string word : {"prize", "winners", "claim", "x", "sweepstakes"})
+    for (std::size_t pad = 0; pad <= 140; ++pad) {
+      cases.push_back(std::string(pad, 'x') + " " + word);
+      cases.push_back(std::string(pad, ' ') + word);
+      cases.push_back(std::string(pad, ' ') + word + " " + word + ".");
+      cases.push_back(std::string(pad, '.') + word + std::string(pad % 7, '\0') + word);
+    }
+  for (const std::size_t len : {15, 16, 17, 63, 64, 65, 127, 128, 129}) {
+    std::string t;
+    while (t.size() < len) t += "prize ";
+    cases.push_back(t.substr(0, len));
+    std::string u;
+    while (u.size() < len) u += "a ";
+    cases.push_back(u.substr(0, len));
+  }
+  for (const auto& c : cases) {
+    CAPTURE(c);
+    same_lure_words(pack, c);
+  }
+}
+
+TEST_CASE("find_lure_words: the start/end mask scan agrees with the previous scan on real mail" *
+          test::needs_shared()) {
+  const heuristics::IndicatorPack pack = heuristics::IndicatorPack::builtin();
+  std::size_t with_words = 0;
+  for (const auto& [folder, max_files] : {std::pair{"dev_relays", 80}, std::pair{"dev_m365_legit", 600},
+                                          std::pair{"ham-spam", 1500}, std::pair{"malformed", 1100}}) {
+    std::vector<fs::path> paths;
+    for (const auto& e : fs::recursive_directory_iterator(test::shared_path(folder)))
+      if (e.is_regular_file()) paths.push_back(e.path());
+    std::sort(paths.begin(), paths.end());
+    if (paths.size() > static_cast<std::size_t>(max_files)) paths.resize(static_cast<std::size_t>(max_files));
+    REQUIRE(!paths.empty());
+    for (const auto& p : paths) {
+      // The raw message (headers, encoded bodies, HTML) and its visible or first text, as the
+      // detector reads it.
+      const std::string raw = test::slurp(p);
+      CAPTURE(p.string());
+      same_lure_words(pack, raw);
+      const auto msg = mime::parse_message(raw);
+      std::string_view body;
+      if (msg.html.present) body = msg.html.visible_text;
+      else if (const auto* t = msg.first_text()) body = t->text;
+      same_lure_words(pack, body);
+      std::vector<int> found;
+      std::vector<std::pair<int, std::string_view>> at;
+      heuristics::find_lure_words(body, pack, found, at);
+      if (!found.empty()) ++with_words;
+    }
+  }
+  CHECK(with_words > 100);  // lure words were found in real texts, not only passed over
 }
