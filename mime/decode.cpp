@@ -390,18 +390,21 @@ std::optional<std::string> decode_base64_exact(std::string_view in) {
 }
 
 namespace {
-// The first index >= i of '=', CR or LF in `in` (or its size), eight bytes at a time: the
-// exact zero-byte test of a 64-bit word says whether a word holds one.
-std::size_t qp_run_end(std::string_view in, std::size_t i) {
+// The first index >= i of byte a, b or c in `in` (or its size), eight bytes at a time: the
+// exact zero-byte test of a 64-bit word says whether a word holds one. Quoted-printable
+// bodies stop at '=', CR, LF; RFC 2047 Q text at '_' and '=' (pass one of them twice).
+std::size_t run_end(std::string_view in, std::size_t i, char a, char b, char c) {
   constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
   auto has_zero = [](std::uint64_t x) { return ((x - kOnes) & ~x & kHigh) != 0; };
   const std::size_t n = in.size();
   for (; i + 8 <= n; i += 8) {
     std::uint64_t x;
     std::memcpy(&x, in.data() + i, 8);
-    if (has_zero(x ^ (kOnes * '=')) || has_zero(x ^ (kOnes * '\r')) || has_zero(x ^ (kOnes * '\n'))) break;
+    if (has_zero(x ^ (kOnes * static_cast<unsigned char>(a))) || has_zero(x ^ (kOnes * static_cast<unsigned char>(b))) ||
+        has_zero(x ^ (kOnes * static_cast<unsigned char>(c))))
+      break;
   }
-  while (i < n && in[i] != '=' && in[i] != '\r' && in[i] != '\n') ++i;
+  while (i < n && in[i] != a && in[i] != b && in[i] != c) ++i;
   return i;
 }
 }  // namespace
@@ -442,7 +445,7 @@ bool decode_quoted_printable(std::string_view in, std::string& out, std::size_t 
     // The text up to the next '=', CR, LF or the end, appended at once (issue 17: one
     // push_back per byte was 3% of the instructions on real mail), up to max_out. Whitespace
     // ending a line was added in transport (RFC 2045 6.7 (3)): dropped; before '=' it is kept.
-    const std::size_t j = qp_run_end(in, i);
+    const std::size_t j = run_end(in, i, '=', '\r', '\n');
     std::size_t k = j;
     if (j >= n || in[j] != '=')
       while (k > i && (in[k - 1] == ' ' || in[k - 1] == '\t')) --k;
@@ -590,19 +593,6 @@ bool parse_encoded_word(std::string_view value, std::size_t pos, EncodedWord& wo
   return true;
 }
 
-// The first index >= k of '_' or '=' in `text` (or its size), eight bytes at a time.
-std::size_t q_run_end(std::string_view text, std::size_t k) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
-  auto has_zero = [](std::uint64_t x) { return ((x - kOnes) & ~x & kHigh) != 0; };
-  const std::size_t n = text.size();
-  for (; k + 8 <= n; k += 8) {
-    std::uint64_t x;
-    std::memcpy(&x, text.data() + k, 8);
-    if (has_zero(x ^ (kOnes * '_')) || has_zero(x ^ (kOnes * '='))) break;
-  }
-  while (k < n && text[k] != '_' && text[k] != '=') ++k;
-  return k;
-}
 
 // Appends the word's decoded bytes (still in its charset) to `out`. Q: '_' is a space, "=XX"
 // a byte, any other '=' itself; the runs between are appended at once.
@@ -614,7 +604,7 @@ void decode_word_text(const EncodedWord& word, std::string& out) {
   }
   std::size_t k = 0;
   while (k < text.size()) {
-    const std::size_t j = q_run_end(text, k);
+    const std::size_t j = run_end(text, k, '_', '=', '=');
     out.append(text.data() + k, j - k);
     k = j;
     if (k >= text.size()) break;
