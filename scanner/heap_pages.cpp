@@ -58,6 +58,11 @@ bool mapping_of(std::string_view maps, std::uintptr_t addr, std::uintptr_t& star
 bool huge_heap_pages_declined() { return std::getenv("MIMALLOC_LARGE_OS_PAGES") != nullptr; }
 
 std::string advise_huge_heap_pages() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // Their allocators spread size classes over separate regions: 2 MiB pages there would
+  // multiply the memory of the sanitizer runs for nothing they measure.
+  return "sanitizer build: its allocator is left alone";
+#endif
   if (huge_heap_pages_declined()) return "MIMALLOC_LARGE_OS_PAGES is set: left to mimalloc";
   // A small block sits in the allocator's general heap mapping, not in a private mmap.
   std::unique_ptr<char[]> probe(new char[64]);

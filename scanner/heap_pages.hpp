@@ -9,7 +9,8 @@
 // advises every later segment (worker threads). The kernel decides: with transparent huge
 // pages "never" nothing changes; peak RSS may grow by up to one 2 MiB page per touched region.
 // Diagnostics: never fatal; the result says why nothing was done. MIMALLOC_LARGE_OS_PAGES in
-// the environment (either value) is the user's choice and is left to mimalloc alone.
+// the environment (either value) is the user's choice and is left to mimalloc alone; sanitizer
+// builds leave their allocator alone.
 #pragma once
 #include <string>
 
