@@ -16,6 +16,7 @@
 #include <string>
 
 #include "heuristics/indicators.hpp"
+#include "scanner/heap_pages.hpp"
 #include "scanner/audit/audit.hpp"
 #include "scanner/explain/explain.hpp"
 #include "scanner/milter/milter.hpp"
@@ -50,6 +51,12 @@ std::string version_text() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything else touches the heap: fresh 4 KiB pages are the dearest part of a short
+  // run (scanner/heap_pages.hpp). Never fatal.
+#ifdef HDRSCAN_MIMALLOC
+  if (!hdrscan::scanner::huge_heap_pages_declined()) mi_option_enable(mi_option_large_os_pages);
+#endif
+  (void)hdrscan::scanner::advise_huge_heap_pages();
   CLI::App app{"hdrscan: email header forensic scanner for the 2022 Exchange Online "
                "connector-relay sweepstakes campaign",
                "hdrscan"};
