@@ -62,6 +62,7 @@ class BufferedWindow : public ByteWindow {
   static constexpr std::size_t kChunkBytes = 1u << 20;
   void fill(std::uint64_t want) override;
   void release(std::uint64_t offset) override;
+  std::size_t capacity() const { return capacity_; }  // bytes of the buffer (tests)
 
  protected:
   // Reads up to `n` bytes into `dst`: > 0 bytes read, 0 end of input, < 0 error (error_ set).

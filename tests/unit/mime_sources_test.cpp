@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "mime/sources/dynlib.hpp"
+#include "mime/sources/source_window.hpp"
 #include "mime/sources/sources.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -1049,4 +1050,53 @@ TEST_CASE("LazyLibraries loads its parts once and keeps the first failure's reas
   std::string again;
   CHECK_FALSE(bad.loaded(again));  // loaded once: the same answer and reason
   CHECK(again == why);
+}
+
+namespace {
+
+std::string pattern_bytes(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 977) % 26);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a regular file is read into one buffer of its size: no second chunk to see its end") {
+  using hdrscan::mime::detail::BufferedWindow;
+  ScratchDir d;
+  const std::size_t chunk = BufferedWindow::kChunkBytes;
+  for (std::size_t n : {std::size_t{1}, std::size_t{4095}, std::size_t{12604}, chunk - 1, chunk,
+                        chunk + 17, 3 * chunk + 5}) {
+    CAPTURE(n);
+    const std::string bytes = pattern_bytes(n);
+    const std::string path = d.write("f" + std::to_string(n) + ".eml", bytes);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    auto w = hdrscan::mime::detail::fd_window(fd, true);
+    auto* bw = dynamic_cast<BufferedWindow*>(w.get());
+    REQUIRE(bw != nullptr);
+    w->fill(4096);                 // the single-message reader's probe, then
+    w->fill((64ull << 20) + 1);    // everything up to its cap, as SingleReader asks
+    CHECK(w->at_eof());
+    REQUIRE(w->end() == n);
+    CHECK(std::string(w->at(0), n) == bytes);
+    if (n < chunk) CHECK(bw->capacity() == n + 1);  // the file's size and the spare byte only
+  }
+}
+
+TEST_CASE("a file that grows after it was opened is read to its new end") {
+  ScratchDir d;
+  const std::string first = pattern_bytes(100), more = pattern_bytes(5000);
+  const std::string path = d.write("growing.eml", first);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  auto w = hdrscan::mime::detail::fd_window(fd, true);
+  w->fill(50);
+  CHECK(w->end() == 100);
+  std::ofstream(path, std::ios::binary | std::ios::app) << more;
+  w->fill(1u << 20);
+  CHECK(w->at_eof());
+  REQUIRE(w->end() == 5100);
+  CHECK(std::string(w->at(0), 5100) == first + more);
 }
