@@ -219,7 +219,9 @@ def real_report(rows, manifest, nproc):
             int(r["peak_rss_kb"] or 0) / 1024, r["cpu_rounds"].replace(",", " ")))
     out.append("")
     out.append("hdrscan rows: `--threads N` (the name's last part), medians of the rounds, peak RSS the "
-               "largest round's; rspamd: all its processes' CPU and PSS, one timed pass after a warm-up, "
+               "largest round's; `-repeated-` rows: the set's mbox repeated in one file (one process, its "
+               "start-up amortised over all the messages: the steady-state cost per message); "
+               "rspamd: all its processes' CPU and PSS, one timed pass after a warm-up, "
                "%d workers driven by `rspamc -n 8`." % nproc)
     out.append("")
 
@@ -232,10 +234,13 @@ def real_report(rows, manifest, nproc):
         if r["set"] not in sets:
             sets.append(r["set"])
     for st in sets:
-        for kind in ("mbox", "files"):
+        for kind in ("mbox", "files", "repeated"):
             h = by.get("hdrscan-%s-%s-1t" % (st, kind))
             if not h:
                 continue
+            if kind == "repeated":
+                ratios.extend(steady_state(st, h, by.get("hdrscan-%s-mbox-1t" % st),
+                                           by.get("rspamd-%s-files-%dw" % (st, nproc)), per))
             if kind == "mbox":
                 for fl in ("split", "sha"):
                     f = by.get("floor-%s-%s" % (fl, st))
@@ -258,6 +263,11 @@ def real_report(rows, manifest, nproc):
                                   "(%.3f CPU-s) taken out | %.1f |" % (st, float(su["cpu_s"]), x_warm))
                     warm = "; per CPU-second without hdrscan's start-up %.1fx (%s)" % (
                         x_warm, "met" if x_warm >= 30 else "NOT met")
+                rep = by.get("hdrscan-%s-repeated-1t" % st)
+                if rep and per(rep, True)[0] > 0:
+                    x_ss = per(rep, True)[0] / per(rs, True)[0]
+                    warm += "; per CPU-second at steady state (the repeated mbox, start-up amortised) %.1fx (%s)" % (
+                        x_ss, "met" if x_ss >= 30 else "NOT met")
                 targets.append("- %s files, >= 30x rspamd's messages/s: %.1fx (%s); per CPU-second %.1fx (%s)%s" % (
                     st, x_wall, "met" if x_wall >= 30 else "NOT met", x_cpu, "met" if x_cpu >= 30 else "NOT met",
                     warm))
@@ -288,6 +298,24 @@ def real_report(rows, manifest, nproc):
         out.extend(targets)
         out.append("")
     return out
+
+
+def steady_state(st, h, mbox, rs, per):
+    """Ratio-table lines of a repeated-mbox row: hdrscan's messages per CPU-second and CPU
+    microseconds per message with its start-up amortised, and that rate over rspamd's
+    messages per CPU-second on the set's files (rspamd is timed warm) when rspamd ran."""
+    m, c = int(h["messages"]), float(h["cpu_s"])
+    if m <= 0 or c <= 0:
+        return []
+    what = "%d messages" % m
+    if mbox and int(mbox["messages"]) > 0 and m % int(mbox["messages"]) == 0:
+        what = "x%d, %d messages" % (m // int(mbox["messages"]), m)
+    label = "%s mbox repeated (%s), steady state (per message, start-up amortised): hdrscan 1 thread" % (st, what)
+    res = ["| %s, messages per CPU-s | %.0f |" % (label, m / c),
+           "| %s, microseconds per message (CPU) | %.1f |" % (label, 1e6 * c / m)]
+    if rs and per(rs, True)[0] > 0:
+        res.append("| %s / rspamd (its %s files), messages per CPU-s | %.1f |" % (label, st, (m / c) / per(rs, True)[0]))
+    return res
 
 
 def milter_medians(rows, probe_dir, sessions):
