@@ -72,9 +72,14 @@ class TreeSource final : public MessageSource {
         stack_.pop_back();
         continue;
       }
+      const bool regular = frame.types[frame.next] == DT_REG;
       std::string name = frame.names[frame.next++];
       std::string path = join(frame.dir, name);
       bool in_maildir = frame.maildir;
+      if (regular) {  // readdir said so (no link to follow): file_source opens and fstats it
+        if (!in_maildir) inner_ = file_source(path, opt_);  // a Maildir's top: index files
+        continue;
+      }
       struct stat st {};
       if (::stat(path.c_str(), &st) != 0) {
         const int err = errno;
@@ -100,7 +105,8 @@ class TreeSource final : public MessageSource {
  private:
   struct Frame {
     std::string dir;
-    std::vector<std::string> names;
+    std::vector<std::string> names;  // sorted
+    std::vector<unsigned char> types;  // d_type of each name (DT_UNKNOWN when not given)
     std::size_t next = 0;
     bool maildir = false;
   };
@@ -123,12 +129,19 @@ class TreeSource final : public MessageSource {
     Frame frame;
     frame.dir = dir;
     frame.maildir = is_maildir(dir);
+    std::vector<std::pair<std::string, unsigned char>> entries;
     while (struct dirent* e = ::readdir(d)) {
       if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-      frame.names.emplace_back(e->d_name);
+      entries.emplace_back(e->d_name, e->d_type);
     }
     ::closedir(d);
-    std::sort(frame.names.begin(), frame.names.end());
+    std::sort(entries.begin(), entries.end());
+    frame.names.reserve(entries.size());
+    frame.types.reserve(entries.size());
+    for (auto& [name, type] : entries) {
+      frame.names.push_back(std::move(name));
+      frame.types.push_back(type);
+    }
     stack_.push_back(std::move(frame));
   }
 

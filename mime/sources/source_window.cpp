@@ -87,9 +87,11 @@ class MemoryWindow final : public ByteWindow {
 
 class FdWindow final : public BufferedWindow {
  public:
-  FdWindow(int fd, bool owned) : fd_(fd), owned_(owned) {
+  FdWindow(int fd, bool owned, long long regular_size) : fd_(fd), owned_(owned) {
     struct stat st {};
-    if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+    if (regular_size >= 0)
+      size_hint_ = static_cast<std::uint64_t>(regular_size);
+    else if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
       size_hint_ = static_cast<std::uint64_t>(st.st_size);
     // Tells the kernel to read ahead; harmless on pipes (the call fails, ignored). Not for a
     // file read in one piece (most single messages): one system call less per file.
@@ -145,8 +147,8 @@ std::unique_ptr<ByteWindow> memory_window(std::string bytes) {
   return std::make_unique<MemoryWindow>(std::move(bytes));
 }
 
-std::unique_ptr<ByteWindow> fd_window(int fd, bool owned) {
-  return std::make_unique<FdWindow>(fd, owned);
+std::unique_ptr<ByteWindow> fd_window(int fd, bool owned, long long regular_size) {
+  return std::make_unique<FdWindow>(fd, owned, regular_size);
 }
 
 std::unique_ptr<MessageSource> error_source(SourceLocation where, std::string error,

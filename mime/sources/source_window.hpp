@@ -54,7 +54,9 @@ class ByteWindow {
 std::unique_ptr<ByteWindow> memory_window(std::string bytes);
 
 // A window reading from a file descriptor in chunks; closes it only when `owned`.
-std::unique_ptr<ByteWindow> fd_window(int fd, bool owned);
+// `regular_size`: the size of a regular file the caller has already fstat'ed (saves the
+// window its own fstat); -1: unknown, the window asks.
+std::unique_ptr<ByteWindow> fd_window(int fd, bool owned, long long regular_size = -1);
 
 // Base for windows that read chunks through read_some() into one growing buffer.
 class BufferedWindow : public ByteWindow {

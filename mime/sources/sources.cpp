@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -172,19 +173,24 @@ std::unique_ptr<MessageSource> file_source(const std::string& path, const Reader
     return tree_source(path, opt);
   }
   if (S_ISREG(st.st_mode)) {
-    char head[kProbeBytes];
-    std::size_t got = peek(fd, head, sizeof head);
-    const Content content = detect_content(head, got, path);
+    // The probe comes from the window's first fill (a small file is read whole by it, in one
+    // read(2)): no separate pread, and the bytes are not read twice.
+    auto window = fd_window(fd, true, static_cast<long long>(st.st_size));
+    window->fill(kProbeBytes);
+    const std::size_t got =
+        static_cast<std::size_t>(std::min<std::uint64_t>(window->end(), kProbeBytes));
+    const Content content = detect_content(got > 0 ? window->at(0) : "", got, path);
     if (content.kind == ContentKind::archive) {
-      ::close(fd);
+      window.reset();  // closes fd
       return archive_file_source(path, at_path(path), opt, 0, content);
     }
     if (content.kind == ContentKind::pst) {  // libpff reads what it needs, by name
-      ::close(fd);
+      window.reset();
       return pst_file_source(path, at_path(path), opt);
     }
+    return open_content(std::move(window), at_path(path), opt, 0);
   }
-  // A regular file, or a pipe or device named on the command line (e.g. <(zcat x.mbox.gz)).
+  // A pipe or device named on the command line (e.g. <(zcat x.mbox.gz)).
   return open_content(fd_window(fd, true), at_path(path), opt, 0);
 }
 

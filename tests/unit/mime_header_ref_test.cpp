@@ -334,7 +334,7 @@ TEST_CASE("header fields: a '?', NUL, 8-bit byte or encoded-word at every offset
     for (std::size_t len : {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65}) {
       std::string v;
       for (std::size_t k = 0; k < len; ++k) v.push_back(static_cast<char>('a' + k % 26));
-      for (const std::string mark : {std::string("?"), std::string(1, '\0'), std::string("\x80"), std::string("\xff"),
+      for (const std::string& mark : {std::string("?"), std::string(1, '\0'), std::string("\x80"), std::string("\xff"),
                                      std::string("\xc3\xa9"), std::string("=?utf-8?q?=C3=A9?="), std::string("=?")}) {
         for (std::size_t at = 0; at <= len; ++at) {
           std::string m = v;
