@@ -8,6 +8,7 @@
 #  microseconds per message, the ratio to rspamd's messages per CPU-second on the set's
 #  files, the target line) carry the values computed from the fixture's numbers, the
 #  existing ratio lines stay, and without an rspamd row there is no steady-state ratio.
+#  tools/rusage-run writes peak RSS, user, system and the command's own wall seconds.
 set -euo pipefail
 SRC=$2; SCRATCH=$4
 rm -rf "$SCRATCH" && mkdir -p "$SCRATCH"
@@ -120,3 +121,18 @@ assert not any(l.startswith("| relays mbox repeated") and "rspamd" in l for l in
 assert not any(l.startswith("- relays files") for l in lines)
 print("bench_report.py: steady-state lines as computed from the fixture (m365 %.1fx rspamd)" % x)
 PY
+
+# tools/rusage-run: four fields; the wall time is the command's (a 0.2 s sleep cannot take
+# less), and the exit status is the command's.
+"$SRC/tools/rusage-run" -o "$SCRATCH/ru.out" sleep 0.2
+python3 - "$SCRATCH/ru.out" <<'PY'
+import sys
+f = open(sys.argv[1]).read().split()
+assert len(f) == 4, f
+rss, user, sys_s, wall = int(f[0]), float(f[1]), float(f[2]), float(f[3])
+assert rss > 0 and user >= 0 and sys_s >= 0, f
+assert wall >= 0.2, f
+print("rusage-run: peak RSS %d KB, wall %.3f s" % (rss, wall))
+PY
+rc=0; "$SRC/tools/rusage-run" -o "$SCRATCH/ru.out" sh -c 'exit 3' || rc=$?
+[ "$rc" = 3 ] || { echo "rusage-run: exit status $rc, expected 3" >&2; exit 1; }
