@@ -16,6 +16,13 @@
 namespace hdrscan::scanner {
 namespace {
 
+// Linux >= 6.1; Debian 12's glibc headers predate the name.
+#ifdef MADV_COLLAPSE
+constexpr int kMadvCollapse = MADV_COLLAPSE;
+#else
+constexpr int kMadvCollapse = 25;
+#endif
+
 // /proc/self/maps, whole (tens of lines; bounded at 1 MiB all the same).
 bool read_maps(std::string& out) {
   int fd = ::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
@@ -79,7 +86,7 @@ std::string advise_huge_heap_pages() {
   constexpr std::uintptr_t kHuge = 2u << 20;
   const std::uintptr_t lo = addr & ~(kHuge - 1);
   if (lo >= start && lo + kHuge <= end)
-    (void)::madvise(reinterpret_cast<void*>(lo), kHuge, 25 /* MADV_COLLAPSE, Linux 6.1 */);
+    (void)::madvise(reinterpret_cast<void*>(lo), kHuge, kMadvCollapse);
   return {};
 }
 

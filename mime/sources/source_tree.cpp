@@ -68,12 +68,12 @@ class TreeSource final : public MessageSource {
       }
       if (stack_.empty()) return false;
       Frame& frame = stack_.back();
-      if (frame.next >= frame.names.size()) {
+      if (frame.next >= frame.entries.size()) {
         stack_.pop_back();
         continue;
       }
-      const bool regular = frame.types[frame.next] == DT_REG;
-      std::string name = frame.names[frame.next++];
+      const bool regular = frame.entries[frame.next].second == DT_REG;
+      std::string name = std::move(frame.entries[frame.next++].first);
       std::string path = join(frame.dir, name);
       bool in_maildir = frame.maildir;
       if (regular) {  // readdir said so (no link to follow): file_source opens and fstats it
@@ -105,8 +105,8 @@ class TreeSource final : public MessageSource {
  private:
   struct Frame {
     std::string dir;
-    std::vector<std::string> names;  // sorted
-    std::vector<unsigned char> types;  // d_type of each name (DT_UNKNOWN when not given)
+    // Names, sorted, with their d_type (DT_UNKNOWN where the filesystem does not give it).
+    std::vector<std::pair<std::string, unsigned char>> entries;
     std::size_t next = 0;
     bool maildir = false;
   };
@@ -129,19 +129,12 @@ class TreeSource final : public MessageSource {
     Frame frame;
     frame.dir = dir;
     frame.maildir = is_maildir(dir);
-    std::vector<std::pair<std::string, unsigned char>> entries;
     while (struct dirent* e = ::readdir(d)) {
       if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-      entries.emplace_back(e->d_name, e->d_type);
+      frame.entries.emplace_back(e->d_name, e->d_type);
     }
     ::closedir(d);
-    std::sort(entries.begin(), entries.end());
-    frame.names.reserve(entries.size());
-    frame.types.reserve(entries.size());
-    for (auto& [name, type] : entries) {
-      frame.names.push_back(std::move(name));
-      frame.types.push_back(type);
-    }
+    std::sort(frame.entries.begin(), frame.entries.end());
     stack_.push_back(std::move(frame));
   }
 

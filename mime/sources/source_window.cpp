@@ -88,11 +88,11 @@ class MemoryWindow final : public ByteWindow {
 class FdWindow final : public BufferedWindow {
  public:
   FdWindow(int fd, bool owned, long long regular_size) : fd_(fd), owned_(owned) {
-    struct stat st {};
-    if (regular_size >= 0)
+    if (regular_size >= 0) {
       size_hint_ = static_cast<std::uint64_t>(regular_size);
-    else if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+    } else if (struct stat st {}; ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
       size_hint_ = static_cast<std::uint64_t>(st.st_size);
+    }
     // Tells the kernel to read ahead; harmless on pipes (the call fails, ignored). Not for a
     // file read in one piece (most single messages): one system call less per file.
     if (size_hint_ == 0 || size_hint_ >= kChunkBytes)

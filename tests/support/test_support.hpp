@@ -5,13 +5,16 @@
 // HDRSCAN_SHARED_CORPUS definition tests/CMakeLists.txt gives every unit test) decide what a
 // test does when data it reads from ../shared is missing: see "../shared data" below.
 #pragma once
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hdrscan::test {
 
@@ -106,6 +109,17 @@ inline std::filesystem::path required_path(const std::filesystem::path& p) {
 }
 // `rel` under ../shared/corpus (HDRSCAN_SHARED_CORPUS); REQUIREd to exist.
 inline std::filesystem::path shared_path(const std::filesystem::path& rel) { return required_path(shared_corpus() / rel); }
+// The regular files under ../shared/corpus/`rel` (REQUIREd to exist), recursively, sorted by
+// path (a stable order whatever the filesystem's); the first `max` of them when given.
+inline std::vector<std::filesystem::path> shared_files(const std::filesystem::path& rel,
+                                                       std::size_t max = SIZE_MAX) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(shared_path(rel)))
+    if (e.is_regular_file()) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  if (out.size() > max) out.resize(max);
+  return out;
+}
 // `rel` under ../shared/docs; REQUIREd to exist.
 inline std::filesystem::path shared_docs_path(const std::filesystem::path& rel) {
   return required_path(shared_root() / "docs" / rel);

@@ -710,11 +710,7 @@ TEST_CASE("find_lure_words: the start/end mask scan agrees with the previous sca
   std::size_t with_words = 0;
   for (const auto& [folder, max_files] : {std::pair{"dev_relays", 80}, std::pair{"dev_m365_legit", 600},
                                           std::pair{"ham-spam", 1500}, std::pair{"malformed", 1100}}) {
-    std::vector<fs::path> paths;
-    for (const auto& e : fs::recursive_directory_iterator(test::shared_path(folder)))
-      if (e.is_regular_file()) paths.push_back(e.path());
-    std::sort(paths.begin(), paths.end());
-    if (paths.size() > static_cast<std::size_t>(max_files)) paths.resize(static_cast<std::size_t>(max_files));
+    const std::vector<fs::path> paths = test::shared_files(folder, static_cast<std::size_t>(max_files));
     REQUIRE(!paths.empty());
     for (const auto& p : paths) {
       // The raw message (headers, encoded bodies, HTML) and its visible or first text, as the

@@ -78,15 +78,11 @@ TEST_CASE("fields_in_zones equals the reference on small messages") {
 }
 
 TEST_CASE("fields_in_zones equals the reference on the dev sets" * hdrscan::test::needs_shared()) {
-  namespace fs = std::filesystem;
-  const fs::path corpus = hdrscan::test::shared_corpus();
   std::size_t messages = 0, found = 0;
   for (const char* set : {"dev_m365_legit", "dev_relays"}) {
-    hdrscan::test::shared_path(set);
-    for (const auto& entry : fs::directory_iterator(corpus / set)) {
-      if (!entry.is_regular_file()) continue;
-      INFO(entry.path().filename().string());
-      const std::string bytes = hdrscan::test::slurp(entry.path());
+    for (const auto& path : hdrscan::test::shared_files(set)) {
+      INFO(path.filename().string());
+      const std::string bytes = hdrscan::test::slurp(path);
       found += check_message(mime::parse_message(bytes), pack());
       ++messages;
     }

@@ -92,15 +92,11 @@ void same_base64(std::string_view in, bool all_caps = true) {
   }
 }
 
-// Every file of a ../shared corpus folder (recursively, at most `max_files`, in path order).
-std::vector<std::string> shared_files(const char* folder, std::size_t max_files) {
-  std::vector<std::filesystem::path> paths;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(test::shared_path(folder)))
-    if (e.is_regular_file()) paths.push_back(e.path());
-  std::sort(paths.begin(), paths.end());
-  if (paths.size() > max_files) paths.resize(max_files);
+// The bytes of every file of a ../shared corpus folder (test::shared_files: recursively, in
+// path order, at most `max_files`).
+std::vector<std::string> shared_file_bytes(const char* folder, std::size_t max_files) {
   std::vector<std::string> out;
-  for (const auto& p : paths) out.push_back(test::slurp(p));
+  for (const auto& p : test::shared_files(folder, max_files)) out.push_back(test::slurp(p));
   return out;
 }
 
@@ -372,7 +368,7 @@ TEST_CASE("base64: quantum-at-a-time decoding agrees with the byte-at-a-time dec
   std::size_t clean_bodies = 0;
   for (const auto& [folder, max_files] : {std::pair{"dev_relays", 80}, std::pair{"dev_m365_legit", 600},
                                           std::pair{"ham-spam", 800}, std::pair{"malformed", 1100}}) {
-    const std::vector<std::string> mails = shared_files(folder, static_cast<std::size_t>(max_files));
+    const std::vector<std::string> mails = shared_file_bytes(folder, static_cast<std::size_t>(max_files));
     REQUIRE(!mails.empty());
     for (const auto& m : mails) {
       for (const std::string_view b : blocks(m)) {

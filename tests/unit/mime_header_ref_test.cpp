@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/support/header_reference.hpp"
 #include "tests/support/test_support.hpp"
 namespace test = hdrscan::test;
 #include "mime/decode.hpp"
@@ -144,11 +145,34 @@ std::string decode_rfc2047(std::string_view value) {
 
 }  // namespace ref
 
-bool is_mail(const fs::directory_entry& e) {
-  if (!e.is_regular_file()) return false;
-  const std::string name = e.path().filename().string();
-  return !(name.rfind("LICENSE", 0) == 0 || name.rfind("README", 0) == 0 || e.path().extension() == ".md" ||
-           e.path().extension() == ".py");
+bool is_mail(const fs::path& p) {
+  const std::string name = p.filename().string();
+  return !(name.rfind("LICENSE", 0) == 0 || name.rfind("README", 0) == 0 || p.extension() == ".md" ||
+           p.extension() == ".py");
+}
+
+// The mail files of the four sets the corpus cases read (not their LICENSE, README, *.md, *.py).
+std::vector<fs::path> corpus_mail() {
+  std::vector<fs::path> out;
+  for (const char* dir : {"dev_m365_legit", "dev_relays", "ham-spam", "malformed"})
+    for (auto& p : test::shared_files(dir))
+      if (is_mail(p)) out.push_back(std::move(p));
+  return out;
+}
+
+// Calls fn(path, field) for every header field of every corpus_mail() file; returns the number
+// of files.
+template <typename Fn>
+std::size_t for_each_corpus_field(Fn&& fn) {
+  const auto paths = corpus_mail();
+  for (const auto& p : paths) {
+    const std::string bytes = test::slurp(p);
+    HeaderBlock hb;
+    std::vector<Defect> defects;
+    parse_header_block(bytes, Limits{}, hb, defects);
+    for (const auto& f : hb.fields) fn(p, f);
+  }
+  return paths.size();
 }
 
 // A small deterministic generator (the cases must be the same on every run).
@@ -166,29 +190,19 @@ struct Rng {
 }  // namespace
 
 TEST_CASE("decode_rfc2047: every header of the shared corpus as before (value and raw)" * test::needs_shared()) {
-  std::size_t files = 0, fields = 0, encoded = 0, differ = 0;
-  for (const char* dir : {"dev_m365_legit", "dev_relays", "ham-spam", "malformed"}) {
-    for (const auto& e : fs::recursive_directory_iterator(test::shared_path(dir))) {
-      if (!is_mail(e)) continue;
-      const std::string bytes = test::slurp(e.path());
-      HeaderBlock hb;
-      std::vector<Defect> defects;
-      parse_header_block(bytes, Limits{}, hb, defects);
-      ++files;
-      for (const auto& f : hb.fields) {
-        ++fields;
-        if (f.value.find("=?") != std::string_view::npos) ++encoded;
-        for (std::string_view v : {f.value, f.raw}) {
-          const std::string want = ref::decode_rfc2047(v);
-          const std::string got = decode_rfc2047(v);
-          if (got != want) {
-            ++differ;
-            if (differ <= 5) MESSAGE(e.path().string(), ": ", std::string(f.name), " differs");
-          }
-        }
+  std::size_t fields = 0, encoded = 0, differ = 0;
+  const std::size_t files = for_each_corpus_field([&](const fs::path& p, const HeaderField& f) {
+    ++fields;
+    if (f.value.find("=?") != std::string_view::npos) ++encoded;
+    for (std::string_view v : {f.value, f.raw}) {
+      const std::string want = ref::decode_rfc2047(v);
+      const std::string got = decode_rfc2047(v);
+      if (got != want) {
+        ++differ;
+        if (differ <= 5) MESSAGE(p.string(), ": ", std::string(f.name), " differs");
       }
     }
-  }
+  });
   MESSAGE(files, " messages, ", fields, " fields, ", encoded, " with encoded-words");
   CHECK(files > 6700);
   CHECK(encoded > 900);
@@ -266,29 +280,6 @@ TEST_CASE("decode_rfc2047: text lengths around 8, 16 and 64 bytes, the word wind
 
 namespace {
 
-// The previous finish_field, byte by byte: after the colon, trim blanks and line breaks at both
-// ends, drop the CR and LF bytes inside; decoded is the value when it has no "=?" and only
-// ASCII without NUL, else decode_rfc2047 of it.
-struct WantField {
-  std::string value, decoded;
-};
-WantField reference_field(std::string_view raw, std::size_t name_len) {
-  WantField w;
-  std::string_view rest = raw.substr(std::min(name_len, raw.size()));
-  const auto colon = rest.find(':');
-  rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
-  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!rest.empty() && blank(rest.front())) rest.remove_prefix(1);
-  while (!rest.empty() && blank(rest.back())) rest.remove_suffix(1);
-  for (char c : rest)
-    if (c != '\r' && c != '\n') w.value.push_back(c);
-  bool plain = true;
-  for (char c : w.value)
-    if (static_cast<unsigned char>(c) >= 0x80 || c == '\0') plain = false;
-  w.decoded = (w.value.find("=?") == std::string::npos && plain) ? w.value : decode_rfc2047(w.value);
-  return w;
-}
-
 // Every field of `bytes` as the previous finish_field made it, and the NUL defect where the
 // previous parser noted it (once, at the first field whose raw bytes hold a NUL). Returns the
 // number of fields that differ.
@@ -299,7 +290,7 @@ std::size_t compare_fields(const std::string& bytes) {
   std::size_t differ = 0;
   std::string want_nul;
   for (const auto& f : hb.fields) {
-    const WantField w = reference_field(f.raw, f.name.size());
+    const auto w = test::reference_field(f.raw, f.name.size());
     if (f.value != w.value || f.decoded != w.decoded) ++differ;
     if (want_nul.empty() && f.raw.find('\0') != std::string_view::npos)
       want_nul = "NUL byte in a header field at offset " + std::to_string(f.offset);
@@ -315,14 +306,11 @@ std::size_t compare_fields(const std::string& bytes) {
 
 TEST_CASE("header fields: every field of the shared corpus unfolded and decoded as before" * test::needs_shared()) {
   std::size_t files = 0, differ = 0;
-  for (const char* dir : {"dev_m365_legit", "dev_relays", "ham-spam", "malformed"}) {
-    for (const auto& e : fs::recursive_directory_iterator(test::shared_path(dir))) {
-      if (!is_mail(e)) continue;
-      const std::size_t d = compare_fields(test::slurp(e.path()));
-      if (d != 0 && differ < 5) MESSAGE(e.path().string(), ": ", d, " fields differ");
-      differ += d;
-      ++files;
-    }
+  for (const auto& p : corpus_mail()) {
+    const std::size_t d = compare_fields(test::slurp(p));
+    if (d != 0 && differ < 5) MESSAGE(p.string(), ": ", d, " fields differ");
+    differ += d;
+    ++files;
   }
   CHECK(files > 6700);
   CHECK(differ == 0);
@@ -419,21 +407,12 @@ TEST_CASE("sanitize_utf8: a NUL, 8-bit byte or sequence at every offset around 1
 
 TEST_CASE("sanitize_utf8: every raw header field of the shared corpus as the byte-by-byte reference" * test::needs_shared()) {
   std::size_t fields = 0, eight_bit = 0, differ = 0;
-  for (const char* dir : {"dev_m365_legit", "dev_relays", "ham-spam", "malformed"}) {
-    for (const auto& e : fs::recursive_directory_iterator(test::shared_path(dir))) {
-      if (!is_mail(e)) continue;
-      const std::string bytes = test::slurp(e.path());
-      HeaderBlock hb;
-      std::vector<Defect> defects;
-      parse_header_block(bytes, Limits{}, hb, defects);
-      for (const auto& f : hb.fields) {
-        const std::string want = reference_sanitize(f.raw);
-        if (want != f.raw) ++eight_bit;
-        if (sanitize_utf8(f.raw) != want) ++differ;
-        ++fields;
-      }
-    }
-  }
+  for_each_corpus_field([&](const fs::path&, const HeaderField& f) {
+    const std::string want = reference_sanitize(f.raw);
+    if (want != f.raw) ++eight_bit;
+    if (sanitize_utf8(f.raw) != want) ++differ;
+    ++fields;
+  });
   CHECK(fields > 190000);
   CHECK(eight_bit > 100);
   CHECK(differ == 0);

@@ -15,6 +15,7 @@
 
 #include "mime/decode.hpp"
 #include "mime/message.hpp"
+#include "tests/support/header_reference.hpp"
 
 using namespace hdrscan::mime;
 
@@ -24,25 +25,10 @@ struct Want {
   std::string name, raw, value, decoded;
 };
 
-// The previous finish_field, byte by byte: after the colon, trim blanks and line breaks at
-// both ends, drop the CR and LF bytes inside.
+// The previous finish_field (tests/support/header_reference.hpp), with the field's name and raw.
 Want reference(std::string_view raw, std::size_t name_len) {
-  Want w;
-  w.name = std::string(raw.substr(0, name_len));
-  w.raw = std::string(raw);
-  std::string_view rest = raw.substr(name_len);
-  const auto colon = rest.find(':');
-  rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
-  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!rest.empty() && blank(rest.front())) rest.remove_prefix(1);
-  while (!rest.empty() && blank(rest.back())) rest.remove_suffix(1);
-  for (char c : rest)
-    if (c != '\r' && c != '\n') w.value.push_back(c);
-  bool plain = true;
-  for (char c : w.value)
-    if (static_cast<unsigned char>(c) >= 0x80 || c == '\0') plain = false;
-  w.decoded = (w.value.find("=?") == std::string::npos && plain) ? w.value : decode_rfc2047(w.value);
-  return w;
+  const auto r = hdrscan::test::reference_field(raw, name_len);
+  return Want{std::string(raw.substr(0, name_len)), std::string(raw), r.value, r.decoded};
 }
 
 bool inside(std::string_view part, std::string_view whole) {
