@@ -8,7 +8,9 @@
 #  microseconds per message, the ratio to rspamd's messages per CPU-second on the set's
 #  files, the target line) carry the values computed from the fixture's numbers, the
 #  existing ratio lines stay, and without an rspamd row there is no steady-state ratio.
-#  tools/rusage-run writes peak RSS, user, system and the command's own wall seconds.
+#  tools/rusage-run writes peak RSS, user, system and the command's own wall seconds (-n N:
+#  the mean of N runs), its exit status is the command's, and the measured command's peak RSS
+#  is its own, not the measuring parent's.
 set -euo pipefail
 SRC=$2; SCRATCH=$4
 rm -rf "$SCRATCH" && mkdir -p "$SCRATCH"
@@ -122,8 +124,9 @@ assert not any(l.startswith("- relays files") for l in lines)
 print("bench_report.py: steady-state lines as computed from the fixture (m365 %.1fx rspamd)" % x)
 PY
 
-# tools/rusage-run: four fields; the wall time is the command's (a 0.2 s sleep cannot take
+# tools/rusage-run (compiled into this scratch's cache, not the user's): four fields; the wall time is the command's (a 0.2 s sleep cannot take
 # less), and the exit status is the command's.
+export XDG_CACHE_HOME=$SCRATCH/cache
 "$SRC/tools/rusage-run" -o "$SCRATCH/ru.out" sleep 0.2
 python3 - "$SCRATCH/ru.out" <<'PY'
 import sys
@@ -136,3 +139,21 @@ print("rusage-run: peak RSS %d KB, wall %.3f s" % (rss, wall))
 PY
 rc=0; "$SRC/tools/rusage-run" -o "$SCRATCH/ru.out" sh -c 'exit 3' || rc=$?
 [ "$rc" = 3 ] || { echo "rusage-run: exit status $rc, expected 3" >&2; exit 1; }
+# -n 3: three runs, the wall time is one run's mean (a 0.2 s sleep: >= 0.2, and below the
+# 0.6 s the three take together); the measured command does not carry the measuring parent's
+# memory (a fork from a Python interpreter reported true at ~10 MB peak RSS and ~10 ms CPU;
+# it is ~1 MB).
+"$SRC/tools/rusage-run" -n 3 -o "$SCRATCH/ru.out" sleep 0.2
+"$SRC/tools/rusage-run" -n 5 -o "$SCRATCH/true.out" true
+python3 - "$SCRATCH/ru.out" "$SCRATCH/true.out" <<'PY'
+import sys
+rss, user, sys_s, wall = open(sys.argv[1]).read().split()
+assert 0.2 <= float(wall) < 0.6, wall
+rss = int(open(sys.argv[2]).read().split()[0])
+assert 0 < rss < 4096, "true's peak RSS %d KB: the measuring parent's memory is counted" % rss
+print("rusage-run -n 3: mean wall %.3f s; true: peak RSS %d KB" % (float(wall), rss))
+PY
+rc=0; "$SRC/tools/rusage-run" -n 3 -o "$SCRATCH/ru.out" sh -c 'kill -TERM $$' || rc=$?
+[ "$rc" = 143 ] || { echo "rusage-run: status $rc for a command killed by SIGTERM, expected 143" >&2; exit 1; }
+rc=0; "$SRC/tools/rusage-run" -n 0 -o "$SCRATCH/ru.out" true 2>/dev/null || rc=$?
+[ "$rc" = 2 ] || { echo "rusage-run -n 0: status $rc, expected 2 (usage)" >&2; exit 1; }
