@@ -10,21 +10,14 @@
 #include <emmintrin.h>
 #endif
 
+#include "heuristics/digest.hpp"
+
 namespace hdrscan::heuristics {
 namespace {
 
 constexpr std::size_t kChunk = kBodyHashChunk;
 // Digests fed by one pass (detect_integrity asks for at most 4: one per signature checked).
 constexpr std::size_t kMaxJobs = 4;
-
-// Fetched once: with EVP_sha1()/EVP_sha256() OpenSSL 3 looks the implementation up again on
-// every call (issue 17).
-const EVP_MD* digest_of(bool sha1) {
-  static EVP_MD* const fetched_sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
-  static EVP_MD* const fetched_sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  if (sha1) return fetched_sha1 ? fetched_sha1 : EVP_sha1();
-  return fetched_sha256 ? fetched_sha256 : EVP_sha256();
-}
 
 // Receives the canonical body in order and gives it, kChunk bytes at a time, to every job's
 // digest; each job takes bytes only up to its limit (l=).
@@ -33,7 +26,7 @@ class Sink {
   Sink(BodyHashJob* jobs, std::size_t n) : jobs_(jobs), n_(n) {
     for (std::size_t i = 0; i < n_; ++i) {
       ctx_[i] = EVP_MD_CTX_new();
-      if (ctx_[i] && EVP_DigestInit_ex(ctx_[i], digest_of(jobs_[i].sha1), nullptr) != 1) {
+      if (ctx_[i] && EVP_DigestInit_ex(ctx_[i], sha_digest(jobs_[i].sha1), nullptr) != 1) {
         EVP_MD_CTX_free(ctx_[i]);
         ctx_[i] = nullptr;
       }

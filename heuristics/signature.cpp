@@ -4,7 +4,9 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/err.h>
 #include <openssl/param_build.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <cstring>
 #include <vector>
 
+#include "heuristics/digest.hpp"
 #include "mime/decode.hpp"
 #include "mime/fields/fields.hpp"
 #include "mime/text.hpp"
@@ -202,22 +205,49 @@ evp_pkey_st* PublicKey::get() const {
   return pkey_;
 }
 
-PublicKey::~PublicKey() { EVP_PKEY_free(pkey_); }
+bool PublicKey::verify_digest(bool sha1, const unsigned char* digest, std::size_t digest_len,
+                              std::string_view signature) const {
+  EVP_PKEY* pkey = get();
+  if (!pkey) return false;
+  EVP_PKEY_CTX* ctx = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(idle_mutex_);
+    if (!idle_[sha1].empty()) {
+      ctx = idle_[sha1].back();
+      idle_[sha1].pop_back();
+    }
+  }
+  if (!ctx) {
+    ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr);
+    if (!ctx || EVP_PKEY_verify_init(ctx) != 1 || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(ctx, sha_digest(sha1)) != 1) {
+      EVP_PKEY_CTX_free(ctx);  // not an RSA key: nothing it signs verifies here
+      ERR_clear_error();
+      return false;
+    }
+  }
+  const bool ok = EVP_PKEY_verify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
+                                  signature.size(), digest, digest_len) == 1;
+  if (!ok) ERR_clear_error();  // a failed verification leaves its reasons on the error queue
+  std::lock_guard<std::mutex> lock(idle_mutex_);
+  idle_[sha1].push_back(ctx);
+  return ok;
+}
+
+PublicKey::~PublicKey() {
+  for (auto& idle : idle_)
+    for (EVP_PKEY_CTX* ctx : idle) EVP_PKEY_CTX_free(ctx);
+  EVP_PKEY_free(pkey_);
+}
 
 bool rsa_verify(const DkimKey& key, bool sha1, std::string_view data, std::string_view b64_signature) {
   // A signature that is not exact base64 verifies nothing.
   const std::string b = mime::decode_base64_exact(b64_signature).value_or("");
-  EVP_PKEY* pkey = key.pkey ? key.pkey->get() : nullptr;
-  if (b.empty() || !pkey) return false;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  if (!ctx) return false;
-  bool ok = false;
-  if (EVP_DigestVerifyInit(ctx, nullptr, sha1 ? EVP_sha1() : EVP_sha256(), nullptr,
-                           pkey) == 1 &&
-      EVP_DigestVerifyUpdate(ctx, data.data(), data.size()) == 1)
-    ok = EVP_DigestVerifyFinal(ctx, reinterpret_cast<const unsigned char*>(b.data()), b.size()) == 1;
-  EVP_MD_CTX_free(ctx);
-  return ok;
+  if (b.empty() || !key.pkey) return false;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &len, sha_digest(sha1), nullptr) != 1) return false;
+  return key.pkey->verify_digest(sha1, digest, len, b);
 }
 
 long arc_instance(const mime::HeaderField& f) {

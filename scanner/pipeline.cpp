@@ -8,6 +8,7 @@
 
 #include <exception>
 
+#include "heuristics/digest.hpp"
 #include "mime/decode.hpp"
 
 namespace hdrscan::scanner {
@@ -16,10 +17,7 @@ namespace {
 std::string sha256_hex(std::string_view bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  // Fetched once: with EVP_sha256() OpenSSL 3 looks the provider's implementation up again
-  // on every call (1-2% of a scan of real mail, issue 17).
-  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, sha256 ? sha256 : EVP_sha256(), nullptr);
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, heuristics::sha_digest(false), nullptr);
   static const char* hex = "0123456789abcdef";
   std::string out;
   out.reserve(len * 2);

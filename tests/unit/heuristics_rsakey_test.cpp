@@ -250,3 +250,113 @@ TEST_CASE("hand-made encodings at the edges of the plain RSA form") {
     agree(tlv(0x30, kRsaAlg + tlv(0x03, std::string(1, '\0') + short_long)));
   }
 }
+
+namespace {
+
+std::string b64(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::string sign(EVP_PKEY* k, bool sha1, const std::string& data) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  REQUIRE(ctx != nullptr);
+  REQUIRE(EVP_DigestSignInit(ctx, nullptr, sha1 ? EVP_sha1() : EVP_sha256(), nullptr, k) == 1);
+  std::size_t n = 0;
+  REQUIRE(EVP_DigestSign(ctx, nullptr, &n, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1);
+  std::string sig(n, '\0');
+  REQUIRE(EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &n,
+                         reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1);
+  sig.resize(n);
+  EVP_MD_CTX_free(ctx);
+  return sig;
+}
+
+// OpenSSL's own answer, each time from a fresh EVP_DigestVerify context (rsa_verify's way
+// before it kept its contexts), PKCS#1 v1.5 padding (DKIM's and ARC's rsa-sha*; an RSA-PSS key
+// refuses it, so it verifies nothing): the oracle.
+bool reference_verify(EVP_PKEY* k, bool sha1, const std::string& data, const std::string& sig) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  REQUIRE(ctx != nullptr);
+  EVP_PKEY_CTX* pctx = nullptr;
+  const bool ok = EVP_DigestVerifyInit(ctx, &pctx, sha1 ? EVP_sha1() : EVP_sha256(), nullptr, k) == 1 &&
+                  (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA_PSS && EVP_PKEY_get_base_id(k) != EVP_PKEY_EC) &&
+                  EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 &&
+                  EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                                   reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  return ok;
+}
+
+}  // namespace
+
+TEST_CASE("rsa_verify with its reused contexts answers as a fresh EVP_DigestVerify, from several threads") {
+  // Signing keys; the verifiers get only their public halves (as the pack holds them).
+  std::vector<Pkey> signers;
+  for (auto [bits, e] : {std::pair{1024u, 65537u}, {2048u, 65537u}, {2048u, 3u}}) signers.push_back(rsa_key(bits, e));
+  signers.push_back(rsa_key(1024, 65537, "RSA-PSS"));
+  signers.emplace_back(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"), EVP_PKEY_free);
+  std::vector<heuristics::DkimKey> keys;
+  std::vector<Pkey> publics;
+  for (const auto& s : signers) {
+    REQUIRE(s);
+    const std::string der = der_of(s.get());
+    heuristics::DkimKey k;
+    k.name = "s" + std::to_string(keys.size()) + "._domainkey.example.org";
+    k.pkey = heuristics::PublicKey::decode(der);
+    REQUIRE(k.pkey != nullptr);
+    keys.push_back(std::move(k));
+    publics.push_back(reference(der));
+  }
+  // Cases: every key's signature under SHA-1 and SHA-256 of several texts, checked against
+  // every key and both digests, as given, with a byte changed, cut short, or of other data.
+  struct Case {
+    std::size_t key;
+    bool sha1;
+    std::string data, sig;
+  };
+  std::vector<Case> cases;
+  std::mt19937 rng(17);
+  for (std::size_t s = 0; s < signers.size(); ++s)
+    for (bool sha1 : {false, true})
+      for (int t = 0; t < 3; ++t) {
+        std::string data(static_cast<std::size_t>(rng() % 3000), '\0');
+        for (auto& c : data) c = static_cast<char>(rng() & 0xff);
+        const std::string sig = sign(signers[s].get(), sha1, data);
+        std::string changed = sig;
+        changed[rng() % changed.size()] ^= static_cast<char>(1 + rng() % 255);
+        for (std::size_t k = 0; k < keys.size(); ++k)
+          for (bool md : {false, true}) {
+            cases.push_back({k, md, data, sig});
+            cases.push_back({k, md, data, changed});
+            cases.push_back({k, md, data, sig.substr(0, sig.size() - 1)});
+            cases.push_back({k, md, data + "x", sig});
+          }
+      }
+  std::vector<char> expected(cases.size());
+  std::size_t verified = 0;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    expected[i] = reference_verify(publics[c.key].get(), c.sha1, c.data, c.sig);
+    verified += expected[i] != 0;
+  }
+  // Each plain RSA key's own unchanged signature under its digest verifies, nothing else does
+  // (the RSA-PSS key signs with PSS, the EC key with ECDSA).
+  CHECK(verified == 3 * 2 * 3);
+  auto run = [&](std::size_t from, std::size_t step, std::vector<char>& got) {
+    for (int round = 0; round < 3; ++round)  // later rounds take contexts earlier ones left
+      for (std::size_t i = from; i < cases.size(); i += step)
+        got[i] = heuristics::rsa_verify(keys[cases[i].key], cases[i].sha1, cases[i].data, b64(cases[i].sig));
+  };
+  std::vector<char> serial(cases.size(), 2);
+  run(0, 1, serial);
+  CHECK(serial == expected);
+  std::vector<std::vector<char>> parallel(4, std::vector<char>(cases.size(), 2));
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < parallel.size(); ++t) threads.emplace_back([&, t] { run(0, 1, parallel[t]); });
+  for (auto& th : threads) th.join();
+  for (const auto& got : parallel) CHECK(got == expected);
+}
