@@ -61,6 +61,9 @@ struct Concatenation {
   bool unambiguous = false;
 };
 Concatenation concatenated_messages(std::string_view bytes);
+// The search itself, without concatenated_messages' quick test for a line where a message could
+// start (the same answer, slower; tests compare the two).
+Concatenation concatenated_search(std::string_view bytes);
 
 // Readers. `where` is copied into every message (path, member); index/offset are set by
 // the mbox reader. `window` must start at offset 0 of the input.

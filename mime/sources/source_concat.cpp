@@ -23,6 +23,8 @@
 // seems to hold (the defect concatenated_messages).
 // Limits: a header block is examined for at most kMaxRunLines lines; the search is linear (a
 // failed block is skipped whole, a run of header lines longer than kMaxRunLines too).
+// Most inputs have no line after their header block that begins with a transport field's name;
+// for them a quick test (transport_line_after_head) answers "one message" without the search.
 #include <algorithm>
 #include <string>
 
@@ -191,9 +193,34 @@ bool lead_in(std::string_view line) {
   return false;
 }
 
+// Whether any line after the first empty line begins with a transport field's name: where
+// every message found must start (search_from never looks before the first header block's
+// end). Most inputs have none, and then nothing else need be read: the full search parses the
+// first header block and every line after it (2.5% of a scan of the Microsoft 365 files).
+bool transport_line_after_head(std::string_view b) {
+  std::size_t pos = std::min(b.find("\n\n"), b.find("\n\r\n"));
+  if (pos == std::string_view::npos) return false;  // no empty line: no complete header block
+  for (pos = b.find('\n', pos + 1); pos != std::string_view::npos; pos = b.find('\n', pos + 1)) {
+    if (pos + 1 >= b.size()) return false;
+    switch (b[pos + 1] | 0x20) {  // the first letters of transport_field's names, any case
+      case 'r': case 'd': case 'a': case 'e': case 'x': break;
+      default: continue;
+    }
+    std::size_t next = 0;
+    const std::string_view name = field_name(line_at(b, pos + 1, next));
+    if (!name.empty() && transport_field(name)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Concatenation concatenated_messages(std::string_view b) {
+  if (!transport_line_after_head(b)) return Concatenation{{0}, false};
+  return concatenated_search(b);
+}
+
+Concatenation concatenated_search(std::string_view b) {
   Concatenation c;
   c.starts = {0};
   std::size_t first_next = 0;

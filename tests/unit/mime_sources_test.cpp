@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "mime/sources/dynlib.hpp"
+#include "mime/sources/readers.hpp"
 #include "mime/sources/source_window.hpp"
 #include "mime/sources/sources.hpp"
 #include "tests/support/test_support.hpp"
@@ -975,6 +976,60 @@ TEST_CASE("concatenated messages (cat *.eml > x): split when unambiguous, else a
   std::string hostile = "Received: x\nFrom: a\nDate: b\nSubject: c\n\n";
   for (int i = 0; i < 200000; ++i) hostile += "X-A: b\n";
   CHECK(read_buffer(hostile).size() == 1);
+}
+
+// concatenated_messages skips the search when no line after the first empty line begins with
+// a transport field's name (issue 17): the answer must be the search's on every input.
+TEST_CASE("concatenated_messages' quick test never changes the search's answer" * hdrscan::test::needs_shared()) {
+  using hdrscan::mime::detail::concatenated_messages;
+  using hdrscan::mime::detail::concatenated_search;
+  std::size_t inputs = 0, found = 0;
+  auto same = [&](const std::string& b) {
+    const auto quick = concatenated_messages(b), full = concatenated_search(b);
+    CHECK(quick.starts == full.starts);
+    CHECK(quick.unambiguous == full.unambiguous);
+    ++inputs;
+    found += full.starts.size() > 1;
+  };
+  std::vector<std::string> mail;
+  for (const char* set : {"ham-spam", "dev_m365_legit", "dev_relays", "dev_field_m365", "malformed"})
+    for (const auto& p : hdrscan::test::shared_files(set, 400)) mail.push_back(hdrscan::test::slurp(p.string()));
+  REQUIRE(mail.size() > 1000);
+  auto crlf = [](const std::string& s) {
+    std::string o;
+    for (char ch : s) {
+      if (ch == '\n') o += '\r';
+      o += ch;
+    }
+    return o;
+  };
+  auto lower_head = [](std::string s) {  // field names as some writers spell them: "received:"
+    for (std::size_t i = 0, n = s.find("\n\n"); i < s.size() && i < n; ++i)
+      if (i == 0 || s[i - 1] == '\n')
+        for (std::size_t k = i; k < s.size() && s[k] != ':' && s[k] != '\n'; ++k)
+          s[k] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[k])));
+    return s;
+  };
+  for (std::size_t i = 0; i < mail.size(); ++i) {
+    same(mail[i]);
+    if (i % 4 != 0 || i + 1 >= mail.size()) continue;
+    same(mail[i] + mail[i + 1]);
+    same(mail[i] + "\n" + lower_head(mail[i + 1]));
+    same(crlf(mail[i] + mail[i + 1]));
+    same("\n" + mail[i] + mail[i + 1]);          // an empty first line: no header block
+    same(mail[i].substr(0, mail[i].size() / 2));  // cut anywhere
+  }
+  // Hand-made edges: the second message right after the blank line, in LF and CRLF.
+  const std::string head = "Received: from a by b; Mon, 2 Jan 2023 03:04:05 +0000\nFrom: x@example.com\n"
+                           "Date: Mon, 2 Jan 2023\nSubject: s\n";
+  for (const std::string& b : {head + "\n" + head + "\nbody\n", crlf(head + "\n" + head + "\nbody\n"),
+                               head + "\nx\n" + lower_head(head) + "\nbody\n", head + "\n", head, std::string()}) {
+    same(b);
+  }
+  CHECK(concatenated_messages(head + "\n" + head + "\nbody\n").starts.size() == 2);
+  CHECK(concatenated_messages(crlf(head + "\nx\n" + head + "\nbody\n")).starts.size() == 2);
+  MESSAGE(inputs << " inputs, " << found << " with more than one message found");
+  CHECK(found > 100);  // the concatenations are found: the comparison is not of empty answers
 }
 
 // dynlib.hpp: libarchive and libpff are opened on first use, not linked (issue 17: start-up).
