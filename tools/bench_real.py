@@ -29,7 +29,7 @@ import sys
 
 SETS = [("hamspam", "ham-spam"), ("m365", "dev_m365_legit"), ("relays", "dev_relays")]
 # SET.mbox repeated this many times into SET-repeated.mbox: about 1 CPU-s of messages each,
-# against a start-up of 0.02-0.03 CPU-s (tools/bench's hdrscan-startup-1t row), so the
+# against a start-up of about 0.015 CPU-s (tools/bench's hdrscan-startup-1t row), so the
 # per-message figure is the steady state within 3%
 REPEATS = {"m365": 20, "relays": 50}
 SEP = b"From MAILER-DAEMON Thu Jan  1 00:00:00 2004\n"
