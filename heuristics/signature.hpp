@@ -33,7 +33,8 @@ std::string without_b_value(std::string_view raw);
 // Verification goes through contexts set up once per key and digest and reused (kept here,
 // one per thread that verifies at the same time): OpenSSL 3 sets up a fresh EVP_DigestVerify
 // context by fetching the signature and digest implementations and exporting the key to the
-// provider each time, about a quarter of a verification's cost besides the RSA operation.
+// provider each time: 30% of rsa_verify's time in `perf` of Microsoft 365 mail, 14% now (the
+// RSA operation is the rest).
 class PublicKey {
  public:
   // nullptr where d2i_PUBKEY rejects `der`.
