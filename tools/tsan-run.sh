@@ -2,7 +2,7 @@
 # tsan-run.sh: ThreadSanitizer over the parts of hdrscan that run threads.
 #  1. builds the hdrscan binary with -fsanitize=thread (build-tsan; mimalloc off: TSan brings
 #     its own allocator);
-#  2. `hdrscan scan` over corpus/ and ../shared/corpus/ham-spam (required where ../shared exists) with 2 and 7
+#  2. `hdrscan scan` over corpus/, ../shared/corpus/ham-spam and dev_relays (required where ../shared exists) with 2 and 7
 #     worker threads and an HTML report, and checks the JSONL is byte-identical to a
 #     one-thread run (the scan driver: input walker, workers, in-order writer);
 #  3. the milter against OpenDKIM's miltertest (tests/integration/milter_miltertest.sh: many
@@ -43,6 +43,9 @@ status=0
 
 inputs=("$ROOT/corpus")
 shared_part "tsan-run scan of ../shared/corpus/ham-spam" "$SHARED/ham-spam" && inputs+=("$SHARED/ham-spam")
+# Real Exchange Online ARC seals, verified with the pack's keys by every worker at once
+# through each key's shared verification contexts (heuristics/signature.hpp).
+shared_part "tsan-run scan of ../shared/corpus/dev_relays" "$SHARED/dev_relays" && inputs+=("$SHARED/dev_relays")
 "$BIN" scan --format jsonl --threads 1 --output "$WORK/t1.jsonl" "${inputs[@]}" 2>"$WORK/t1.err"
 for t in 2 7; do
   "$BIN" scan --format jsonl --threads "$t" --report "$WORK/t$t.html" --output "$WORK/t$t.jsonl" "${inputs[@]}" \
