@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "heuristics/digest.hpp"
@@ -240,14 +241,37 @@ PublicKey::~PublicKey() {
   EVP_PKEY_free(pkey_);
 }
 
-bool rsa_verify(const DkimKey& key, bool sha1, std::string_view data, std::string_view b64_signature) {
-  // A signature that is not exact base64 verifies nothing.
-  const std::string b = mime::decode_base64_exact(b64_signature).value_or("");
-  if (b.empty() || !key.pkey) return false;
+namespace {
+
+// A signature (b=, decoded) and the digest of the data it signs: made once, checked against
+// as many keys as needed (check_arc_seal tries every key of a domain).
+struct SignedDigest {
+  bool sha1 = false;
+  std::string signature;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &len, sha_digest(sha1), nullptr) != 1) return false;
-  return key.pkey->verify_digest(sha1, digest, len, b);
+};
+
+// nullopt when b= is not exact base64 (it verifies nothing) or the digest cannot be made.
+std::optional<SignedDigest> signed_digest(bool sha1, std::string_view data, std::string_view b64_signature) {
+  SignedDigest s;
+  s.sha1 = sha1;
+  s.signature = mime::decode_base64_exact(b64_signature).value_or("");
+  if (s.signature.empty() ||
+      EVP_Digest(data.data(), data.size(), s.digest, &s.len, sha_digest(sha1), nullptr) != 1)
+    return std::nullopt;
+  return s;
+}
+
+bool verifies(const DkimKey& key, const SignedDigest& s) {
+  return key.pkey && key.pkey->verify_digest(s.sha1, s.digest, s.len, s.signature);
+}
+
+}  // namespace
+
+bool rsa_verify(const DkimKey& key, bool sha1, std::string_view data, std::string_view b64_signature) {
+  const auto s = signed_digest(sha1, data, b64_signature);
+  return s && verifies(key, *s);
 }
 
 long arc_instance(const mime::HeaderField& f) {
@@ -342,9 +366,9 @@ SealCheck check_arc_seal(const mime::ParsedMessage& msg, const mime::HeaderField
       data += "\r\n";
     }
   }
-  const std::string b = tags.get("b").value_or("");
-  bool ok = rsa_verify(*c.key, a == "rsa-sha1", data, b);
-  if (!ok) {
+  const auto signed_data = signed_digest(a == "rsa-sha1", data, tags.get("b").value_or(""));
+  bool ok = signed_data && verifies(*c.key, *signed_data);
+  if (!ok && signed_data) {
     // Exchange Online seals some mail under one selector with the key published for another
     // (7 real seals s=arcselector10001 of 2025-11..2026-05 in ../shared/corpus verify only with
     // arcselector9901's key): any key the pack holds for the same d= is the signer's. A forger
@@ -354,7 +378,7 @@ SealCheck check_arc_seal(const mime::ParsedMessage& msg, const mime::HeaderField
       if (&k == c.key || k.name.size() <= suffix.size() ||
           k.name.compare(k.name.size() - suffix.size(), suffix.size(), suffix) != 0)
         continue;
-      if (rsa_verify(k, a == "rsa-sha1", data, b)) {
+      if (verifies(k, *signed_data)) {
         ok = true;
         c.key = &k;
         c.what += ": verified with the key published as " + k.name;

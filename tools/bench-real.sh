@@ -100,8 +100,11 @@ real_startup() {  # dir: hdrscan's CPU seconds before its first message, per run
   local r walls="" cpus="" rss=0 m
   printf 'From: start-up <s@example.org>\nSubject: start-up\n\nx\n' > "$1/startup.eml"
   for ((r = 0; r < ROUNDS; r++)); do
+    local rc=0
     "$REPO/tools/rusage-run" -n 20 -o "$OUT/time.out" "$HDRSCAN" scan --format jsonl --output /dev/null \
-      --threads 1 "$1/startup.eml" >/dev/null 2>&1 || true
+      --threads 1 "$1/startup.eml" >/dev/null 2>"$OUT/run.err" || rc=$?
+    # 0 clean, 1 something found: a failed start is no start-up figure
+    [ $rc = 0 ] || [ $rc = 1 ] || { echo "tools/bench: hdrscan failed ($rc) on $1/startup.eml:" >&2; tail -5 "$OUT/run.err" >&2; exit 2; }
     walls+="$(awk '{printf "%.5f", $4}' "$OUT/time.out") "
     cpus+="$(time_cpu "$OUT/time.out") "
     m=$(time_rss "$OUT/time.out"); [ "$rss" -ge "$m" ] || rss=$m

@@ -196,7 +196,8 @@ bool lead_in(std::string_view line) {
 // Whether any line after the first empty line begins with a transport field's name: where
 // every message found must start (search_from never looks before the first header block's
 // end). Most inputs have none, and then nothing else need be read: the full search parses the
-// first header block and every line after it (2.5% of a scan of the Microsoft 365 files).
+// first header block and every line after it (3.6% of perf samples of a scan of the
+// Microsoft 365 files, 1.7% with this test first).
 bool transport_line_after_head(std::string_view b) {
   std::size_t pos = std::min(b.find("\n\n"), b.find("\n\r\n"));
   if (pos == std::string_view::npos) return false;  // no empty line: no complete header block
