@@ -10,8 +10,8 @@
 # REPEATS), one process long enough that its start-up is amortised (rows
 # hdrscan-SET-repeated-1t: the steady-state cost per message).
 # Runs, page cache hot (real_warm before every measured run), each $ROUNDS rounds (rounds
-# interleaved when a second binary is given, --hdrscan-b): hdrscan scan --format jsonl --output /dev/null --threads 1 on every
-# input (and --threads $NPROC on the big mbox); the floor (split, split + SHA-256) on every
+# interleaved when a second binary is given, --hdrscan-b): hdrscan scan --format jsonl
+# --output /dev/null --threads 1 on every input (and --threads $NPROC on the big mbox); the floor (split, split + SHA-256) on every
 # mbox; rspamd (one timed pass after a warm-up) on every set's files when peers are on.
 # Each row: median wall seconds, median CPU seconds (user+system, from wait4's rusage at
 # microsecond resolution: tools/rusage-run; /usr/bin/time's 10 ms steps were 10-30% of the
