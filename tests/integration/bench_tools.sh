@@ -11,6 +11,8 @@
 #  tools/rusage-run writes peak RSS, user, system and the command's own wall seconds (-n N:
 #  the mean of N runs), its exit status is the command's, and the measured command's peak RSS
 #  is its own, not the measuring parent's.
+#  tools/bench-real.sh's real_warm puts a folder's files and a single file back in the page
+#  cache after they were dropped from it.
 set -euo pipefail
 SRC=$2; SCRATCH=$4
 rm -rf "$SCRATCH" && mkdir -p "$SCRATCH"
@@ -157,3 +159,21 @@ rc=0; "$SRC/tools/rusage-run" -n 3 -o "$SCRATCH/ru.out" sh -c 'kill -TERM $$' ||
 [ "$rc" = 143 ] || { echo "rusage-run: status $rc for a command killed by SIGTERM, expected 143" >&2; exit 1; }
 rc=0; "$SRC/tools/rusage-run" -n 0 -o "$SCRATCH/ru.out" true 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || { echo "rusage-run -n 0: status $rc, expected 2 (usage)" >&2; exit 1; }
+
+# real_warm (tools/bench-real.sh): every file of a folder, and a single file, are in the page
+# cache after it, having been dropped from it first (dd's nocache: posix_fadvise DONTNEED), as
+# DAMON's pageout drops inputs left idle for a minute on the benchmark's VMs.
+W=$SCRATCH/warm; mkdir -p "$W/sub"
+for f in a b sub/c; do head -c 300000 /dev/urandom > "$W/$f"; done
+head -c 200000 /dev/urandom > "$SCRATCH/one.mbox"
+sync
+resident() { fincore -b -n -o RES "$@" | awk '{s += $1} END {print s + 0}'; }
+for f in "$W/a" "$W/b" "$W/sub/c" "$SCRATCH/one.mbox"; do dd if="$f" iflag=nocache count=0 status=none; done
+before=$(resident "$W/a" "$W/b" "$W/sub/c" "$SCRATCH/one.mbox")
+[ "$before" -lt 400000 ] || { echo "real_warm: cannot drop the fixture from the page cache here ($before bytes stay resident)" >&2; exit 1; }
+( . "$SRC/tools/bench-real.sh"; real_warm "$W"; real_warm "$SCRATCH/one.mbox" )
+for f in "$W/a" "$W/b" "$W/sub/c" "$SCRATCH/one.mbox"; do
+  size=$(stat -c %s "$f"); got=$(resident "$f")
+  [ "$got" -ge "$size" ] || { echo "real_warm: $f has $got of $size bytes in the page cache" >&2; exit 1; }
+done
+echo "real_warm: 1,100,000 bytes back in the page cache ($before before)"
