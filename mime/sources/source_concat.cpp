@@ -28,6 +28,10 @@
 #include <algorithm>
 #include <string>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "mime/sources/readers.hpp"
 #include "mime/text.hpp"
 
@@ -193,25 +197,52 @@ bool lead_in(std::string_view line) {
   return false;
 }
 
-// Whether any line after the first empty line begins with a transport field's name: where
-// every message found must start (search_from never looks before the first header block's
-// end). Most inputs have none, and then nothing else need be read: the full search parses the
-// first header block and every line after it (3.6% of perf samples of a scan of the
-// Microsoft 365 files, 1.7% with this test first).
+// Calls at(i) for the index i of every '\n' in b, in order, until it returns true; returns
+// whether one did. SSE2 compares sixteen bytes at a time (one pass, no call per line: the
+// per-line memchr of a find() loop was most of this test's cost); a byte loop without SSE2.
+template <class At>
+bool each_newline(std::string_view b, At at) {
+  const char* const s = b.data();
+  const std::size_t n = b.size();
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i nl = _mm_set1_epi8('\n');
+  for (; i + 16 <= n; i += 16) {
+    unsigned m = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)), nl)));
+    for (; m != 0; m &= m - 1)
+      if (at(i + static_cast<std::size_t>(__builtin_ctz(m)))) return true;
+  }
+#endif
+  for (; i < n; ++i)
+    if (s[i] == '\n' && at(i)) return true;
+  return false;
+}
+
+// Whether any line after the first empty line (the first "\n\n" or "\n\r\n") begins with a
+// transport field's name: where every message found must start (search_from never looks
+// before the first header block's end). Most inputs have none, and then nothing else need be
+// read: the full search parses the first header block and every line after it (3.6% of perf
+// samples of a scan of the Microsoft 365 files, 1.7% with this test first, when it was three
+// find() loops). One pass over the input.
 bool transport_line_after_head(std::string_view b) {
-  std::size_t pos = std::min(b.find("\n\n"), b.find("\n\r\n"));
-  if (pos == std::string_view::npos) return false;  // no empty line: no complete header block
-  for (pos = b.find('\n', pos + 1); pos != std::string_view::npos; pos = b.find('\n', pos + 1)) {
-    if (pos + 1 >= b.size()) return false;
-    switch (b[pos + 1] | 0x20) {  // the first letters of transport_field's names, any case
+  const char* const s = b.data();
+  const std::size_t n = b.size();
+  bool in_head = true;
+  return each_newline(b, [&](std::size_t i) {
+    if (in_head) {  // this '\n' starts the first empty line: the lines after it are the body's
+      in_head = !(i + 1 < n && (s[i + 1] == '\n' || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n')));
+      return false;
+    }
+    if (i + 1 >= n) return false;
+    switch (s[i + 1] | 0x20) {  // the first letters of transport_field's names, any case
       case 'r': case 'd': case 'a': case 'e': case 'x': break;
-      default: continue;
+      default: return false;
     }
     std::size_t next = 0;
-    const std::string_view name = field_name(line_at(b, pos + 1, next));
-    if (!name.empty() && transport_field(name)) return true;
-  }
-  return false;
+    const std::string_view name = field_name(line_at(b, i + 1, next));
+    return !name.empty() && transport_field(name);
+  });
 }
 
 }  // namespace
