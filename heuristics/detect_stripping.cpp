@@ -43,11 +43,15 @@ std::vector<const mime::HeaderField*> tenant_fields(const DetectorInput& in, std
   return fields_in_zones(in.msg, in.route, name, zones);
 }
 
-std::size_t base64_chars(std::string_view v) {
+// Whether `v` holds at least `want` base64 characters: counting stops there (a real signature
+// has 344; the count ran over every one of them for every ARC field, 1.9% of a scan of the
+// Microsoft 365 files).
+bool has_base64_chars(std::string_view v, std::size_t want) {
   std::size_t n = 0;
   for (char c : v)
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/') ++n;
-  return n;
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/')
+      if (++n >= want) return true;
+  return n >= want;
 }
 
 // "" when `f` is a plausible copy of Exchange Online's ARC header; else why not. A real
@@ -64,7 +68,7 @@ std::string arc_copy_problem(const mime::HeaderField& f) {
   if (!d || !mime::text::iequals(*d, "microsoft.com")) return "d=" + d.value_or("(none)") + ", not microsoft.com";
   // Counted as written: blanks are not base64 characters, so the count is the unfolded one's.
   auto b = mime::find_tag_raw(f.value, "b");
-  if (!b || base64_chars(*b) < 100) return "placeholder signature (b= shorter than any RSA signature)";
+  if (!b || !has_base64_chars(*b, 100)) return "placeholder signature (b= shorter than any RSA signature)";
   return "";
 }
 

@@ -28,6 +28,10 @@
 #include <algorithm>
 #include <string>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "mime/sources/readers.hpp"
 #include "mime/text.hpp"
 
@@ -193,24 +197,72 @@ bool lead_in(std::string_view line) {
   return false;
 }
 
-// Whether any line after the first empty line begins with a transport field's name: where
-// every message found must start (search_from never looks before the first header block's
-// end). Most inputs have none, and then nothing else need be read: the full search parses the
-// first header block and every line after it (3.6% of perf samples of a scan of the
-// Microsoft 365 files, 1.7% with this test first).
+constexpr std::size_t kNpos = std::string_view::npos;
+
+// The index of the first '\n' that begins an empty line ("\n\n" or "\n\r\n"), or kNpos.
+// SSE2 compares sixteen bytes and the sixteen after each at a time: a '\n' followed by '\n'
+// or '\r' is a candidate (rare inside a header block), checked on its own.
+std::size_t first_empty_line(const char* s, std::size_t n) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+  for (; i + 17 <= n; i += 16) {
+    const __m128i here = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + 1));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(here, nl))) &
+                 static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(next, nl), _mm_cmpeq_epi8(next, cr))));
+    for (; m != 0; m &= m - 1) {
+      const std::size_t k = i + static_cast<std::size_t>(__builtin_ctz(m));
+      if (s[k + 1] == '\n' || (k + 2 < n && s[k + 2] == '\n')) return k;
+    }
+  }
+#endif
+  for (; i + 1 < n; ++i)
+    if (s[i] == '\n' && (s[i + 1] == '\n' || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n'))) return i;
+  return kNpos;
+}
+
+// Whether any line after the first empty line (the first "\n\n" or "\n\r\n") begins with a
+// transport field's name: where every message found must start (search_from never looks
+// before the first header block's end). Most inputs have none, and then nothing else need be
+// read: the full search parses the first header block and every line after it (3.6% of perf
+// samples of a scan of the Microsoft 365 files, 1.7% with this test first, when it was three
+// find() loops). One pass over the input: SSE2 finds the lines that begin with one of the
+// names' first letters (any case), and only those are read as a field name.
 bool transport_line_after_head(std::string_view b) {
-  std::size_t pos = std::min(b.find("\n\n"), b.find("\n\r\n"));
-  if (pos == std::string_view::npos) return false;  // no empty line: no complete header block
-  for (pos = b.find('\n', pos + 1); pos != std::string_view::npos; pos = b.find('\n', pos + 1)) {
-    if (pos + 1 >= b.size()) return false;
-    switch (b[pos + 1] | 0x20) {  // the first letters of transport_field's names, any case
+  const char* const s = b.data();
+  const std::size_t n = b.size();
+  const std::size_t head = first_empty_line(s, n);
+  if (head == kNpos) return false;  // no empty line: no complete header block
+  // A '\n' at i after the empty line's first '\n' begins a line at i + 1.
+  auto transport_line = [&](std::size_t i) {
+    switch (s[i + 1] | 0x20) {  // the first letters of transport_field's names, any case
       case 'r': case 'd': case 'a': case 'e': case 'x': break;
-      default: continue;
+      default: return false;
     }
     std::size_t next = 0;
-    const std::string_view name = field_name(line_at(b, pos + 1, next));
-    if (!name.empty() && transport_field(name)) return true;
+    const std::string_view name = field_name(line_at(b, i + 1, next));
+    return !name.empty() && transport_field(name);
+  };
+  std::size_t i = head + 1;
+#if defined(__SSE2__)
+  const __m128i nl = _mm_set1_epi8('\n'), low = _mm_set1_epi8(0x20);
+  const __m128i r = _mm_set1_epi8('r'), d = _mm_set1_epi8('d'), a = _mm_set1_epi8('a'),
+                e = _mm_set1_epi8('e'), x = _mm_set1_epi8('x');
+  for (; i + 17 <= n; i += 16) {
+    const __m128i here = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    const __m128i next = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + 1)), low);
+    const __m128i initial = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(next, r), _mm_cmpeq_epi8(next, d)),
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(next, a), _mm_cmpeq_epi8(next, e)), _mm_cmpeq_epi8(next, x)));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(here, nl))) &
+                 static_cast<unsigned>(_mm_movemask_epi8(initial));
+    for (; m != 0; m &= m - 1)
+      if (transport_line(i + static_cast<std::size_t>(__builtin_ctz(m)))) return true;
   }
+#endif
+  for (; i + 1 < n; ++i)
+    if (s[i] == '\n' && transport_line(i)) return true;
   return false;
 }
 

@@ -55,6 +55,10 @@ void BufferedWindow::fill(std::uint64_t want) {
       eof_ = true;
     } else {
       end_ += static_cast<std::uint64_t>(got);
+      // A regular file's read that stops short exactly at the size it had at open is its end:
+      // no second read to see 0 bytes (one system call less a file). A short read before that
+      // size (FUSE, NFS) or past it (the file grew) reads on, to a read of 0 bytes.
+      if (size_hint_ > 0 && end_ == size_hint_ && static_cast<std::size_t>(got) < tail_room) eof_ = true;
     }
   }
   data_ = buf_.get() + start_;

@@ -1146,12 +1146,51 @@ TEST_CASE("a file that grows after it was opened is read to its new end") {
   const std::string path = d.write("growing.eml", first);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   REQUIRE(fd >= 0);
-  auto w = hdrscan::mime::detail::fd_window(fd, true);
-  w->fill(50);
-  CHECK(w->end() == 100);
+  auto w = hdrscan::mime::detail::fd_window(fd, true);  // its size at open: 100
   std::ofstream(path, std::ios::binary | std::ios::app) << more;
+  w->fill(50);
+  CHECK(w->end() == 101);  // the read for 100 bytes and one more was not short: read on
+  CHECK_FALSE(w->at_eof());
   w->fill(1u << 20);
   CHECK(w->at_eof());
   REQUIRE(w->end() == 5100);
   CHECK(std::string(w->at(0), 5100) == first + more);
+}
+
+TEST_CASE("a short read at a file's size at open is its end; a short read before it is not") {
+  ScratchDir d;
+  const std::string first = pattern_bytes(100), more = pattern_bytes(5000);
+  const std::string path = d.write("end.eml", first);
+  SUBCASE("the end, seen by a read that stopped short at the size: no read after it") {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    auto w = hdrscan::mime::detail::fd_window(fd, true);
+    w->fill(50);
+    CHECK(w->end() == 100);
+    CHECK(w->at_eof());
+    // Bytes appended after the end was seen are not followed (no tail -f): what was read is
+    // the file as it was when its end was read, as with a read of 0 bytes at that moment.
+    std::ofstream(path, std::ios::binary | std::ios::app) << more;
+    w->fill(1u << 20);
+    CHECK(w->end() == 100);
+  }
+  SUBCASE("a short read before the size the caller gave (the file shrank, or a file system "
+          "that returns short reads) reads on until a read of 0 bytes") {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    auto w = hdrscan::mime::detail::fd_window(fd, true, 200);
+    w->fill(1u << 20);
+    CHECK(w->at_eof());
+    CHECK(w->end() == 100);
+    CHECK(w->error().empty());
+  }
+  SUBCASE("a read past the size the caller gave (the file grew) reads on") {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    auto w = hdrscan::mime::detail::fd_window(fd, true, 40);
+    w->fill(1u << 20);
+    CHECK(w->at_eof());
+    REQUIRE(w->end() == 100);
+    CHECK(std::string(w->at(0), 100) == first);
+  }
 }
