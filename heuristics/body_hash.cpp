@@ -105,8 +105,8 @@ class Sink {
 
 // Writes the relaxed form of s..e (a line without its ending, not ending in SP/HTAB) at `o`:
 // each run of SP/HTAB one SP. Returns the end of what was written, never more than e - s bytes
-// after `o`. Sixteen bytes are copied at a time and a compare mask finds the next blank (SSE2;
-// the byte loop for the last < 16 bytes and without SSE2).
+// after `o`. Sixteen bytes are copied at a time and compare masks find the next tab or run of
+// blanks (SSE2; the byte loop for the last < 16 bytes and without SSE2).
 char* relax_into(char* o, const char* s, const char* e) {
 #if defined(__SSE2__)
   const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
@@ -114,13 +114,20 @@ char* relax_into(char* o, const char* s, const char* e) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
     // o + 16 <= the line's own room: o - start <= s - line start and s + 16 <= e.
     _mm_storeu_si128(reinterpret_cast<__m128i*>(o), v);
-    const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab))));
+    // Only a tab or a blank before a blank changes anything: a single SP stays as it is, so
+    // prose (a space every few bytes) is copied sixteen bytes at a time, not word by word. A
+    // blank as the 16th byte is not the line's last (the line does not end in a blank): the
+    // byte after it is read from the line.
+    const unsigned tabs = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, tab)));
+    const unsigned blanks = tabs | static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp)));
+    const unsigned after16 = (blanks >> 15) && (s[16] == ' ' || s[16] == '\t') ? 1u << 15 : 0u;
+    const unsigned m = tabs | (blanks & ((blanks >> 1) | after16));
     if (m == 0) {
       s += 16;
       o += 16;
       continue;
     }
-    const unsigned k = static_cast<unsigned>(__builtin_ctz(m));
+    const unsigned k = static_cast<unsigned>(__builtin_ctz(m));  // a run's first blank
     s += k;
     o += k;
     *o++ = ' ';

@@ -486,6 +486,35 @@ TEST_CASE("Authentication-Results: kernel.org shapes, quoted values, versions, n
   CHECK(none.results.empty());
 }
 
+TEST_CASE("Authentication-Results: comments as written or rewritten (escapes, folding, nesting)") {
+  // Tokens are views of the value where they read as their bytes, copies where they do not:
+  // both kinds, and the edges between them.
+  auto reason = [](std::string_view v) {
+    auto ar = parse_authentication_results(v);
+    REQUIRE(ar.ok);
+    REQUIRE(ar.results.size() == 1);
+    return ar.results[0].reason;
+  };
+  CHECK(reason("mx; spf=pass (sender IP is 1.2.3.4) smtp.mailfrom=a.com") == "sender IP is 1.2.3.4");
+  CHECK(reason("mx; spf=pass (sender IP\r\n\t is  1.2.3.4 ) x=y") == "sender IP is 1.2.3.4");
+  CHECK(reason("mx; spf=pass ( spaced )") == "spaced");
+  CHECK(reason("mx; spf=pass (tab\there)") == "tab here");
+  CHECK(reason("mx; dkim=fail (bad \\(sig\\) here)") == "bad (sig) here");
+  CHECK(reason("mx; dkim=fail (\\ lead)") == "lead");  // trimmed, escaped or not (as before views)
+  CHECK(reason("mx; dmarc=pass (p=none (x) y)") == "p=none (x) y");
+  CHECK(reason("mx; arc=pass (unterminated comment") == "unterminated comment");
+  CHECK(reason("mx; spf=pass (x\\") == "x\\");  // a lone backslash at the value's end
+  CHECK(reason("mx; spf=pass ()") == "");
+  auto quoted = parse_authentication_results("mx; dkim=pass header.b=\"ab;c d\" header.d=x\"y\"z");
+  REQUIRE(quoted.results.size() == 1);
+  CHECK(quoted.results[0].prop("header.b") == "ab;c d");
+  CHECK(quoted.results[0].prop("header.d") == "xyz");
+  auto spf = parse_received_spf("Pass (mailfrom\r\n  check) identity=mailfrom; client-ip=\"1.2.3.4\"");
+  CHECK(spf.ok);
+  CHECK(spf.comment == "mailfrom check");
+  CHECK(spf.prop("client-ip") == "1.2.3.4");
+}
+
 TEST_CASE("Authentication-Results: garbage and hostile input") {
   auto empty = parse_authentication_results("");
   CHECK_FALSE(empty.ok);
