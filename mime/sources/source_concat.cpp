@@ -240,8 +240,9 @@ bool transport_line_after_head(std::string_view b) {
       case 'r': case 'd': case 'a': case 'e': case 'x': break;
       default: return false;
     }
-    std::size_t next = 0;
-    const std::string_view name = field_name(line_at(b, i + 1, next));
+    // field_name reads at most 81 bytes and stops at the line's end (a byte < 33): no need to
+    // find that end first.
+    const std::string_view name = field_name(b.substr(i + 1, 81));
     return !name.empty() && transport_field(name);
   };
   std::size_t i = head + 1;
