@@ -58,7 +58,9 @@ void BufferedWindow::fill(std::uint64_t want) {
       // A regular file's read that stops short exactly at the size it had at open is its end:
       // no second read to see 0 bytes (one system call less a file). A short read before that
       // size (FUSE, NFS) or past it (the file grew) reads on, to a read of 0 bytes.
-      if (size_hint_ > 0 && end_ == size_hint_ && static_cast<std::size_t>(got) < tail_room) eof_ = true;
+      // Not for an archive member: its declared size binds nothing (the caps do).
+      if (size_is_file_size_ && size_hint_ > 0 && end_ == size_hint_ && static_cast<std::size_t>(got) < tail_room)
+        eof_ = true;
     }
   }
   data_ = buf_.get() + start_;
@@ -94,8 +96,10 @@ class FdWindow final : public BufferedWindow {
   FdWindow(int fd, bool owned, long long regular_size) : fd_(fd), owned_(owned) {
     if (regular_size >= 0) {
       size_hint_ = static_cast<std::uint64_t>(regular_size);
+      size_is_file_size_ = true;
     } else if (struct stat st {}; ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
       size_hint_ = static_cast<std::uint64_t>(st.st_size);
+      size_is_file_size_ = true;
     }
     // Tells the kernel to read ahead; harmless on pipes (the call fails, ignored). Not for a
     // file read in one piece (most single messages): one system call less per file.

@@ -72,6 +72,9 @@ class BufferedWindow : public ByteWindow {
   // Expected input size when known (a regular file): the first buffer is sized to it, so a
   // directory of small files does not allocate a chunk per file.
   std::uint64_t size_hint_ = 0;
+  // size_hint_ is a regular file's size at open (FdWindow), not a declared size (an archive
+  // member's header): a read that stops short exactly there is the end of the input.
+  bool size_is_file_size_ = false;
 
  private:
   std::unique_ptr<char[]> buf_;  // not zero-filled: only bytes read are ever looked at
