@@ -175,6 +175,10 @@ sync
 resident() { fincore -b -n -o RES "$@" | awk '{s += $1} END {print s + 0}'; }
 for f in "$W/a" "$W/b" "$W/sub/c" "$SCRATCH/one.mbox"; do dd if="$f" iflag=nocache count=0 status=none; done
 before=$(resident "$W/a" "$W/b" "$W/sub/c" "$SCRATCH/one.mbox")
+if [ "$before" -ge 400000 ]; then  # a file system that ignores DONTNEED: drop clean caches (root)
+  sync; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || true
+  before=$(resident "$W/a" "$W/b" "$W/sub/c" "$SCRATCH/one.mbox")
+fi
 [ "$before" -lt 400000 ] || { echo "real_warm: cannot drop the fixture from the page cache here ($before bytes stay resident)" >&2; exit 1; }
 ( . "$SRC/tools/bench-real.sh"; real_warm "$W"; real_warm "$SCRATCH/one.mbox" )
 for f in "$W/a" "$W/b" "$W/sub/c" "$SCRATCH/one.mbox"; do
