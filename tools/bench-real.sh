@@ -11,9 +11,10 @@
 # hdrscan-SET-repeated-1t: the steady-state cost per message).
 # Runs, page cache hot (real_warm before every measured run), each $ROUNDS rounds (rounds
 # interleaved when a second binary is given, --hdrscan-b): hdrscan scan --format jsonl
-# --output /dev/null --threads 1 on every input (and --threads $NPROC on the big mbox); the floor (split, split + SHA-256) on every
-# mbox; rspamd (the median of $RSPAMD_ROUNDS timed passes after $RSPAMD_WARM_PASSES untimed ones over
-# all the files) on every set's files when peers are on.
+# --output /dev/null --threads 1 on every input (and --threads $NPROC on the big mbox); the
+# floor (split, split + SHA-256) on every mbox; rspamd (the median of $RSPAMD_ROUNDS timed
+# passes after $RSPAMD_WARM_PASSES untimed ones over all the files) on every set's files when
+# peers are on.
 # Each row: median wall seconds, median CPU seconds (user+system, from wait4's rusage at
 # microsecond resolution: tools/rusage-run; /usr/bin/time's 10 ms steps were 10-30% of the
 # m365 and relays figures), peak RSS (largest of the rounds) and every round's CPU seconds:
@@ -25,31 +26,35 @@
 # chooses the sets (a repeated mbox is built only for a chosen set).
 # Rows go to $REAL_RES (name, set, input, messages, bytes, wall_s, cpu_s,
 # peak_rss_kb, rounds, cpu_rounds, note); the report is bench_report.py's.
-# Uses from tools/bench: OUT, SHARED, HDRSCAN, HDRSCAN_B, ROUNDS, RSPAMD_ROUNDS, RSPAMD_WARM_PASSES, REAL_MB, NPROC, PEERS,
-# REAL_SETS, REPO, log, now_ns, time_cpu, time_rss, rss_sampler, rspamd_start/stop, sess_cpu.
+# Uses from tools/bench: OUT, SHARED, HDRSCAN, HDRSCAN_B, ROUNDS, RSPAMD_ROUNDS,
+# RSPAMD_WARM_PASSES, REAL_MB, NPROC, PEERS, REAL_SETS, REPO, log, now_ns, time_cpu, time_rss,
+# rss_sampler, rspamd_start/stop, sess_cpu.
 
-# Reads an input (a file, or every file under a folder) into the page cache just before it
-# is measured. Warming once at the start was not enough: these VMs run DAMON with a pageout
+# Reads inputs (files, or every file under a folder) into the page cache just before they
+# are measured. Warming once at the start was not enough: these VMs run DAMON with a pageout
 # scheme for unmapped page cache (kdamond, /sys/kernel/mm/damon/admin/kdamonds/0: pages idle
 # for 12 aggregation intervals of 5 s are paged out), so an input not read for a minute is
-# mostly gone again (dev_m365_legit: all its 9.1 MB resident after a run, 1.1 MB 90 s later, fincore)
-# and the next run read it from disk: 0.11-0.14 CPU-s instead of 0.08 for the same binary on
+# mostly gone again (fincore: dev_m365_legit's 9.1 MB all resident after a run, 1.1 MB 90 s
+# later) and the next run read it from disk: 0.11-0.14 CPU-s instead of 0.08 for the same binary on
 # the m365 files, the "bimodal" rounds of the fourth and fifth sessions. rspamd never paid
 # for it (rspamc reads the files, not the measured daemon). The reads are cat's, not charged to
 # the measured command.
-real_warm() {  # path
-  if [ -d "$1" ]; then find "$1" -type f -exec cat {} + > /dev/null 2>&1 || true
-  else cat "$1" > /dev/null 2>&1 || true; fi
+real_warm() {  # path... (files, or folders: every file under them)
+  local p
+  for p; do
+    if [ -d "$p" ]; then find "$p" -type f -exec cat {} + > /dev/null 2>&1 || true
+    else cat "$p" > /dev/null 2>&1 || true; fi
+  done
 }
 
 real_median() { sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%.4f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-real_record() {  # name set input messages bytes walls cpus rss note
+real_record() {  # name set input messages bytes walls cpus rss note (rounds: the CPU figures)
   local wall cpu
   wall=$(tr ' ' '\n' <<<"$6" | grep -v '^$' | real_median)
   cpu=$(tr ' ' '\n' <<<"$7" | grep -v '^$' | real_median)
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$wall" "$cpu" "$8" \
-    "$ROUNDS" "$(echo $7 | tr ' ' ',')" "$9" >> "$REAL_RES"
+    "$(wc -w <<<"$7")" "$(echo $7 | tr ' ' ',')" "$9" >> "$REAL_RES"
   log "$1: $4 msgs, $5 bytes, median wall $wall s, median CPU $cpu s, peak RSS $8 KB"
 }
 
@@ -111,7 +116,7 @@ real_rspamd() {  # set list bytes (rspamd running)
   # Several timed passes, their median: one pass's CPU seconds varied 1.29-1.62 for the same
   # 600 m365 files even after the warm-up.
   for ((r = 0; r < rounds; r++)); do
-    cat "${files[@]}" > /dev/null 2>&1 || true  # real_warm's reason: the pass reads from the cache
+    real_warm "${files[@]}"
     c0=$(sess_cpu "$RSPAMD_SID"); t0=$(now_ns)
     rspamc -h "127.0.0.1:$RSPAMD_PORT" -n 8 -t 120 "${files[@]}" > "$OUT/rspamc-$set.out" 2>&1 || true
     t1=$(now_ns); c1=$(sess_cpu "$RSPAMD_SID")
@@ -121,10 +126,8 @@ real_rspamd() {  # set list bytes (rspamd running)
     cpus+="$(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.3f", b-a}') "
   done
   kill "$sampler"; wait "$sampler" 2>/dev/null || true
-  local saved=$ROUNDS; ROUNDS=$rounds
   real_record "rspamd-$set-files-${NPROC}w" "$set" files "$scanned" "$b" "$walls" "$cpus" \
     "$(cat "$OUT/rspamd.rss")" "rspamc -n 8, $NPROC workers, median of $rounds timed passes after $RSPAMD_WARM_PASSES warm-up passes"
-  ROUNDS=$saved
 }
 
 real_startup() {  # dir: hdrscan's CPU seconds before its first message, per run

@@ -212,8 +212,7 @@ def real_report(rows, manifest, nproc):
     for r in rows:
         by[r["name"]] = r
         m, b, w, c = int(r["messages"]), int(r["bytes"]) / 1e6, float(r["wall_s"]), float(r["cpu_s"])
-        # rspamd's rows: as many timed passes as CPU figures (one in tables before RSPAMD_ROUNDS)
-        rounds = r["rounds"] if not r["name"].startswith("rspamd") else str(len(r["cpu_rounds"].split(",")))
+        rounds = r["rounds"]  # as many as its CPU figures (rspamd: its timed passes)
         out.append("| %s | %d | %.1f | %s | %.3f | %.0f | %.1f | %.3f | %s | %s | %.1f | %s |" % (
             r["name"], m, b, rounds, w, m / w if w else 0, b / w if w else 0, c,
             "%.0f" % (m / c) if c > 0 else "", "%.1f" % (b / c) if c > 0 else "",

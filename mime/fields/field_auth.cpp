@@ -53,10 +53,15 @@ bool plain_comment(std::string_view raw) {
 
 // Splits a header value into ';'-separated statements of words and comments. Quoted strings
 // are read as part of the word they appear in (header.b="abc" -> header.b=abc), so a ';' or
-// '(' inside quotes does not split. The tokens are views (issue 17: a string per token was
-// a fifth of a scan's allocations on Microsoft 365 mail); only a token that reads differently
-// from its bytes is copied.
+// '(' inside quotes does not split. The tokens are views (issue 17: a string per token, built
+// byte by byte; 8,472 of a scan's 265,467 allocations on the Microsoft 365 files); only a
+// token that reads differently from its bytes is copied.
 Lexed lex_statements(std::string_view value) {
+  // A word runs to a blank, ';' or a parenthesis (any of them inside quotes included).
+  auto in_word = [&](std::size_t k) {
+    const char c = value[k];
+    return !is_space(c) && c != ';' && c != '(' && c != ')';
+  };
   Lexed lexed;
   auto& statements = lexed.statements;
   statements.emplace_back();
@@ -111,18 +116,13 @@ Lexed lex_statements(std::string_view value) {
     } else {
       const std::size_t from = i;
       bool quoted = false;
-      while (i < value.size() && !is_space(value[i]) && value[i] != ';' && value[i] != '(' &&
-             value[i] != ')') {
-        if (value[i] == '"') quoted = true;
-        ++i;
-      }
+      for (; i < value.size() && in_word(i); ++i) quoted = quoted || value[i] == '"';
       if (!quoted) {
         statements.back().push_back({false, value.substr(from, i - from)});
       } else {  // read again with its quoted sections unquoted
         std::string word;
         i = from;
-        while (i < value.size() && !is_space(value[i]) && value[i] != ';' && value[i] != '(' &&
-               value[i] != ')') {
+        while (i < value.size() && in_word(i)) {
           if (value[i] == '"') {
             ++i;
             while (i < value.size() && value[i] != '"') {

@@ -11,7 +11,8 @@
 #  tools/rusage-run writes peak RSS, user, system and the command's own wall seconds (-n N:
 #  the mean of N runs), its exit status is the command's, and the measured command's peak RSS
 #  is its own, not the measuring parent's.
-#  An rspamd row shows as many rounds as its timed passes, its median as its CPU seconds.
+#  An rspamd row shows as many rounds as its timed passes, its median as its CPU seconds
+#  (bench_report.py on a fixture; real_record writing such a row).
 #  tools/bench-real.sh's real_warm puts a folder's files and a single file back in the page
 #  cache after they were dropped from it.
 set -euo pipefail
@@ -180,9 +181,22 @@ if [ "$before" -ge 400000 ]; then  # a file system that ignores DONTNEED: drop c
   before=$(resident "$W/a" "$W/b" "$W/sub/c" "$SCRATCH/one.mbox")
 fi
 [ "$before" -lt 400000 ] || { echo "real_warm: cannot drop the fixture from the page cache here ($before bytes stay resident)" >&2; exit 1; }
-( . "$SRC/tools/bench-real.sh"; real_warm "$W"; real_warm "$SCRATCH/one.mbox" )
+( . "$SRC/tools/bench-real.sh"; real_warm "$W" "$SCRATCH/one.mbox" )
 for f in "$W/a" "$W/b" "$W/sub/c" "$SCRATCH/one.mbox"; do
   size=$(stat -c %s "$f"); got=$(resident "$f")
   [ "$got" -ge "$size" ] || { echo "real_warm: $f has $got of $size bytes in the page cache" >&2; exit 1; }
 done
 echo "real_warm: 1,100,000 bytes back in the page cache ($before before)"
+
+# real_record (tools/bench-real.sh): the rounds column counts the CPU figures it was given (an
+# rspamd row's timed passes, whatever --rounds says), the CPU column is their median.
+(
+  . "$SRC/tools/bench-real.sh"
+  log() { :; }
+  REAL_RES=$SCRATCH/record.tsv; ROUNDS=7; : > "$REAL_RES"
+  real_record rspamd-m365-files-2w m365 files 600 9133549 "1.9 1.8 2.0 " "1.53 1.39 1.33 1.36 1.30 " 290000 note
+)
+IFS=$'\t' read -r name _ _ _ _ wall cpu _ rounds cpu_rounds _ < "$SCRATCH/record.tsv"
+[ "$name $wall $cpu $rounds $cpu_rounds" = "rspamd-m365-files-2w 1.9 1.36 5 1.53,1.39,1.33,1.36,1.30" ] ||
+  { echo "real_record: got '$name $wall $cpu $rounds $cpu_rounds'" >&2; exit 1; }
+echo "real_record: 5 rounds from 5 CPU figures, median 1.36"

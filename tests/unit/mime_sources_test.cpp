@@ -1161,10 +1161,14 @@ TEST_CASE("a short read at a file's size at open is its end; a short read before
   ScratchDir d;
   const std::string first = pattern_bytes(100), more = pattern_bytes(5000);
   const std::string path = d.write("end.eml", first);
-  SUBCASE("the end, seen by a read that stopped short at the size: no read after it") {
+  // A window over the file; `size`: the size its caller fstat'ed (-1: the window asks).
+  auto window = [&](long long size) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     REQUIRE(fd >= 0);
-    auto w = hdrscan::mime::detail::fd_window(fd, true);
+    return hdrscan::mime::detail::fd_window(fd, true, size);
+  };
+  SUBCASE("the end, seen by a read that stopped short at the size: no read after it") {
+    auto w = window(-1);
     w->fill(50);
     CHECK(w->end() == 100);
     CHECK(w->at_eof());
@@ -1176,18 +1180,14 @@ TEST_CASE("a short read at a file's size at open is its end; a short read before
   }
   SUBCASE("a short read before the size the caller gave (the file shrank, or a file system "
           "that returns short reads) reads on until a read of 0 bytes") {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    REQUIRE(fd >= 0);
-    auto w = hdrscan::mime::detail::fd_window(fd, true, 200);
+    auto w = window(200);
     w->fill(1u << 20);
     CHECK(w->at_eof());
     CHECK(w->end() == 100);
     CHECK(w->error().empty());
   }
   SUBCASE("a read past the size the caller gave (the file grew) reads on") {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    REQUIRE(fd >= 0);
-    auto w = hdrscan::mime::detail::fd_window(fd, true, 40);
+    auto w = window(40);
     w->fill(1u << 20);
     CHECK(w->at_eof());
     REQUIRE(w->end() == 100);
