@@ -113,10 +113,16 @@ bool is_microsoft_host(std::string_view host) {
 Route analyze_route(const mime::ParsedMessage& msg, const IndicatorPack& pack) {
   Route r;
   const auto& fields = msg.headers.fields;
+  constexpr std::size_t kMaxHops = 100;  // bound: real chains are < 30 hops
+  // Room for every hop first (issue 17: growing the vector moved each parsed hop's strings
+  // again, 1.7% of a scan of the ham-spam mbox).
+  std::size_t received = 0;
+  for (const auto& f : fields) received += mime::text::iequals(f.name, "received");
+  r.hops.reserve(std::min(received, kMaxHops));
   for (std::size_t i = 0; i < fields.size(); ++i) {
     const std::string_view n = fields[i].name;
     if (!mime::text::iequals(n, "received")) continue;
-    if (r.hops.size() >= 100) break;  // bound: real chains are < 30 hops
+    if (r.hops.size() >= kMaxHops) break;
     r.hops.push_back({mime::parse_received(fields[i].value), i});
     r.last_received_field = i;
   }

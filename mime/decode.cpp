@@ -109,14 +109,36 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   return 0;
 }
 
+// The first index >= j of a byte >= 0x80 or a NUL in `in` (or its size): 16 bytes at a time
+// with SSE2 (issue 17: a byte loop was most of sanitize_utf8's cost, on every printed string
+// and every header value with an 8-bit byte), a byte loop for the tail and without SSE2.
+std::size_t ascii_run_end(std::string_view in, std::size_t j) {
+  const std::size_t n = in.size();
+#if defined(__SSE2__)
+  const __m128i zero = _mm_setzero_si128();
+  for (; j + 16 <= n; j += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + j));
+    // high bit of each byte: set for bytes >= 0x80, and by the compare for NUL
+    const int mask = _mm_movemask_epi8(_mm_or_si128(x, _mm_cmpeq_epi8(x, zero)));
+    if (mask != 0) return j + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  while (j < n && static_cast<unsigned char>(in[j]) < 0x80 && in[j] != 0) ++j;
+  return j;
+}
+
+}  // namespace
+
 bool is_valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
+  for (std::size_t i = ascii_run_end(s, 0); i < s.size(); i = ascii_run_end(s, i)) {
     const auto n = utf8_sequence_length(s, i);
     if (n == 0) return false;
     i += n;
   }
   return true;
 }
+
+namespace {
 
 // A charset name lower-cased, without quotes and blanks, at most kMaxCharsetName bytes, written
 // into `buf` (no allocation: decode_rfc2047 compares the names of adjacent encoded-words).
@@ -464,24 +486,6 @@ std::string sanitize_utf8(std::string_view in) {
 }
 
 namespace {
-
-// The first index >= j of a byte >= 0x80 or a NUL in `in` (or its size): 16 bytes at a time
-// with SSE2 (issue 17: a byte loop was most of sanitize_utf8's cost, on every printed string
-// and every header value with an 8-bit byte), a byte loop for the tail and without SSE2.
-std::size_t ascii_run_end(std::string_view in, std::size_t j) {
-  const std::size_t n = in.size();
-#if defined(__SSE2__)
-  const __m128i zero = _mm_setzero_si128();
-  for (; j + 16 <= n; j += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + j));
-    // high bit of each byte: set for bytes >= 0x80, and by the compare for NUL
-    const int mask = _mm_movemask_epi8(_mm_or_si128(x, _mm_cmpeq_epi8(x, zero)));
-    if (mask != 0) return j + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-  }
-#endif
-  while (j < n && static_cast<unsigned char>(in[j]) < 0x80 && in[j] != 0) ++j;
-  return j;
-}
 
 // sanitize_utf8(in) appended to `out`, without a string of its own.
 void append_sanitized_utf8(std::string& out, std::string_view in) {

@@ -38,4 +38,7 @@ std::string decode_rfc2047(std::string_view value);
 // Makes arbitrary bytes valid UTF-8 (invalid sequences -> U+FFFD, NUL -> U+FFFD).
 std::string sanitize_utf8(std::string_view in);
 
+// Whether sanitize_utf8 would return `in` unchanged: valid UTF-8 without a NUL.
+bool is_valid_utf8(std::string_view in);
+
 }  // namespace hdrscan::mime

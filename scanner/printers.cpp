@@ -230,7 +230,13 @@ void append_json_string(std::string& o, std::string_view v) {
   o += '"';
 }
 
-void append_json_text(std::string& o, std::string_view v) { append_json_string(o, mime::sanitize_utf8(v)); }
+// A value that is valid UTF-8 already (nearly all) is escaped as it is, not copied first.
+void append_json_text(std::string& o, std::string_view v) {
+  if (mime::is_valid_utf8(v))
+    append_json_string(o, v);
+  else
+    append_json_string(o, mime::sanitize_utf8(v));
+}
 
 void append_key(std::string& o, const char* key) {
   o += '"';

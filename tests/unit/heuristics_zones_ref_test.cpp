@@ -91,3 +91,30 @@ TEST_CASE("fields_in_zones equals the reference on the dev sets" * hdrscan::test
   CHECK(messages >= 680);
   CHECK(found > 100000);
 }
+
+TEST_CASE("analyze_route: one hop per Received field in order, any case, at most 100") {
+  // The hops are parsed into room reserved for them first: the count, the order, each hop's
+  // field and the bound must be what the fields say.
+  for (const int n : {0, 1, 3, 99, 100, 101, 150}) {
+    CAPTURE(n);
+    std::string m = "Subject: x\r\n";
+    for (int k = 0; k < n; ++k) {
+      const char* name = k % 3 == 0 ? "Received" : k % 3 == 1 ? "RECEIVED" : "received";
+      m += std::string(name) + ": from h" + std::to_string(k) + ".example by r.example; Thu, 1 Jan 2026 00:00:00 +0000\r\n";
+      if (k % 7 == 0) m += "X-Other-" + std::to_string(k) + ": y\r\n";
+    }
+    m += "\r\nbody\r\n";
+    const auto msg = mime::parse_message(m);
+    const auto route = heuristics::analyze_route(msg, pack());
+    const std::size_t expect = static_cast<std::size_t>(std::min(n, 100));
+    REQUIRE(route.hops.size() == expect);
+    for (std::size_t k = 0; k < expect; ++k) {
+      CAPTURE(k);
+      CHECK(route.hops[k].hop.from_host == "h" + std::to_string(k) + ".example");
+      const auto& f = msg.headers.fields[route.hops[k].field_index];
+      CHECK(mime::text::iequals(f.name, "received"));
+      CHECK(f.value.find("from h" + std::to_string(k) + ".example") != std::string::npos);
+    }
+    if (expect > 0) CHECK(route.last_received_field == route.hops.back().field_index);
+  }
+}

@@ -238,6 +238,38 @@ TEST_CASE("sanitize_utf8") {
   CHECK(sanitize_utf8("x\xE2\x82") == "x\xEF\xBF\xBD\xEF\xBF\xBD");        // truncated
 }
 
+TEST_CASE("is_valid_utf8 is exactly 'sanitize_utf8 leaves it as it is'") {
+  // The JSON printer escapes a valid value without sanitizing it first: the two must agree
+  // on every input, the ASCII runs read 16 bytes at a time included.
+  CHECK(is_valid_utf8(""));
+  CHECK(is_valid_utf8("plain ascii, longer than sixteen bytes"));
+  CHECK(is_valid_utf8("\xF0\x9F\x8E\x81 gift and then a long ascii tail of more bytes"));
+  CHECK_FALSE(is_valid_utf8(std::string("sixteen bytes ok\0", 17)));
+  CHECK_FALSE(is_valid_utf8("0123456789abcdef0123\xC0\xAF"));
+  CHECK_FALSE(is_valid_utf8("x\xE2\x82"));
+  std::uint64_t seed = 0x9E3779B97F4A7C15ull;
+  auto next = [&] {
+    seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+    return seed;
+  };
+  // Mostly ASCII with a few bytes from the interesting ranges, at every offset of 0-80 bytes.
+  static constexpr unsigned char kOdd[] = {0x00, 0x7F, 0x80, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xED,
+                                           0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0xA0, 0x90};
+  std::size_t valid = 0, invalid = 0;
+  for (int round = 0; round < 200000; ++round) {
+    std::string s(next() % 80, 'a');
+    for (auto& c : s) {
+      const std::uint64_t r = next();
+      c = (r & 7) == 0 ? static_cast<char>(kOdd[(r >> 3) % sizeof kOdd]) : static_cast<char>(0x20 + (r >> 8) % 95);
+    }
+    const bool same = sanitize_utf8(s) == s;
+    CHECK(is_valid_utf8(s) == same);
+    (same ? valid : invalid) += 1;
+  }
+  CHECK(valid > 1000);  // both answers well represented
+  CHECK(invalid > 1000);
+}
+
 TEST_CASE("rfc2047: real subjects from the SpamAssassin spam corpus") {
   // Expected strings computed with Python's email.header for the same input.
   CHECK(decode_rfc2047("=?iso-2022-jp?B?GyRCJDckOCRfJEgkYiRiJE4lMyVpJVwlbCE8JTclZyVzGyhK?=") ==

@@ -515,6 +515,48 @@ TEST_CASE("Authentication-Results: comments as written or rewritten (escapes, fo
   CHECK(spf.prop("client-ip") == "1.2.3.4");
 }
 
+TEST_CASE("Authentication-Results: statements split on ';', empty ones skipped, past one token list's growth") {
+  // The lexer keeps every statement's tokens in one list: a statement must end exactly where
+  // its ';' is, however many statements are empty and however often the list grows.
+  auto ar = parse_authentication_results(
+      ";; mx.example ;;; spf=pass (a  b) smtp.mailfrom=\"x y\" ;(only a comment); ; "
+      "dkim=fail (bad\\)sig) header.d=d.example header.b=\"q;r\";");
+  REQUIRE(ar.ok);
+  CHECK(ar.authserv_id == "mx.example");
+  REQUIRE(ar.results.size() == 2);
+  CHECK(ar.results[0].method == "spf");
+  CHECK(ar.results[0].reason == "a b");
+  CHECK(ar.results[0].prop("smtp.mailfrom") == "x y");
+  CHECK(ar.results[0].props.size() == 1);
+  CHECK(ar.results[1].method == "dkim");
+  CHECK(ar.results[1].reason == "bad)sig");
+  CHECK(ar.results[1].prop("header.b") == "q;r");
+  CHECK(ar.results[1].props.size() == 2);
+
+  // 40 statements of rewritten and plain tokens (hundreds of tokens: the list grows many
+  // times): each result keeps its own words.
+  std::string many = "mx.example";
+  for (int k = 0; k < 40; ++k)
+    many += "; m" + std::to_string(k) + "=pass (c\\" + std::to_string(k) + ") p.k=\"v" +
+            std::to_string(k) + "\" q.k=w" + std::to_string(k) + " ;";
+  auto big = parse_authentication_results(many);
+  REQUIRE(big.ok);
+  REQUIRE(big.results.size() == 40);
+  for (int k = 0; k < 40; ++k) {
+    CAPTURE(k);
+    const auto& r = big.results[static_cast<std::size_t>(k)];
+    CHECK(r.method == "m" + std::to_string(k));
+    CHECK(r.reason == "c" + std::to_string(k));
+    CHECK(r.prop("p.k") == "v" + std::to_string(k));
+    CHECK(r.prop("q.k") == "w" + std::to_string(k));
+    CHECK(r.props.size() == 2);
+  }
+  auto spf = parse_received_spf("; ;Pass ; (x) ; identity=mailfrom;;");
+  CHECK(spf.ok);
+  CHECK(spf.result == "pass");
+  CHECK(spf.prop("identity") == "mailfrom");
+}
+
 TEST_CASE("Authentication-Results: garbage and hostile input") {
   auto empty = parse_authentication_results("");
   CHECK_FALSE(empty.ok);
