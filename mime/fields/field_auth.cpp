@@ -35,9 +35,9 @@ struct Token {
   std::string_view text;
 };
 using Statement = std::span<const Token>;
-// The statements' tokens in one vector, each statement a span of it (issue 17: a vector per
-// statement and a deque allocated even when nothing was rewritten were 12.8% of a scan's
-// allocations on the Microsoft 365 files).
+// The statements' tokens in one vector, each statement a span of it (issue 17: the lexer made
+// 12.8% of a scan's allocations on the Microsoft 365 files, most of them a vector per statement
+// and a deque allocated even when nothing was rewritten; one vector each saves 8.6%).
 struct Lexed {
   std::vector<Token> tokens;
   std::vector<std::size_t> ends;  // one past each statement's last token; no empty statement
@@ -74,7 +74,7 @@ Lexed lex_statements(std::string_view value) {
   };
   Lexed lexed;
   auto& tokens = lexed.tokens;
-  tokens.reserve(32);  // an ARC-Authentication-Results value has 20-40
+  tokens.reserve(32);  // the m365 files' values: at most 19 (ARC-Authentication-Results, median 14)
   auto end_statement = [&] {
     if (tokens.size() > (lexed.ends.empty() ? 0 : lexed.ends.back())) lexed.ends.push_back(tokens.size());
   };
