@@ -186,6 +186,27 @@ TEST_CASE("body hash: line ends, blank runs and empty lines across the chunk bou
   CHECK(n > 1000);
 }
 
+TEST_CASE("body hash: one bare CR among CRLF lines, at every offset") {
+  // hash_body decides once per body whether it has a bare CR (a faster line split when not):
+  // a CR whose LF was taken away at any offset, one ending the body, and a CRLF just before
+  // the end must each be read as the old canonical_body read them.
+  int n = 0;
+  const std::string crlf = lines_of(12, 5, 'x', "\r\n");  // CRs at 5, 12, 19, ...: every offset mod 16
+  for (std::size_t k = 0; k < crlf.size(); ++k) {
+    if (crlf[k] != '\r') continue;
+    std::string bare = crlf;
+    bare.erase(k + 1, 1);  // this CR's LF taken away: the one bare CR of the body
+    n += compare_both(bare);
+    n += compare_both(crlf.substr(0, k + 1));        // a CR ending the body
+    n += compare_both(crlf.substr(0, k + 2) + "t");  // a CRLF just before the end
+  }
+  for (std::size_t pad = 0; pad < 20; ++pad) {  // the only CRLF's CR on every offset
+    n += compare_both(std::string(pad, 'p') + "\r\n" + std::string(40, 'q') + "\r\n");
+    n += compare_both(std::string(pad, 'p') + "\rX" + std::string(40, 'q') + "\r\n");
+  }
+  CHECK(n > 1000);
+}
+
 TEST_CASE("body hash: random bodies of line ends, blanks, NUL and high bytes") {
   std::mt19937 rng(17);
   const char alphabet[] = {'a', 'b', ' ', ' ', '\t', '\r', '\n', '\n', '\0', '\x80', '\xff', 'z'};
