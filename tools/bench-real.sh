@@ -13,7 +13,8 @@
 # interleaved when a second binary is given, --hdrscan-b): hdrscan scan --format jsonl
 # --output /dev/null --threads 1 on every input (and --threads $NPROC on the big mbox); the
 # floor (split; split + SHA-256; the cryptography a record needs: SHA-256 of message and body
-# and one RSA-2048 check per ARC-Seal) on every mbox; rspamd (the median of $RSPAMD_ROUNDS timed
+# and one RSA-2048 check per ARC-Seal) on every mbox, and that cryptography with each file read
+# whole on every set's files (floor-crypto-files-SET); rspamd (the median of $RSPAMD_ROUNDS timed
 # passes after $RSPAMD_WARM_PASSES untimed ones over all the files) on every set's files when
 # peers are on.
 # Each row: median wall seconds, median CPU seconds (user+system, from wait4's rusage at
@@ -88,16 +89,19 @@ real_hdrscan() {  # set input path threads [bytes]
   done
 }
 
-real_floor() {  # set mbox mode
-  local r walls="" cpus="" rss=0 line
+real_floor() {  # set input mode [folder]: the mbox, or (crypto-files) the set's file list and folder
+  local r walls="" cpus="" rss=0 line kind=mbox warm=$2
+  [ -z "${4:-}" ] || { kind=files; warm=$4; }
   for ((r = 0; r < ROUNDS; r++)); do
-    real_warm "$2"
+    real_warm "$warm"
     line=$("$REPO/tools/rusage-run" -o "$OUT/time.out" "$OUT/bench_floor" "$3" "$2" 2>/dev/null)
-    set -- "$1" "$2" "$3" $line
-    walls+="$6 "; cpus+="$(time_cpu "$OUT/time.out") "
+    set -- "$1" "$2" "$3" "${4:-}" $line
+    walls+="$7 "; cpus+="$(time_cpu "$OUT/time.out") "
     local m; m=$(time_rss "$OUT/time.out"); [ "$rss" -ge "$m" ] || rss=$m
   done
-  real_record "floor-$3-$1" "$1" mbox "$4" "$(stat -c %s "$2")" "$walls" "$cpus" "$rss" "tools/bench_floor.cpp $3"
+  local bytes=$6
+  [ "$kind" = files ] || bytes=$(stat -c %s "$2")
+  real_record "floor-$3-$1" "$1" "$kind" "$5" "$bytes" "$walls" "$cpus" "$rss" "tools/bench_floor.cpp $3"
 }
 
 real_rspamd() {  # set list bytes (rspamd running)
@@ -164,6 +168,7 @@ real_mail_bench() {
     real_floor "$set" "$R/$set.mbox" split
     real_floor "$set" "$R/$set.mbox" sha
     real_floor "$set" "$R/$set.mbox" crypto
+    [ -z "$folder" ] || real_floor "$set" "$R/$set.list" crypto-files "$folder"
     real_hdrscan "$set" mbox "$R/$set.mbox" 1
     [ "$set" = hamspam-big ] && real_hdrscan "$set" mbox "$R/$set.mbox" "$NPROC"
     [ -z "$folder" ] || real_hdrscan "$set" files "$folder" 1 "$bytes"

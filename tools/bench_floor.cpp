@@ -14,6 +14,9 @@
 //                            RSA-2048 PKCS#1 v1.5 verification (the seal check; a fixed key and
 //                            signature below: every such check costs the same public-key
 //                            operation). A floor for any scanner that writes the same records.
+//   bench_floor crypto-files LIST   the same for one message a file, the files named one a
+//                            line in LIST, each read whole (read(2)) into one reused buffer:
+//                            the floor of a per-file run such as hdrscan's on a folder.
 // Prints "messages bytes seconds" on stdout ("check N", and with crypto "seals N verified N",
 // on stderr). Limits: no mboxcl Content-Length framing.
 // Build: g++ -O2 -std=c++20 bench_floor.cpp -o bench_floor -lcrypto
@@ -28,7 +31,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -79,11 +84,64 @@ bool has_arc_seal(const char* h, std::size_t n) {
   return false;
 }
 
+// SHA-256 of whole messages, and with `full` of their bodies and the seal check: the set-up
+// once (one verification context reused, as hdrscan does), then per message.
+class Crypto {
+ public:
+  explicit Crypto(bool full) : full_(full), ctx_(EVP_MD_CTX_new()), sha256_(EVP_sha256()) {
+    if (!full) return;
+    BIO* bio = BIO_new_mem_buf(kSealKey, -1);
+    EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    seal_ = key ? EVP_PKEY_CTX_new(key, nullptr) : nullptr;
+    EVP_PKEY_free(key);
+    ok_ = seal_ && EVP_PKEY_verify_init(seal_) > 0 && EVP_PKEY_CTX_set_rsa_padding(seal_, RSA_PKCS1_PADDING) > 0 &&
+          EVP_PKEY_CTX_set_signature_md(seal_, sha256_) > 0 &&
+          EVP_DecodeBlock(sig_, reinterpret_cast<const unsigned char*>(kSealSignature),
+                          static_cast<int>(std::strlen(kSealSignature))) == 258 &&
+          EVP_Digest(kSealSigned, std::strlen(kSealSigned), signed_md_, nullptr, sha256_, nullptr);
+  }
+  ~Crypto() {
+    EVP_MD_CTX_free(ctx_);
+    EVP_PKEY_CTX_free(seal_);
+  }
+  Crypto(const Crypto&) = delete;
+  Crypto& operator=(const Crypto&) = delete;
+  bool ok() const { return ok_; }
+  void message(const char* m, std::size_t n) {
+    digest(m, n);
+    if (!full_) return;
+    const std::size_t h = header_end(m, n);
+    const std::size_t body = std::min(n, h + (h < n && m[h] == '\r' ? 2 : 1));
+    digest(m + body, n - body);
+    if (has_arc_seal(m, h)) {
+      ++seals;
+      verified += EVP_PKEY_verify(seal_, sig_, 256, signed_md_, sizeof signed_md_) == 1;
+    }
+  }
+  unsigned long long check = 0, seals = 0, verified = 0;
+
+ private:
+  void digest(const char* p, std::size_t n) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestInit_ex(ctx_, sha256_, nullptr);
+    EVP_DigestUpdate(ctx_, p, n);
+    EVP_DigestFinal_ex(ctx_, md, &len);
+    check += md[0];
+  }
+  bool full_, ok_ = true;
+  EVP_MD_CTX* ctx_;
+  const EVP_MD* sha256_;
+  EVP_PKEY_CTX* seal_ = nullptr;
+  unsigned char sig_[258] = {}, signed_md_[32] = {};
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: bench_floor read|split|sha|crypto FILE\n");
+    std::fprintf(stderr, "usage: bench_floor read|split|sha|crypto|crypto-files FILE\n");
     return 2;
   }
   const std::string_view mode = argv[1];
@@ -96,6 +154,15 @@ int main(int argc, char** argv) {
   ::fstat(fd, &st);
   const auto t0 = std::chrono::steady_clock::now();
   unsigned long long messages = 0, bytes = 0, check = 0;
+  const bool with_crypto = mode == "crypto" || mode == "crypto-files";
+  std::optional<Crypto> crypto;
+  if (mode == "sha" || with_crypto) {
+    crypto.emplace(with_crypto);
+    if (!crypto->ok()) {
+      std::fprintf(stderr, "bench_floor: cannot set up the seal check\n");
+      return 2;
+    }
+  }
   if (mode == "read") {
     std::vector<char> buf(1 << 20);
     for (;;) {
@@ -104,6 +171,39 @@ int main(int argc, char** argv) {
       bytes += static_cast<unsigned long long>(n);
       check += static_cast<unsigned char>(buf[0]);
     }
+  } else if (mode == "crypto-files") {
+    // One buffer for every file, grown when a file is larger, never cleared (a fresh page is
+    // touched only when a file reaches it).
+    std::size_t cap = 1 << 20;
+    char* buf = static_cast<char*>(std::malloc(cap));
+    FILE* list = ::fdopen(fd, "r");
+    char* line = nullptr;
+    std::size_t line_cap = 0;
+    ssize_t len;
+    while (buf && list && (len = ::getline(&line, &line_cap, list)) > 0) {
+      if (line[len - 1] == '\n') line[--len] = 0;
+      const int f = ::open(line, O_RDONLY);
+      if (f < 0) {
+        std::perror(line);
+        return 2;
+      }
+      struct stat fs {};
+      ::fstat(f, &fs);
+      if (static_cast<std::size_t>(fs.st_size) + 1 > cap) {
+        cap = static_cast<std::size_t>(fs.st_size) + 1;
+        buf = static_cast<char*>(std::realloc(buf, cap));
+        if (!buf) break;
+      }
+      std::size_t n = 0;
+      ssize_t r;
+      while (n < cap && (r = ::read(f, buf + n, cap - n)) > 0) n += static_cast<std::size_t>(r);
+      ::close(f);
+      ++messages;
+      bytes += n;
+      crypto->message(buf, n);
+    }
+    std::free(line);
+    std::free(buf);
   } else {
     const std::size_t size = static_cast<std::size_t>(st.st_size);
     const char* p = static_cast<const char*>(::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0));
@@ -113,52 +213,11 @@ int main(int argc, char** argv) {
     }
     ::madvise(const_cast<char*>(p), size, MADV_SEQUENTIAL);
     const char* end = p + size;
-    const bool crypto = mode == "crypto";
-    const bool sha = mode == "sha" || crypto;
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    const EVP_MD* sha256 = EVP_sha256();
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    auto digest = [&](const char* p0, std::size_t n) {
-      EVP_DigestInit_ex(ctx, sha256, nullptr);
-      EVP_DigestUpdate(ctx, p0, n);
-      EVP_DigestFinal_ex(ctx, md, &mdlen);
-      check += md[0];
-    };
-    // The seal check: one verification context set up once and reused, as hdrscan does.
-    EVP_PKEY_CTX* seal = nullptr;
-    unsigned char sig[256], signed_md[32];
-    unsigned long long seals = 0, verified = 0;
-    if (crypto) {
-      BIO* bio = BIO_new_mem_buf(kSealKey, -1);
-      EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
-      BIO_free(bio);
-      seal = key ? EVP_PKEY_CTX_new(key, nullptr) : nullptr;
-      EVP_PKEY_free(key);
-      if (!seal || EVP_PKEY_verify_init(seal) <= 0 || EVP_PKEY_CTX_set_rsa_padding(seal, RSA_PKCS1_PADDING) <= 0 ||
-          EVP_PKEY_CTX_set_signature_md(seal, sha256) <= 0 ||
-          EVP_DecodeBlock(sig, reinterpret_cast<const unsigned char*>(kSealSignature),
-                          static_cast<int>(std::strlen(kSealSignature))) != 258 ||
-          !EVP_Digest(kSealSigned, std::strlen(kSealSigned), signed_md, nullptr, sha256, nullptr)) {
-        std::fprintf(stderr, "bench_floor: cannot set up the seal check\n");
-        return 2;
-      }
-    }
     const char* msg_start = nullptr;
     auto finish = [&](const char* stop) {
       if (!msg_start) return;
       ++messages;
-      const std::size_t n = static_cast<std::size_t>(stop - msg_start);
-      if (sha) digest(msg_start, n);
-      if (crypto) {
-        const std::size_t h = header_end(msg_start, n);
-        const std::size_t body = std::min(n, h + (h < n && msg_start[h] == '\r' ? 2 : 1));
-        digest(msg_start + body, n - body);
-        if (has_arc_seal(msg_start, h)) {
-          ++seals;
-          verified += EVP_PKEY_verify(seal, sig, sizeof sig, signed_md, sizeof signed_md) == 1;
-        }
-      }
+      if (crypto) crypto->message(msg_start, static_cast<std::size_t>(stop - msg_start));
     };
     // a separator: "From " at offset 0 or right after "\n\n"
     const char* q = p;
@@ -181,10 +240,9 @@ int main(int argc, char** argv) {
     }
     finish(end);
     bytes = size;
-    EVP_MD_CTX_free(ctx);
-    EVP_PKEY_CTX_free(seal);
-    if (crypto) std::fprintf(stderr, "seals %llu verified %llu\n", seals, verified);
   }
+  if (crypto) check += crypto->check;
+  if (with_crypto) std::fprintf(stderr, "seals %llu verified %llu\n", crypto->seals, crypto->verified);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("%llu %llu %.6f\n", messages, bytes, secs);
   std::fprintf(stderr, "check %llu\n", check);
