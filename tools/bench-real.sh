@@ -90,18 +90,16 @@ real_hdrscan() {  # set input path threads [bytes]
 }
 
 real_floor() {  # set input mode [folder]: the mbox, or (crypto-files) the set's file list and folder
-  local r walls="" cpus="" rss=0 line kind=mbox warm=$2
+  local set=$1 input=$2 mode=$3 kind=mbox warm=$2 r walls="" cpus="" rss=0 m msgs bytes secs
   [ -z "${4:-}" ] || { kind=files; warm=$4; }
   for ((r = 0; r < ROUNDS; r++)); do
     real_warm "$warm"
-    line=$("$REPO/tools/rusage-run" -o "$OUT/time.out" "$OUT/bench_floor" "$3" "$2" 2>/dev/null)
-    set -- "$1" "$2" "$3" "${4:-}" $line
-    walls+="$7 "; cpus+="$(time_cpu "$OUT/time.out") "
-    local m; m=$(time_rss "$OUT/time.out"); [ "$rss" -ge "$m" ] || rss=$m
+    # bench_floor prints "messages bytes seconds" (bytes: the mbox's, or the files' read)
+    read -r msgs bytes secs < <("$REPO/tools/rusage-run" -o "$OUT/time.out" "$OUT/bench_floor" "$mode" "$input" 2>/dev/null)
+    walls+="$secs "; cpus+="$(time_cpu "$OUT/time.out") "
+    m=$(time_rss "$OUT/time.out"); [ "$rss" -ge "$m" ] || rss=$m
   done
-  local bytes=$6
-  [ "$kind" = files ] || bytes=$(stat -c %s "$2")
-  real_record "floor-$3-$1" "$1" "$kind" "$5" "$bytes" "$walls" "$cpus" "$rss" "tools/bench_floor.cpp $3"
+  real_record "floor-$mode-$set" "$set" "$kind" "$msgs" "$bytes" "$walls" "$cpus" "$rss" "tools/bench_floor.cpp $mode"
 }
 
 real_rspamd() {  # set list bytes (rspamd running)

@@ -17,6 +17,7 @@
 #  cache after they were dropped from it. tools/bench_floor.cpp's crypto floor counts one seal
 #  check for each message with an ARC-Seal field and no other, and its report lines (the ratio
 #  to hdrscan, the budget 30x rspamd leaves against the floor) carry the fixture's numbers.
+#  real_floor writes those floors' rows with the program's message and byte counts.
 set -euo pipefail
 SRC=$2; SCRATCH=$4
 rm -rf "$SCRATCH" && mkdir -p "$SCRATCH"
@@ -247,3 +248,20 @@ IFS=$'\t' read -r name _ _ _ _ wall cpu _ rounds cpu_rounds _ < "$SCRATCH/record
 [ "$name $wall $cpu $rounds $cpu_rounds" = "rspamd-m365-files-2w 1.9 1.36 5 1.53,1.39,1.33,1.36,1.30" ] ||
   { echo "real_record: got '$name $wall $cpu $rounds $cpu_rounds'" >&2; exit 1; }
 echo "real_record: 5 rounds from 5 CPU figures, median 1.36"
+
+# real_floor (tools/bench-real.sh): a row per floor mode with the program's message and byte
+# counts, one round per run; the mbox's kind and size, or (crypto-files) the files' kind and
+# the bytes read from them.
+(
+  . "$SRC/tools/bench-real.sh"
+  eval "$(grep -E '^time_(cpu|rss)\(\)' "$SRC/tools/bench")"  # tools/bench's own readers
+  log() { :; }
+  REPO=$SRC; OUT=$SCRATCH; ROUNDS=2; REAL_RES=$SCRATCH/floor.tsv; : > "$REAL_RES"
+  real_floor m365 "$SCRATCH/seals.mbox" crypto
+  real_floor m365 "$SCRATCH/seals.list" crypto-files "$SCRATCH/sealfiles"
+)
+mbox_bytes=$(stat -c %s "$SCRATCH/seals.mbox")
+got=$(cut -f1,3,4,5,9 "$SCRATCH/floor.tsv" | tr '\t\n' ' ;')
+want="floor-crypto-m365 mbox 4 $mbox_bytes 2;floor-crypto-files-m365 files 4 $want_bytes 2;"
+[ "$got" = "$want" ] || { echo "real_floor: got '$got', expected '$want'" >&2; exit 1; }
+echo "real_floor: the mbox and the files floors' rows ($want)"
